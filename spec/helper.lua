@@ -1,0 +1,178 @@
+-- spec/helper.lua: what the specs share.
+--
+-- The rules every spec keeps (see README "Tests"):
+--   * never unshare, mount or pivot in the busted process itself: do it in a
+--     child (helper.in_child) and assert on what the child reports;
+--   * every temporary file lives under a helper.tmpdir() removed in finally;
+--   * every process a spec starts is waited for.
+local core = require "nsl.core"
+
+local helper = {}
+
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:sub(2)
+  local dir = src:match("^(.*)/spec/[^/]*$") or "."
+  local p = io.popen("cd '" .. dir .. "' && pwd")
+  local abs = p:read("l")
+  p:close()
+  return abs
+end
+
+helper.root = repo_root()
+helper.nsl = helper.root .. "/build/nsl"
+helper.NOBODY = 65534
+
+--- Quote a string for sh.
+function helper.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Read a whole file, or nil.
+function helper.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Write a whole file.
+function helper.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(data))
+  f:close()
+end
+
+--- Run a shell command; returns { code =, out =, err = }. `input` feeds
+-- stdin. Every command runs under timeout(1) so that a hang fails a spec
+-- instead of CI.
+function helper.sh(cmd, input, seconds)
+  local errf = os.tmpname()
+  local inf
+  if input then
+    inf = os.tmpname()
+    helper.write(inf, input)
+  end
+  local full = string.format("timeout -k 5 %d sh -c %s <%s 2>%s",
+    seconds or 60, helper.quote(cmd), inf or "/dev/null", errf)
+  local p = io.popen(full, "r")
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local err = helper.read(errf)
+  os.remove(errf)
+  if inf then os.remove(inf) end
+  return { code = code, out = out, err = err }
+end
+
+--- A fresh temporary directory (mode 0755 so that an unprivileged uid can
+-- enter it); remove it with helper.rmtree in a finally.
+function helper.tmpdir()
+  local p = io.popen("mktemp -d /tmp/nsl-spec.XXXXXX")
+  local dir = p:read("l")
+  p:close()
+  assert(dir and dir:match("^/tmp/nsl%-spec%."), "mktemp failed")
+  assert(os.execute("chmod 0755 " .. helper.quote(dir)))
+  return dir
+end
+
+--- Remove a directory made by helper.tmpdir (and nothing else).
+function helper.rmtree(dir)
+  assert(dir:match("^/tmp/nsl%-spec%.[%w]+"), "refusing to remove " .. dir)
+  os.execute("rm -rf --one-file-system " .. helper.quote(dir))
+end
+
+--- Run fn in a child process made by nsl.clone(namespaces); returns
+-- true, or false and the child's error message. The child never returns
+-- into busted: it _exits with 0 (fn returned) or 1 (fn raised).
+function helper.in_child(fn, namespaces)
+  local r, w = assert(core.pipe())
+  local pid = assert(core.clone(namespaces or {}))
+  if pid == 0 then
+    r:close()
+    local ok, err = xpcall(fn, debug.traceback)
+    if not ok then w:write(tostring(err)) end
+    core._exit(ok and 0 or 1)
+  end
+  w:close()
+  local chunks = {}
+  repeat
+    local s = assert(r:read(4096))
+    chunks[#chunks + 1] = s
+  until s == ""
+  r:close()
+  local _, how, code = assert(core.wait(pid))
+  if how == "exited" and code == 0 then return true end
+  local msg = table.concat(chunks)
+  return false, string.format("child %s %d: %s", how, code, msg)
+end
+
+--- Assert that fn succeeds in a child (see helper.in_child).
+function helper.child(fn, namespaces)
+  local ok, err = helper.in_child(fn, namespaces)
+  assert(ok, err)
+end
+
+--- The namespaces an ordinary user can make: a user namespace with them.
+helper.USERNS = { "user", "mnt", "pid" }
+
+--- Write maps for a child in a user namespace that map 0 to the caller.
+function helper.map_self(pid, uid, gid)
+  helper.write("/proc/" .. pid .. "/setgroups", "deny")
+  helper.write("/proc/" .. pid .. "/uid_map", string.format("0 %d 1\n", uid))
+  helper.write("/proc/" .. pid .. "/gid_map", string.format("0 %d 1\n", gid))
+end
+
+local staged
+
+--- A world-readable copy of what an unprivileged run needs, made once per
+-- busted run (the clone may sit where uid 65534 cannot enter):
+--   DIR/bin/nsl, DIR/lib/nsl/core.so, DIR/lua/nsl/*.lua,
+--   DIR/share/nsl/scripts/*.lua (found by bin/nsl as its bundled scripts).
+function helper.stage()
+  if staged then return staged end
+  local dir = helper.tmpdir()
+  local cmd = table.concat({
+    "set -e",
+    "mkdir -p %s/bin %s/lib %s/share/nsl",
+    "cp %s/build/nsl %s/bin/nsl",
+    "cp -r %s/build/lib/nsl %s/lib/nsl",
+    "cp -r %s/lua %s/lua",
+    "cp -r %s/scripts %s/share/nsl/scripts",
+    "chmod -R a+rX %s",
+  }, "\n")
+  local d, r = helper.quote(dir), helper.quote(helper.root)
+  local res = helper.sh(cmd:format(d, d, d, r, d, r, d, r, d, r, d, d))
+  assert(res.code == 0, "staging failed: " .. res.err)
+  staged = dir
+  return dir
+end
+
+--- Run a shell command as uid/gid 65534 with no supplementary groups, in the
+-- staged directory, with a clean environment; returns helper.sh's table.
+-- The command sees $NSL (the staged nsl binary) and $STAGE.
+function helper.unprivileged(cmd, input, seconds)
+  local dir = helper.stage()
+  local wrapped = string.format(
+    "cd %s && exec setpriv --reuid=%d --regid=%d --clear-groups -- " ..
+    "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent " ..
+    "STAGE=%s NSL=%s/bin/nsl " ..
+    "LUA_PATH=%s LUA_CPATH=%s sh -c %s",
+    helper.quote(dir), helper.NOBODY, helper.NOBODY, helper.quote(dir),
+    helper.quote(dir),
+    helper.quote(dir .. "/lua/?.lua;" .. dir .. "/lua/?/init.lua;;"),
+    helper.quote(dir .. "/lib/?.so;;"), helper.quote(cmd))
+  return helper.sh(wrapped, input, seconds)
+end
+
+--- Run Lua code as uid 65534 through the staged `nsl -e`.
+function helper.unprivileged_lua(code, seconds)
+  return helper.unprivileged("exec \"$NSL\" -e " .. helper.quote(code), nil,
+    seconds)
+end
+
+--- This process's mount table as text, to compare before and after.
+function helper.mountinfo()
+  return helper.read("/proc/self/mountinfo")
+end
+
+return helper

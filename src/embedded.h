@@ -1,0 +1,15 @@
+/* The Lua library compiled into the nsl executable (see cmake/embed.cmake). */
+#ifndef NSL_EMBEDDED_H
+#define NSL_EMBEDDED_H
+#include <stddef.h>
+
+typedef struct nsl_Embedded {
+  const char *module; /* "nsl.container" */
+  const char *chunkname; /* "@lua/nsl/container.lua" */
+  const char *source;
+  size_t len;
+} nsl_Embedded;
+
+extern const nsl_Embedded nsl_embedded[];
+
+#endif

@@ -1,0 +1,4 @@
+/* lfile.c: placeholder until the area lands. */
+#include "lnsl.h"
+
+const nsl_Reg nsl_file_lib[] = {{NULL, NULL, NULL, NULL}};

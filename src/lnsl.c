@@ -1,0 +1,245 @@
+/* lnsl.c: luaopen_nsl_core and the helpers every binding shares. */
+#include "lnsl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int nsl_fail(lua_State *L, const char *fmt, ...) {
+  int err = errno; /* before anything can clobber it */
+  va_list ap;
+  luaL_pushfail(L);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_pushfstring(L, ": %s", strerror(err));
+  lua_concat(L, 2);
+  lua_pushinteger(L, err);
+  return 3;
+}
+
+int nsl_ok(lua_State *L) {
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+const char *nsl_errname(int err) {
+  return strerrorname_np(err);
+}
+
+/* ---- flag words ---------------------------------------------------------- */
+
+static int is_separator(char c) {
+  return c == ' ' || c == ',' || c == '|' || c == '\t';
+}
+
+static unsigned long word_bits(lua_State *L, int arg, const char *word,
+                               size_t len, const nsl_Flag *words,
+                               const char *what) {
+  for (const nsl_Flag *f = words; f->word; f++)
+    if (strlen(f->word) == len && memcmp(f->word, word, len) == 0)
+      return f->bits;
+  lua_pushlstring(L, word, len);
+  return luaL_argerror(L, arg,
+                       lua_pushfstring(L, "unknown %s '%s'", what,
+                                       lua_tostring(L, -1)));
+}
+
+static unsigned long string_bits(lua_State *L, int arg, const char *s,
+                                 const nsl_Flag *words, const char *what) {
+  unsigned long bits = 0;
+  while (*s) {
+    size_t len = 0;
+    while (*s && is_separator(*s))
+      s++;
+    while (s[len] && !is_separator(s[len]))
+      len++;
+    if (len)
+      bits |= word_bits(L, arg, s, len, words, what);
+    s += len;
+  }
+  return bits;
+}
+
+unsigned long nsl_optflags(lua_State *L, int arg, const nsl_Flag *words,
+                           const char *what) {
+  switch (lua_type(L, arg)) {
+  case LUA_TNONE:
+  case LUA_TNIL:
+    return 0;
+  case LUA_TNUMBER:
+    return (unsigned long)luaL_checkinteger(L, arg);
+  case LUA_TSTRING:
+    return string_bits(L, arg, lua_tostring(L, arg), words, what);
+  case LUA_TTABLE: {
+    unsigned long bits = 0;
+    lua_Integer n = luaL_len(L, arg);
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (lua_geti(L, arg, i) != LUA_TSTRING)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "%s words must be strings", what));
+      bits |= string_bits(L, arg, lua_tostring(L, -1), words, what);
+      lua_pop(L, 1);
+    }
+    return bits;
+  }
+  default:
+    return luaL_typeerror(L, arg, "string, table of words or integer");
+  }
+}
+
+const char *nsl_pushflagnames(lua_State *L, unsigned long bits,
+                              const nsl_Flag *words) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const nsl_Flag *f = words; f->word && bits; f++) {
+    /* only single-word flags that are fully set, so "rbind" is not
+     * printed next to "bind|rec" */
+    if (f->bits && (bits & f->bits) == f->bits &&
+        (f->bits & (f->bits - 1)) == 0) {
+      if (luaL_bufflen(&b))
+        luaL_addchar(&b, '|');
+      luaL_addstring(&b, f->word);
+      bits &= ~f->bits;
+    }
+  }
+  if (bits) {
+    if (luaL_bufflen(&b))
+      luaL_addchar(&b, '|');
+    lua_pushfstring(L, "0x%p", (void *)bits);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+/* ---- modes and string arrays --------------------------------------------- */
+
+mode_t nsl_checkmode(lua_State *L, int arg) {
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, arg);
+    char *end;
+    unsigned long m = strtoul(s, &end, 8);
+    if (*s == '\0' || *end != '\0' || m > 07777)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "bad mode '%s' (octal, like \"0755\")",
+                                    s));
+    return (mode_t)m;
+  }
+  lua_Integer m = luaL_checkinteger(L, arg);
+  if (m < 0 || m > 07777)
+    luaL_argerror(L, arg, "mode out of range 0..07777");
+  return (mode_t)m;
+}
+
+mode_t nsl_optmode(lua_State *L, int arg, mode_t def) {
+  return lua_isnoneornil(L, arg) ? def : nsl_checkmode(L, arg);
+}
+
+char **nsl_checkstrings(lua_State *L, int arg, int allow_map, size_t *np) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  size_t n = (size_t)luaL_len(L, arg), extra = 0;
+  if (allow_map) {
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+      if (lua_type(L, -2) == LUA_TSTRING)
+        extra++;
+      lua_pop(L, 1);
+    }
+  }
+  char **v = lua_newuserdatauv(L, (n + extra + 1) * sizeof *v, 1);
+  /* the strings stay alive in the userdata's user value */
+  lua_createtable(L, (int)(n + extra), 0);
+  size_t k = 0;
+  for (size_t i = 1; i <= n; i++, k++) {
+    if (lua_geti(L, arg, (lua_Integer)i) != LUA_TSTRING &&
+        !lua_isnumber(L, -1))
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "item %d is %s, not a string", (int)i,
+                                    luaL_typename(L, -1)));
+    v[k] = (char *)lua_tostring(L, -1);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  if (allow_map) {
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        if (!lua_isstring(L, -1))
+          luaL_argerror(L, arg,
+                        lua_pushfstring(L, "value of '%s' is %s, not a string",
+                                        lua_tostring(L, -2),
+                                        luaL_typename(L, -1)));
+        lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+        v[k] = (char *)lua_tostring(L, -1);
+        lua_rawseti(L, -4, (lua_Integer)++k);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  v[k] = NULL;
+  lua_setiuservalue(L, -2, 1);
+  if (np)
+    *np = k;
+  return v;
+}
+
+/* ---- the module ---------------------------------------------------------- */
+
+static int l_strerror(lua_State *L) {
+  lua_pushstring(L, strerror((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+static const nsl_Reg core_lib[] = {
+    {"strerror", l_strerror, "strerror(errno) -> string",
+     "the system's message for an errno number"},
+    {NULL, NULL, NULL, NULL}};
+
+/* errno = { EPERM = 1, ..., [1] = "EPERM", ... }: both directions. */
+static void push_errno_table(lua_State *L) {
+  lua_createtable(L, 140, 140);
+  for (int e = 1; e < 200; e++) {
+    const char *name = strerrorname_np(e);
+    if (!name)
+      continue;
+    lua_pushinteger(L, e);
+    lua_setfield(L, -2, name);
+    lua_pushstring(L, name);
+    lua_rawseti(L, -2, e);
+  }
+}
+
+/* module table on top, docs table below it */
+static void register_area(lua_State *L, const nsl_Reg *lib) {
+  for (; lib->name; lib++) {
+    lua_pushcfunction(L, lib->func);
+    lua_setfield(L, -2, lib->name);
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, lib->sig);
+    lua_setfield(L, -2, "sig");
+    lua_pushstring(L, lib->doc);
+    lua_setfield(L, -2, "doc");
+    lua_setfield(L, -3, lib->name);
+  }
+}
+
+int luaopen_nsl_core(lua_State *L);
+int luaopen_nsl_core(lua_State *L) {
+  static const nsl_Reg *const areas[] = {core_lib,     nsl_proc_lib,
+                                         nsl_mount_lib, nsl_file_lib,
+                                         nsl_id_lib,   nsl_fd_lib};
+  lua_newtable(L); /* docs: name -> { sig, doc } */
+  lua_newtable(L); /* the module */
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    register_area(L, areas[i]);
+  lua_rotate(L, -2, 1);
+  lua_setfield(L, -2, "_doc");
+  push_errno_table(L);
+  lua_setfield(L, -2, "errno");
+  lua_pushliteral(L, NSL_VERSION);
+  lua_setfield(L, -2, "version");
+  nsl_proc_open(L);
+  nsl_fd_open(L);
+  return 1;
+}

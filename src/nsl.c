@@ -1,0 +1,315 @@
+/* nsl.c: the nsl executable. Lua's lua.c shape: main runs pmain in protected
+ * mode; pmain sets the state up and dispatches to run, -e, scripts or the
+ * REPL. Only this file prints "nsl: ..." and chooses the exit status. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "embedded.h"
+#include "lnsl.h"
+#include "repl.h"
+
+int luaopen_nsl_core(lua_State *L);
+
+static const char *progname = "nsl";
+
+static const char usage_text[] =
+    "usage: nsl run SCRIPT [ARGS...]   run a script (a path or a bundled name)\n"
+    "       nsl -e CODE [ARGS...]      run a string of Lua\n"
+    "       nsl scripts                list the bundled scripts\n"
+    "       nsl                        the interactive REPL (stdin a terminal)\n"
+    "       nsl --version | --help\n"
+    "Scripts see their arguments in `arg` and `...`; `nsl` is preloaded:\n"
+    "  local nsl = require \"nsl\"\n";
+
+static void report(const char *msg) {
+  fprintf(stderr, "%s: %s\n", progname, msg);
+  fflush(stderr);
+}
+
+/* ---- loading the library --------------------------------------------------- */
+
+static int load_embedded(lua_State *L) {
+  const nsl_Embedded *e = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbufferx(L, e->source, e->len, e->chunkname, "t") != LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, e->module);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* package.preload gets nsl.core and every embedded module; the embedded
+ * sources stay readable as package.loaded["nsl.sources"] for help(). */
+static void preload_library(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_nsl_core);
+  lua_setfield(L, -2, "nsl.core");
+  lua_newtable(L);
+  for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
+    lua_pushlightuserdata(L, (void *)e);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -3, e->module);
+    lua_pushlstring(L, e->source, e->len);
+    lua_setfield(L, -2, e->chunkname + 1);
+  }
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_rotate(L, -2, 1);
+  lua_setfield(L, -2, "nsl.sources");
+  lua_pop(L, 2);
+}
+
+/* ---- running chunks ---------------------------------------------------------- */
+
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+static int docall(lua_State *L, int narg) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, narg, 0, base);
+  lua_remove(L, base);
+  return status;
+}
+
+/* arg = { [-k..-1] = what came before the script, [0] = script, ARGS... } */
+static void set_arg_table(lua_State *L, char **argv, int argc, int script) {
+  lua_createtable(L, argc - script, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int push_script_args(lua_State *L, char **argv, int argc, int first) {
+  luaL_checkstack(L, argc - first + 3, "too many arguments to the script");
+  for (int i = first; i < argc; i++)
+    lua_pushstring(L, argv[i]);
+  return argc - first;
+}
+
+/* ---- finding bundled scripts ------------------------------------------------- */
+
+/* The bundled scripts: $NSL_SCRIPTS; the source tree's scripts/ when this is
+ * the build tree's binary; else share/nsl/scripts beside the binary's bin/. */
+static const char *scripts_dir(char *buf, size_t size) {
+  const char *env = getenv("NSL_SCRIPTS");
+  if (env && *env)
+    return env;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    *slash = '\0';
+    if (strcmp(exe, NSL_BUILD_DIR) == 0)
+      return NSL_SOURCE_SCRIPTS;
+    int len = snprintf(buf, size, "%s/../share/nsl/scripts", exe);
+    if (len > 0 && (size_t)len < size && access(buf, R_OK | X_OK) == 0)
+      return buf;
+  }
+  return NSL_INSTALL_SCRIPTS;
+}
+
+static int is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* The script's path: SCRIPT itself when it names a file, else SCRIPT (or
+ * SCRIPT.lua) among the bundled scripts. Pushes the path or an error. */
+static int find_script(lua_State *L, const char *name) {
+  char buf[PATH_MAX];
+  if (is_file(name) || strchr(name, '/')) {
+    lua_pushstring(L, name);
+    return is_file(name);
+  }
+  const char *dir = scripts_dir(buf, sizeof buf);
+  const char *path = lua_pushfstring(L, "%s/%s", dir, name);
+  if (is_file(path))
+    return 1;
+  path = lua_pushfstring(L, "%s/%s.lua", dir, name);
+  if (is_file(path))
+    return 1;
+  lua_pushfstring(L,
+                  "script '%s' not found: not a file here, nor a bundled "
+                  "script in %s ('nsl scripts' lists them)",
+                  name, dir);
+  return 0;
+}
+
+/* The description of a script: its first comment line, after any shebang. */
+static void print_description(const char *dir, const char *file) {
+  char path[PATH_MAX], line[512];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  FILE *f = fopen(path, "r");
+  const char *desc = "";
+  while (f && fgets(line, sizeof line, f)) {
+    if (line[0] == '#')
+      continue;
+    if (strncmp(line, "-- ", 3) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      desc = line + 3;
+      const char *colon = strstr(desc, ": ");
+      if (colon && strncmp(desc, file, (size_t)(colon - desc)) == 0)
+        desc = colon + 2;
+    }
+    break;
+  }
+  printf("  %-18s %s\n", file, desc);
+  if (f)
+    fclose(f);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_lua_file(const struct dirent *d) {
+  size_t n = strlen(d->d_name);
+  return n > 4 && strcmp(d->d_name + n - 4, ".lua") == 0;
+}
+
+static int list_scripts(void) {
+  char buf[PATH_MAX];
+  const char *dir = scripts_dir(buf, sizeof buf);
+  struct dirent **names;
+  int n = scandir(dir, &names, is_lua_file, by_name);
+  if (n < 0) {
+    fprintf(stderr, "%s: bundled scripts '%s': %s\n", progname, dir,
+            strerror(errno));
+    return EXIT_FAILURE;
+  }
+  printf("bundled scripts in %s (nsl run NAME [ARGS]):\n", dir);
+  for (int i = 0; i < n; i++) {
+    print_description(dir, names[i]->d_name);
+    free(names[i]);
+  }
+  free(names);
+  return EXIT_SUCCESS;
+}
+
+/* ---- the commands -------------------------------------------------------------- */
+
+static int run_script(lua_State *L, char **argv, int argc, int at) {
+  if (!find_script(L, argv[at])) {
+    report(lua_tostring(L, -1));
+    return 127;
+  }
+  const char *path = lua_tostring(L, -1);
+  set_arg_table(L, argv, argc, at);
+  if (luaL_loadfile(L, path) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  if (docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}
+
+static int run_string(lua_State *L, char **argv, int argc, int at) {
+  set_arg_table(L, argv, argc, at);
+  if (luaL_loadbuffer(L, argv[at], strlen(argv[at]), "=(command line)") !=
+          LUA_OK ||
+      docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}
+
+static int run_stdin(lua_State *L, char **argv, int argc) {
+  set_arg_table(L, argv, argc, 0);
+  if (luaL_loadfile(L, NULL) != LUA_OK || docall(L, 0) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}
+
+static int usage_error(const char *what, const char *arg) {
+  fprintf(stderr, "%s: %s '%s'\n%s", progname, what, arg, usage_text);
+  return 2;
+}
+
+static int dispatch(lua_State *L, char **argv, int argc) {
+  if (argc < 2)
+    return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc);
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "run") == 0) {
+    if (argc < 3)
+      return usage_error("run needs a script", "");
+    return run_script(L, argv, argc, 2);
+  }
+  if (strcmp(cmd, "-e") == 0) {
+    if (argc < 3)
+      return usage_error("-e needs code", "");
+    return run_string(L, argv, argc, 2);
+  }
+  if (strcmp(cmd, "scripts") == 0)
+    return list_scripts();
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
+    printf("nsl %s (%s)\n", NSL_VERSION, LUA_RELEASE);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    fputs(usage_text, stdout);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp(cmd, "-") == 0)
+    return run_stdin(L, argv, argc);
+  return usage_error("unknown command", cmd);
+}
+
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = lua_touserdata(L, 2);
+  luaL_openlibs(L);
+  preload_library(L);
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  lua_pushinteger(L, dispatch(L, argv, argc));
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    report("cannot create the Lua state: not enough memory");
+    return EXIT_FAILURE;
+  }
+  lua_gc(L, LUA_GCSTOP); /* no collection while the libraries load */
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  int status = lua_pcall(L, 2, 1, 0);
+  int result = (int)lua_tointeger(L, -1);
+  if (status != LUA_OK) {
+    report(lua_tostring(L, -1));
+    result = EXIT_FAILURE;
+  }
+  fflush(stdout);
+  lua_close(L);
+  return result;
+}

@@ -1,0 +1,10 @@
+/* repl.h: the interactive REPL of the nsl executable. */
+#ifndef NSL_REPL_H
+#define NSL_REPL_H
+#include <lua.h>
+
+/* Read-eval-print on the terminal until end of input; returns the exit
+ * status for main. */
+int nsl_repl(lua_State *L);
+
+#endif

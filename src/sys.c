@@ -1,0 +1,46 @@
+/* sys.c: plain C helpers shared by the binding areas (see sys.h). */
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+pid_t nsl_sys_clone(unsigned long flags, int *pidfd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags | (pidfd ? CLONE_PIDFD : 0);
+  args.pidfd = (unsigned long long)(uintptr_t)pidfd;
+  args.exit_signal = SIGCHLD;
+  /* stack 0: the child runs on a copy of the parent's stack, like fork */
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0 || errno != ENOSYS)
+    return (pid_t)pid;
+  if (flags & CLONE_NEWTIME) /* its bit is CSIGNAL's for the old clone */
+    return errno = EINVAL, -1;
+  if (pidfd)
+    *pidfd = -1;
+  return (pid_t)syscall(SYS_clone, (flags | SIGCHLD) |
+                                       (pidfd ? CLONE_PIDFD : 0),
+                        NULL, pidfd, NULL, NULL);
+}
+
+int nsl_sys_pivot_root(const char *new_root, const char *put_old) {
+  return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
+                    unsigned long long resolve) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (unsigned long long)flags;
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = resolve;
+  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}

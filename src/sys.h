@@ -1,0 +1,19 @@
+/* sys.h: plain C helpers used by several binding areas. No lua_State here:
+ * each returns -1 with errno set on failure, and never prints or exits. */
+#ifndef NSL_SYS_H
+#define NSL_SYS_H
+
+#include <sys/types.h>
+
+/* fork(2) with CLONE_NEW* flags: 0 in the child, the child's pid in the
+ * parent. With pidfd != NULL the parent also gets a pidfd (close-on-exec).
+ * clone3 where the kernel has it (needed for CLONE_NEWTIME), clone else. */
+pid_t nsl_sys_clone(unsigned long flags, int *pidfd);
+
+int nsl_sys_pivot_root(const char *new_root, const char *put_old);
+
+/* openat2(2) with RESOLVE_* flags; ENOSYS where the kernel lacks it. */
+int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
+                    unsigned long long resolve);
+
+#endif
