@@ -5,8 +5,6 @@
 --     child (helper.in_child) and assert on what the child reports;
 --   * every temporary file lives under a helper.tmpdir() removed in finally;
 --   * every process a spec starts is waited for.
-local core = require "nsl.core"
-
 local helper = {}
 
 local function repo_root()
@@ -19,7 +17,11 @@ local function repo_root()
 end
 
 helper.root = repo_root()
-helper.nsl = helper.root .. "/build/nsl"
+-- NSL_BUILD picks another build directory than build/ (one per engineer).
+helper.build = os.getenv("NSL_BUILD") or helper.root .. "/build"
+helper.nsl = helper.build .. "/nsl"
+package.cpath = helper.build .. "/lib/?.so;" .. package.cpath
+local core = require "nsl.core"
 helper.NOBODY = 65534
 
 --- Quote a string for sh.
@@ -134,14 +136,15 @@ function helper.stage()
   local cmd = table.concat({
     "set -e",
     "mkdir -p %s/bin %s/lib %s/share/nsl",
-    "cp %s/build/nsl %s/bin/nsl",
-    "cp -r %s/build/lib/nsl %s/lib/nsl",
+    "cp %s/nsl %s/bin/nsl",
+    "cp -r %s/lib/nsl %s/lib/nsl",
     "cp -r %s/lua %s/lua",
     "cp -r %s/scripts %s/share/nsl/scripts",
     "chmod -R a+rX %s",
   }, "\n")
-  local d, r = helper.quote(dir), helper.quote(helper.root)
-  local res = helper.sh(cmd:format(d, d, d, r, d, r, d, r, d, r, d, d))
+  local d, r, b = helper.quote(dir), helper.quote(helper.root),
+    helper.quote(helper.build)
+  local res = helper.sh(cmd:format(d, d, d, b, d, b, d, r, d, r, d, d))
   assert(res.code == 0, "staging failed: " .. res.err)
   staged = dir
   return dir
