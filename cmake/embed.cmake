@@ -1,5 +1,6 @@
 # Writes OUT: a C table { module name, chunk name, source } of the Lua files
-# in FILES (below ROOT), for the nsl executable's package.preload.
+# of the library (ROOT/nsl/*.lua), for the nsl executable's package.preload.
+file(GLOB FILES ${ROOT}/nsl/*.lua)
 set(body "")
 set(table "")
 set(i 0)

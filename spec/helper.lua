@@ -147,6 +147,8 @@ function helper.stage()
   local res = helper.sh(cmd:format(d, d, d, b, d, b, d, r, d, r, d, d))
   assert(res.code == 0, "staging failed: " .. res.err)
   staged = dir
+  -- removed when busted closes its Lua state at exit
+  helper._unstage = setmetatable({}, { __gc = function() helper.rmtree(dir) end })
   return dir
 end
 

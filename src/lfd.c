@@ -1,8 +1,19 @@
-/* lfd.c: fds as Lua values, pipes, read/write/close. */
+/* lfd.c: fds as Lua values, pipes, read/write/close; ttys (ptys, raw
+ * mode, window sizes), poll, and the console relay. */
 #include "lnsl.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* An fd object: closes on collection and at the end of a <close> variable.
@@ -32,6 +43,198 @@ int nsl_checkfd(lua_State *L, int arg) {
     luaL_typeerror(L, arg, "fd or integer");
   luaL_argcheck(L, p->fd >= 0, arg, "fd is closed");
   return p->fd;
+}
+
+/* ---- plain helpers ------------------------------------------------------- */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* poll(2), retried after EINTR with what is left of timeout (-1: none). */
+static int poll_retry(struct pollfd *fds, nfds_t n, int timeout) {
+  long long deadline = now_ms() + timeout;
+  for (;;) {
+    int rc = poll(fds, n, timeout);
+    if (rc >= 0 || errno != EINTR)
+      return rc;
+    if (timeout > 0) {
+      long long left = deadline - now_ms();
+      timeout = left > 0 ? (int)left : 0;
+    }
+  }
+}
+
+static ssize_t read_retry(int fd, char *buf, size_t len) {
+  ssize_t got;
+  do
+    got = read(fd, buf, len);
+  while (got < 0 && errno == EINTR);
+  return got;
+}
+
+/* All of buf, through short writes and EINTR. */
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t put = write(fd, buf, len);
+    if (put < 0 && errno == EINTR)
+      continue;
+    if (put < 0)
+      return -1;
+    buf += put;
+    len -= (size_t)put;
+  }
+  return 0;
+}
+
+/* A pty pair, both ends O_NOCTTY|O_CLOEXEC (see pty(7), posix_openpt(3)),
+ * the slave's path in path. On failure *step is the call that failed. */
+static int open_pty(int *master, int *slave, char *path, size_t size,
+                    const char **step) {
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), err;
+  if (m < 0)
+    return *step = "posix_openpt", -1;
+  if (grantpt(m) != 0)
+    *step = "grantpt";
+  else if (unlockpt(m) != 0)
+    *step = "unlockpt";
+  else if ((err = ptsname_r(m, path, size)) != 0)
+    *step = "ptsname_r", errno = err;
+  else if ((*slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+    *step = "open";
+  else
+    return *master = m, 0;
+  err = errno;
+  close(m);
+  errno = err;
+  return -1;
+}
+
+/* ---- the console relay (plain C) ----------------------------------------- */
+
+/* What relay works with, and which call failed when it returns -1. */
+typedef struct relay {
+  int master; /* the console's pty master */
+  int in;     /* fd 0, or -1 after its end of file */
+  int winch;  /* a signalfd for SIGWINCH */
+  int pidfd;  /* the child whose exit ends the relay, or -1 */
+  const char *failed;
+  int failed_fd;
+} relay;
+
+static int relay_fail(relay *r, const char *call, int fd) {
+  r->failed = call;
+  r->failed_fd = fd;
+  return -1;
+}
+
+/* The master gets fd 0's window size, when fd 0 is a terminal. */
+static void copy_winsize(int master) {
+  struct winsize ws;
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Consume the queued SIGWINCHs (the signalfd is non-blocking), then pass
+ * the size on once. */
+static int relay_winch(relay *r) {
+  struct signalfd_siginfo si;
+  while (read(r->winch, &si, sizeof si) == (ssize_t)sizeof si)
+    ;
+  copy_winsize(r->master);
+  return 0;
+}
+
+/* fd 0 -> master. 0 to go on, 1 when the master hung up, -1 on error.
+ * End of file, or EIO from a hung-up terminal, stops reading fd 0 only. */
+static int relay_in(relay *r) {
+  char buf[4096];
+  ssize_t got = read_retry(r->in, buf, sizeof buf);
+  if (got == 0 || (got < 0 && errno == EIO))
+    return r->in = -1, 0;
+  if (got < 0)
+    return errno == EAGAIN ? 0 : relay_fail(r, "read", r->in);
+  if (write_all(r->master, buf, (size_t)got) != 0)
+    return errno == EIO ? 1 : relay_fail(r, "write", r->master);
+  return 0;
+}
+
+/* master -> fd 1. 0 to go on, 1 when the master hung up (read gives EIO
+ * once no slave fd is open: see pty(7)), -1 on error. */
+static int relay_out(relay *r) {
+  char buf[4096];
+  ssize_t got = read_retry(r->master, buf, sizeof buf);
+  if (got == 0 || (got < 0 && errno == EIO))
+    return 1;
+  if (got < 0)
+    return errno == EAGAIN ? 0 : relay_fail(r, "read", r->master);
+  if (write_all(STDOUT_FILENO, buf, (size_t)got) != 0)
+    return relay_fail(r, "write", STDOUT_FILENO);
+  return 0;
+}
+
+/* The child exited: copy what the master holds without waiting for more.
+ * A pty's poll flushes the pending input first (n_tty_poll), so what the
+ * child wrote before it exited is there. */
+static int relay_drain(relay *r) {
+  struct pollfd p = {r->master, POLLIN, 0};
+  int rc = 0;
+  while (rc == 0 && poll_retry(&p, 1, 0) > 0)
+    rc = relay_out(r);
+  return rc < 0 ? -1 : 0;
+}
+
+static int relay_loop(relay *r) {
+  for (;;) {
+    struct pollfd p[4] = {{r->winch, POLLIN, 0},
+                          {r->in, POLLIN, 0},
+                          {r->master, POLLIN, 0},
+                          {r->pidfd, POLLIN, 0}};
+    if (poll_retry(p, 4, -1) < 0)
+      return relay_fail(r, "poll", -1);
+    int rc = 0;
+    /* the size first: the input read next may be a reaction to it */
+    if (p[0].revents)
+      rc = relay_winch(r);
+    if (rc == 0 && p[1].revents)
+      rc = relay_in(r);
+    if (rc == 0 && p[2].revents)
+      rc = relay_out(r);
+    if (rc == 0 && p[3].revents)
+      return relay_drain(r);
+    if (rc != 0)
+      return rc < 0 ? -1 : 0;
+  }
+}
+
+/* SIGWINCH is blocked and read from a signalfd while the relay runs, and
+ * the signal mask is restored after. */
+static int relay_run(relay *r, int master, pid_t pid) {
+  *r = (relay){master, STDIN_FILENO, -1, -1, NULL, -1};
+  if (pid > 0 && (r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+    return relay_fail(r, "pidfd_open", pid);
+  sigset_t winch, old;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  sigprocmask(SIG_BLOCK, &winch, &old);
+  int rc;
+  r->winch = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (r->winch < 0) {
+    rc = relay_fail(r, "signalfd", -1);
+  } else {
+    copy_winsize(master);
+    rc = relay_loop(r);
+  }
+  int err = errno;
+  if (r->winch >= 0)
+    close(r->winch);
+  if (r->pidfd >= 0)
+    close(r->pidfd);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  errno = err;
+  return rc;
 }
 
 /* ---- bindings ------------------------------------------------------------ */
@@ -98,17 +301,269 @@ static int l_write(lua_State *L) {
   return 1;
 }
 
+/* ---- copies and fd flags ------------------------------------------------- */
+
+static int l_dup(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0)
+    return nsl_fail(L, "dup %d", fd);
+  nsl_pushfd(L, copy);
+  return 1;
+}
+
+static int l_dup2(lua_State *L) {
+  int oldfd = nsl_checkfd(L, 1), newfd = nsl_checkfd(L, 2);
+  /* dup3 refuses oldfd == newfd (EINVAL, see dup(2)): then the copy is
+   * oldfd itself, made inheritable as dup3's copy would be */
+  int rc = oldfd == newfd ? fcntl(oldfd, F_SETFD, 0) : dup3(oldfd, newfd, 0);
+  if (rc < 0)
+    return nsl_fail(L, "dup2 %d %d", oldfd, newfd);
+  lua_pushinteger(L, newfd);
+  return 1;
+}
+
+static int l_set_cloexec(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  int on = 1;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    on = lua_toboolean(L, 2);
+  }
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 ||
+      fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0)
+    return nsl_fail(L, "set_cloexec %d %s", fd, on ? "true" : "false");
+  return nsl_ok(L);
+}
+
+/* ---- ttys ---------------------------------------------------------------- */
+
+static int l_isatty(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  int yes = isatty(fd);
+  /* ENOTTY (EINVAL on some old kernels) just means no */
+  if (!yes && errno != ENOTTY && errno != EINVAL)
+    return nsl_fail(L, "isatty %d", fd);
+  lua_pushboolean(L, yes);
+  return 1;
+}
+
+static int l_ttyname(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  char path[PATH_MAX];
+  int err = ttyname_r(fd, path, sizeof path); /* the errno, not -1 */
+  if (err != 0) {
+    errno = err;
+    return nsl_fail(L, "ttyname %d", fd);
+  }
+  lua_pushstring(L, path);
+  return 1;
+}
+
+static int l_openpty(lua_State *L) {
+  int master, slave;
+  char path[PATH_MAX];
+  const char *step;
+  if (open_pty(&master, &slave, path, sizeof path, &step) != 0)
+    return strcmp(step, "open") == 0 ? nsl_fail(L, "openpty: open '%s'", path)
+                                     : nsl_fail(L, "openpty: %s", step);
+  nsl_pushfd(L, master);
+  nsl_pushfd(L, slave);
+  lua_pushstring(L, path);
+  return 3;
+}
+
+static int l_tty_raw(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  struct termios saved, raw;
+  if (tcgetattr(fd, &saved) != 0)
+    return nsl_fail(L, "tty_raw %d", fd);
+  raw = saved;
+  cfmakeraw(&raw);
+  if (tcsetattr(fd, TCSADRAIN, &raw) != 0)
+    return nsl_fail(L, "tty_raw %d", fd);
+  lua_pushlstring(L, (const char *)&saved, sizeof saved);
+  return 1;
+}
+
+static int l_tty_restore(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  struct termios saved;
+  luaL_argcheck(L, len == sizeof saved, 2, "not a state saved by tty_raw");
+  memcpy(&saved, s, sizeof saved);
+  if (tcsetattr(fd, TCSADRAIN, &saved) != 0)
+    return nsl_fail(L, "tty_restore %d", fd);
+  return nsl_ok(L);
+}
+
+static int l_get_winsize(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0)
+    return nsl_fail(L, "get_winsize %d", fd);
+  lua_pushinteger(L, ws.ws_row);
+  lua_pushinteger(L, ws.ws_col);
+  return 2;
+}
+
+static int l_set_winsize(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  lua_Integer rows = luaL_checkinteger(L, 2), cols = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, rows >= 0 && rows <= 0xffff, 2, "rows out of range");
+  luaL_argcheck(L, cols >= 0 && cols <= 0xffff, 3, "cols out of range");
+  struct winsize ws = {(unsigned short)rows, (unsigned short)cols, 0, 0};
+  if (ioctl(fd, TIOCSWINSZ, &ws) != 0)
+    return nsl_fail(L, "set_winsize %d to %dx%d", fd, (int)rows, (int)cols);
+  return nsl_ok(L);
+}
+
+static int l_set_ctty(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  /* 0: do not steal it from another session (that needs CAP_SYS_ADMIN
+   * and 1), see ioctl_tty(2) */
+  if (ioctl(fd, TIOCSCTTY, 0) != 0)
+    return nsl_fail(L, "set_ctty %d", fd);
+  return nsl_ok(L);
+}
+
+/* ---- poll and relay ------------------------------------------------------ */
+
+/* poll(2)'s events; single bits, in the order revents are printed. */
+static const nsl_Flag poll_events[] = {{"in", POLLIN},     {"pri", POLLPRI},
+                                       {"out", POLLOUT},   {"rdhup", POLLRDHUP},
+                                       {"err", POLLERR},   {"hup", POLLHUP},
+                                       {"nval", POLLNVAL}, {NULL, 0}};
+
+/* The fd at stack index idx, item i of the list at arg. */
+static int to_fd(lua_State *L, int idx, int arg, lua_Integer i) {
+  nsl_fd *p = luaL_testudata(L, idx, NSL_FD);
+  if (p && p->fd >= 0)
+    return p->fd;
+  if (lua_isinteger(L, idx) && lua_tointeger(L, idx) >= 0 &&
+      lua_tointeger(L, idx) <= 0x7fffffff)
+    return (int)lua_tointeger(L, idx);
+  return luaL_argerror(
+      L, arg,
+      lua_pushfstring(L, "item %I is %s, not an open fd", i,
+                      p ? "a closed fd" : luaL_typename(L, idx)));
+}
+
+/* poll({fd, ...}, timeout_ms [, events]) -> revents, n: revents[i] is
+ * false for fds[i] not ready, else its words ("in", "in|hup", "nval");
+ * n is poll's count. timeout -1 (the default) waits for ever. */
+static int l_poll(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer timeout = luaL_optinteger(L, 2, -1);
+  luaL_argcheck(L, timeout >= -1 && timeout <= INT_MAX, 2,
+                "timeout out of range");
+  short events = lua_isnoneornil(L, 3)
+                     ? POLLIN
+                     : (short)nsl_optflags(L, 3, poll_events, "poll event");
+  lua_Integer n = luaL_len(L, 1);
+  struct pollfd *p = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *p, 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, 1, i);
+    p[i - 1] = (struct pollfd){to_fd(L, -1, 1, i), events, 0};
+    lua_pop(L, 1);
+  }
+  int ready = poll_retry(p, (nfds_t)n, (int)timeout);
+  if (ready < 0)
+    return nsl_fail(L, "poll");
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    if (p[i].revents)
+      nsl_pushflagnames(L, (unsigned short)p[i].revents, poll_events);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushinteger(L, ready);
+  return 2;
+}
+
+/* relay's options: { pid = n }. */
+static pid_t check_relay_opts(lua_State *L, int arg) {
+  pid_t pid = 0;
+  if (lua_isnoneornil(L, arg))
+    return 0;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    if (strcmp(key, "pid") != 0)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown option '%s'",
+                                    luaL_tolstring(L, -2, NULL)));
+    luaL_argcheck(L,
+                  lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
+                      lua_tointeger(L, -1) <= 0x7fffffff,
+                  arg, "pid must be a positive integer");
+    pid = (pid_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  return pid;
+}
+
+/* The console loop (relay_loop): true once the master hangs up or opts.pid
+ * exits; nil, "relay: write 1: ...", errno when a step fails. The caller
+ * closes its own copy of the slave first, or the master never hangs up. */
+static int l_relay(lua_State *L) {
+  int master = nsl_checkfd(L, 1);
+  pid_t pid = check_relay_opts(L, 2);
+  relay r;
+  if (relay_run(&r, master, pid) != 0)
+    return r.failed_fd >= 0 ? nsl_fail(L, "relay: %s %d", r.failed, r.failed_fd)
+                            : nsl_fail(L, "relay: %s", r.failed);
+  return nsl_ok(L);
+}
+
 const nsl_Reg nsl_fd_lib[] = {
     {"close", l_close, "close(fd) -> true",
      "close an fd (object or number); an fd object is closed for good"},
-    {"fd", l_fd, "fd(n) -> fd", "wrap an fd number in an fd object that closes "
-                                "on collection and with <close>"},
+    {"dup", l_dup, "dup(fd) -> fd",
+     "a close-on-exec copy of fd as an fd object (fcntl F_DUPFD_CLOEXEC)"},
+    {"dup2", l_dup2, "dup2(oldfd, newfd) -> newfd",
+     "dup3(2) without flags, so the copy at newfd is inherited across exec"},
+    {"fd", l_fd, "fd(n) -> fd",
+     "wrap an fd number in an fd object that closes "
+     "on collection and with <close>"},
+    {"get_winsize", l_get_winsize, "get_winsize(fd) -> rows, cols",
+     "a terminal's window size (ioctl TIOCGWINSZ)"},
+    {"isatty", l_isatty, "isatty(fd) -> bool",
+     "is fd a terminal (isatty(3)); a bad fd is an error, not false"},
+    {"openpty", l_openpty, "openpty() -> master, slave, path",
+     "a new pty pair, both ends O_NOCTTY|O_CLOEXEC fd objects "
+     "(posix_openpt, grantpt, unlockpt)"},
     {"pipe", l_pipe, "pipe([flags]) -> rfd, wfd",
      "pipe2(2); flags are cloexec (default) nonblock direct"},
+    {"poll", l_poll, "poll(fds, timeout_ms [, events]) -> revents, n",
+     "poll(2) a list of fds for events (default \"in\"); revents[i] is false "
+     "or words like \"in|hup\""},
     {"read", l_read, "read(fd [, n]) -> string",
      "read(2) up to n bytes (default a buffer); \"\" at end of file"},
-    {"write", l_write, "write(fd, s) -> n", "write(2) s, returning the bytes "
-                                            "written"},
+    {"relay", l_relay, "relay(master [, {pid=n}]) -> true",
+     "console loop: fd 0 -> master -> fd 1, SIGWINCH passed on, until the "
+     "master hangs up or pid exits"},
+    {"set_cloexec", l_set_cloexec, "set_cloexec(fd [, on]) -> true",
+     "set (default) or clear FD_CLOEXEC on fd (fcntl F_SETFD)"},
+    {"set_ctty", l_set_ctty, "set_ctty(fd) -> true",
+     "make the terminal fd this session's controlling tty (ioctl TIOCSCTTY "
+     "0); needs setsid first"},
+    {"set_winsize", l_set_winsize, "set_winsize(fd, rows, cols) -> true",
+     "set a terminal's window size (ioctl TIOCSWINSZ)"},
+    {"tty_raw", l_tty_raw, "tty_raw(fd) -> saved",
+     "put a terminal in raw mode (cfmakeraw, tcsetattr TCSADRAIN); saved is "
+     "for tty_restore"},
+    {"tty_restore", l_tty_restore, "tty_restore(fd, saved) -> true",
+     "put back the terminal state tty_raw saved (tcsetattr TCSADRAIN)"},
+    {"ttyname", l_ttyname, "ttyname(fd) -> path",
+     "the path of the terminal at fd (ttyname_r(3))"},
+    {"write", l_write, "write(fd, s) -> n",
+     "write(2) s, returning the bytes "
+     "written"},
     {NULL, NULL, NULL, NULL}};
 
 /* ---- the fd object --------------------------------------------------------- */

@@ -228,7 +228,8 @@ int luaopen_nsl_core(lua_State *L);
 int luaopen_nsl_core(lua_State *L) {
   static const nsl_Reg *const areas[] = {core_lib,     nsl_proc_lib,
                                          nsl_mount_lib, nsl_file_lib,
-                                         nsl_id_lib,   nsl_fd_lib};
+                                         nsl_id_lib,   nsl_fd_lib,
+                                         nsl_net_lib};
   lua_newtable(L); /* docs: name -> { sig, doc } */
   lua_newtable(L); /* the module */
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)

@@ -37,6 +37,7 @@ extern const nsl_Reg nsl_mount_lib[]; /* lmount.c: mounts and roots */
 extern const nsl_Reg nsl_file_lib[];  /* lfile.c: files */
 extern const nsl_Reg nsl_id_lib[];    /* lid.c: identity, capabilities, prctl */
 extern const nsl_Reg nsl_fd_lib[];    /* lfd.c: fds, pipes, ttys */
+extern const nsl_Reg nsl_net_lib[]; /* lnet.c: network interfaces */
 
 /* Called once by luaopen_nsl_core with the module table on top: an area adds
  * its constants (signal numbers, errno names...) there. */

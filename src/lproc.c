@@ -1,11 +1,20 @@
-/* lproc.c: processes and namespaces. */
+/* lproc.c: processes, namespaces and signals. */
 #include "lnsl.h"
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* The /proc/self/ns names. */
 static const nsl_Flag namespace_flags[] = {
@@ -13,21 +22,226 @@ static const nsl_Flag namespace_flags[] = {
     {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"time", CLONE_NEWTIME},
     {"user", CLONE_NEWUSER},     {"uts", CLONE_NEWUTS}, {NULL, 0}};
 
+/* unshare(2) also takes back what a thread shares with its parent. */
+static const nsl_Flag unshare_flags[] = {{"cgroup", CLONE_NEWCGROUP},
+                                         {"files", CLONE_FILES},
+                                         {"fs", CLONE_FS},
+                                         {"ipc", CLONE_NEWIPC},
+                                         {"mnt", CLONE_NEWNS},
+                                         {"net", CLONE_NEWNET},
+                                         {"pid", CLONE_NEWPID},
+                                         {"sysvsem", CLONE_SYSVSEM},
+                                         {"time", CLONE_NEWTIME},
+                                         {"user", CLONE_NEWUSER},
+                                         {"uts", CLONE_NEWUTS},
+                                         {NULL, 0}};
+
+/* Push the words of a failed call's flags and return them, keeping errno
+ * for the nsl_fail that follows (pushing may allocate). */
+static const char *flag_words(lua_State *L, unsigned long flags,
+                              const nsl_Flag *words) {
+  int err = errno;
+  const char *s = nsl_pushflagnames(L, flags, words);
+  errno = err;
+  return s;
+}
+
+/* ---- signals: one parser for every binding that takes them --------------- */
+
+/* The signal at stack index idx (argument arg for messages): a number in
+ * min..NSIG-1 or a name with or without SIG ("TERM", "SIGTERM", "term"). */
+static int check_signal(lua_State *L, int idx, int arg, int min) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isnum;
+    lua_Integer n = lua_tointegerx(L, idx, &isnum);
+    if (!isnum || n < min || n >= NSIG)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "signal %s out of range",
+                                    luaL_tolstring(L, idx, NULL)));
+    return (int)n;
+  }
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "signal is %s, not a name or number",
+                                  luaL_typename(L, idx)));
+  const char *name = lua_tostring(L, idx);
+  const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+  for (int sig = 1; sig < NSIG; sig++) {
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev && strcasecmp(abbrev, bare) == 0)
+      return sig;
+  }
+  return luaL_argerror(L, arg, lua_pushfstring(L, "unknown signal '%s'", name));
+}
+
+/* A set of signals at arg: "all", one signal, or a list of them. glibc's
+ * sigaddset refuses its own internal signals (32, 33): they stay out. */
+static void check_sigset(lua_State *L, int arg, sigset_t *set) {
+  sigemptyset(set);
+  if (lua_type(L, arg) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, arg), "all") == 0) {
+    sigfillset(set);
+  } else if (lua_type(L, arg) == LUA_TTABLE) {
+    lua_Integer n = luaL_len(L, arg);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_geti(L, arg, i);
+      sigaddset(set, check_signal(L, -1, arg, 1));
+      lua_pop(L, 1);
+    }
+  } else {
+    sigaddset(set, check_signal(L, arg, arg, 1));
+  }
+}
+
+/* A signal's name without SIG ("CHLD"), or its number (real-time ones). */
+static void push_signal(lua_State *L, int sig) {
+  const char *name = sigabbrev_np(sig);
+  if (name)
+    lua_pushstring(L, name);
+  else
+    lua_pushinteger(L, sig);
+}
+
+/* The same as a string, for messages. */
+static const char *signal_label(lua_State *L, int sig) {
+  const char *name = sigabbrev_np(sig);
+  return name ? lua_pushstring(L, name) : lua_pushfstring(L, "%d", sig);
+}
+
+static void push_sigset(lua_State *L, const sigset_t *set) {
+  lua_newtable(L);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember(set, sig) == 1) {
+      push_signal(L, sig);
+      lua_rawseti(L, -2, luaL_len(L, -2) + 1);
+    }
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+/* opts = { pidfd = true }: check it all before forking. */
+static int check_clone_opts(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg))
+    return 0;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "pidfd"))
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown option '%s'",
+                                    luaL_tolstring(L, -2, NULL)));
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, arg, "pidfd");
+  int want = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return want;
+}
+
 static int l_clone(lua_State *L) {
   unsigned long flags = nsl_optflags(L, 1, namespace_flags, "namespace");
-  pid_t pid = nsl_sys_clone(flags, NULL);
-  if (pid < 0) {
-    int err = errno;
-    nsl_pushflagnames(L, flags, namespace_flags);
-    errno = err;
-    return nsl_fail(L, "clone '%s'", lua_tostring(L, -1));
-  }
+  int want_pidfd = check_clone_opts(L, 2);
+  int pidfd = -1;
+  pid_t pid = nsl_sys_clone(flags, want_pidfd ? &pidfd : NULL);
+  if (pid < 0)
+    return nsl_fail(L, "clone '%s'", flag_words(L, flags, namespace_flags));
   lua_pushinteger(L, pid);
+  if (pid == 0 || !want_pidfd)
+    return 1;
+  nsl_pushfd(L, pidfd);
+  return 2;
+}
+
+static int l__exit(lua_State *L) { _exit((int)luaL_optinteger(L, 1, 0)); }
+
+/* execve(2), or execvpe(3) with search_path. env nil keeps environ. */
+static int do_exec(lua_State *L, const char *call, int search_path) {
+  const char *path = luaL_checkstring(L, 1);
+  int keep_env = lua_isnoneornil(L, 3); /* before argv's userdata is pushed */
+  char **argv = nsl_checkstrings(L, 2, 0, NULL);
+  char **envp = keep_env ? environ : nsl_checkstrings(L, 3, 1, NULL);
+  if (search_path)
+    execvpe(path, argv, envp);
+  else
+    execve(path, argv, envp);
+  return nsl_fail(L, "%s '%s'", call, path);
+}
+
+static int l_exec(lua_State *L) { return do_exec(L, "exec", 0); }
+
+static int l_execp(lua_State *L) { return do_exec(L, "execp", 1); }
+
+static int l_getpgid(lua_State *L) {
+  pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
+  pid_t pgid = getpgid(pid);
+  if (pgid < 0)
+    return nsl_fail(L, "getpgid %d", (int)pid);
+  lua_pushinteger(L, pgid);
   return 1;
 }
 
-static int l__exit(lua_State *L) {
-  _exit((int)luaL_optinteger(L, 1, 0));
+static int l_getpgrp(lua_State *L) {
+  lua_pushinteger(L, getpgrp());
+  return 1;
+}
+
+static int l_getpid(lua_State *L) {
+  lua_pushinteger(L, getpid());
+  return 1;
+}
+
+static int l_getppid(lua_State *L) {
+  lua_pushinteger(L, getppid());
+  return 1;
+}
+
+static int l_gettid(lua_State *L) {
+  lua_pushinteger(L, gettid());
+  return 1;
+}
+
+static int l_kill(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  int sig = check_signal(L, 2, 2, 0); /* 0 only checks that pid exists */
+  const char *label = signal_label(L, sig);
+  if (kill(pid, sig) != 0)
+    return nsl_fail(L, "kill %d '%s'", (int)pid, label);
+  return nsl_ok(L);
+}
+
+static int l_setpgid(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  if (setpgid(pid, pgid) != 0)
+    return nsl_fail(L, "setpgid %d %d", (int)pid, (int)pgid);
+  return nsl_ok(L);
+}
+
+static int l_setsid(lua_State *L) {
+  pid_t sid = setsid();
+  if (sid < 0)
+    return nsl_fail(L, "setsid");
+  lua_pushinteger(L, sid);
+  return 1;
+}
+
+static int l_tcgetpgrp(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  pid_t pgid = tcgetpgrp(fd);
+  if (pgid < 0)
+    return nsl_fail(L, "tcgetpgrp %d", fd);
+  lua_pushinteger(L, pgid);
+  return 1;
+}
+
+/* A caller in a background group gets SIGTTOU unless it blocks or ignores
+ * it: see tcsetpgrp(3). A job-control shell blocks it. */
+static int l_tcsetpgrp(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  if (tcsetpgrp(fd, pgid) != 0)
+    return nsl_fail(L, "tcsetpgrp %d %d", fd, (int)pgid);
+  return nsl_ok(L);
 }
 
 static const nsl_Flag wait_flags[] = {{"continued", WCONTINUED},
@@ -64,17 +278,208 @@ static int l_wait(lua_State *L) {
   return 3;
 }
 
+/* ---- namespaces and names ------------------------------------------------ */
+
+static int l_gethostname(lua_State *L) {
+  char name[HOST_NAME_MAX + 1];
+  if (gethostname(name, sizeof name) != 0)
+    return nsl_fail(L, "gethostname");
+  name[HOST_NAME_MAX] = '\0'; /* not terminated if truncated: gethostname(2) */
+  lua_pushstring(L, name);
+  return 1;
+}
+
+static int l_setdomainname(lua_State *L) {
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
+  if (setdomainname(name, len) != 0)
+    return nsl_fail(L, "setdomainname '%s'", name);
+  return nsl_ok(L);
+}
+
+static int l_sethostname(lua_State *L) {
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
+  if (sethostname(name, len) != 0)
+    return nsl_fail(L, "sethostname '%s'", name);
+  return nsl_ok(L);
+}
+
+static int setns_fail(lua_State *L, const char *target, int nstype) {
+  if (nstype == 0)
+    return nsl_fail(L, "setns %s", target);
+  const char *words = flag_words(L, (unsigned long)nstype, namespace_flags);
+  return nsl_fail(L, "setns %s '%s'", target, words);
+}
+
+/* fd: a /proc/PID/ns/NAME fd or a pidfd (then nstype is a set of words);
+ * a path is opened and closed here. */
+static int l_setns(lua_State *L) {
+  int nstype = (int)nsl_optflags(L, 2, namespace_flags, "namespace");
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    const char *path = lua_tostring(L, 1);
+    const char *target = lua_pushfstring(L, "'%s'", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return setns_fail(L, target, nstype);
+    int rc = setns(fd, nstype), err = errno;
+    close(fd);
+    errno = err;
+    return rc != 0 ? setns_fail(L, target, nstype) : nsl_ok(L);
+  }
+  int fd = nsl_checkfd(L, 1);
+  const char *target = lua_pushfstring(L, "%d", fd);
+  if (setns(fd, nstype) != 0)
+    return setns_fail(L, target, nstype);
+  return nsl_ok(L);
+}
+
+static int l_unshare(lua_State *L) {
+  unsigned long flags = nsl_optflags(L, 1, unshare_flags, "namespace");
+  if (unshare((int)flags) != 0)
+    return nsl_fail(L, "unshare '%s'", flag_words(L, flags, unshare_flags));
+  return nsl_ok(L);
+}
+
+/* ---- signal delivery ----------------------------------------------------- */
+
+static const nsl_Flag nonblock_flags[] = {{"nonblock", O_NONBLOCK}, {NULL, 0}};
+
+static int l_pidfd_open(lua_State *L) {
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  unsigned flags = (unsigned)nsl_optflags(L, 2, nonblock_flags, "pidfd flag");
+  int fd = pidfd_open(pid, flags); /* always close-on-exec */
+  if (fd < 0)
+    return nsl_fail(L, "pidfd_open %d", (int)pid);
+  nsl_pushfd(L, fd);
+  return 1;
+}
+
+static int l_pidfd_send_signal(lua_State *L) {
+  int pidfd = nsl_checkfd(L, 1);
+  int sig = check_signal(L, 2, 2, 0);
+  const char *label = signal_label(L, sig);
+  if (pidfd_send_signal(pidfd, sig, NULL, 0) != 0)
+    return nsl_fail(L, "pidfd_send_signal %d '%s'", pidfd, label);
+  return nsl_ok(L);
+}
+
+/* One struct signalfd_siginfo: the signal and who sent it (for CHLD, the
+ * child). Signals queue in the kernel, so a read may follow many. */
+static int l_read_signal(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  struct signalfd_siginfo si;
+  ssize_t got;
+  do
+    got = read(fd, &si, sizeof si);
+  while (got < 0 && errno == EINTR);
+  if (got >= 0 && got != (ssize_t)sizeof si)
+    errno = EINVAL; /* end of file or a short read: not a signalfd */
+  if (got != (ssize_t)sizeof si)
+    return nsl_fail(L, "read_signal %d", fd);
+  push_signal(L, (int)si.ssi_signo);
+  lua_pushinteger(L, (lua_Integer)si.ssi_pid);
+  return 2;
+}
+
+static int l_signalfd(lua_State *L) {
+  sigset_t set;
+  check_sigset(L, 1, &set);
+  int flags = (int)nsl_optflags(L, 2, nonblock_flags, "signalfd flag");
+  /* the signals must also be blocked (sigprocmask), or they are delivered
+   * as usual and never read: see signalfd(2) */
+  int fd = signalfd(-1, &set, SFD_CLOEXEC | (flags ? SFD_NONBLOCK : 0));
+  if (fd < 0)
+    return nsl_fail(L, "signalfd");
+  nsl_pushfd(L, fd);
+  return 1;
+}
+
+static int l_sigprocmask(lua_State *L) {
+  static const char *const hows[] = {"block", "unblock", "setmask", NULL};
+  static const int how_values[] = {SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK};
+  int how = how_values[luaL_checkoption(L, 1, NULL, hows)];
+  sigset_t set, old;
+  check_sigset(L, 2, &set);
+  if (sigprocmask(how, &set, &old) != 0)
+    return nsl_fail(L, "sigprocmask '%s'", lua_tostring(L, 1));
+  lua_pushboolean(L, 1);
+  push_sigset(L, &old);
+  return 2;
+}
+
 const nsl_Reg nsl_proc_lib[] = {
     {"_exit", l__exit, "_exit([code])",
      "_exit(2): end this process now, without Lua's or C's cleanup"},
-    {"clone", l_clone, "clone(namespaces) -> pid | 0",
-     "fork into new namespaces (user mnt pid uts ipc net cgroup time): 0 in "
-     "the child"},
+    {"clone", l_clone, "clone(namespaces [, opts]) -> pid [, pidfd] | 0",
+     "fork into new namespaces (user mnt pid uts ipc net cgroup time) with "
+     "clone3(2): 0 in the child; opts {pidfd=true} adds a pidfd"},
+    {"exec", l_exec, "exec(path, argv [, env])",
+     "execve(2): argv[1] is argv[0], env a list of K=V and/or a map (nil: "
+     "this environment); returns only on failure"},
+    {"execp", l_execp, "execp(file, argv [, env])",
+     "execvpe(3): exec searching PATH for file; returns only on failure"},
+    {"gethostname", l_gethostname, "gethostname() -> name",
+     "gethostname(2): the host name of this uts namespace"},
+    {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",
+     "getpgid(2): the process group of pid (default this process)"},
+    {"getpgrp", l_getpgrp, "getpgrp() -> pgid",
+     "getpgrp(2): this process's process group"},
+    {"getpid", l_getpid, "getpid() -> pid",
+     "getpid(2): this process's pid in its pid namespace"},
+    {"getppid", l_getppid, "getppid() -> pid",
+     "getppid(2): the parent's pid (0 if it is outside our pid namespace)"},
+    {"gettid", l_gettid, "gettid() -> tid", "gettid(2): this thread's id"},
+    {"kill", l_kill, "kill(pid, sig) -> true",
+     "kill(2): send sig (a number or a name: TERM, SIGTERM, 0 to probe)"},
+    {"pidfd_open", l_pidfd_open, "pidfd_open(pid [, flags]) -> pidfd",
+     "pidfd_open(2): an fd object for a process (flags: nonblock)"},
+    {"pidfd_send_signal", l_pidfd_send_signal,
+     "pidfd_send_signal(pidfd, sig) -> true",
+     "pidfd_send_signal(2): signal the process behind a pidfd, race-free"},
+    {"read_signal", l_read_signal, "read_signal(fd) -> sig, pid",
+     "read(2) one signalfd_siginfo: the signal's name (or number) and the "
+     "sender's pid"},
+    {"setdomainname", l_setdomainname, "setdomainname(name) -> true",
+     "setdomainname(2): the NIS domain name of this uts namespace"},
+    {"sethostname", l_sethostname, "sethostname(name) -> true",
+     "sethostname(2): the host name of this uts namespace"},
+    {"setns", l_setns, "setns(fd_or_path [, namespaces]) -> true",
+     "setns(2): join the namespace of a /proc/PID/ns/* fd or path, or the "
+     "named ones of a pidfd's process"},
+    {"setpgid", l_setpgid, "setpgid(pid, pgid) -> true",
+     "setpgid(2): move pid (0: this process) into group pgid (0: its own)"},
+    {"setsid", l_setsid, "setsid() -> sid",
+     "setsid(2): start a new session without a controlling terminal"},
+    {"signalfd", l_signalfd, "signalfd(signals [, flags]) -> fd",
+     "signalfd(2) for a list of signals (or \"all\"), close-on-exec; block "
+     "them first with sigprocmask"},
+    {"sigprocmask", l_sigprocmask, "sigprocmask(how, signals) -> true, old",
+     "sigprocmask(2): how is block|unblock|setmask; old lists the previous "
+     "mask"},
+    {"tcgetpgrp", l_tcgetpgrp, "tcgetpgrp(fd) -> pgid",
+     "tcgetpgrp(3): the foreground process group of the terminal fd"},
+    {"tcsetpgrp", l_tcsetpgrp, "tcsetpgrp(fd, pgid) -> true",
+     "tcsetpgrp(3): make pgid the terminal's foreground group (block TTOU "
+     "when in the background)"},
+    {"unshare", l_unshare, "unshare(namespaces) -> true",
+     "unshare(2): move into new namespaces (and files fs sysvsem)"},
     {"wait", l_wait, "wait([pid [, options]]) -> pid, how, code",
      "waitpid(2): how is exited|killed|stopped|continued; nohang gives 0 when "
      "none is ready"},
     {NULL, NULL, NULL, NULL}};
 
+/* signals = { TERM = 15, ..., [15] = "TERM" }: both directions. */
 void nsl_proc_open(lua_State *L) {
-  (void)L;
+  lua_createtable(L, NSIG, NSIG);
+  for (int sig = 1; sig < NSIG; sig++) {
+    const char *name = sigabbrev_np(sig);
+    if (!name)
+      continue;
+    lua_pushinteger(L, sig);
+    lua_setfield(L, -2, name);
+    lua_pushstring(L, name);
+    lua_rawseti(L, -2, sig);
+  }
+  lua_setfield(L, -2, "signals");
 }

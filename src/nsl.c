@@ -130,18 +130,27 @@ static const char *scripts_dir(char *buf, size_t size) {
   return NSL_INSTALL_SCRIPTS;
 }
 
+/* A file to run; errno says why not. */
 static int is_file(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+  if (stat(path, &st) != 0)
+    return 0;
+  if (S_ISDIR(st.st_mode))
+    return errno = EISDIR, 0;
+  return 1;
 }
 
 /* The script's path: SCRIPT itself when it names a file, else SCRIPT (or
  * SCRIPT.lua) among the bundled scripts. Pushes the path or an error. */
 static int find_script(lua_State *L, const char *name) {
   char buf[PATH_MAX];
-  if (is_file(name) || strchr(name, '/')) {
+  if (is_file(name)) {
     lua_pushstring(L, name);
-    return is_file(name);
+    return 1;
+  }
+  if (strchr(name, '/')) {
+    lua_pushfstring(L, "script '%s' not found: %s", name, strerror(errno));
+    return 0;
   }
   const char *dir = scripts_dir(buf, sizeof buf);
   const char *path = lua_pushfstring(L, "%s/%s", dir, name);

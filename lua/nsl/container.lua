@@ -1,0 +1,513 @@
+-- nsl.container: the standard container setup, as small named steps over
+-- one config table.
+--
+--   local container = require "nsl.container"
+--   local c = container.config{ rootfs = "/srv/box", command = { "/bin/sh" } }
+--   os.exit(container.main(c))
+--
+-- The order is early Docker libcontainer's, with the tutorial's pivot_root:
+-- propagation, bind_rootfs, readonly, mount_system, devices, links, console,
+-- enter_root, loopback, hostname, umask, chdir; then the command is executed
+-- (under a tiny init by default). Every step is a plain function in
+-- container.step; c.steps lists what runs, so a script can drop, reorder or
+-- replace steps, and c.mounts, c.devices and c.links are plain data.
+local core = require "nsl.core"
+local userns = require "nsl.userns"
+
+local M = {}
+
+--- The system mounts, in order: source, target (inside the root), fstype,
+-- mount(8) flag words, data. gid=5 is dropped when gid 5 is not mapped.
+M.mounts = {
+  { source = "proc", target = "/proc", fstype = "proc", flags = "nosuid nodev noexec" },
+  { source = "sysfs", target = "/sys", fstype = "sysfs", flags = "nosuid nodev noexec" },
+  { source = "tmpfs", target = "/dev", fstype = "tmpfs", flags = "nosuid strictatime",
+    data = "mode=755" },
+  { source = "shm", target = "/dev/shm", fstype = "tmpfs", flags = "nosuid nodev noexec",
+    data = "mode=1777" },
+  { source = "devpts", target = "/dev/pts", fstype = "devpts", flags = "nosuid noexec",
+    data = "newinstance,ptmxmode=0666,mode=620,gid=5" },
+  { source = "tmpfs", target = "/run", fstype = "tmpfs", flags = "nosuid nodev strictatime",
+    data = "mode=755" },
+}
+
+--- The device nodes made in /dev: name, major, minor (character devices,
+-- mode 0666). In a user namespace mknod is refused: the host's nodes are
+-- bind-mounted instead.
+M.devices = {
+  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+}
+
+--- The symlinks made in /dev: { target, link }.
+M.links = {
+  { "pts/ptmx", "/dev/ptmx" },
+  { "/proc/self/fd", "/dev/fd" },
+  { "/proc/self/fd/0", "/dev/stdin" },
+  { "/proc/self/fd/1", "/dev/stdout" },
+  { "/proc/self/fd/2", "/dev/stderr" },
+  { "/proc/kcore", "/dev/core" },
+}
+
+--- The steps of the standard setup, in order (names in container.step).
+M.steps = { "propagation", "bind_rootfs", "readonly", "mount_system", "devices",
+  "links", "console", "enter_root", "loopback", "hostname", "umask", "chdir" }
+
+--- The namespaces a container gets (plus "user" where one is used).
+M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
+
+--- The environment a command starts with (HOSTNAME and TERM are added).
+M.env = {
+  PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME = "/root",
+}
+
+-- Signals the parent and the init pass on to the command.
+local FORWARDED = { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT" }
+
+---------------------------------------------------------------------------
+-- helpers
+
+local function copy(t)
+  if type(t) ~= "table" then return t end
+  local c = {}
+  for k, v in pairs(t) do c[k] = copy(v) end
+  return c
+end
+
+local function has_word(words, word)
+  for w in tostring(words or ""):gmatch("[^%s,|]+") do
+    if w == word then return true end
+  end
+  return false
+end
+
+local function contains(list, value)
+  for _, v in ipairs(list) do
+    if v == value then return true end
+  end
+  return false
+end
+
+--- Raise "setup step 'NAME': MESSAGE" when a core call failed.
+function M.check(step, ok, err, errno)
+  if ok then return ok end
+  local name = errno and core.errno[errno]
+  error(string.format("setup step '%s': %s%s", step, err,
+    name and " (" .. name .. ")" or ""), 0)
+end
+local check = M.check
+
+--- The host path of a path inside the root.
+function M.path(c, inside)
+  return c.rootfs .. (inside:sub(1, 1) == "/" and inside or "/" .. inside)
+end
+
+local function mkdir_all(step, path)
+  local prefix = ""
+  for part in path:gmatch("[^/]+") do
+    prefix = prefix .. "/" .. part
+    local ok, err, errno = core.mkdir(prefix, "0755")
+    if not ok and errno ~= core.errno.EEXIST then check(step, ok, err, errno) end
+  end
+end
+
+-- An empty file to bind a file onto (a device node, the console).
+local function touch(step, path)
+  if core.lstat(path) then return end
+  local fd, err, errno = core.open(path, "wronly creat excl cloexec", "0644")
+  check(step, fd, err, errno)
+  fd:close()
+end
+
+-- The per-mount flags that a bind remount must keep: inside a user
+-- namespace the kernel refuses (EPERM) to clear the locked nosuid, nodev,
+-- noexec and atime flags of a mount it copied from the host.
+local LOCKED = { nosuid = true, nodev = true, noexec = true, noatime = true,
+  nodiratime = true, relatime = true }
+
+--- The mount options of the mount at path, from /proc/self/mountinfo.
+function M.mount_options(path)
+  local found
+  for line in io.lines("/proc/self/mountinfo") do
+    local target, options = line:match("^%S+ %S+ %S+ %S+ (%S+) (%S+)")
+    if target == path then found = options end -- the last one is on top
+  end
+  return found
+end
+
+local function locked_flags(path)
+  local words = {}
+  for opt in (M.mount_options(path) or ""):gmatch("[^,]+") do
+    if LOCKED[opt] then words[#words + 1] = opt end
+  end
+  return table.concat(words, " ")
+end
+
+-- Bind source onto target (made to match), then apply flags such as
+-- rdonly with a remount that keeps the locked ones.
+local function bind(step, source, target, flags)
+  local st = core.stat(source)
+  if st and st.type ~= "dir" then touch(step, target) else mkdir_all(step, target) end
+  local rec = (has_word(flags, "rec") or has_word(flags, "rbind")) and " rec" or ""
+  check(step, core.mount(source, target, nil, "bind" .. rec))
+  local extra = {}
+  for w in tostring(flags or ""):gmatch("[^%s,|]+") do
+    if w ~= "bind" and w ~= "rbind" and w ~= "rec" then extra[#extra + 1] = w end
+  end
+  if #extra > 0 then
+    check(step, core.mount(nil, target, nil, "bind remount " .. table.concat(extra, " ") ..
+      " " .. locked_flags(target)))
+  end
+end
+M.bind = bind
+
+-- Is gid mapped inside the container (always, without a user namespace)?
+local function gid_mapped(c, gid)
+  return not c.userns or userns.maps(c.gid_map, gid)
+end
+
+---------------------------------------------------------------------------
+-- the steps: each takes the config and raises with its name on failure
+
+M.step = {}
+
+--- Make / recursively slave (c.propagation), so that nothing mounted in the
+-- container propagates back to the host.
+function M.step.propagation(c)
+  check("propagation", core.mount(nil, "/", nil, c.propagation))
+end
+
+--- Bind the root onto itself (recursively): pivot_root needs a mount point.
+function M.step.bind_rootfs(c)
+  check("bind_rootfs", core.mount(c.rootfs, c.rootfs, nil, "rbind"))
+end
+
+--- Remount the root read-only when c.readonly.
+function M.step.readonly(c)
+  if not c.readonly then return end
+  check("readonly", core.mount(nil, c.rootfs, nil,
+    "bind remount rdonly " .. locked_flags(c.rootfs)))
+end
+
+local function mount_entry(c, m)
+  local target = M.path(c, m.target)
+  if has_word(m.flags, "bind") or has_word(m.flags, "rbind") then
+    return bind("mount_system", m.source, target, m.flags)
+  end
+  mkdir_all("mount_system", target)
+  check("mount_system", core.mount(m.source, target, m.fstype, m.flags, m.data))
+end
+
+--- Mount c.mounts in order (proc, sysfs, /dev, /dev/shm, /dev/pts, /run by
+-- default). Entries with the bind or rbind flag bind a host path.
+function M.step.mount_system(c)
+  for _, m in ipairs(c.mounts) do
+    if m.fstype == "sysfs" and c.userns and not contains(c.namespaces, "net") then
+      -- sysfs may only be mounted by the owner of the network namespace
+      -- (sysfs_mount): without a net namespace, bind the host's read-only
+      m = { source = "/sys", target = m.target, flags = "rbind rdonly nosuid nodev noexec" }
+    elseif m.fstype == "devpts" and m.data and not gid_mapped(c, 5) then
+      -- devpts refuses (EINVAL) a gid that is not mapped in its user namespace
+      m = copy(m)
+      m.data = m.data:gsub(",?gid=5", "")
+    end
+    mount_entry(c, m)
+  end
+end
+
+--- Create c.devices in /dev: mknod as real root, a bind of the host's node
+-- inside a user namespace (where mknod is refused).
+function M.step.devices(c)
+  local old = core.umask(0)
+  for _, d in ipairs(c.devices) do
+    local name, major, minor = d[1], d[2], d[3]
+    local path = M.path(c, "/dev/" .. name)
+    if c.userns then
+      bind("devices", "/dev/" .. name, path)
+    else
+      local ok, err, errno = core.mknod(path, "char", "0666", major, minor)
+      if not ok and errno ~= core.errno.EEXIST then check("devices", ok, err, errno) end
+    end
+  end
+  core.umask(old)
+end
+
+--- Create c.links in /dev (replacing what is there).
+function M.step.links(c)
+  for _, l in ipairs(c.links) do
+    local path = M.path(c, l[2])
+    core.unlink(path)
+    check("links", core.symlink(l[1], path))
+  end
+end
+
+--- Bind c.console (a tty; the container's pty when it has one) onto
+-- /dev/console.
+function M.step.console(c)
+  if not c.console then return end
+  bind("console", c.console, M.path(c, "/dev/console"))
+end
+
+--- Make the root the container's /: pivot_root and detach the old root,
+-- or (c.pivot == false) MS_MOVE + chroot, for roots pivot_root refuses
+-- (an initramfs).
+function M.step.enter_root(c)
+  check("enter_root", core.chdir(c.rootfs))
+  if c.pivot then
+    -- pivot_root(".", ".") stacks the old root on the new one, so no
+    -- directory is needed for it, even in a read-only root: see the NOTES
+    -- of pivot_root(2)
+    check("enter_root", core.pivot_root(".", "."))
+    check("enter_root", core.umount(".", "detach"))
+  else
+    check("enter_root", core.mount(c.rootfs, "/", nil, "move"))
+    check("enter_root", core.chroot("."))
+  end
+  check("enter_root", core.chdir("/"))
+end
+
+--- Bring the loopback interface up in a new network namespace.
+function M.step.loopback(c)
+  if contains(c.namespaces, "net") then check("loopback", core.if_up("lo")) end
+end
+
+--- Set c.hostname in the container's UTS namespace.
+function M.step.hostname(c)
+  if c.hostname and contains(c.namespaces, "uts") then
+    check("hostname", core.sethostname(c.hostname))
+  end
+end
+
+--- Set the umask the command starts with (c.umask, 0022).
+function M.step.umask(c)
+  core.umask(c.umask)
+end
+
+--- Change to the working directory c.cwd inside the root.
+function M.step.chdir(c)
+  check("chdir", core.chdir(c.cwd))
+end
+
+---------------------------------------------------------------------------
+-- the configuration
+
+--- A complete config from the given fields and the defaults: rootfs
+-- (required), command, env, cwd, hostname, readonly, pivot, propagation,
+-- namespaces, userns (default: when not root), uid_map, gid_map, tty
+-- (default: stdin is a terminal), init (default true), mounts, devices,
+-- links, steps, umask.
+function M.config(opts)
+  if opts._complete then return opts end
+  local c = copy(opts)
+  assert(type(c.rootfs) == "string", "container.config: rootfs (a directory) is required")
+  c.command = c.command or { "/bin/sh" }
+  c.cwd = c.cwd or "/"
+  c.umask = c.umask or "0022"
+  c.propagation = c.propagation or "rec slave"
+  if c.pivot == nil then c.pivot = true end
+  if c.init == nil then c.init = true end
+  if c.tty == nil then c.tty = core.isatty(0) end
+  c.namespaces = c.namespaces or copy(M.namespaces)
+  if c.userns == nil then c.userns = core.geteuid() ~= 0 end
+  if c.userns then
+    if not contains(c.namespaces, "user") then table.insert(c.namespaces, 1, "user") end
+    -- an ordinary user maps itself to root; real root keeps its ids (the
+    -- capabilities are the namespace's all the same)
+    local uid_map, gid_map = userns.self_maps()
+    if core.geteuid() == 0 then
+      uid_map, gid_map = { { 0, 0, 65536 } }, { { 0, 0, 65536 } }
+    end
+    c.uid_map = c.uid_map or uid_map
+    c.gid_map = c.gid_map or gid_map
+  end
+  c.mounts = c.mounts or copy(M.mounts)
+  c.devices = c.devices or copy(M.devices)
+  c.links = c.links or copy(M.links)
+  c.steps = c.steps or copy(M.steps)
+  local env = copy(M.env)
+  env.TERM = os.getenv("TERM") or "xterm"
+  env.HOSTNAME = c.hostname
+  for k, v in pairs(c.env or {}) do env[k] = v end
+  c.env = env
+  c._complete = true
+  return c
+end
+
+---------------------------------------------------------------------------
+-- inside the container: setup, init, exec
+
+-- The command's path: as given when it has a '/', else the first
+-- executable match on the container's PATH. nil, exit code, message when
+-- there is none.
+local function find_command(c, name)
+  local function executable(path)
+    local st = core.stat(path)
+    return st and st.type ~= "dir" and core.access(path, "x")
+  end
+  if name:find("/", 1, true) then
+    if not core.stat(name) then
+      return nil, 127, string.format("command not found: %s in rootfs %s", name, c.rootfs)
+    end
+    if not executable(name) then
+      return nil, 126, string.format("command not executable: %s in rootfs %s", name, c.rootfs)
+    end
+    return name
+  end
+  for dir in (c.env.PATH or ""):gmatch("[^:]+") do
+    if executable(dir .. "/" .. name) then return dir .. "/" .. name end
+  end
+  return nil, 127, string.format("command not found: %s in rootfs %s (PATH %s)",
+    name, c.rootfs, c.env.PATH or "")
+end
+
+-- Report "CODE message" to the parent and end this process with CODE.
+local function die(report, code, message)
+  report:write(string.format("%d %s", code, message))
+  core._exit(code)
+end
+
+-- Become the command. The report pipe is close-on-exec: the parent reads
+-- EOF when the exec succeeded.
+local function exec_command(c, report)
+  local path, code, message = find_command(c, c.command[1])
+  if not path then die(report, code, message) end
+  core.sigprocmask("setmask", {})
+  if c.tty_fd then
+    core.setsid()
+    for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
+    core.set_ctty(0)
+  end
+  local _, err, errno = core.exec(path, c.command, c.env)
+  die(report, errno == core.errno.ENOENT and 127 or 126,
+    string.format("%s (in rootfs %s)", err, c.rootfs))
+end
+
+-- pid 1 as `docker run --init` has it: start the command, pass signals
+-- on to it, reap every orphan, and exit as the command did.
+local function run_init(c, report)
+  local watched = copy(FORWARDED)
+  watched[#watched + 1] = "CHLD"
+  core.sigprocmask("block", watched)
+  local signals = assert(core.signalfd(watched))
+  local pid = core.clone({})
+  if pid == 0 then
+    signals:close()
+    exec_command(c, report)
+  end
+  report:close()
+  core.dumpable(false) -- nothing in the container may open our /proc/1/exe
+  while true do
+    local sig = core.read_signal(signals)
+    if sig == "CHLD" then
+      repeat
+        local got, how, code = core.wait(-1, "nohang")
+        if got == pid then core._exit(how == "exited" and code or 128 + code) end
+      until not got or got == 0
+    elseif sig then
+      core.kill(pid, sig)
+    end
+  end
+end
+
+local function setup(c)
+  -- relative paths are the caller's; the root must be absolute and real
+  -- for mountinfo and pivot_root
+  check("rootfs", core.chdir(c.rootfs))
+  c.rootfs = check("rootfs", core.getcwd())
+  for _, step in ipairs(c.steps) do
+    local fn = type(step) == "function" and step or M.step[step]
+    if not fn then error(string.format("setup step '%s' does not exist", tostring(step)), 0) end
+    fn(c)
+  end
+end
+
+local function child(c, report)
+  local ok, err = pcall(setup, c)
+  if not ok then die(report, 125, tostring(err)) end
+  if c.init then run_init(c, report) else exec_command(c, report) end
+end
+
+---------------------------------------------------------------------------
+-- outside: start, relay, wait
+
+local function exit_code(how, code)
+  return how == "exited" and code or 128 + code
+end
+
+-- Wait for the container, passing the signals nsl gets on to it.
+local function wait_forwarding(pid)
+  local watched = copy(FORWARDED)
+  watched[#watched + 1] = "CHLD"
+  core.sigprocmask("block", watched)
+  local signals = assert(core.signalfd(watched))
+  while true do
+    local got, how, code = core.wait(pid, "nohang")
+    if got == pid then
+      signals:close()
+      core.sigprocmask("unblock", watched)
+      return exit_code(how, code)
+    end
+    local sig = core.read_signal(signals)
+    if sig and sig ~= "CHLD" then core.kill(pid, sig) end
+  end
+end
+
+-- Relay the user's terminal to the container's pty, then wait.
+local function wait_tty(pid, master)
+  local saved = core.tty_raw(0)
+  local ok, err = core.relay(master, { pid = pid })
+  if saved then core.tty_restore(0, saved) end
+  local _, how, code = core.wait(pid)
+  if not ok and not how then error("relay: " .. tostring(err), 0) end
+  return exit_code(how, code)
+end
+
+--- Run the container: set it up in new namespaces and run c.command.
+-- Returns the exit code in shell convention (128+N when killed by signal
+-- N) and, for 126/127, the reason. Raises when the setup fails.
+function M.run(opts)
+  local c = M.config(opts)
+  local master
+  if c.tty then
+    local slave, path
+    master, slave, path = assert(core.openpty())
+    core.set_winsize(master, core.get_winsize(0))
+    c.tty_fd, c.console = slave, c.console or path
+  end
+  local report_r, report_w = assert(core.pipe())
+  local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
+  local pid, err = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
+  if not pid then error("start: " .. err, 0) end
+  if pid == 0 then
+    report_r:close()
+    if master then master:close() end
+    child(c, report_w)
+  end
+  report_w:close()
+  if c.tty_fd then c.tty_fd:close() end
+  local report = report_r:read(4096)
+  report_r:close()
+  local code, message = report:match("^(%d+) (.*)$")
+  if code == "125" then
+    core.wait(pid)
+    error(message, 0)
+  end
+  local status = master and wait_tty(pid, master) or wait_forwarding(pid)
+  return status, message
+end
+
+--- Run the container as a script's main program: print a failed setup or
+-- a missing command as "nsl: message" and return the exit code for
+-- os.exit (125 when the setup failed).
+function M.main(opts)
+  local ok, code, message = pcall(M.run, opts)
+  if not ok then
+    io.stderr:write("nsl: ", tostring(code), "\n")
+    return 125
+  end
+  if message then io.stderr:write("nsl: ", message, "\n") end
+  return code
+end
+
+return M

@@ -1,0 +1,237 @@
+-- The nsl executable's command line: run, -e, scripts, stdin, exit codes.
+local helper = require "helper"
+local core = require "nsl.core"
+
+local q = helper.quote
+local NSL = q(helper.nsl)
+
+-- Run nsl with a shell argument string (already quoted) and optional input.
+local function nsl(args, input)
+  return helper.sh(NSL .. " " .. args, input)
+end
+
+describe("nsl (the executable)", function()
+  local dir
+
+  before_each(function()
+    dir = helper.tmpdir()
+  end)
+
+  after_each(function()
+    helper.rmtree(dir)
+  end)
+
+  describe("--version and --help", function()
+    it("prints the version of nsl and of Lua", function()
+      local r = nsl("--version")
+      assert.equal(0, r.code)
+      assert.matches("^nsl " .. core.version:gsub("%p", "%%%0")
+        .. " %(Lua 5%.4%.%d+%)\n$", r.out)
+    end)
+
+    it("prints the usage on stdout and exits 0", function()
+      local r = nsl("--help")
+      assert.equal(0, r.code)
+      assert.equal("", r.err)
+      assert.matches("^usage: nsl run SCRIPT", r.out)
+      assert.truthy(r.out:find("nsl -e CODE", 1, true))
+    end)
+
+    it("exits 2 with the usage for an unknown command", function()
+      local r = nsl("frobnicate")
+      assert.equal(2, r.code)
+      assert.equal("", r.out)
+      assert.matches("^nsl: unknown command 'frobnicate'\nusage: nsl run SCRIPT", r.err)
+    end)
+  end)
+
+  describe("-e CODE", function()
+    it("passes the arguments after the code as ... and arg", function()
+      local r = nsl("-e 'print(...)' a b")
+      assert.same({ 0, "a\tb\n", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("sets arg[0] to the code and arg[-1] to -e", function()
+      local code = "print(arg[-1], arg[0]:sub(1, 5), arg[1], arg[2], #arg)"
+      local r = nsl("-e " .. q(code) .. " one two")
+      assert.equal(0, r.code, r.err)
+      assert.equal("-e\tprint\tone\ttwo\t2\n", r.out)
+    end)
+
+    it("gives require 'nsl' the core and its library", function()
+      local r = nsl("-e " .. q("local nsl = require 'nsl' " ..
+        "print(nsl.strerror(nsl.errno.ENOENT), nsl.version)"))
+      assert.equal(0, r.code, r.err)
+      assert.equal(core.strerror(core.errno.ENOENT) .. "\t" .. core.version .. "\n", r.out)
+    end)
+
+    it("exits 1 with the message and a traceback when the code raises", function()
+      local r = nsl("-e 'error(\"boom\")'")
+      assert.equal(1, r.code)
+      assert.matches("^nsl: %(command line%):1: boom\nstack traceback:\n", r.err)
+    end)
+
+    it("exits 2 with the usage when the code is missing", function()
+      local r = nsl("-e")
+      assert.equal(2, r.code)
+      assert.matches("usage: nsl run SCRIPT", r.err)
+    end)
+  end)
+
+  describe("run FILE", function()
+    local function script(name, text)
+      local path = dir .. "/" .. name
+      helper.write(path, text)
+      return path
+    end
+
+    it("passes the arguments as ... and arg", function()
+      local path = script("args.lua",
+        "print(select('#', ...), ...)\nprint(arg[0], arg[1], arg[2], #arg, arg[-1])\n")
+      local r = nsl("run " .. q(path) .. " a 'b c'")
+      assert.equal(0, r.code, r.err)
+      assert.equal("2\ta\tb c\n" .. path .. "\ta\tb c\t2\trun\n", r.out)
+    end)
+
+    it("exits 1 with nsl: FILE:LINE: message and a traceback on an error", function()
+      local path = script("fail.lua", "local x = 1\nerror('it broke')\n")
+      local r = nsl("run " .. q(path))
+      assert.equal(1, r.code)
+      assert.equal("", r.out)
+      local first = r.err:match("^[^\n]*")
+      assert.equal("nsl: " .. path .. ":2: it broke", first)
+      assert.truthy(r.err:find("\nstack traceback:\n", 1, true))
+      assert.truthy(r.err:find(path .. ":2: in main chunk", 1, true))
+    end)
+
+    it("exits with the code given to os.exit", function()
+      local path = script("exit3.lua", "io.write('before') os.exit(3)\n")
+      local r = nsl("run " .. q(path))
+      assert.same({ 3, "before", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("exits 1 with the message on a syntax error", function()
+      local path = script("syntax.lua", "print('fine')\nx = = 1\n")
+      local r = nsl("run " .. q(path))
+      assert.same({ 1, "", "nsl: " .. path .. ":2: unexpected symbol near '='\n" },
+        { r.code, r.out, r.err })
+    end)
+
+    it("exits 127 with a message for a missing script path", function()
+      local path = dir .. "/missing.lua"
+      local r = nsl("run " .. q(path))
+      assert.equal(127, r.code)
+      assert.equal("", r.out)
+      assert.matches("^nsl: script '" .. path:gsub("%p", "%%%0") .. "' not found", r.err)
+    end)
+
+    it("exits 2 with the usage when the script is missing", function()
+      local r = nsl("run")
+      assert.equal(2, r.code)
+      assert.matches("usage: nsl run SCRIPT", r.err)
+    end)
+
+    it("runs a #!/usr/bin/env -S nsl run script found through PATH", function()
+      local path = script("tool", "#!/usr/bin/env -S nsl run\nprint('tool', arg[0], ...)\n")
+      assert(os.execute("chmod 0755 " .. q(path)))
+      local r = helper.sh("cd " .. q(dir) .. " && PATH=" .. q(helper.build) ..
+        ":$PATH ./tool x 'y z'")
+      assert.same({ 0, "tool\t./tool\tx\ty z\n", "" }, { r.code, r.out, r.err })
+    end)
+  end)
+
+  describe("stdin", function()
+    it("runs piped stdin as a script", function()
+      local r = nsl("", "local t = {}\nfor i = 1, 3 do t[i] = i * i end\n" ..
+        "print(table.concat(t, ','))\n")
+      assert.same({ 0, "1,4,9\n", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("reports an error in piped stdin with exit code 1", function()
+      local r = nsl("", "print('one')\nerror('from stdin')\n")
+      assert.equal(1, r.code)
+      assert.equal("one\n", r.out)
+      assert.matches("^nsl: stdin:2: from stdin\nstack traceback:", r.err)
+    end)
+
+    it("runs stdin for the - command", function()
+      local r = nsl("-", "print('dash')\n")
+      assert.same({ 0, "dash\n", "" }, { r.code, r.out, r.err })
+    end)
+  end)
+
+  describe("bundled scripts", function()
+    local scripts
+
+    before_each(function()
+      scripts = dir .. "/scripts"
+      assert(os.execute("mkdir " .. q(scripts)))
+      helper.write(scripts .. "/hello.lua",
+        "-- hello.lua: say hello to the arguments\nprint('hello', ...)\n")
+      helper.write(scripts .. "/other.lua",
+        "#!/usr/bin/env -S nsl run\n-- other: do other things\nprint('other')\n")
+      helper.write(scripts .. "/notes.txt", "-- not a script\n")
+    end)
+
+    local function with_scripts(args)
+      return helper.sh("NSL_SCRIPTS=" .. q(scripts) .. " " .. NSL .. " " .. args)
+    end
+
+    it("lists the .lua files of NSL_SCRIPTS with their first comment", function()
+      local r = with_scripts("scripts")
+      assert.equal(0, r.code, r.err)
+      local lines = {}
+      for line in r.out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+      assert.same({
+        "bundled scripts in " .. scripts .. " (nsl run NAME [ARGS]):",
+        "  hello.lua          say hello to the arguments",
+        "  other.lua          do other things",
+      }, lines)
+    end)
+
+    it("runs a bundled script by its name and by its name without .lua", function()
+      local r = with_scripts("run hello.lua a b")
+      assert.same({ 0, "hello\ta\tb\n", "" }, { r.code, r.out, r.err })
+      r = with_scripts("run hello world")
+      assert.same({ 0, "hello\tworld\n", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("exits 127 naming the scripts directory for an unknown name", function()
+      local r = with_scripts("run nothere")
+      assert.equal(127, r.code)
+      assert.equal("nsl: script 'nothere' not found: not a file here, nor a bundled " ..
+        "script in " .. scripts .. " ('nsl scripts' lists them)\n", r.err)
+    end)
+
+    it("fails with a message when the scripts directory is missing", function()
+      local missing = dir .. "/none"
+      local r = helper.sh("NSL_SCRIPTS=" .. q(missing) .. " " .. NSL .. " scripts")
+      assert.equal(1, r.code)
+      assert.equal("nsl: bundled scripts '" .. missing .. "': No such file or directory\n",
+        r.err)
+    end)
+  end)
+
+  describe("as uid 65534", function()
+    it("runs -e with arguments as the unprivileged user", function()
+      local r = helper.unprivileged("exec \"$NSL\" -e " ..
+        q("print(io.open('/proc/self/status'):read('a'):match('Uid:%s+(%d+)'), ...)") ..
+        " a b")
+      assert.same({ 0, "65534\ta\tb\n", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("runs a script file and keeps its exit code", function()
+      helper.write(dir .. "/exit.lua", "print(#arg, ...) os.exit(5)\n")
+      assert(os.execute("chmod 0644 " .. q(dir .. "/exit.lua")))
+      local r = helper.unprivileged("exec \"$NSL\" run " .. q(dir .. "/exit.lua") .. " x")
+      assert.same({ 5, "1\tx\n", "" }, { r.code, r.out, r.err })
+    end)
+
+    it("finds the bundled scripts beside the staged binary", function()
+      local r = helper.unprivileged("exec \"$NSL\" scripts")
+      assert.equal(0, r.code, r.err)
+      assert.equal("bundled scripts in " .. helper.stage() ..
+        "/bin/../share/nsl/scripts (nsl run NAME [ARGS]):", r.out:match("^[^\n]*"))
+    end)
+  end)
+end)

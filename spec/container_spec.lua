@@ -1,0 +1,232 @@
+-- The standard container, seen from inside and from outside, as root and as
+-- an ordinary user (uid 65534 through a user namespace).
+local helper = require "helper"
+
+local q = helper.quote
+
+-- Mount points and options of a /proc/PID/mountinfo text.
+local function parse_mountinfo(text)
+  local mounts = {}
+  for line in text:gmatch("[^\n]+") do
+    local target, opts, rest = line:match("^%S+ %S+ %S+ %S+ (%S+) (%S+)(.*)$")
+    local fstype, source, super = rest:match(" %- (%S+) (%S+) (%S+)")
+    mounts[#mounts + 1] = { target = target, options = opts, fstype = fstype,
+      source = source, super = super }
+  end
+  return mounts
+end
+
+local function targets(mounts)
+  local list = {}
+  for _, m in ipairs(mounts) do list[#list + 1] = m.target end
+  table.sort(list)
+  return list
+end
+
+local function find(mounts, target)
+  for _, m in ipairs(mounts) do
+    if m.target == target then return m end
+  end
+end
+
+local SYSTEM = { "/", "/dev", "/dev/pts", "/dev/shm", "/proc", "/run", "/sys" }
+local DEVICES = { null = "1:3", zero = "1:5", full = "1:7", random = "1:8",
+  urandom = "1:9", tty = "5:0" }
+local LINKS = { ptmx = "pts/ptmx", fd = "/proc/self/fd", stdin = "/proc/self/fd/0",
+  stdout = "/proc/self/fd/1", stderr = "/proc/self/fd/2", core = "/proc/kcore" }
+
+-- Inspect the container: everything the specs assert, printed in sections.
+local PROBE = [[
+echo "== mountinfo"; cat /proc/self/mountinfo
+echo "== devices"; for d in null zero full random urandom tty; do stat -c "$d %F %t:%T %a" /dev/$d; done
+echo "== links"; for l in ptmx fd stdin stdout stderr core; do echo "$l $(readlink /dev/$l)"; done
+echo "== shm"; stat -c %a /dev/shm
+echo "== hostname"; hostname
+echo "== ps"; ps -o pid,args
+echo "== uid_map"; cat /proc/self/uid_map
+echo "== gid_map"; cat /proc/self/gid_map
+echo "== id"; id -u
+echo "== end"
+]]
+
+local function sections(out)
+  local s, name = {}, nil
+  for line in out:gmatch("[^\n]*") do
+    local header = line:match("^== (%S+)$")
+    if header then
+      name = header
+      s[name] = ""
+    elseif name and line ~= "" then
+      s[name] = s[name] .. line .. "\n"
+    end
+  end
+  return s
+end
+
+-- The assertions shared by the root and the unprivileged runs.
+local function assert_standard(out, userns)
+  local s = sections(out)
+  assert.is_string(s.mountinfo, out)
+  local mounts = parse_mountinfo(s.mountinfo)
+  local expected = { table.unpack(SYSTEM) }
+  if userns then
+    -- no mknod in a user namespace: the host's nodes are bound
+    for name in pairs(DEVICES) do expected[#expected + 1] = "/dev/" .. name end
+    table.sort(expected)
+  end
+  assert.same(expected, targets(mounts))
+  assert.equal("proc", find(mounts, "/proc").fstype)
+  assert.matches("nosuid,nodev,noexec", find(mounts, "/proc").options)
+  assert.equal("tmpfs", find(mounts, "/dev").fstype)
+  assert.matches("mode=755", find(mounts, "/dev").super)
+  assert.equal("tmpfs", find(mounts, "/dev/shm").fstype)
+  assert.equal("1777\n", s.shm) -- tmpfs does not list its default mode
+  assert.equal("devpts", find(mounts, "/dev/pts").fstype)
+  assert.matches("ptmxmode=666", find(mounts, "/dev/pts").super)
+  if not userns then assert.matches("gid=5", find(mounts, "/dev/pts").super) end
+  assert.equal("sysfs", find(mounts, "/sys").fstype)
+  assert.equal("tmpfs", find(mounts, "/run").fstype)
+  for line in s.devices:gmatch("[^\n]+") do
+    local name, kind, dev = line:match("^(%S+) (.-) (%x+:%x+) %d+$")
+    assert.equal("character special file", kind, line)
+    local major, minor = dev:match("(%x+):(%x+)")
+    assert.equal(DEVICES[name], tonumber(major, 16) .. ":" .. tonumber(minor, 16))
+  end
+  for line in s.links:gmatch("[^\n]+") do
+    local name, target = line:match("^(%S+) (%S*)$")
+    assert.equal(LINKS[name], target, line)
+  end
+  assert.equal("busybox\n", s.hostname)
+  -- the init is pid 1, the shell its child, ps theirs; nothing of the host
+  local procs = {}
+  for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
+  assert.equal(3, #procs, s.ps)
+  assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
+  assert.matches("nsl run busybox.lua", procs[1][2], 1, true)
+  assert.equal("/bin/sh", procs[2][2])
+  assert.matches("ps", procs[3][2], 1, true)
+  return s
+end
+
+local ROOT
+
+local function nsl_run(args, input)
+  return helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " " .. args, input)
+end
+
+describe("nsl run busybox.lua", function()
+  local tmp, host_mounts
+
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
+    assert.equal(0, r.code, r.err)
+    host_mounts = helper.mountinfo()
+  end)
+
+  teardown(function()
+    assert.equal(host_mounts, helper.mountinfo())
+    helper.rmtree(tmp)
+  end)
+
+  it("builds the standard container as root", function()
+    local r = nsl_run("/bin/sh", PROBE)
+    assert.equal(0, r.code, r.err)
+    local s = assert_standard(r.out, false)
+    assert.equal("0 0 4294967295", s.uid_map:match("%d+%s+%d+%s+%d+"):gsub("%s+", " "))
+  end)
+
+  it("prints hi and exits 0 for /bin/echo hi", function()
+    local r = nsl_run("/bin/echo hi")
+    assert.same({ 0, "hi\n", "" }, { r.code, r.out, r.err })
+  end)
+
+  it("passes the exit status on", function()
+    assert.equal(3, nsl_run("/bin/sh -c 'exit 3'").code)
+  end)
+
+  it("exits 137 when the command is killed by SIGKILL", function()
+    assert.equal(137, nsl_run("/bin/sh -c 'kill -9 $$'").code)
+  end)
+
+  it("exits 127 with a message for a missing command", function()
+    local r = nsl_run("/bin/nope")
+    assert.equal(127, r.code)
+    assert.equal("nsl: command not found: /bin/nope in rootfs " .. ROOT .. "\n", r.err)
+  end)
+
+  it("exits 126 for a command that is not executable", function()
+    local r = nsl_run("/etc/passwd")
+    assert.equal(126, r.code)
+    assert.matches("command not executable: /etc/passwd", r.err, 1, true)
+  end)
+
+  it("runs the command as pid 1 with --no-init", function()
+    local r = nsl_run("--no-init /bin/sh -c 'echo $$'")
+    assert.same({ 0, "1\n" }, { r.code, r.out })
+  end)
+
+  it("refuses writes with EROFS in a --readonly root", function()
+    local r = nsl_run("--readonly /bin/sh -c 'touch /x 2>&1; echo rc=$?; touch /dev/shm/y; echo rc=$?'")
+    assert.equal(0, r.code, r.err)
+    assert.equal("touch: /x: Read-only file system\nrc=1\nrc=0\n", r.out)
+    assert.is_nil(helper.read(ROOT .. "/x"))
+  end)
+
+  it("leaves the old root behind with --no-pivot (MS_MOVE + chroot)", function()
+    local r = nsl_run("--no-pivot /bin/sh", PROBE)
+    assert.equal(0, r.code, r.err)
+    assert_standard(r.out, false)
+  end)
+
+  it("sets the hostname from --hostname", function()
+    assert.equal("box\n", nsl_run("--hostname box /bin/hostname").out)
+  end)
+
+  it("kills every process of the container when its command ends", function()
+    local marker = "nsl-spec-orphan-" .. os.time()
+    local r = nsl_run("/bin/sh -c " .. q("sleep 1000 " .. "& exec true") .. " " .. marker)
+    assert.equal(0, r.code, r.err)
+    local ps = helper.sh("ps -eo args | grep -c '^sleep 1000$' || true")
+    assert.equal("0\n", ps.out)
+  end)
+
+  it("maps a uid range in a user namespace as root with --uid-map", function()
+    local r = nsl_run("--uid-map 0:100000:65536 --gid-map 0:100000:65536 /bin/sh", PROBE)
+    assert.equal(0, r.code, r.err)
+    local s = assert_standard(r.out, true)
+    assert.equal("0 100000 65536", s.uid_map:gsub("%s+", " "):match("^%s*(.-)%s*$"))
+  end)
+
+  it("stops with the step and the errno for a setup that fails", function()
+    local r = nsl_run("--rootfs /nonexistent /bin/true")
+    assert.equal(125, r.code)
+    assert.matches("rootfs '/nonexistent'", r.err, 1, true)
+  end)
+end)
+
+describe("nsl run busybox.lua as an ordinary user", function()
+  it("builds the standard container in a user namespace", function()
+    local cache = helper.tmpdir()
+    finally(function() helper.rmtree(cache) end)
+    assert(os.execute("chown 65534:65534 " .. q(cache)))
+    local r = helper.unprivileged("XDG_CACHE_HOME=" .. q(cache) .. " \"$NSL\" run busybox.lua /bin/sh", PROBE)
+    assert.equal(0, r.code, r.err)
+    local s = assert_standard(r.out, true)
+    assert.equal("0 65534 1", s.uid_map:gsub("%s+", " "):match("^%s*(.-)%s*$"))
+    assert.equal("0\n", s.id)
+    -- the root was built in the user's cache
+    assert.truthy(helper.read(cache .. "/nsl/busybox/bin/busybox"))
+  end)
+
+  it("passes exit codes on", function()
+    local cache = helper.tmpdir()
+    finally(function() helper.rmtree(cache) end)
+    assert(os.execute("chown 65534:65534 " .. q(cache)))
+    local env = "XDG_CACHE_HOME=" .. q(cache) .. " "
+    assert.equal(3, helper.unprivileged(env .. "\"$NSL\" run busybox.lua /bin/sh -c 'exit 3'").code)
+    assert.equal(137, helper.unprivileged(env .. "\"$NSL\" run busybox.lua /bin/sh -c 'kill -9 $$'").code)
+    assert.equal(127, helper.unprivileged(env .. "\"$NSL\" run busybox.lua /bin/nope").code)
+  end)
+end)
