@@ -28,14 +28,19 @@ local function must(what, ok, err)
   return ok
 end
 
-local function mount_system(root)
+local function mount_system(root, c)
+  -- devpts refuses gid=5 when gid 5 is not mapped (an ordinary user's
+  -- user namespace maps only its own gid): leave the option out there
+  local devpts = "newinstance,ptmxmode=0666,mode=620,gid=5"
+  if c.userns and not nsl.userns.maps(c.gid_map, 5) then
+    devpts = "newinstance,ptmxmode=0666,mode=620"
+  end
   local mounts = {
     { "proc", root .. "/proc", "proc", defaults },
     { "sysfs", root .. "/sys", "sysfs", defaults },
     { "tmpfs", root .. "/dev", "tmpfs", "nosuid strictatime", "mode=755" },
     { "shm", root .. "/dev/shm", "tmpfs", defaults, "mode=1777" },
-    { "devpts", root .. "/dev/pts", "devpts", "nosuid noexec",
-      "newinstance,ptmxmode=0666,mode=620,gid=5" },
+    { "devpts", root .. "/dev/pts", "devpts", "nosuid noexec", devpts },
     { "tmpfs", root .. "/run", "tmpfs", "nosuid nodev strictatime", "mode=755" },
   }
   for _, m in ipairs(mounts) do
@@ -97,7 +102,7 @@ local function setup_new_mount_namespace(c)
     must("mounting " .. root .. " as readonly",
       nsl.mount(root, root, "bind", "bind remount rdonly rec"))
   end
-  mount_system(root)
+  mount_system(root, c)
   copy_dev_nodes(root)
   local ptmx = root .. "/dev/ptmx"
   nsl.unlink(ptmx)

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -303,6 +304,22 @@ static int l_write(lua_State *L) {
 
 /* ---- copies and fd flags ------------------------------------------------- */
 
+static const nsl_Flag close_range_flags[] = {
+    {"cloexec", CLOSE_RANGE_CLOEXEC}, {"unshare", CLOSE_RANGE_UNSHARE},
+    {NULL, 0}};
+
+static int l_close_range(lua_State *L) {
+  lua_Integer first = luaL_checkinteger(L, 1);
+  lua_Integer last = luaL_optinteger(L, 2, (lua_Integer)~0U);
+  unsigned flags =
+      (unsigned)nsl_optflags(L, 3, close_range_flags, "close_range flag");
+  luaL_argcheck(L, first >= 0 && first <= (lua_Integer)~0U, 1, "fd out of range");
+  luaL_argcheck(L, last >= first && last <= (lua_Integer)~0U, 2, "fd out of range");
+  if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, flags) != 0)
+    return nsl_fail(L, "close_range %d..%d", (int)first, (int)last);
+  return nsl_ok(L);
+}
+
 static int l_dup(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -523,6 +540,9 @@ static int l_relay(lua_State *L) {
 const nsl_Reg nsl_fd_lib[] = {
     {"close", l_close, "close(fd) -> true",
      "close an fd (object or number); an fd object is closed for good"},
+    {"close_range", l_close_range, "close_range(first [, last [, flags]]) -> true",
+     "close_range(2): close fds first..last (default: all above); flags "
+     "cloexec unshare"},
     {"dup", l_dup, "dup(fd) -> fd",
      "a close-on-exec copy of fd as an fd object (fcntl F_DUPFD_CLOEXEC)"},
     {"dup2", l_dup2, "dup2(oldfd, newfd) -> newfd",

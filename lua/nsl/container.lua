@@ -378,6 +378,9 @@ local function exec_command(c, report)
     for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
     core.set_ctty(0)
   end
+  -- nothing nsl inherited reaches the command, only stdio (CVE-2024-21626
+  -- was a leaked fd); close-on-exec keeps the report pipe usable until then
+  core.close_range(3, nil, "cloexec")
   local _, err, errno = core.exec(path, c.command, c.env)
   die(report, errno == core.errno.ENOENT and 127 or 126,
     string.format("%s (in rootfs %s)", err, c.rootfs))
