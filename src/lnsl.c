@@ -229,7 +229,8 @@ int luaopen_nsl_core(lua_State *L) {
   static const nsl_Reg *const areas[] = {core_lib,     nsl_proc_lib,
                                          nsl_mount_lib, nsl_file_lib,
                                          nsl_id_lib,   nsl_fd_lib,
-                                         nsl_net_lib};
+                                         nsl_net_lib,  nsl_root_lib,
+                                         nsl_seccomp_lib};
   lua_newtable(L); /* docs: name -> { sig, doc } */
   lua_newtable(L); /* the module */
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
@@ -242,5 +243,7 @@ int luaopen_nsl_core(lua_State *L) {
   lua_setfield(L, -2, "version");
   nsl_proc_open(L);
   nsl_fd_open(L);
+  nsl_root_open(L);
+  nsl_seccomp_open(L);
   return 1;
 }

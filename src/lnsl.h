@@ -37,12 +37,16 @@ extern const nsl_Reg nsl_mount_lib[]; /* lmount.c: mounts and roots */
 extern const nsl_Reg nsl_file_lib[];  /* lfile.c: files */
 extern const nsl_Reg nsl_id_lib[];    /* lid.c: identity, capabilities, prctl */
 extern const nsl_Reg nsl_fd_lib[];    /* lfd.c: fds, pipes, ttys */
-extern const nsl_Reg nsl_net_lib[]; /* lnet.c: network interfaces */
+extern const nsl_Reg nsl_net_lib[];  /* lnet.c: network interfaces */
+extern const nsl_Reg nsl_root_lib[]; /* lroot.c: root handles (safe paths) */
+extern const nsl_Reg nsl_seccomp_lib[]; /* lseccomp.c: seccomp filters */
 
 /* Called once by luaopen_nsl_core with the module table on top: an area adds
  * its constants (signal numbers, errno names...) there. */
 void nsl_proc_open(lua_State *L);
 void nsl_fd_open(lua_State *L);
+void nsl_root_open(lua_State *L);
+void nsl_seccomp_open(lua_State *L);
 
 /* Push nil, "<formatted context>: strerror(errno)", errno and return 3.
  * errno is saved before anything else runs. */
