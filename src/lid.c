@@ -39,18 +39,6 @@ static int cap_lookup(const char *name) {
   return -1;
 }
 
-/* The signal called name ("KILL", "SIGKILL", "kill"), or -1. */
-static int signal_lookup(const char *name) {
-  if (strncasecmp(name, "SIG", 3) == 0)
-    name += 3;
-  for (int sig = 1; sig < NSIG; sig++) {
-    const char *abbrev = sigabbrev_np(sig);
-    if (abbrev && strcasecmp(abbrev, name) == 0)
-      return sig;
-  }
-  return -1;
-}
-
 /* ---- argument helpers ---------------------------------------------------- */
 
 /* A uid or gid; -1 means "keep" for setresuid(2) and setresgid(2). */
@@ -372,33 +360,8 @@ static int l_keepcaps(lua_State *L) {
                       PR_GET_KEEPCAPS, 0);
 }
 
-/* A signal, as lproc.c's kill takes it: a number in 0..NSIG-1 or a name
- * with or without SIG ("KILL", "SIGKILL", "kill"). */
-static int check_signal(lua_State *L, int arg) {
-  if (lua_type(L, arg) == LUA_TNUMBER) {
-    int isnum;
-    lua_Integer n = lua_tointegerx(L, arg, &isnum);
-    if (!isnum || n < 0 || n >= NSIG)
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "signal %s out of range",
-                                    luaL_tolstring(L, arg, NULL)));
-    return (int)n;
-  }
-  if (lua_type(L, arg) != LUA_TSTRING)
-    luaL_argerror(L, arg,
-                  lua_pushfstring(L,
-                                  "signal is %s, not a name or "
-                                  "number",
-                                  luaL_typename(L, arg)));
-  const char *name = lua_tostring(L, arg);
-  int sig = signal_lookup(name);
-  if (sig < 0)
-    luaL_argerror(L, arg, lua_pushfstring(L, "unknown signal '%s'", name));
-  return sig;
-}
-
 static int l_pdeathsig(lua_State *L) {
-  int sig = check_signal(L, 1);
+  int sig = nsl_checksignal(L, 1, 1, 0);
   if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL) != 0)
     return nsl_fail(L, "pdeathsig %d", sig);
   return nsl_ok(L);

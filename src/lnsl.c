@@ -2,9 +2,11 @@
 #include "lnsl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int nsl_fail(lua_State *L, const char *fmt, ...) {
   int err = errno; /* before anything can clobber it */
@@ -112,6 +114,34 @@ const char *nsl_pushflagnames(lua_State *L, unsigned long bits,
   }
   luaL_pushresult(&b);
   return lua_tostring(L, -1);
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+/* The signal at stack index idx (argument arg for messages): a number in
+ * min..NSIG-1 or a name with or without SIG ("TERM", "SIGTERM", "term"). */
+int nsl_checksignal(lua_State *L, int idx, int arg, int min) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isnum;
+    lua_Integer n = lua_tointegerx(L, idx, &isnum);
+    if (!isnum || n < min || n >= NSIG)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "signal %s out of range",
+                                    luaL_tolstring(L, idx, NULL)));
+    return (int)n;
+  }
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "signal is %s, not a name or number",
+                                  luaL_typename(L, idx)));
+  const char *name = lua_tostring(L, idx);
+  const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+  for (int sig = 1; sig < NSIG; sig++) {
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev && strcasecmp(abbrev, bare) == 0)
+      return sig;
+  }
+  return luaL_argerror(L, arg, lua_pushfstring(L, "unknown signal '%s'", name));
 }
 
 /* ---- modes and string arrays --------------------------------------------- */

@@ -63,6 +63,11 @@ unsigned long nsl_optflags(lua_State *L, int arg, const nsl_Flag *words,
 const char *nsl_pushflagnames(lua_State *L, unsigned long bits,
                               const nsl_Flag *words);
 
+/* The signal at stack index idx (argument arg in messages): a number in
+ * min..NSIG-1 or a name with or without SIG ("TERM", "SIGTERM", "term").
+ * Anything else raises. */
+int nsl_checksignal(lua_State *L, int idx, int arg, int min);
+
 /* A mode: an integer or an octal string ("0755", "755"). */
 mode_t nsl_checkmode(lua_State *L, int arg);
 mode_t nsl_optmode(lua_State *L, int arg, mode_t def);

@@ -48,32 +48,6 @@ static const char *flag_words(lua_State *L, unsigned long flags,
 
 /* ---- signals: one parser for every binding that takes them --------------- */
 
-/* The signal at stack index idx (argument arg for messages): a number in
- * min..NSIG-1 or a name with or without SIG ("TERM", "SIGTERM", "term"). */
-static int check_signal(lua_State *L, int idx, int arg, int min) {
-  if (lua_type(L, idx) == LUA_TNUMBER) {
-    int isnum;
-    lua_Integer n = lua_tointegerx(L, idx, &isnum);
-    if (!isnum || n < min || n >= NSIG)
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "signal %s out of range",
-                                    luaL_tolstring(L, idx, NULL)));
-    return (int)n;
-  }
-  if (lua_type(L, idx) != LUA_TSTRING)
-    luaL_argerror(L, arg,
-                  lua_pushfstring(L, "signal is %s, not a name or number",
-                                  luaL_typename(L, idx)));
-  const char *name = lua_tostring(L, idx);
-  const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
-  for (int sig = 1; sig < NSIG; sig++) {
-    const char *abbrev = sigabbrev_np(sig);
-    if (abbrev && strcasecmp(abbrev, bare) == 0)
-      return sig;
-  }
-  return luaL_argerror(L, arg, lua_pushfstring(L, "unknown signal '%s'", name));
-}
-
 /* A set of signals at arg: "all", one signal, or a list of them. glibc's
  * sigaddset refuses its own internal signals (32, 33): they stay out. */
 static void check_sigset(lua_State *L, int arg, sigset_t *set) {
@@ -85,11 +59,11 @@ static void check_sigset(lua_State *L, int arg, sigset_t *set) {
     lua_Integer n = luaL_len(L, arg);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, arg, i);
-      sigaddset(set, check_signal(L, -1, arg, 1));
+      sigaddset(set, nsl_checksignal(L, -1, arg, 1));
       lua_pop(L, 1);
     }
   } else {
-    sigaddset(set, check_signal(L, arg, arg, 1));
+    sigaddset(set, nsl_checksignal(L, arg, arg, 1));
   }
 }
 
@@ -202,7 +176,7 @@ static int l_gettid(lua_State *L) {
 
 static int l_kill(lua_State *L) {
   pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-  int sig = check_signal(L, 2, 2, 0); /* 0 only checks that pid exists */
+  int sig = nsl_checksignal(L, 2, 2, 0); /* 0 only checks that pid exists */
   const char *label = signal_label(L, sig);
   if (kill(pid, sig) != 0)
     return nsl_fail(L, "kill %d '%s'", (int)pid, label);
@@ -357,7 +331,7 @@ static int l_pidfd_open(lua_State *L) {
 
 static int l_pidfd_send_signal(lua_State *L) {
   int pidfd = nsl_checkfd(L, 1);
-  int sig = check_signal(L, 2, 2, 0);
+  int sig = nsl_checksignal(L, 2, 2, 0);
   const char *label = signal_label(L, sig);
   if (pidfd_send_signal(pidfd, sig, NULL, 0) != 0)
     return nsl_fail(L, "pidfd_send_signal %d '%s'", pidfd, label);
