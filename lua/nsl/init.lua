@@ -14,9 +14,17 @@ end
 -- never pays for parsing the rest.
 local modules = {
   container = "nsl.container",
+  inspect = "nsl.inspect",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
   userns = "nsl.userns",
+}
+
+-- Library functions offered at the top level, from their modules.
+local functions = {
+  mount_diff = "nsl.inspect",
+  mountinfo = "nsl.inspect",
+  namespaces = "nsl.inspect",
 }
 
 return setmetatable(nsl, {
@@ -26,6 +34,12 @@ return setmetatable(nsl, {
       local module = require(name)
       rawset(t, key, module)
       return module
+    end
+    name = functions[key]
+    if name then
+      local fn = require(name)[key]
+      rawset(t, key, fn)
+      return fn
     end
   end,
 })
