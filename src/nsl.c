@@ -26,6 +26,7 @@ static const char usage_text[] =
     "usage: nsl run SCRIPT [ARGS...]   run a script (a path or a bundled name)\n"
     "       nsl -e CODE [ARGS...]      run a string of Lua\n"
     "       nsl scripts                list the bundled scripts\n"
+    "       nsl doctor                 check what containers need here\n"
     "       nsl                        the interactive REPL (stdin a terminal)\n"
     "       nsl --version | --help\n"
     "Scripts see their arguments in `arg` and `...`; `nsl` is preloaded:\n"
@@ -81,13 +82,17 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
-static int docall(lua_State *L, int narg) {
+static int docall_results(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
-  int status = lua_pcall(L, narg, 0, base);
+  int status = lua_pcall(L, narg, nres, base);
   lua_remove(L, base);
   return status;
+}
+
+static int docall(lua_State *L, int narg) {
+  return docall_results(L, narg, 0);
 }
 
 /* arg = { [-k..-1] = what came before the script, [0] = script, ARGS... } */
@@ -257,6 +262,17 @@ static int run_stdin(lua_State *L, char **argv, int argc) {
   return EXIT_SUCCESS;
 }
 
+/* The checks live in the library (nsl.doctor); 1 when any failed. */
+static int run_doctor(lua_State *L) {
+  static const char code[] = "return require('nsl.doctor').run()";
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=doctor") != LUA_OK ||
+      docall_results(L, 0, 1) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return lua_tointeger(L, -1) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 static int usage_error(const char *what, const char *arg) {
   fprintf(stderr, "%s: %s '%s'\n%s", progname, what, arg, usage_text);
   return 2;
@@ -278,6 +294,8 @@ static int dispatch(lua_State *L, char **argv, int argc) {
   }
   if (strcmp(cmd, "scripts") == 0)
     return list_scripts();
+  if (strcmp(cmd, "doctor") == 0)
+    return run_doctor(L);
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
     printf("nsl %s (%s)\n", NSL_VERSION, LUA_RELEASE);
     return EXIT_SUCCESS;

@@ -14,6 +14,7 @@ end
 -- never pays for parsing the rest.
 local modules = {
   container = "nsl.container",
+  doctor = "nsl.doctor",
   inspect = "nsl.inspect",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
