@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 int nsl_fail(lua_State *L, const char *fmt, ...) {
@@ -221,7 +222,16 @@ static int l_strerror(lua_State *L) {
   return 1;
 }
 
+static int l_monotime(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 static const nsl_Reg core_lib[] = {
+    {"monotime", l_monotime, "monotime() -> seconds",
+     "CLOCK_MONOTONIC as a float, for timing (clock_gettime(2))"},
     {"strerror", l_strerror, "strerror(errno) -> string",
      "the system's message for an errno number"},
     {NULL, NULL, NULL, NULL}};

@@ -23,7 +23,9 @@ int luaopen_nsl_core(lua_State *L);
 static const char *progname = "nsl";
 
 static const char usage_text[] =
-    "usage: nsl run SCRIPT [ARGS...]   run a script (a path or a bundled name)\n"
+    "usage: nsl run [--trace] SCRIPT [ARGS...]\n"
+    "                                  run a script (a path or a bundled name);\n"
+    "                                  --trace prints every core call\n"
     "       nsl -e CODE [ARGS...]      run a string of Lua\n"
     "       nsl scripts                list the bundled scripts\n"
     "       nsl doctor                 check what containers need here\n"
@@ -224,7 +226,26 @@ static int list_scripts(void) {
 
 /* ---- the commands -------------------------------------------------------------- */
 
+static int usage_error(const char *what, const char *arg);
+
+/* `nsl run --trace SCRIPT`: every core call printed (nsl.trace). */
+static int enable_trace(lua_State *L) {
+  static const char code[] = "require('nsl.trace').enable()";
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=trace") != LUA_OK ||
+      docall(L, 0) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return 0;
+  }
+  return 1;
+}
+
 static int run_script(lua_State *L, char **argv, int argc, int at) {
+  if (strcmp(argv[at], "--trace") == 0) {
+    if (++at == argc)
+      return usage_error("run --trace needs a script", "");
+    if (!enable_trace(L))
+      return EXIT_FAILURE;
+  }
   if (!find_script(L, argv[at])) {
     report(lua_tostring(L, -1));
     return 127;

@@ -104,12 +104,12 @@ function M.path(c, inside)
 end
 
 local function mkdir_all(step, path)
-  local prefix = ""
-  for part in path:gmatch("[^/]+") do
-    prefix = prefix .. "/" .. part
-    local ok, err, errno = core.mkdir(prefix, "0755")
-    if not ok and errno ~= core.errno.EEXIST then check(step, ok, err, errno) end
-  end
+  local st = core.stat(path)
+  if st and st.type == "dir" then return end -- the common case: one call
+  local parent = path:match("^(.+)/[^/]+$")
+  if parent then mkdir_all(step, parent) end
+  local ok, err, errno = core.mkdir(path, "0755")
+  if not ok and errno ~= core.errno.EEXIST then check(step, ok, err, errno) end
 end
 
 -- An empty file to bind a file onto (a device node, the console).
@@ -237,8 +237,12 @@ end
 function M.step.links(c)
   for _, l in ipairs(c.links) do
     local path = M.path(c, l[2])
-    core.unlink(path)
-    check("links", core.symlink(l[1], path))
+    local ok, err, errno = core.symlink(l[1], path)
+    if not ok and errno == core.errno.EEXIST then
+      core.unlink(path) -- replace what the image has there
+      ok, err, errno = core.symlink(l[1], path)
+    end
+    check("links", ok, err, errno)
   end
 end
 
