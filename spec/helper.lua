@@ -175,6 +175,21 @@ function helper.unprivileged_lua(code, seconds)
     seconds)
 end
 
+--- The pids of processes whose command line contains text (plain), read
+-- from /proc: what a spec left running.
+function helper.leftovers(text)
+  local pids = {}
+  for _, name in ipairs(assert(core.readdir("/proc"))) do
+    if name:match("^%d+$") then
+      local cmdline = helper.read("/proc/" .. name .. "/cmdline")
+      if cmdline and cmdline:gsub("%z", " "):find(text, 1, true) then
+        pids[#pids + 1] = tonumber(name)
+      end
+    end
+  end
+  return pids
+end
+
 --- This process's mount table as text, to compare before and after.
 function helper.mountinfo()
   return helper.read("/proc/self/mountinfo")

@@ -89,12 +89,49 @@ local function contains(list, value)
   return false
 end
 
---- Raise "setup step 'NAME': MESSAGE" when a core call failed.
+--- The kernel's known traps: a failed call whose message matches `call`
+-- with errno `errno` gets `hint` on a line of its own.
+M.hints = {
+  { call = "^mount on .*remount", errno = "EPERM",
+    hint = "in a user namespace a remount must keep the source mount's locked flags " ..
+      "(nosuid, nodev, noexec, atime): keep them in the flags" },
+  { call = "^mount 'devpts'", errno = "EINVAL",
+    hint = "devpts refuses gid=5 when gid 5 is not mapped in the user namespace: " ..
+      "map it (--gid-map) or drop gid=5 from the data" },
+  { call = "^mount 'sysfs'", errno = "EPERM",
+    hint = "sysfs may only be mounted by the owner of the network namespace: " ..
+      "add \"net\" to the namespaces, or bind the host's /sys read-only" },
+  { call = "^mount 'proc'", errno = "EPERM",
+    hint = "proc needs a new pid namespace, and the host's /proc must be fully visible " ..
+      "(nothing mounted over parts of it); see `nsl doctor`" },
+  { call = "^pivot_root", errno = "EINVAL",
+    hint = "pivot_root refuses shared mounts and an initramfs root: make / rslave or " ..
+      "rprivate (propagation), or enter with MS_MOVE + chroot (pivot = false, --no-pivot)" },
+  { call = "^clone '.*user", errno = "ENOSPC",
+    hint = "user namespaces are disabled or used up: check user.max_user_namespaces " ..
+      "(`nsl doctor` checks the sysctls)" },
+  { call = "^clone '.*user", errno = "EPERM",
+    hint = "unprivileged user namespaces are refused: check kernel.unprivileged_userns_clone " ..
+      "and kernel.apparmor_restrict_unprivileged_userns (`nsl doctor`)" },
+}
+
+--- A failed call's message with its errno name, and a hint for a known
+-- trap: "mount 'proc' on '/r/proc': Operation not permitted (EPERM)\n  hint: ...".
+function M.explain(err, errno)
+  local name = errno and core.errno[errno]
+  local text = err .. (name and " (" .. name .. ")" or "")
+  for _, h in ipairs(M.hints) do
+    if h.errno == name and err:find(h.call) then
+      return text .. "\n  hint: " .. h.hint
+    end
+  end
+  return text
+end
+
+--- Raise "setup step 'NAME': MESSAGE (ERRNO)" when a core call failed.
 function M.check(step, ok, err, errno)
   if ok then return ok end
-  local name = errno and core.errno[errno]
-  error(string.format("setup step '%s': %s%s", step, err,
-    name and " (" .. name .. ")" or ""), 0)
+  error(string.format("setup step '%s': %s", step, M.explain(err, errno)), 0)
 end
 local check = M.check
 
@@ -484,8 +521,8 @@ function M.run(opts)
   end
   local report_r, report_w = assert(core.pipe())
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
-  local pid, err = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
-  if not pid then error("start: " .. err, 0) end
+  local pid, err, errno = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
+  if not pid then error("start: " .. M.explain(err, errno), 0) end
   if pid == 0 then
     report_r:close()
     if master then master:close() end

@@ -42,16 +42,19 @@ function M.maps(map, id)
   return false
 end
 
+-- One write(2), unbuffered: the kernel parses the map per write and says
+-- no right there (buffered io would only say it at close).
 local function write_proc(pid, name, text)
   local path = string.format("/proc/%d/%s", pid, name)
-  local f, err = io.open(path, "w")
-  if f then
-    local ok, werr = f:write(text)
-    f:close()
-    if ok then return true end
-    err = werr
+  local fd, err = core.open(path, "wronly")
+  if fd then
+    local n, werr = core.write(fd, text)
+    fd:close()
+    if n == #text then return true end
+    err = werr or "short write"
   end
-  return nil, string.format("write %q to %s: %s", text:gsub("\n$", ""), path, err)
+  return nil, string.format("write %q to %s: %s", text:gsub("\n$", ""), path,
+    err:match(": ([^:]+)$") or err)
 end
 
 --- Write the maps of process pid. setgroups is "deny" unless told
