@@ -102,7 +102,7 @@ local function assert_standard(out, userns)
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
   assert.equal(3, #procs, s.ps)
   assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
-  assert.matches("nsl run busybox.lua", procs[1][2], 1, true)
+  assert.matches("^{memfd:nsl} nsl%-init 2$", procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
   return s
@@ -160,6 +160,12 @@ describe("nsl run busybox.lua", function()
     local r = nsl_run("/etc/passwd")
     assert.equal(126, r.code)
     assert.matches("command not executable: /etc/passwd", r.err, 1, true)
+  end)
+
+  it("runs the init from a sealed copy: the host's nsl is out of reach", function()
+    local r = nsl_run("/bin/sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
+    assert.equal(0, r.code, r.err)
+    assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
   end)
 
   it("runs the command as pid 1 with --no-init", function()

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,21 @@ static int do_exec(lua_State *L, const char *call, int search_path) {
 static int l_exec(lua_State *L) { return do_exec(L, "exec", 0); }
 
 static int l_execp(lua_State *L) { return do_exec(L, "execp", 1); }
+
+static int l_exec_sealed(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int keep_env = lua_isnoneornil(L, 3);
+  char **argv = nsl_checkstrings(L, 2, 0, NULL);
+  char **envp = keep_env ? environ : nsl_checkstrings(L, 3, 1, NULL);
+  int fd = nsl_sys_sealed_copy(path);
+  if (fd < 0)
+    return nsl_fail(L, "exec_sealed '%s'", path);
+  syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return nsl_fail(L, "exec_sealed '%s'", path);
+}
 
 static int l_getpgid(lua_State *L) {
   pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
@@ -391,6 +407,9 @@ const nsl_Reg nsl_proc_lib[] = {
     {"exec", l_exec, "exec(path, argv [, env])",
      "execve(2): argv[1] is argv[0], env a list of K=V and/or a map (nil: "
      "this environment); returns only on failure"},
+    {"exec_sealed", l_exec_sealed, "exec_sealed(path, argv [, env])",
+     "execute a sealed in-memory copy of path (memfd + execveat), so that the "
+     "process cannot reach the original file"},
     {"execp", l_execp, "execp(file, argv [, env])",
      "execvpe(3): exec searching PATH for file; returns only on failure"},
     {"gethostname", l_gethostname, "gethostname() -> name",

@@ -2,12 +2,14 @@
  * mode; pmain sets the state up and dispatches to run, -e, scripts or the
  * REPL. Only this file prints "nsl: ..." and chooses the exit status. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -15,6 +17,7 @@
 #include <lualib.h>
 
 #include "embedded.h"
+#include "sys.h"
 #include "lnsl.h"
 #include "repl.h"
 
@@ -39,6 +42,33 @@ static void report(const char *msg) {
   fflush(stderr);
 }
 
+/* ---- the container's init ------------------------------------------------- */
+
+extern const char nsl_init_blob[], nsl_init_blob_end[];
+
+/* nsl.init.exec(pid): become the container's init (src/init.c) for child
+ * pid, from a sealed in-memory copy of the static nsl-init carried in this
+ * binary. Returns only on failure. */
+static int l_init_exec(lua_State *L) {
+  char pid[24];
+  lua_Integer child = luaL_checkinteger(L, 1);
+  snprintf(pid, sizeof pid, "%lld", (long long)child);
+  char *argv[] = {"nsl-init", pid, NULL};
+  char *envp[] = {NULL};
+  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
+                                (size_t)(nsl_init_blob_end - nsl_init_blob));
+  if (fd >= 0)
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  return nsl_fail(L, "init exec for pid %s", pid);
+}
+
+static int open_init(lua_State *L) {
+  lua_newtable(L);
+  lua_pushcfunction(L, l_init_exec);
+  lua_setfield(L, -2, "exec");
+  return 1;
+}
+
 /* ---- loading the library --------------------------------------------------- */
 
 static int load_embedded(lua_State *L) {
@@ -56,6 +86,8 @@ static void preload_library(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_nsl_core);
   lua_setfield(L, -2, "nsl.core");
+  lua_pushcfunction(L, open_init);
+  lua_setfield(L, -2, "nsl.init");
   lua_newtable(L);
   for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
     lua_pushlightuserdata(L, (void *)e);

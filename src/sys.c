@@ -9,6 +9,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,4 +46,68 @@ int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
   how.resolve = resolve;
   return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+static int copy_all(int from, int to, off_t size) {
+  while (size > 0) {
+    ssize_t n = sendfile(to, from, NULL, (size_t)size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n == 0 ? (errno = EIO, -1) : -1;
+    size -= n;
+  }
+  return 0;
+}
+
+int nsl_sys_sealed_copy(const char *path) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0)
+    return -1;
+  struct stat st;
+  int fd = -1, err;
+  if (fstat(src, &st) != 0)
+    goto out;
+  fd = memfd_create("nsl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    goto out;
+  if (copy_all(src, fd, st.st_size) != 0 ||
+      fchmod(fd, 0555) != 0 ||
+      fcntl(fd, F_ADD_SEALS,
+            F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+    err = errno;
+    close(fd);
+    errno = err;
+    fd = -1;
+  }
+out:
+  err = errno;
+  close(src);
+  errno = err;
+  return fd;
+}
+
+int nsl_sys_sealed_memfd(const void *data, size_t len) {
+  int fd = memfd_create("nsl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return -1;
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      goto fail;
+    p += n;
+    len -= (size_t)n;
+  }
+  if (fchmod(fd, 0555) == 0 &&
+      fcntl(fd, F_ADD_SEALS,
+            F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
+    return fd;
+fail:;
+  int err = errno;
+  close(fd);
+  errno = err;
+  return -1;
 }

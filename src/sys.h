@@ -16,4 +16,11 @@ int nsl_sys_pivot_root(const char *new_root, const char *put_old);
 int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
                     unsigned long long resolve);
 
+/* A sealed in-memory copy of the file at path (memfd, close-on-exec):
+ * nothing can write to it, so a process running it cannot be used to
+ * overwrite the original (CVE-2019-5736). */
+int nsl_sys_sealed_copy(const char *path);
+/* The same for bytes in memory. */
+int nsl_sys_sealed_memfd(const void *data, size_t len);
+
 #endif

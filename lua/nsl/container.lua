@@ -440,7 +440,19 @@ local function run_init(c, report)
     exec_command(c, report)
   end
   report:close()
-  core.dumpable(false) -- nothing in the container may open our /proc/1/exe
+  local has_init, init = pcall(require, "nsl.init")
+  if has_init then
+    -- in the nsl executable: become the static C init it carries, from a
+    -- sealed in-memory copy, so that nothing in the container can reach
+    -- the host's nsl through /proc/1/exe (CVE-2019-5736)
+    signals:close()
+    local _, err = init.exec(pid)
+    io.stderr:write("nsl: ", err, "\n")
+    core.kill(pid, "KILL")
+    core._exit(125)
+  end
+  -- under plain lua5.4 the same loop in Lua, undumpable at least
+  core.dumpable(false)
   while true do
     local sig = core.read_signal(signals)
     if sig == "CHLD" then
