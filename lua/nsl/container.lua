@@ -553,6 +553,12 @@ function M.run(opts)
   return status, message
 end
 
+--- A container to build one step at a time, to look at between steps
+-- (see nsl.lab): c:step(), c:mounts(), c:ls(path), c:sh(cmd), c:destroy().
+function M.new(opts)
+  return require("nsl.lab").new(opts)
+end
+
 --- Run the container as a script's main program: print a failed setup or
 -- a missing command as "nsl: message" and return the exit code for
 -- os.exit (125 when the setup failed).
