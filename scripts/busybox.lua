@@ -11,6 +11,7 @@
 -- unless a map is given; as an ordinary user the caller is root inside.
 local nsl = require "nsl"
 local container, rootfs, userns = nsl.container, nsl.rootfs, nsl.userns
+local identity = nsl.identity
 
 local usage = [==[
 usage: nsl run busybox.lua [OPTIONS] [COMMAND [ARGS...]]
@@ -23,6 +24,17 @@ usage: nsl run busybox.lua [OPTIONS] [COMMAND [ARGS...]]
   --gid-map MAP      inside:outside:count[,...] (implies --userns)
   --no-init          run COMMAND as pid 1 itself, without the tiny init
   --tty | --no-tty   a pseudo-terminal or not (default: when stdin is one)
+  --user U[:G]       run COMMAND as uid[:gid] or name[:group] (default: root)
+  --group-add G      a supplementary group for COMMAND (repeatable)
+  --cap-add CAP      add a capability to Docker's default 14 (or all)
+  --cap-drop CAP     drop a capability from them (or all)
+  --cap-ambient CAP  give a non-root --user this capability (ambient)
+  --allow-new-privs  no no_new_privs: setuid bits and file caps work
+  --rlimit N=S[:H]   a resource limit: nofile=1024:2048, core=0, ...
+  --env K=V | --env K  set a variable, or pass the caller's K on
+  --no-mask          no masked or read-only paths in /proc and /sys
+  --seccomp P        default (Docker's profile), unconfined, or FILE.lua
+                     returning a policy table (see nsl.seccomp_default)
   --help             this text
 COMMAND defaults to /bin/sh.]==]
 
@@ -33,6 +45,13 @@ end
 
 -- Options come before the command; "--" ends them.
 local opts, command = {}, {}
+local groups, cap_add, cap_drop = {}, {}, {}
+-- a library parser's error as a usage error
+local function parse(fn, text)
+  local ok, a, b = pcall(fn, text)
+  if not ok then fail(tostring(a)) end
+  return a, b
+end
 local i = 1
 while i <= #arg do
   local a = arg[i]
@@ -53,16 +72,44 @@ while i <= #arg do
   elseif a == "--no-init" then opts.init = false
   elseif a == "--tty" then opts.tty = true
   elseif a == "--no-tty" then opts.tty = false
+  elseif a == "--user" then opts.user = parse(identity.parse_user, value())
+  elseif a == "--group-add" then groups[#groups + 1] = value()
+  elseif a == "--cap-add" then cap_add[#cap_add + 1] = value()
+  elseif a == "--cap-drop" then cap_drop[#cap_drop + 1] = value()
+  elseif a == "--cap-ambient" then
+    opts.ambient = opts.ambient or {}
+    opts.ambient[#opts.ambient + 1] = value()
+    cap_add[#cap_add + 1] = arg[i]
+  elseif a == "--allow-new-privs" then opts.no_new_privs = false
+  elseif a == "--rlimit" then
+    local name, limits = parse(identity.parse_rlimit, value())
+    opts.rlimits = opts.rlimits or {}
+    opts.rlimits[name] = limits
+  elseif a == "--env" then
+    local k, v = value():match("^([^=]+)=?(.*)$")
+    if not k then fail("--env wants K=V or K") end
+    opts.env = opts.env or {}
+    if arg[i]:find("=", 1, true) then opts.env[k] = v else opts.env[k] = os.getenv(k) end
+  elseif a == "--no-mask" then opts.masked_paths, opts.readonly_paths = {}, {}
+  elseif a == "--seccomp" then opts.seccomp = value()
   elseif a:sub(1, 1) == "-" then fail("unknown option '" .. a .. "'")
   else break end
   i = i + 1
 end
 for j = i, #arg do command[#command + 1] = arg[j] end
+if #groups > 0 then
+  opts.user = opts.user or identity.parse_user("0:0")
+  opts.user.groups = groups
+end
+opts.capabilities = parse(function()
+  return identity.with_capabilities(identity.capabilities, cap_add, cap_drop)
+end)
 
 opts.rootfs = opts.rootfs or rootfs.busybox(rootfs.cache_dir() .. "/busybox")
 local ok, err = rootfs.check(opts.rootfs)
 if not ok then io.stderr:write("nsl: ", err, "\n"); os.exit(125) end
 opts.command = #command > 0 and command or { "/bin/sh" }
 opts.hostname = opts.hostname or "busybox"
+opts.seccomp = opts.seccomp or "default"
 
 os.exit(container.main(opts))

@@ -1,6 +1,7 @@
 -- The standard container, seen from inside and from outside, as root and as
 -- an ordinary user (uid 65534 through a user namespace).
 local helper = require "helper"
+local core = require "nsl.core"
 
 local q = helper.quote
 
@@ -30,6 +31,14 @@ local function find(mounts, target)
 end
 
 local SYSTEM = { "/", "/dev", "/dev/pts", "/dev/shm", "/proc", "/run", "/sys" }
+-- Each of runc's masked and read-only paths that this kernel has is a
+-- mount of its own (steps masked_paths and readonly_paths): a bind of
+-- /dev/null or an empty read-only tmpfs, a read-only bind. The container's
+-- /proc and /sys are of the host's kernel, so the host says which exist.
+local MASKED = { "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+  "/sys/firmware", "/sys/devices/virtual/powercap" }
+local READONLY = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" }
 local DEVICES = { null = "1:3", zero = "1:5", full = "1:7", random = "1:8",
   urandom = "1:9", tty = "5:0" }
 local LINKS = { ptmx = "pts/ptmx", fd = "/proc/self/fd", stdin = "/proc/self/fd/0",
@@ -72,9 +81,32 @@ local function assert_standard(out, userns)
   if userns then
     -- no mknod in a user namespace: the host's nodes are bound
     for name in pairs(DEVICES) do expected[#expected + 1] = "/dev/" .. name end
-    table.sort(expected)
   end
+  local masked, readonly = {}, {}
+  for _, list in ipairs { { MASKED, masked }, { READONLY, readonly } } do
+    for _, path in ipairs(list[1]) do
+      local st = core.lstat(path)
+      if st then
+        expected[#expected + 1] = path
+        list[2][path] = st.type
+      end
+    end
+  end
+  table.sort(expected)
   assert.same(expected, targets(mounts))
+  for path, kind in pairs(masked) do
+    local m = find(mounts, path)
+    if kind == "dir" then
+      assert.same({ "tmpfs", "ro" }, { m.fstype, m.options:match("^r[ow]") }, path)
+    else -- a bind of the container's /dev/null: a node on /dev, or (in a
+      -- user namespace) itself a bind of the host's
+      local null = find(mounts, "/dev/null") or find(mounts, "/dev")
+      assert.same({ null.fstype, null.source }, { m.fstype, m.source }, path)
+    end
+  end
+  for path in pairs(readonly) do
+    assert.matches("^ro,", find(mounts, path).options)
+  end
   assert.equal("proc", find(mounts, "/proc").fstype)
   assert.matches("nosuid,nodev,noexec", find(mounts, "/proc").options)
   assert.equal("tmpfs", find(mounts, "/dev").fstype)
@@ -166,6 +198,18 @@ describe("nsl run busybox.lua", function()
     local r = nsl_run("/bin/sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
     assert.equal(0, r.code, r.err)
     assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
+  end)
+
+  it("filters the init and the command with the default seccomp profile", function()
+    local r = nsl_run("/bin/sh -c 'grep Seccomp: /proc/1/status /proc/self/status'")
+    assert.equal(0, r.code, r.err)
+    assert.equal("/proc/1/status:Seccomp:\t2\n/proc/self/status:Seccomp:\t2\n", r.out)
+  end)
+
+  it("keeps no_new_privs off with --allow-new-privs, seccomp on all the same", function()
+    local r = nsl_run("--allow-new-privs /bin/sh -c 'grep -E \"^(NoNewPrivs|Seccomp):\" /proc/self/status'")
+    assert.equal(0, r.code, r.err)
+    assert.equal("NoNewPrivs:\t0\nSeccomp:\t2\n", r.out)
   end)
 
   it("runs the command as pid 1 with --no-init", function()

@@ -55,8 +55,10 @@ function helper.sh(cmd, input, seconds)
     inf = os.tmpname()
     helper.write(inf, input)
   end
-  local full = string.format("timeout -k 5 %d sh -c %s <%s 2>%s",
-    seconds or 60, helper.quote(cmd), inf or "/dev/null", errf)
+  -- nsl's caches (roots, compiled seccomp filters) stay in a temporary
+  -- directory, not in the home of whoever runs the suite
+  local full = string.format("XDG_CACHE_HOME=%s timeout -k 5 %d sh -c %s <%s 2>%s",
+    helper.quote(helper.cache()), seconds or 60, helper.quote(cmd), inf or "/dev/null", errf)
   local p = io.popen(full, "r")
   local out = p:read("a")
   local _, _, code = p:close()
@@ -64,6 +66,18 @@ function helper.sh(cmd, input, seconds)
   os.remove(errf)
   if inf then os.remove(inf) end
   return { code = code, out = out, err = err }
+end
+
+local cache_dir
+
+--- The XDG_CACHE_HOME of every command a spec runs as root: one temporary
+-- directory per busted run (uid 65534 gets its own in the staged copy).
+function helper.cache()
+  if not cache_dir then
+    cache_dir = helper.tmpdir()
+    helper._uncache = setmetatable({}, { __gc = function() helper.rmtree(cache_dir) end })
+  end
+  return cache_dir
 end
 
 --- A fresh temporary directory (mode 0755 so that an unprivileged uid can
@@ -141,10 +155,11 @@ function helper.stage()
     "cp -r %s/lua %s/lua",
     "cp -r %s/scripts %s/share/nsl/scripts",
     "chmod -R a+rX %s",
+    "mkdir %s/cache && chown 65534:65534 %s/cache",
   }, "\n")
   local d, r, b = helper.quote(dir), helper.quote(helper.root),
     helper.quote(helper.build)
-  local res = helper.sh(cmd:format(d, d, d, b, d, b, d, r, d, r, d, d))
+  local res = helper.sh(cmd:format(d, d, d, b, d, b, d, r, d, r, d, d, d, d))
   assert(res.code == 0, "staging failed: " .. res.err)
   staged = dir
   -- removed when busted closes its Lua state at exit
@@ -160,6 +175,7 @@ function helper.unprivileged(cmd, input, seconds)
   local wrapped = string.format(
     "cd %s && exec setpriv --reuid=%d --regid=%d --clear-groups -- " ..
     "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent " ..
+    "XDG_CACHE_HOME=" .. helper.quote(dir .. "/cache") .. " " ..
     "STAGE=%s NSL=%s/bin/nsl " ..
     "LUA_PATH=%s LUA_CPATH=%s sh -c %s",
     helper.quote(dir), helper.NOBODY, helper.NOBODY, helper.quote(dir),

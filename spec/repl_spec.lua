@@ -179,7 +179,7 @@ describe("nsl.repl", function()
       if core.mount then
         local got = repl.complete("nsl.mo", env)
         assert.truthy(#got >= 2)
-        assert.equal("nsl.mount", got[1])
+        assert.truthy(table.concat(got, " "):find("nsl.mount", 1, true))
         for _, name in ipairs(got) do assert.matches("^nsl%.mo", name) end
       end
     end)

@@ -13,6 +13,7 @@
 -- replace steps, and c.mounts, c.devices and c.links are plain data.
 local core = require "nsl.core"
 local userns = require "nsl.userns"
+local identity = require "nsl.identity"
 
 local M = {}
 
@@ -50,8 +51,12 @@ M.links = {
 }
 
 --- The steps of the standard setup, in order (names in container.step).
+-- readonly_paths, masked_paths, rlimits, capabilities, user and
+-- no_new_privs are nsl.identity's (the privileges); seccomp is nsl.seccomp's,
+-- last, so that the init and the command are both filtered.
 M.steps = { "propagation", "bind_rootfs", "readonly", "mount_system", "devices",
-  "links", "console", "enter_root", "loopback", "hostname", "umask", "chdir" }
+  "links", "console", "enter_root", "readonly_paths", "masked_paths", "loopback",
+  "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
 M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
@@ -330,6 +335,16 @@ function M.step.chdir(c)
   check("chdir", core.chdir(c.cwd))
 end
 
+-- the privilege steps (readonly_paths, masked_paths, rlimits, capabilities,
+-- user, no_new_privs) live in nsl.identity
+for name, fn in pairs(identity.step) do M.step[name] = fn end
+
+--- Load the seccomp filter of c.seccomp (see nsl.seccomp), compiled or
+-- found in the cache by config.
+function M.step.seccomp(c)
+  if c.seccomp_bpf then require("nsl.seccomp").step(c) end
+end
+
 ---------------------------------------------------------------------------
 -- the configuration
 
@@ -337,7 +352,10 @@ end
 -- (required), command, env, cwd, hostname, readonly, pivot, propagation,
 -- namespaces, userns (default: when not root), uid_map, gid_map, tty
 -- (default: stdin is a terminal), init (default true), mounts, devices,
--- links, steps, umask.
+-- links, steps, umask; and nsl.identity's user, capabilities, ambient,
+-- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
+-- seccomp (a policy table, "default", "unconfined" or a policy file: see
+-- nsl.seccomp; default "default", Docker's profile).
 function M.config(opts)
   if opts._complete then return opts end
   local c = copy(opts)
@@ -353,9 +371,10 @@ function M.config(opts)
   if c.userns == nil then c.userns = core.geteuid() ~= 0 end
   if c.userns then
     if not contains(c.namespaces, "user") then table.insert(c.namespaces, 1, "user") end
-    -- an ordinary user maps itself to root; real root keeps its ids (the
+    -- an ordinary user maps itself to root (and the ranges /etc/subuid
+    -- grants it to ids 1 and up); real root keeps its ids (the
     -- capabilities are the namespace's all the same)
-    local uid_map, gid_map = userns.self_maps()
+    local uid_map, gid_map = userns.default_maps()
     if core.geteuid() == 0 then
       uid_map, gid_map = { { 0, 0, 65536 } }, { { 0, 0, 65536 } }
     end
@@ -371,6 +390,21 @@ function M.config(opts)
   env.HOSTNAME = c.hostname
   for k, v in pairs(c.env or {}) do env[k] = v end
   c.env = env
+  identity.config(c, opts)
+  -- Docker's default profile unless told otherwise, compiled (or found in
+  -- the cache) here, in the parent: the cache is out of reach later
+  if c.seccomp == nil then c.seccomp = "default" end
+  if c.seccomp and c.seccomp ~= "unconfined" then require("nsl.seccomp").prepare(c) end
+  if c.no_new_privs == false and not opts.steps then
+    -- as runc does: without no_new_privs the kernel takes a filter only
+    -- from a process with CAP_SYS_ADMIN, so load it before the drop
+    for i, step in ipairs(c.steps) do
+      if step == "seccomp" then table.remove(c.steps, i) end
+    end
+    for i, step in ipairs(c.steps) do
+      if step == "capabilities" then table.insert(c.steps, i, "seccomp"); break end
+    end
+  end
   c._complete = true
   return c
 end
@@ -440,6 +474,9 @@ local function run_init(c, report)
     exec_command(c, report)
   end
   report:close()
+  -- the command has what the steps gave it; the init needs nothing to
+  -- wait and pass signals on to a process of its own uid
+  identity.drop_capabilities()
   local has_init, init = pcall(require, "nsl.init")
   if has_init then
     -- in the nsl executable: become the static C init it carries, from a

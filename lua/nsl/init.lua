@@ -14,10 +14,12 @@ end
 -- never pays for parsing the rest.
 local modules = {
   container = "nsl.container",
+  identity = "nsl.identity",
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
+  seccomp = "nsl.seccomp",
   userns = "nsl.userns",
 }
 

@@ -57,14 +57,165 @@ local function write_proc(pid, name, text)
     err:match(": ([^:]+)$") or err)
 end
 
---- Write the maps of process pid. setgroups is "deny" unless told
--- otherwise: the kernel requires it before an unprivileged gid_map.
+--- The files that grant an ordinary user ranges of subordinate ids
+-- (subuid(5), subgid(5)); newuidmap and newgidmap read the same.
+M.subid_files = { uid = "/etc/subuid", gid = "/etc/subgid" }
+
+--- The setuid helpers that write a map an ordinary user may not write
+-- alone (Debian's uidmap package): a name looked up on PATH, or a path.
+M.helpers = { uid = "newuidmap", gid = "newgidmap" }
+
+--- A map in the --uid-map syntax, for messages: "0:1000:1,1:100000:65536".
+function M.map_text(map)
+  local ranges = {}
+  for i, r in ipairs(map or {}) do ranges[i] = string.format("%d:%d:%d", r[1], r[2], r[3]) end
+  return table.concat(ranges, ",")
+end
+
+-- The name of uid in the host's /etc/passwd (newuidmap finds the caller
+-- by getpwuid the same way), or nil.
+local function user_name(uid)
+  local f = io.open("/etc/passwd")
+  if not f then return nil end
+  for line in f:lines() do
+    local name, id = line:match("^([^:]*):[^:]*:(%d+):")
+    if id and tonumber(id) == uid then
+      f:close()
+      return name
+    end
+  end
+  f:close()
+end
+
+--- The ranges { start, count } that /etc/subuid (kind "uid") or /etc/subgid
+-- (kind "gid") grants the calling user, by name or by uid, in file order.
+function M.subordinate_ranges(kind)
+  local uid = core.getuid()
+  local name = user_name(uid)
+  local ranges = {}
+  local f = io.open(M.subid_files[kind])
+  if not f then return ranges end
+  for line in f:lines() do
+    local who, start, count = line:match("^%s*([^:#%s][^:]*):(%d+):(%d+)%s*$")
+    if who and (who == name or who == tostring(uid)) then
+      ranges[#ranges + 1] = { tonumber(start), tonumber(count) }
+    end
+  end
+  f:close()
+  return ranges
+end
+
+--- The path of the helper for kind ("uid": newuidmap, "gid": newgidmap),
+-- or nil and a message naming the package.
+function M.helper(kind)
+  local name = M.helpers[kind]
+  local dirs = (os.getenv("PATH") or "") .. ":/usr/bin:/bin:/usr/sbin:/sbin"
+  if name:find("/", 1, true) then
+    if core.access(name, "x") then return name end
+  else
+    for dir in dirs:gmatch("[^:]+") do
+      if core.access(dir .. "/" .. name, "x") then return dir .. "/" .. name end
+    end
+  end
+  return nil, string.format("%s not found%s (Debian's uidmap package: apt-get install uidmap)",
+    name, name:find("/", 1, true) and "" or " on PATH")
+end
+
+--- The maps an ordinary user gets by default: itself as root and, when
+-- /etc/subuid and /etc/subgid grant it ranges and newuidmap and newgidmap
+-- are installed, its first granted ranges as ids 1 and up (as podman does).
+function M.default_maps()
+  local uid_map, gid_map = M.self_maps()
+  local sub_uid, sub_gid = M.subordinate_ranges("uid")[1], M.subordinate_ranges("gid")[1]
+  if sub_uid and sub_gid and M.helper("uid") and M.helper("gid") then
+    uid_map[2] = { 1, sub_uid[1], sub_uid[2] }
+    gid_map[2] = { 1, sub_gid[1], sub_gid[2] }
+  end
+  return uid_map, gid_map
+end
+
+-- Can an ordinary user write map alone? Only one line that maps its own
+-- effective id: see "Defining user and group ID mappings" in
+-- user_namespaces(7).
+local function own_only(map, id)
+  return #map == 1 and map[1][3] == 1 and map[1][2] == id
+end
+
+-- Is every range of map the caller's own id (count 1) or inside a range
+-- that /etc/subuid (/etc/subgid) grants it, as newuidmap requires? Else
+-- nil and a message saying what is granted.
+local function covered(kind, map)
+  local uid = core.getuid()
+  local own = kind == "uid" and uid or core.getgid()
+  local granted = M.subordinate_ranges(kind)
+  for _, r in ipairs(map) do
+    local ok = r[3] == 1 and r[2] == own
+    for _, g in ipairs(granted) do
+      if r[2] >= g[1] and r[2] + r[3] <= g[1] + g[2] then ok = true end
+    end
+    if not ok then
+      local have = {}
+      for i, g in ipairs(granted) do have[i] = g[1] .. ":" .. g[2] end
+      return nil, string.format("%s map %s: the range %d:%d:%d is not covered by %s, " ..
+        "which grants user %s (uid %d) %s", kind, M.map_text(map), r[1], r[2], r[3],
+        M.subid_files[kind], user_name(uid) or "?", uid,
+        #have > 0 and table.concat(have, ", ") or "no range")
+    end
+  end
+  return true
+end
+
+-- Write map through newuidmap or newgidmap; nil and its message on failure.
+local function run_helper(kind, path, pid, map)
+  local args = {}
+  for i, r in ipairs(map) do args[i] = string.format("%d %d %d", r[1], r[2], r[3]) end
+  local cmd = string.format("%s %d %s", path, pid, table.concat(args, " "))
+  local quoted = "'" .. path:gsub("'", "'\\''") .. "'"
+  local p = io.popen(string.format("%s %d %s 2>&1", quoted, pid, table.concat(args, " ")))
+  local out = p:read("a")
+  local ok, how, code = p:close()
+  if ok then return true end
+  return nil, string.format("%s map %s: %s failed (%s %d): %s", kind, M.map_text(map), cmd,
+    how, code, (out:gsub("%s+$", "")))
+end
+
+-- Write the map of kind ("uid" or "gid") itself or through its helper.
+local function write_map(kind, pid, map, alone, helper)
+  if alone then return write_proc(pid, kind .. "_map", M.format_map(map)) end
+  return run_helper(kind, helper, pid, map)
+end
+
+--- Write the maps of process pid. Real root writes any map itself; an
+-- ordinary user writes a map of its own id alone and has newuidmap and
+-- newgidmap write the others (within /etc/subuid and /etc/subgid).
+-- setgroups: "deny" or "allow" to write it; by default "deny" before an
+-- ordinary user's own gid map (the kernel requires it), else untouched
+-- (newgidmap denies it itself unless /etc/subgid grants the ranges).
+-- Everything is checked before anything is written.
 function M.write_maps(pid, uid_map, gid_map, setgroups)
-  local ok, err = write_proc(pid, "setgroups", setgroups or "deny")
+  local root = core.geteuid() == 0
+  local alone = { uid = root or own_only(uid_map, core.geteuid()),
+    gid = root or own_only(gid_map, core.getegid()) }
+  local maps, helpers = { uid = uid_map, gid = gid_map }, {}
+  for _, kind in ipairs { "uid", "gid" } do
+    if not alone[kind] then
+      local ok, err = covered(kind, maps[kind])
+      if not ok then return nil, err end
+      helpers[kind], err = M.helper(kind)
+      if not helpers[kind] then
+        return nil, string.format("%s map %s: an ordinary user needs new%smap for more " ..
+          "than its own id: %s", kind, M.map_text(maps[kind]), kind, err)
+      end
+    end
+  end
+  setgroups = setgroups or (not root and alone.gid and "deny") or nil
+  if setgroups then
+    local ok, err = write_proc(pid, "setgroups", setgroups)
+    if not ok then return nil, err end
+  end
+  local ok, err = write_map("uid", pid, uid_map, alone.uid, helpers.uid)
   if not ok then return nil, err end
-  ok, err = write_proc(pid, "uid_map", M.format_map(uid_map))
-  if not ok then return nil, err end
-  return write_proc(pid, "gid_map", M.format_map(gid_map))
+  return write_map("gid", pid, gid_map, alone.gid, helpers.gid)
 end
 
 --- Fork into namespaces and hold the child until the parent is done with

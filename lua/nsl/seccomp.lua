@@ -1,0 +1,495 @@
+-- nsl.seccomp: seccomp policies as plain Lua tables, compiled by libseccomp.
+--
+--   local seccomp = require "nsl.seccomp"
+--   local policy = {
+--     default = "errno EPERM",                 -- what every other syscall gets
+--     allow = { "read", "write", "exit_group", "execve", ... },
+--     rules = {                                -- a syscall, an action, comparisons
+--       { "mkdir", action = "errno EACCES" },
+--       { "ioctl", action = "errno EPERM",
+--         args = { { 1, "masked_eq", 0xffffffff, TIOCSTI } } },
+--     },
+--   }
+--   local filter = seccomp.compile(policy)     -- a libseccomp filter
+--   local bpf = seccomp.bpf(policy)            -- its BPF, from the cache when warm
+--
+-- Fields of a policy:
+--   default       the action for syscalls no entry names (default "errno EPERM")
+--   allow         syscall names allowed unconditionally
+--   rules         { NAME, action = ACTION (default "allow"), args = { CMP... } }
+--                 with CMP = { index 0..5, op, value } where op is ne lt le eq
+--                 ge gt, or { index, "masked_eq", mask, value }; at most one
+--                 comparison per argument. A rule without args overrides allow.
+--   arches        other architectures to match besides the native one, a list
+--                 ({ "x86", "x32" }) or by native arch ({ x86_64 = { "x86" } })
+--   skip_unknown  names libseccomp does not know are skipped, not errors
+--   optimize      libseccomp's ctl_optimize: 1 (default) or 2 (a binary tree)
+-- ACTION is allow, kill (the process), kill_thread, trap, log, notify,
+-- "errno NAME" ("errno EPERM", "errno 13") or "trace N".
+--
+-- Comparisons of an ioctl request or other 32-bit argument should be
+-- masked_eq with the mask 0xffffffff: the kernel only looks at the low 32
+-- bits, so a caller can set the high ones to slip past an eq
+-- (CVE-2019-10063).
+local core = require "nsl.core"
+
+local M = {}
+
+--- The syscalls nsl makes between loading the filter and the command's
+-- exec (the exec, the allocator, and reporting a failed exec): a policy
+-- that refuses one of them is refused before it is loaded.
+M.exec_needs = { "execve", "brk", "mmap", "munmap", "write", "exit_group" }
+
+--- Counts for this process: filters compiled by libseccomp, and programs
+-- read from the cache instead.
+M.stats = { compiled = 0, cached = 0 }
+
+local ACTIONS = { allow = true, kill = true, kill_process = true, kill_thread = true,
+  log = true, notify = true, trap = true }
+local OPS = { ne = true, lt = true, le = true, eq = true, ge = true, gt = true,
+  masked_eq = true }
+local POLICY_FIELDS = { default = true, allow = true, rules = true, arches = true,
+  skip_unknown = true, optimize = true, comment = true, name = true }
+local RULE_FIELDS = { [1] = true, action = true, args = true, comment = true }
+local LOW32 = 0xffffffff
+
+local function fail(fmt, ...)
+  error("seccomp policy " .. string.format(fmt, ...), 0)
+end
+
+---------------------------------------------------------------------------
+-- checking a policy: every error names the entry
+
+-- "errno EPERM" -> "errno 1"; nil for an unknown action.
+local function parse_action(value)
+  if type(value) ~= "string" then return nil end
+  local word, data = value:match("^%s*(%S+)%s*(.-)%s*$")
+  if ACTIONS[word] and data == "" then
+    return word == "kill_process" and "kill" or word
+  end
+  if (word == "errno" or word == "trace") and data ~= "" then
+    local n = math.tointeger(tonumber(data)) or core.errno[data]
+    if n and n >= 0 and n <= 0xffff then return word .. " " .. n end
+  end
+end
+
+local function check_action(entry, value)
+  local action = parse_action(value)
+  if not action then fail("%s: unknown action '%s'", entry, tostring(value)) end
+  return action
+end
+
+-- The comparisons of a rule, checked: { { index, op, a, b }... }.
+local function check_args(entry, args)
+  if args == nil then return nil end
+  if type(args) ~= "table" then fail("%s: args must be a list of comparisons", entry) end
+  local seen, list = {}, {}
+  for i, cmp in ipairs(args) do
+    local where = string.format("%s.args[%d]", entry, i)
+    if type(cmp) ~= "table" then fail("%s: a comparison is { index, op, value }", where) end
+    local index, op, a, b = cmp[1], cmp[2], cmp[3], cmp[4]
+    if math.type(index) ~= "integer" or index < 0 or index > 5 then
+      fail("%s: argument index must be 0..5", where)
+    end
+    if not OPS[op] then fail("%s: unknown operator '%s'", where, tostring(op)) end
+    if math.type(a) ~= "integer" or (op == "masked_eq" and math.type(b) ~= "integer") then
+      fail("%s: %s", where, op == "masked_eq" and "masked_eq needs { index, \"masked_eq\", mask, value }"
+        or "the value must be an integer")
+    end
+    if seen[index] then
+      fail("%s: argument %d is compared twice (libseccomp takes one comparison per argument)",
+        where, index)
+    end
+    seen[index] = true
+    list[i] = { index, op, a, op == "masked_eq" and b or nil }
+  end
+  return #list > 0 and list or nil
+end
+
+-- Is name a syscall libseccomp knows (on any architecture)?
+local function known(name)
+  return core.seccomp_syscall_resolve_name(name) ~= nil
+end
+
+local function check_name(entry, name, skip_unknown)
+  if type(name) ~= "string" then fail("%s: a syscall name is a string", entry) end
+  if known(name) then return name end
+  if not skip_unknown then fail("%s: unknown syscall '%s'", entry, name) end
+end
+
+-- The extra architectures for this system, from a list or a map by arch.
+local function check_arches(arches)
+  if arches == nil then return {} end
+  if type(arches) ~= "table" then fail("arches must be a list of architecture names") end
+  local list = arches[1] and arches or arches[core.seccomp_arch_native()] or {}
+  for i, a in ipairs(list) do
+    if type(a) ~= "string" then fail("arches[%d]: an architecture name is a string", i) end
+  end
+  return list
+end
+
+--- Check a policy table and return it normalised: actions canonical
+-- ("errno 1"), allow a sorted set, unknown names dropped when
+-- skip_unknown. Raises "seccomp policy rules[3]: unknown syscall 'mkdri'".
+function M.check(policy)
+  if type(policy) ~= "table" then fail("must be a table, not %s", type(policy)) end
+  for k in pairs(policy) do
+    if not POLICY_FIELDS[k] then fail("has an unknown field '%s'", tostring(k)) end
+  end
+  local skip = policy.skip_unknown == true
+  local p = { default = check_action("default", policy.default or "errno EPERM"),
+    arches = check_arches(policy.arches), optimize = policy.optimize or 1,
+    allow = {}, rules = {} }
+  if p.optimize ~= 1 and p.optimize ~= 2 then fail("optimize must be 1 or 2") end
+  local set = {}
+  for i, name in ipairs(policy.allow or {}) do
+    name = check_name(string.format("allow[%d]", i), name, skip)
+    if name and not set[name] then
+      set[name] = true
+      p.allow[#p.allow + 1] = name
+    end
+  end
+  table.sort(p.allow)
+  for i, rule in ipairs(policy.rules or {}) do
+    local entry = string.format("rules[%d]", i)
+    if type(rule) ~= "table" then fail("%s: a rule is { NAME, action = ..., args = ... }", entry) end
+    for k in pairs(rule) do
+      if not RULE_FIELDS[k] then fail("%s: unknown field '%s'", entry, tostring(k)) end
+    end
+    local name = check_name(entry, rule[1], skip)
+    local r = { name = name, entry = entry, action = check_action(entry, rule.action or "allow"),
+      args = check_args(entry, rule.args) }
+    if name then p.rules[#p.rules + 1] = r end
+  end
+  return p
+end
+
+---------------------------------------------------------------------------
+-- planning the rules libseccomp gets
+
+-- libseccomp lets an unconditional rule for a syscall override its
+-- conditional rules, whatever their actions (found with 2.5.4: an allowed
+-- ioctl with an "errno" rule for TIOCSTI let TIOCSTI through). So for an
+-- allowed syscall with conditional refusals the allow becomes the
+-- complement of the refused values: a union of masked_eq "cubes", each
+-- { mask, value }, in which the refused values are not.
+
+-- The cubes outside one cube: the values that agree with it on the bits
+-- above bit b and differ at b, for each bit b of its mask.
+local function outside(cube)
+  local mask, value = cube[1], cube[2]
+  local list, above = {}, 0
+  for b = 31, 0, -1 do
+    local bit = 1 << b
+    if mask & bit ~= 0 then
+      list[#list + 1] = { above | bit, (value & above) | (~value & bit) }
+      above = above | bit
+    end
+  end
+  return list
+end
+
+local function intersect(c1, c2)
+  local common = c1[1] & c2[1]
+  if c1[2] & common ~= c2[2] & common then return nil end
+  return { c1[1] | c2[1], c1[2] | c2[2] }
+end
+
+-- The cubes of values that none of the refused cubes hold.
+local function complement(refused)
+  local result = { { 0, 0 } } -- every value
+  for _, cube in ipairs(refused) do
+    local next_result = {}
+    for _, a in ipairs(result) do
+      for _, b in ipairs(outside(cube)) do
+        next_result[#next_result + 1] = intersect(a, b)
+      end
+    end
+    result = next_result
+  end
+  return result
+end
+
+-- The argument index and cubes of conditional refusals of an allowed
+-- syscall, or an error naming the rule that cannot be turned around.
+local function refused_cubes(name, rules)
+  local index, cubes = nil, {}
+  for _, r in ipairs(rules) do
+    local cmp = r.args[1]
+    if #r.args ~= 1 or cmp[2] ~= "masked_eq" or cmp[3] & ~LOW32 ~= 0
+      or (index and cmp[1] ~= index) then
+      fail("%s: '%s' is also in allow, so a conditional rule on it must be one masked_eq " ..
+        "on the low 32 bits of one argument (libseccomp lets an unconditional allow " ..
+        "override anything else)", r.entry, name)
+    end
+    index = cmp[1]
+    if cmp[4] & ~cmp[3] == 0 then cubes[#cubes + 1] = { cmp[3], cmp[4] } end
+  end
+  return index, cubes
+end
+
+-- The rule_add calls for one syscall: { action, name, args, entry }.
+local function plan_syscall(p, name, allowed, rules, out)
+  local default = p.default
+  local unconditional, conditional, refusals = nil, {}, {}
+  for _, r in ipairs(rules) do
+    if not r.args then
+      if unconditional and unconditional.action ~= r.action then
+        fail("%s: '%s' already has a rule without args (%s)", r.entry, name, unconditional.entry)
+      end
+      unconditional = r
+    else
+      conditional[#conditional + 1] = r
+      if r.action ~= "allow" then refusals[#refusals + 1] = r end
+    end
+  end
+  local function add(action, args, entry)
+    -- libseccomp refuses (EACCES) a rule that does what the default does
+    if action ~= default then out[#out + 1] = { action, name, args, entry } end
+  end
+  if unconditional then
+    if #conditional > 0 then
+      fail("%s: '%s' has a rule without args (%s) that would override this one",
+        conditional[1].entry, name, unconditional.entry)
+    end
+    return add(unconditional.action, nil, unconditional.entry)
+  end
+  if allowed and #refusals > 0 and default ~= "allow" then
+    local index, cubes = refused_cubes(name, refusals)
+    for _, cube in ipairs(complement(cubes)) do
+      add("allow", { { index, "masked_eq", cube[1], cube[2] } }, "allow")
+    end
+    for _, r in ipairs(refusals) do add(r.action, r.args, r.entry) end
+    return
+  end
+  if allowed then add("allow", nil, "allow") end
+  for _, r in ipairs(conditional) do
+    if not allowed or r.action ~= "allow" then add(r.action, r.args, r.entry) end
+  end
+end
+
+-- Would the policy refuse a syscall of M.exec_needs?
+local function check_exec_needs(p, allowed, by_name)
+  for _, name in ipairs(M.exec_needs) do
+    local ok = allowed[name] or p.default == "allow" or p.default == "log"
+    for _, r in ipairs(by_name[name] or {}) do
+      if not r.args and r.action ~= "allow" and r.action ~= "log" then ok = false end
+    end
+    if not ok then
+      fail("refuses '%s', which nsl needs between loading the filter and the command's exec",
+        name)
+    end
+  end
+end
+
+-- The ordered rule_add calls of a checked policy.
+local function plan(p)
+  local allowed, by_name, names = {}, {}, {}
+  for _, name in ipairs(p.allow) do
+    allowed[name] = true
+    names[#names + 1] = name
+  end
+  for _, r in ipairs(p.rules) do
+    if not by_name[r.name] then
+      by_name[r.name] = {}
+      if not allowed[r.name] then names[#names + 1] = r.name end
+    end
+    table.insert(by_name[r.name], r)
+  end
+  check_exec_needs(p, allowed, by_name)
+  local out = {}
+  for _, name in ipairs(names) do
+    plan_syscall(p, name, allowed[name] or p.default == "allow", by_name[name] or {}, out)
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- compiling
+
+--- Compile a policy into a libseccomp filter (not loaded). Raises with the
+-- entry at fault; a policy that refuses what the exec needs is refused.
+function M.compile(policy)
+  local p = M.check(policy)
+  local calls = plan(p)
+  local filter = assert(core.seccomp_init(p.default))
+  -- nsl.seccomp loads exported BPF and sets no_new_privs itself when needed
+  assert(filter:attr_set("ctl_nnp", false))
+  assert(filter:attr_set("ctl_optimize", p.optimize))
+  for i, arch in ipairs(p.arches) do
+    local ok, added, err, errno = pcall(filter.arch_add, filter, arch)
+    if not ok then fail("arches[%d]: unknown architecture '%s'", i, arch) end
+    if not added and errno ~= core.errno.EEXIST then fail("arches[%d]: %s", i, err) end
+  end
+  for _, call in ipairs(calls) do
+    local ok, err = filter:rule_add(call[1], call[2], call[3])
+    if not ok then fail("%s: %s", call[4], err) end
+  end
+  M.stats.compiled = M.stats.compiled + 1
+  return filter
+end
+
+---------------------------------------------------------------------------
+-- the cache: BPF by policy content
+
+-- Keys of mixed types in one order: booleans, numbers, strings.
+local function key_less(a, b)
+  if type(a) ~= type(b) then return type(a) < type(b) end
+  if type(a) == "boolean" then return not a and b end
+  return a < b
+end
+
+-- A canonical text of a value: the list part in order, then the other
+-- keys sorted; numbers exact.
+local function serialize(v, out, depth)
+  local t = type(v)
+  if t == "string" then
+    out[#out + 1] = string.format("%q", v)
+  elseif t == "number" then
+    out[#out + 1] = math.type(v) == "integer" and string.format("%d", v) or string.format("%a", v)
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  elseif t == "table" and depth < 16 then
+    local n, keys = #v, {}
+    for k in pairs(v) do
+      if type(k) == "table" then fail("cannot hold a table as a key") end
+      if math.type(k) ~= "integer" or k < 1 or k > n then keys[#keys + 1] = k end
+    end
+    table.sort(keys, key_less)
+    out[#out + 1] = "{"
+    for i = 1, n do
+      -- a hole in the list (#v is any border) is written as nil
+      if v[i] == nil then out[#out + 1] = "nil" else serialize(v[i], out, depth + 1) end
+      out[#out + 1] = ","
+    end
+    for _, k in ipairs(keys) do
+      serialize(k, out, depth + 1)
+      out[#out + 1] = "="
+      serialize(v[k], out, depth + 1)
+      out[#out + 1] = ";"
+    end
+    out[#out + 1] = "}"
+  else
+    fail("cannot hold a %s", t == "table" and "table nested this deep" or t)
+  end
+end
+
+-- A 64-bit hash of s, 8 bytes at a time (a multiply and an xorshift per
+-- word, as in splitmix64): a cache key, not a defence; the cache is the
+-- user's own.
+local function hash(s)
+  local n, unpack = #s, string.unpack
+  s = s .. string.rep("\0", -n % 8)
+  local h = 0xcbf29ce484222325 ~ n
+  for i = 1, #s, 8 do
+    h = (h ~ unpack("<i8", s, i)) * 0x9e3779b97f4a7c15
+    h = h ~ (h >> 29)
+  end
+  h = (h ~ (h >> 32)) * 0xbf58476d1ce4e5b9
+  return h ~ (h >> 31)
+end
+
+--- The cache key of a policy: a hash of its canonical text, this
+-- architecture, libseccomp's version and the kernel's seccomp API level.
+function M.key(policy)
+  local out = {}
+  serialize(policy, out, 0)
+  out[#out + 1] = string.format("|%s|%s|%d", core.seccomp_arch_native(),
+    core.seccomp_version(), core.seccomp_api_get())
+  return string.format("%016x", hash(table.concat(out)))
+end
+
+--- The directory of cached programs: nsl.rootfs.cache_dir() .. "/seccomp".
+function M.cache_dir()
+  return require("nsl.rootfs").cache_dir() .. "/seccomp"
+end
+
+-- A cached program, when it looks like one: whole 8-byte instructions.
+local function read_cached(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local bpf = f:read("a")
+  f:close()
+  if bpf and #bpf > 0 and #bpf % 8 == 0 and #bpf <= 4096 * 8 then return bpf end
+end
+
+-- Write atomically (a temporary file renamed over), so that a concurrent
+-- start never reads half a program. A cache that cannot be written is
+-- no error: the next start compiles again.
+local function write_cached(dir, path, bpf)
+  local ok, _, errno = core.mkdir(dir, "0700")
+  if not ok and errno ~= core.errno.EEXIST then return end
+  local tmp = string.format("%s.%d.tmp", path, core.getpid())
+  local fd = core.open(tmp, "wronly creat excl cloexec", "0600")
+  if not fd then return end
+  local n = fd:write(bpf)
+  fd:close()
+  if n ~= #bpf or not core.rename(tmp, path) then core.unlink(tmp) end
+end
+
+--- The BPF program of a policy: read from the cache (dir, default
+-- M.cache_dir()) when a start already compiled it, else compiled,
+-- exported and cached. Returns bpf, path of the cache file.
+function M.bpf(policy, dir)
+  dir = dir or M.cache_dir()
+  local path = string.format("%s/%s.bpf", dir, M.key(policy))
+  local bpf = read_cached(path)
+  if bpf then
+    M.stats.cached = M.stats.cached + 1
+    return bpf, path
+  end
+  local filter <close> = M.compile(policy)
+  bpf = assert(filter:export_bpf())
+  write_cached(dir, path, bpf)
+  return bpf, path
+end
+
+---------------------------------------------------------------------------
+-- containers
+
+--- The policy a --seccomp value names: "default" (nsl.seccomp_default),
+-- "unconfined" (nil: no filter), a table, or a Lua file returning one.
+function M.policy(spec)
+  if spec == nil or spec == false or spec == "unconfined" then return nil end
+  if type(spec) == "table" then return spec end
+  if spec == "default" then return require "nsl.seccomp_default" end
+  local chunk, err = loadfile(spec, "t")
+  if not chunk then fail("'%s': %s", spec, err) end
+  local policy = chunk()
+  if type(policy) ~= "table" then fail("'%s' returns %s, not a policy table", spec, type(policy)) end
+  return policy
+end
+
+--- Compile (or find in the cache) c.seccomp's program into c.seccomp_bpf.
+-- Runs in the parent, before the clone: the cache is out of reach once
+-- the container has its own root.
+function M.prepare(c)
+  local policy = M.policy(c.seccomp)
+  c.seccomp_bpf = policy and M.bpf(policy) or nil
+  return c
+end
+
+--- Load a BPF program into this process (seccomp_load_bpf). Without
+-- CAP_SYS_ADMIN the kernel wants no_new_privs first (EACCES, see
+-- seccomp(2)): set it then, and only then, and try again.
+function M.load(bpf)
+  local ok, err, errno = core.seccomp_load_bpf(bpf)
+  if not ok and errno == core.errno.EACCES and not core.no_new_privs() then
+    assert(core.no_new_privs(true))
+    ok, err, errno = core.seccomp_load_bpf(bpf)
+  end
+  return ok, err, errno
+end
+
+--- The container step: load c.seccomp_bpf, the last thing before the
+-- command's exec. Raises "setup step 'seccomp': ...".
+function M.step(c)
+  if not c.seccomp_bpf then return end
+  local ok, err, errno = M.load(c.seccomp_bpf)
+  if not ok then
+    local name = errno and core.errno[errno]
+    error(string.format("setup step 'seccomp': %s%s", err, name and " (" .. name .. ")" or ""), 0)
+  end
+end
+
+return M

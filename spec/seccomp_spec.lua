@@ -1,0 +1,417 @@
+-- Seccomp: the libseccomp bindings, policies as Lua tables (nsl.seccomp),
+-- the default profile and its cache, and containers run under it as root
+-- and as uid 65534.
+local helper = require "helper"
+local core = require "nsl.core"
+local seccomp = require "nsl.seccomp"
+
+local q = helper.quote
+local E = core.errno
+
+-- A shallow copy of the default profile with extra rules.
+local function default_with(rules)
+  local p = {}
+  for k, v in pairs(require "nsl.seccomp_default") do p[k] = v end
+  p.rules = { table.unpack(p.rules) }
+  for _, r in ipairs(rules) do p.rules[#p.rules + 1] = r end
+  return p
+end
+
+local function sha256(data, dir)
+  helper.write(dir .. "/data", data)
+  local r = helper.sh("sha256sum " .. q(dir .. "/data"))
+  assert.equal(0, r.code, r.err)
+  return r.out:match("^(%x+)")
+end
+
+-- The "NAME RESULT" lines of spec/fixtures/seccomp_probe.c as a table.
+local function probe_results(out)
+  local t = {}
+  for name, result in out:gmatch("(%S+) (%S+)\n") do t[name] = result end
+  return t
+end
+
+describe("nsl.core seccomp bindings", function()
+  it("reports libseccomp's version, API level and the native architecture", function()
+    assert.matches("^%d+%.%d+%.%d+$", core.seccomp_version())
+    assert.is_true(core.seccomp_api_get() >= 1)
+    local machine = helper.sh("uname -m").out:gsub("%s+$", "")
+    local names = { x86_64 = "x86_64", aarch64 = "aarch64", i686 = "x86", riscv64 = "riscv64",
+      s390x = "s390x", ppc64le = "ppc64le" }
+    assert.equal(names[machine] or machine, core.seccomp_arch_native())
+  end)
+
+  it("resolves syscall names and numbers both ways", function()
+    local nr = assert(core.seccomp_syscall_resolve_name("mkdir"))
+    assert.equal("mkdir", core.seccomp_syscall_resolve_num(nr))
+    assert.equal(11, core.seccomp_syscall_resolve_name("execve", "x86"))
+    assert.same({ nil, "seccomp_syscall_resolve_name 'mkdri': Invalid argument", E.EINVAL },
+      { core.seccomp_syscall_resolve_name("mkdri") })
+  end)
+
+  it("returns nil, message and errno for a rule libseccomp refuses", function()
+    local f <close> = assert(core.seccomp_init("errno EPERM"))
+    assert.same({ nil, "seccomp_rule_add 'mkdri': Invalid argument", E.EINVAL },
+      { core.seccomp_rule_add(f, "allow", "mkdri") })
+    -- a rule that does what the default does
+    assert.same({ nil, "seccomp_rule_add 'write': Permission denied", E.EACCES },
+      { f:rule_add("errno EPERM", "write") })
+    -- one comparison per argument
+    assert.same({ nil, "seccomp_rule_add 'read': Invalid argument", E.EINVAL },
+      { f:rule_add("allow", "read", { { 0, "ne", 1 }, { 0, "ne", 2 } }) })
+    assert.same({ nil, "seccomp_arch_add 'x86_64': File exists", E.EEXIST },
+      { f:arch_add("x86_64") })
+    assert.is_true(f:rule_add("allow", "read", { { 0, "eq", 0 } }))
+  end)
+
+  it("raises for unknown actions, operators, architectures and attributes", function()
+    local f <close> = assert(core.seccomp_init("allow"))
+    local function raises(fn, message)
+      local ok, err = pcall(fn)
+      assert.is_false(ok)
+      assert.matches(message, err, 1, true)
+    end
+    raises(function() core.seccomp_init("errno EPREM") end, "unknown seccomp action 'errno EPREM'")
+    raises(function() f:rule_add("bogus", "read") end, "unknown seccomp action 'bogus'")
+    raises(function() f:rule_add("kill", "read", { { 0, "like", 1 } }) end,
+      "comparison 1: unknown operator 'like'")
+    raises(function() f:rule_add("kill", "read", { { 7, "eq", 1 } }) end,
+      "comparison 1: argument index 0..5")
+    raises(function() f:rule_add("kill", "read", { { 1, "masked_eq", 0xff } }) end,
+      "masked_eq needs mask and value")
+    raises(function() f:arch_add("vax") end, "unknown architecture 'vax'")
+    raises(function() f:attr_set("ctl_bogus", 1) end, "unknown seccomp attribute 'ctl_bogus'")
+    raises(function() core.seccomp_load_bpf("1234567") end, "not a BPF program")
+  end)
+
+  it("exports BPF and pseudo filter code, and refuses a released filter", function()
+    local f = assert(core.seccomp_init("allow"))
+    assert.is_true(f:rule_add("errno EACCES", "mkdir"))
+    local bpf = assert(f:export_bpf())
+    assert.is_true(#bpf > 0 and #bpf % 8 == 0)
+    assert.matches('filter for syscall "mkdir"', assert(f:export_pfc()), 1, true)
+    assert.is_true(core.seccomp_release(f))
+    assert.matches("seccomp filter is released", select(2, pcall(f.export_bpf, f)), 1, true)
+    assert.equal("seccomp filter (released)", tostring(f))
+  end)
+
+  it("loads an exported program with seccomp_load_bpf in a child", function()
+    local f <close> = assert(core.seccomp_init("allow"))
+    assert(f:rule_add("errno EACCES", "mkdir"))
+    local bpf = assert(f:export_bpf())
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    helper.child(function()
+      assert(core.seccomp_load_bpf(bpf))
+      local p = dir .. "/x"
+      assert.same({ nil, "mkdir '" .. p .. "': Permission denied", E.EACCES },
+        { core.mkdir(p) })
+      -- root (CAP_SYS_ADMIN) needs no no_new_privs for it
+      assert.is_false(core.no_new_privs())
+    end)
+    assert.is_nil(core.lstat(dir .. "/x"))
+  end)
+
+  it("loads with seccomp_load, which sets no_new_privs unless ctl_nnp is off", function()
+    helper.child(function()
+      local f <close> = assert(core.seccomp_init("allow"))
+      assert(f:rule_add("errno ENOSYS", "getcpu"))
+      assert(f:load())
+      assert.is_true(core.no_new_privs())
+    end)
+  end)
+end)
+
+describe("nsl.seccomp", function()
+  it("names the entry of an unknown syscall, action, field or comparison", function()
+    local function message(policy)
+      local ok, err = pcall(seccomp.compile, policy)
+      assert.is_false(ok)
+      return err
+    end
+    local base = { "read", "write", "execve", "brk", "mmap", "munmap", "exit_group" }
+    assert.equal("seccomp policy rules[3]: unknown syscall 'mkdri'", message{
+      allow = base, rules = { { "ioctl" }, { "open" }, { "mkdri", action = "kill" } } })
+    assert.equal("seccomp policy allow[2]: unknown syscall 'wirte'", message{ allow = { "read", "wirte" } })
+    assert.equal("seccomp policy rules[1]: unknown action 'errno EPREM'", message{
+      allow = base, rules = { { "mkdir", action = "errno EPREM" } } })
+    assert.equal("seccomp policy default: unknown action 'deny'", message{ default = "deny" })
+    assert.equal("seccomp policy has an unknown field 'alow'", message{ alow = base })
+    assert.equal("seccomp policy rules[1]: unknown field 'arg'", message{
+      allow = base, rules = { { "ioctl", action = "kill", arg = { { 1, "eq", 1 } } } } })
+    assert.equal("seccomp policy rules[1].args[2]: argument 0 is compared twice " ..
+      "(libseccomp takes one comparison per argument)", message{
+      allow = base, rules = { { "kill", args = { { 0, "ne", 1 }, { 0, "ne", 2 } } } } })
+    assert.equal("seccomp policy arches[1]: unknown architecture 'vax'", message{
+      allow = base, arches = { "vax" } })
+  end)
+
+  it("refuses a policy that blocks the exec or what nsl does before it", function()
+    local ok, err = pcall(seccomp.compile, { default = "allow",
+      rules = { { "execve", action = "errno EPERM" } } })
+    assert.is_false(ok)
+    assert.equal("seccomp policy refuses 'execve', which nsl needs between loading the " ..
+      "filter and the command's exec", err)
+    ok, err = pcall(seccomp.compile, { allow = { "execve", "read" } })
+    assert.is_false(ok)
+    assert.matches("refuses 'brk'", err, 1, true)
+  end)
+
+  it("refuses a conditional refusal of an allowed syscall it cannot express", function()
+    local ok, err = pcall(seccomp.compile, default_with{
+      { "ioctl", action = "errno EPERM", args = { { 1, "eq", core.seccomp_values.TIOCSTI } } } })
+    assert.is_false(ok)
+    assert.matches("^seccomp policy rules%[%d+%]: 'ioctl' is also in allow, so a conditional " ..
+      "rule on it must be one masked_eq on the low 32 bits of one argument", err)
+  end)
+
+  it("skips unknown names with skip_unknown", function()
+    local p = default_with{}
+    p.allow = { table.unpack(p.allow) }
+    p.allow[#p.allow + 1] = "no_such_syscall"
+    local f <close> = seccomp.compile(p)
+    assert.is_true(#assert(f:export_bpf()) > 0)
+  end)
+
+  it("refuses mkdir with EACCES under a policy that says so", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local bpf = seccomp.bpf(default_with{ { "mkdir", action = "errno EACCES" } }, dir .. "/cache")
+    helper.child(function()
+      assert(seccomp.load(bpf))
+      local p = dir .. "/x"
+      assert.same({ nil, "mkdir '" .. p .. "': Permission denied", E.EACCES }, { core.mkdir(p) })
+      -- what the default profile refuses
+      assert.same({ nil, "unshare 'user': Operation not permitted", E.EPERM },
+        { core.unshare("user") })
+    end)
+  end)
+
+  -- The golden export: the default profile compiles to the same program
+  -- as long as the profile, libseccomp and the kernel's seccomp API level
+  -- stay. After changing nsl/seccomp_default.lua (or with a new
+  -- libseccomp) check the change, then refresh the fixture with:
+  --   lua5.4 -e 'package.path="lua/?.lua;"..package.path
+  --     package.cpath="build/lib/?.so;"..package.cpath
+  --     io.write(require("nsl.seccomp").compile(require "nsl.seccomp_default"):export_bpf())' |
+  --     sha256sum | sed 's/-$/default profile, x86_64/' > spec/fixtures/seccomp_default.sha256
+  it("compiles the default profile to the golden program (x86_64)", function()
+    if core.seccomp_arch_native() ~= "x86_64" then
+      pending("the golden export is an x86_64 program")
+      return
+    end
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local golden = helper.read(helper.root .. "/spec/fixtures/seccomp_default.sha256"):match("^(%x+)")
+    local f <close> = seccomp.compile(require "nsl.seccomp_default")
+    assert.equal(golden, sha256(assert(f:export_bpf()), dir),
+      "libseccomp " .. core.seccomp_version() .. ", API level " .. core.seccomp_api_get())
+  end)
+
+  it("caches the program by content and does not compile it again", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local cache = dir .. "/cache"
+    local policy = default_with{ { "mkdir", action = "errno EACCES" } }
+    local compiled = seccomp.stats.compiled
+    local bpf, path = seccomp.bpf(policy, cache)
+    assert.equal(compiled + 1, seccomp.stats.compiled)
+    assert.equal(cache .. "/" .. seccomp.key(policy) .. ".bpf", path)
+    assert.equal(bpf, helper.read(path))
+    assert.same({ seccomp.key(policy) .. ".bpf" }, core.readdir(cache)) -- no temporary left
+    local cached = seccomp.stats.cached
+    -- an equal table built anew has the same key
+    local again = seccomp.bpf(default_with{ { "mkdir", action = "errno EACCES" } }, cache)
+    assert.equal(bpf, again)
+    assert.same({ compiled + 1, cached + 1 }, { seccomp.stats.compiled, seccomp.stats.cached })
+    -- another policy, another key
+    assert.are_not.equal(seccomp.key(policy), seccomp.key(default_with{}))
+    -- a damaged file (not whole instructions) is compiled and written again
+    helper.write(path, "1234567")
+    assert.equal(bpf, (seccomp.bpf(policy, cache)))
+    assert.equal(compiled + 2, seccomp.stats.compiled)
+    assert.equal(bpf, helper.read(path))
+  end)
+end)
+
+-- Containers under the profile, with the probe built static into the root.
+local ROOT, tmp
+
+local function run(args, env)
+  return helper.sh((env or "") .. "XDG_CACHE_HOME=" .. q(tmp .. "/cache") .. " " .. q(helper.nsl) ..
+    " run busybox.lua --rootfs " .. q(ROOT) .. " " .. args)
+end
+
+local function unprivileged_run(args)
+  return helper.unprivileged("XDG_CACHE_HOME=" .. q(tmp .. "/ucache") ..
+    " \"$NSL\" run busybox.lua --rootfs " .. q(ROOT) .. " " .. args)
+end
+
+describe("nsl run busybox.lua --seccomp", function()
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
+    assert.equal(0, r.code, r.err)
+    r = helper.sh("gcc -static -O -o " .. q(ROOT .. "/bin/seccomp_probe") .. " " ..
+      q(helper.root .. "/spec/fixtures/seccomp_probe.c"))
+    assert.equal(0, r.code, r.err)
+    -- policies and the unprivileged cache, readable and writable by 65534
+    assert(os.execute("mkdir -p " .. q(tmp .. "/ucache") .. " && chown 65534:65534 " ..
+      q(tmp .. "/ucache")))
+    helper.write(tmp .. "/mkdir.lua", [[
+local p = {}
+for k, v in pairs(require "nsl.seccomp_default") do p[k] = v end
+p.rules = { table.unpack(p.rules) }
+p.rules[#p.rules + 1] = { "mkdir", action = "errno EACCES" }
+return p
+]])
+    helper.write(tmp .. "/typo.lua", [[
+return { allow = { "read", "write" }, rules = { { "ioctl" }, { "open" }, { "mkdri" } } }
+]])
+    helper.write(tmp .. "/noexec.lua", [[
+return { default = "allow", rules = { { "execve", action = "kill" } } }
+]])
+    assert(os.execute("chmod a+r " .. q(tmp) .. "/*.lua"))
+  end)
+
+  teardown(function()
+    helper.rmtree(tmp)
+  end)
+
+  it("runs ordinary commands and refuses unshare and mount as root (default)", function()
+    local r = run("/bin/sh -c " .. q("echo hi | cat; ls / >/dev/null && echo ls; " ..
+      "grep Seccomp: /proc/self/status; unshare -U true; echo rc=$?; " ..
+      "mount -t tmpfs t /mnt; echo rc=$?"))
+    assert.equal(0, r.code, r.err)
+    assert.equal("hi\nls\nSeccomp:\t2\nrc=1\nrc=1\n", r.out)
+    assert.equal("unshare: unshare(0x10000000): Operation not permitted\n" ..
+      "mount: permission denied (are you root?)\n", r.err)
+  end)
+
+  it("refuses TIOCSTI, TIOCLINUX, new namespaces and clone3 inside (default)", function()
+    local r = run("/bin/seccomp_probe")
+    assert.equal(0, r.code, r.err)
+    assert.same({ TIOCGWINSZ = "ok", TIOCSTI = "EPERM", TIOCSTI_HIGH = "EPERM",
+      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS" },
+      probe_results(r.out))
+    -- the control: without the filter the kernel says otherwise
+    local u = probe_results(run("--seccomp unconfined /bin/seccomp_probe").out)
+    assert.are_not.equal("EPERM", u.TIOCSTI)
+    assert.are_not.equal("EPERM", u.TIOCSTI_HIGH)
+    assert.are_not.equal("EPERM", u.TIOCLINUX)
+    assert.are_not.equal("ENOSYS", u.clone3)
+  end)
+
+  it("makes mkdir fail with EACCES under a policy file that says so", function()
+    local r = run("--seccomp " .. q(tmp .. "/mkdir.lua") .. " /bin/sh -c 'mkdir /tmp/x; echo rc=$?'")
+    assert.same({ 0, "rc=1\n", "mkdir: can't create directory '/tmp/x': Permission denied\n" },
+      { r.code, r.out, r.err })
+  end)
+
+  it("stops before the start with the entry of an unknown syscall", function()
+    local r = run("--seccomp " .. q(tmp .. "/typo.lua") .. " /bin/true")
+    assert.same({ 125, "nsl: seccomp policy rules[3]: unknown syscall 'mkdri'\n" }, { r.code, r.err })
+  end)
+
+  it("refuses a policy that would kill the exec", function()
+    local r = run("--seccomp " .. q(tmp .. "/noexec.lua") .. " /bin/true")
+    assert.same({ 125, "nsl: seccomp policy refuses 'execve', which nsl needs between " ..
+      "loading the filter and the command's exec\n" }, { r.code, r.err })
+  end)
+
+  it("loads the cached program on the second start without compiling", function()
+    local cache = tmp .. "/cache-warm"
+    local env = "XDG_CACHE_HOME=" .. q(cache) .. " "
+    local first = helper.sh(env .. q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/true")
+    assert.equal(0, first.code, first.err)
+    local files = assert(core.readdir(cache .. "/nsl/seccomp"))
+    assert.equal(1, #files)
+    local path = cache .. "/nsl/seccomp/" .. files[1]
+    local st = assert(core.stat(path))
+    -- a second start only reads the file: a compiled one would be a new
+    -- file (tmp + rename) with a new inode
+    local r = helper.sh(env .. q(helper.nsl) .. " -e " .. q([[
+      local seccomp = require("nsl").seccomp
+      local c = require("nsl").container.config{ rootfs = "/", seccomp = "default" }
+      io.write(seccomp.stats.compiled, " ", seccomp.stats.cached, " ", #c.seccomp_bpf)]]))
+    assert.same({ 0, "0 1 " .. st.size }, { r.code, r.out })
+    local second = helper.sh(env .. q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
+      " /bin/sh -c 'grep Seccomp: /proc/self/status'")
+    assert.same({ 0, "Seccomp:\t2\n" }, { second.code, second.out })
+    local after = assert(core.stat(path))
+    assert.same({ st.ino, st.mtime }, { after.ino, after.mtime })
+    assert.same(files, core.readdir(cache .. "/nsl/seccomp"))
+  end)
+end)
+
+describe("nsl run busybox.lua --seccomp as an ordinary user", function()
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
+    assert.equal(0, r.code, r.err)
+    r = helper.sh("gcc -static -O -o " .. q(ROOT .. "/bin/seccomp_probe") .. " " ..
+      q(helper.root .. "/spec/fixtures/seccomp_probe.c"))
+    assert.equal(0, r.code, r.err)
+    assert(os.execute("mkdir -p " .. q(tmp .. "/ucache") .. " && chown 65534:65534 " ..
+      q(tmp .. "/ucache")))
+    helper.write(tmp .. "/mkdir.lua", [[
+local p = {}
+for k, v in pairs(require "nsl.seccomp_default") do p[k] = v end
+p.rules = { table.unpack(p.rules) }
+p.rules[#p.rules + 1] = { "mkdir", action = "errno EACCES" }
+return p
+]])
+    assert(os.execute("chmod a+r " .. q(tmp .. "/mkdir.lua")))
+  end)
+
+  teardown(function()
+    helper.rmtree(tmp)
+  end)
+
+  it("refuses unshare, mount and TIOCSTI in the user namespace (default)", function()
+    local r = unprivileged_run("/bin/sh -c " .. q("id -u; unshare -U true; echo rc=$?; " ..
+      "mount -t tmpfs t /mnt; echo rc=$?; seccomp_probe"))
+    assert.equal(0, r.code, r.err)
+    assert.matches("^0\nrc=1\nrc=1\n", r.out)
+    assert.same({ TIOCGWINSZ = "ok", TIOCSTI = "EPERM", TIOCSTI_HIGH = "EPERM",
+      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS" },
+      probe_results(r.out:gsub("^0\nrc=1\nrc=1\n", "")))
+    assert.equal("unshare: unshare(0x10000000): Operation not permitted\n" ..
+      "mount: permission denied (are you root?)\n", r.err)
+    -- the program went to the user's cache
+    assert.equal(1, #assert(core.readdir(tmp .. "/ucache/nsl/seccomp")))
+    -- the control: the kernel alone lets the nested user namespace be made
+    local u = unprivileged_run("--seccomp unconfined /bin/seccomp_probe")
+    assert.equal(0, u.code, u.err)
+    assert.equal("ok", probe_results(u.out).clone_newuser)
+  end)
+
+  it("makes mkdir fail with EACCES under a policy file that says so", function()
+    local r = unprivileged_run("--seccomp " .. q(tmp .. "/mkdir.lua") ..
+      " /bin/sh -c 'mkdir /tmp/x; echo rc=$?'")
+    assert.same({ 0, "rc=1\n", "mkdir: can't create directory '/tmp/x': Permission denied\n" },
+      { r.code, r.out, r.err })
+  end)
+
+  it("sets no_new_privs to load a filter without CAP_SYS_ADMIN, and only then", function()
+    local path = tmp .. "/never"
+    local r = helper.unprivileged_lua(string.format([[
+      local nsl = require "nsl"
+      local f = nsl.seccomp.compile{ default = "allow", rules = { { "mkdir", action = "errno EACCES" } } }
+      local bpf = f:export_bpf()
+      print(#bpf // 8, nsl.no_new_privs())
+      print(nsl.seccomp_load_bpf(bpf))
+      print(nsl.seccomp.load(bpf), nsl.no_new_privs())
+      print(nsl.mkdir(%q))]], path))
+    assert.equal(0, r.code, r.err)
+    local n = assert(tonumber(r.out:match("^(%d+)")))
+    assert.equal(string.format("%d\tfalse\nnil\tseccomp_load_bpf (%d instructions): " ..
+      "Permission denied\t%d\ntrue\ttrue\nnil\tmkdir '%s': Permission denied\t%d\n",
+      n, n, E.EACCES, path, E.EACCES), r.out)
+    assert.is_nil(core.lstat(path))
+  end)
+end)
