@@ -43,7 +43,9 @@ int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = (unsigned long long)flags;
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  /* O_TMPFILE includes O_DIRECTORY's bit: test it whole, or every
+   * O_DIRECTORY open would pass a mode and get EINVAL */
+  how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
   how.resolve = resolve;
   return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
