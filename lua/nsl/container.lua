@@ -204,6 +204,35 @@ local function bind(step, source, target, flags)
 end
 M.bind = bind
 
+-- The container's root as a handle (nsl.root_open): every path a step
+-- creates, opens or mounts onto is resolved inside it, so a symlink in the
+-- image never sends a mount, a node or a link to the host. Opened on first
+-- use, once the root is a mount of this namespace: the kernel attaches
+-- nothing to a handle opened in the host's.
+local function root_of(c)
+  if not c.root then c.root = check("root", core.root_open(c.rootfs)) end
+  return c.root
+end
+M.root_of = root_of
+
+-- Bind the host's source onto path inside the root (made to match: a file
+-- or a directory); words like rdonly are set on the copy before it is
+-- attached, keeping the flags the kernel locked in a user namespace.
+local function bind_in_root(step, c, source, path, flags)
+  local root = root_of(c)
+  local st = core.stat(source)
+  if st and st.type ~= "dir" then
+    check(step, root:touch(path))
+  else
+    check(step, root:mkdir_all(path))
+  end
+  local words = {}
+  for w in tostring(flags or ""):gmatch("[^%s,|]+") do
+    if w ~= "bind" then words[#words + 1] = w end
+  end
+  check(step, root:bind_on(path, source, table.concat(words, " ")))
+end
+
 -- Is gid mapped inside the container (always, without a user namespace)?
 local function gid_mapped(c, gid)
   return not c.userns or userns.maps(c.gid_map, gid)
@@ -228,17 +257,18 @@ end
 --- Remount the root read-only when c.readonly.
 function M.step.readonly(c)
   if not c.readonly then return end
-  check("readonly", core.mount(nil, c.rootfs, nil,
-    "bind remount rdonly " .. locked_flags(c.rootfs)))
+  check("readonly", root_of(c):remount("/", "rdonly"))
 end
 
+-- One entry of c.mounts, inside the root; the root handle checks that
+-- what got mounted is what was asked for (a fake /proc is refused).
 local function mount_entry(c, m)
-  local target = M.path(c, m.target)
   if has_word(m.flags, "bind") or has_word(m.flags, "rbind") then
-    return bind("mount_system", m.source, target, m.flags)
+    return bind_in_root("mount_system", c, m.source, m.target, m.flags)
   end
-  mkdir_all("mount_system", target)
-  check("mount_system", core.mount(m.source, target, m.fstype, m.flags, m.data))
+  local root = root_of(c)
+  check("mount_system", root:mkdir_all(m.target))
+  check("mount_system", root:mount_on(m.target, m.source, m.fstype, m.flags, m.data))
 end
 
 --- Mount c.mounts in order (proc, sysfs, /dev, /dev/shm, /dev/pts, /run by
@@ -261,15 +291,19 @@ end
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused).
 function M.step.devices(c)
+  local root = root_of(c)
   local old = core.umask(0)
   for _, d in ipairs(c.devices) do
     local name, major, minor = d[1], d[2], d[3]
-    local path = M.path(c, "/dev/" .. name)
+    local path = "/dev/" .. name
     if c.userns then
-      bind("devices", "/dev/" .. name, path)
+      bind_in_root("devices", c, path, path)
     else
-      local ok, err, errno = core.mknod(path, "char", "0666", major, minor)
-      if not ok and errno ~= core.errno.EEXIST then check("devices", ok, err, errno) end
+      local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
+      if not ok and errno ~= core.errno.EEXIST then
+        core.umask(old)
+        check("devices", ok, err, errno)
+      end
     end
   end
   core.umask(old)
@@ -277,12 +311,12 @@ end
 
 --- Create c.links in /dev (replacing what is there).
 function M.step.links(c)
+  local root = root_of(c)
   for _, l in ipairs(c.links) do
-    local path = M.path(c, l[2])
-    local ok, err, errno = core.symlink(l[1], path)
+    local ok, err, errno = root:symlink(l[1], l[2])
     if not ok and errno == core.errno.EEXIST then
-      core.unlink(path) -- replace what the image has there
-      ok, err, errno = core.symlink(l[1], path)
+      root:unlink(l[2]) -- replace what the image has there
+      ok, err, errno = root:symlink(l[1], l[2])
     end
     check("links", ok, err, errno)
   end
@@ -292,14 +326,20 @@ end
 -- /dev/console.
 function M.step.console(c)
   if not c.console then return end
-  bind("console", c.console, M.path(c, "/dev/console"))
+  bind_in_root("console", c, c.console, "/dev/console")
 end
 
 --- Make the root the container's /: pivot_root and detach the old root,
 -- or (c.pivot == false) MS_MOVE + chroot, for roots pivot_root refuses
 -- (an initramfs).
 function M.step.enter_root(c)
-  check("enter_root", core.chdir(c.rootfs))
+  -- into the root through the handle when there is one: the path could
+  -- have been replaced since
+  check("enter_root", core.chdir(c.root and c.root:fd() or c.rootfs))
+  if c.root then
+    c.root:close()
+    c.root = nil
+  end
   if c.pivot then
     -- pivot_root(".", ".") stacks the old root on the new one, so no
     -- directory is needed for it, even in a read-only root: see the NOTES
