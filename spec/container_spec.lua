@@ -212,6 +212,37 @@ describe("nsl run busybox.lua", function()
     assert.equal("NoNewPrivs:\t0\nSeccomp:\t2\n", r.out)
   end)
 
+  it("passes no inherited fd but stdio to the command", function()
+    -- fd 7 is open in the shell that starts nsl
+    local r = helper.sh("exec 7</dev/null; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
+      q(ROOT) .. " /bin/ls /proc/self/fd")
+    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }) -- 3 is ls's own directory
+  end)
+
+  it("passes the fds of c.pass_fds", function()
+    local script = ROOT .. "/../pass.lua"
+    helper.write(script, string.format([[
+      local nsl = require "nsl"
+      os.exit(nsl.container.main { rootfs = %q, pass_fds = { 7 },
+        command = { "/bin/sh", "-c", "ls /proc/self/fd | tr '\n' ' '; cat <&7" } })]], ROOT))
+    local r = helper.sh("exec 7<" .. q(ROOT .. "/etc/hostname") .. " 8</dev/null; " ..
+      q(helper.nsl) .. " run " .. q(script))
+    assert.same({ 0, "0 1 2 3 7 busybox\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("cannot push keystrokes into the user's terminal (TIOCSTI), even unconfined", function()
+    local probe = ROOT .. "/bin/tiocsti"
+    local built = helper.sh("cc -static -o " .. q(probe) .. " " .. q(helper.root .. "/spec/fixtures/tiocsti.c"))
+    assert.equal(0, built.code, built.err)
+    finally(function() os.remove(probe) end)
+    -- script(1) gives nsl a terminal on stdout; --no-tty keeps it the
+    -- container's stdout, without a pty of its own
+    local r = helper.sh("script -qec " .. q(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
+      " --no-tty --seccomp unconfined /bin/tiocsti") .. " /dev/null </dev/null")
+    assert.matches("EPERM", r.out)
+    assert.is_nil(r.out:find("ok", 1, true))
+  end)
+
   it("runs the command as pid 1 with --no-init", function()
     local r = nsl_run("--no-init /bin/sh -c 'echo $$'")
     assert.same({ 0, "1\n" }, { r.code, r.out })

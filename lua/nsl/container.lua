@@ -373,6 +373,13 @@ end
 --- Change to the working directory c.cwd inside the root.
 function M.step.chdir(c)
   check("chdir", core.chdir(c.cwd))
+  -- a directory outside the root shows as "(unreachable)/..." (a leaked
+  -- directory fd, CVE-2024-21626): refuse to start there
+  local cwd, err, errno = core.getcwd()
+  check("chdir", cwd, err, errno)
+  if cwd:sub(1, 1) ~= "/" then
+    error(string.format("setup step 'chdir': working directory %s is outside the root", cwd), 0)
+  end
 end
 
 -- the privilege steps (readonly_paths, masked_paths, rlimits, capabilities,
@@ -392,7 +399,8 @@ end
 -- (required), command, env, cwd, hostname, readonly, pivot, propagation,
 -- namespaces, userns (default: when not root), uid_map, gid_map, tty
 -- (default: stdin is a terminal), init (default true), mounts, devices,
--- links, steps, umask; and nsl.identity's user, capabilities, ambient,
+-- links, steps, umask, pass_fds (fds besides stdio the command gets,
+-- ascending); and nsl.identity's user, capabilities, ambient,
 -- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
 -- seccomp (a policy table, "default", "unconfined" or a policy file: see
 -- nsl.seccomp; default "default", Docker's profile).
@@ -489,13 +497,20 @@ local function exec_command(c, report)
   if not path then die(report, code, message) end
   core.sigprocmask("setmask", {})
   if c.tty_fd then
-    core.setsid()
+    core.setsid() -- fails harmlessly where this is pid 1, a leader already
     for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
     core.set_ctty(0)
   end
-  -- nothing nsl inherited reaches the command, only stdio (CVE-2024-21626
-  -- was a leaked fd); close-on-exec keeps the report pipe usable until then
-  core.close_range(3, nil, "cloexec")
+  -- nothing nsl inherited reaches the command, only stdio and c.pass_fds
+  -- (CVE-2024-21626 was a leaked fd); close-on-exec keeps the report pipe
+  -- usable until the exec
+  local first = 3
+  for _, fd in ipairs(c.pass_fds or {}) do
+    if fd > first then core.close_range(first, fd - 1, "cloexec") end
+    core.set_cloexec(fd, false)
+    first = math.max(first, fd + 1)
+  end
+  core.close_range(first, nil, "cloexec")
   local _, err, errno = core.exec(path, c.command, c.env)
   die(report, errno == core.errno.ENOENT and 127 or 126,
     string.format("%s (in rootfs %s)", err, c.rootfs))
@@ -548,6 +563,10 @@ local function setup(c)
   -- for mountinfo and pivot_root
   check("rootfs", core.chdir(c.rootfs))
   c.rootfs = check("rootfs", core.getcwd())
+  -- a session of its own: the user's terminal, if stdio is one, is not the
+  -- container's controlling tty, so TIOCSTI cannot push keystrokes into it
+  -- (CVE-2017-5226; bwrap's --new-session)
+  core.setsid()
   for _, step in ipairs(c.steps) do
     local fn = type(step) == "function" and step or M.step[step]
     if not fn then error(string.format("setup step '%s' does not exist", tostring(step)), 0) end
