@@ -147,6 +147,11 @@ describe("nsl (the executable)", function()
       assert.same({ 0, "1,4,9\n", "" }, { r.code, r.out, r.err })
     end)
 
+    it("passes the arguments after - to the script on stdin", function()
+      local r = nsl("- a b", "print(arg[0], ...)\n")
+      assert.same({ 0, "-\ta\tb\n" }, { r.code, r.out })
+    end)
+
     it("reports an error in piped stdin with exit code 1", function()
       local r = nsl("", "print('one')\nerror('from stdin')\n")
       assert.equal(1, r.code)

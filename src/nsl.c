@@ -143,7 +143,7 @@ static int push_script_args(lua_State *L, char **argv, int argc, int first) {
   luaL_checkstack(L, argc - first + 3, "too many arguments to the script");
   for (int i = first; i < argc; i++)
     lua_pushstring(L, argv[i]);
-  return argc - first;
+  return first < argc ? argc - first : 0;
 }
 
 /* ---- finding bundled scripts ------------------------------------------------- */
@@ -306,9 +306,12 @@ static int run_string(lua_State *L, char **argv, int argc, int at) {
   return EXIT_SUCCESS;
 }
 
-static int run_stdin(lua_State *L, char **argv, int argc) {
-  set_arg_table(L, argv, argc, 0);
-  if (luaL_loadfile(L, NULL) != LUA_OK || docall(L, 0) != LUA_OK) {
+/* stdin as the script: `nsl - ARGS` (at is the index of "-"), or `nsl`
+ * with stdin not a terminal (at == argc: no ARGS). */
+static int run_stdin(lua_State *L, char **argv, int argc, int at) {
+  set_arg_table(L, argv, argc, at < argc ? at : argc - 1);
+  if (luaL_loadfile(L, NULL) != LUA_OK ||
+      docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
     report(lua_tostring(L, -1));
     return EXIT_FAILURE;
   }
@@ -327,13 +330,16 @@ static int run_doctor(lua_State *L) {
 }
 
 static int usage_error(const char *what, const char *arg) {
-  fprintf(stderr, "%s: %s '%s'\n%s", progname, what, arg, usage_text);
+  if (*arg)
+    fprintf(stderr, "%s: %s '%s'\n%s", progname, what, arg, usage_text);
+  else
+    fprintf(stderr, "%s: %s\n%s", progname, what, usage_text);
   return 2;
 }
 
 static int dispatch(lua_State *L, char **argv, int argc) {
   if (argc < 2)
-    return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc);
+    return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc, argc);
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) {
     if (argc < 3)
@@ -358,7 +364,7 @@ static int dispatch(lua_State *L, char **argv, int argc) {
     return EXIT_SUCCESS;
   }
   if (strcmp(cmd, "-") == 0)
-    return run_stdin(L, argv, argc);
+    return run_stdin(L, argv, argc, 1);
   return usage_error("unknown command", cmd);
 }
 

@@ -30,6 +30,12 @@ local functions = {
   namespaces = "nsl.inspect",
 }
 
+--- The names of the library modules (loaded on first use), for help and
+-- completion.
+nsl._modules = {}
+for name in pairs(modules) do nsl._modules[#nsl._modules + 1] = name end
+table.sort(nsl._modules)
+
 return setmetatable(nsl, {
   __index = function(t, key)
     local name = modules[key]
