@@ -19,6 +19,7 @@ usage: nsl run busybox.lua [OPTIONS] [COMMAND [ARGS...]]
   --readonly         mount the root read-only
   --hostname NAME    the container's hostname (default: busybox)
   --no-pivot         enter the root with MS_MOVE + chroot, not pivot_root
+  --name NAME        record the container for `nsl ps` and `nsl enter NAME`
   --userns           use a user namespace even as root
   --uid-map MAP      inside:outside:count[,...] (implies --userns)
   --gid-map MAP      inside:outside:count[,...] (implies --userns)
@@ -31,6 +32,10 @@ usage: nsl run busybox.lua [OPTIONS] [COMMAND [ARGS...]]
   --cap-ambient CAP  give a non-root --user this capability (ambient)
   --allow-new-privs  no no_new_privs: setuid bits and file caps work
   --rlimit N=S[:H]   a resource limit: nofile=1024:2048, core=0, ...
+  --memory SIZE      a memory limit (cgroup): 64m, 1g, bytes
+  --pids-limit N     at most N tasks (cgroup)
+  --cpus N           at most N CPUs' time (cgroup): 0.5 is half of one
+  --cgroup PATH      the cgroup (default nsl/NAME-PID below nsl's own)
   --env K=V | --env K  set a variable, or pass the caller's K on
   --no-mask          no masked or read-only paths in /proc and /sys
   --seccomp P        default (Docker's profile), unconfined, or FILE.lua
@@ -66,6 +71,7 @@ while i <= #arg do
   elseif a == "--readonly" then opts.readonly = true
   elseif a == "--hostname" then opts.hostname = value()
   elseif a == "--no-pivot" then opts.pivot = false
+  elseif a == "--name" then opts.name = value()
   elseif a == "--userns" then opts.userns = true
   elseif a == "--uid-map" then opts.uid_map = userns.parse_map(value()); opts.userns = true
   elseif a == "--gid-map" then opts.gid_map = userns.parse_map(value()); opts.userns = true
@@ -92,6 +98,11 @@ while i <= #arg do
     if arg[i]:find("=", 1, true) then opts.env[k] = v else opts.env[k] = os.getenv(k) end
   elseif a == "--no-mask" then opts.masked_paths, opts.readonly_paths = {}, {}
   elseif a == "--seccomp" then opts.seccomp = value()
+  elseif a == "--memory" or a == "--pids-limit" or a == "--cpus" then
+    local field = ({ ["--memory"] = "memory", ["--pids-limit"] = "pids", ["--cpus"] = "cpus" })[a]
+    opts.resources = opts.resources or {}
+    opts.resources[field] = value()
+  elseif a == "--cgroup" then opts.cgroup = value()
   elseif a:sub(1, 1) == "-" then fail("unknown option '" .. a .. "'")
   else break end
   i = i + 1
@@ -111,5 +122,6 @@ if not ok then io.stderr:write("nsl: ", err, "\n"); os.exit(125) end
 opts.command = #command > 0 and command or { "/bin/sh" }
 opts.hostname = opts.hostname or "busybox"
 opts.seccomp = opts.seccomp or "default"
+if opts.resources then parse(nsl.cgroup.limits, opts.resources) end
 
 os.exit(container.main(opts))

@@ -32,6 +32,8 @@ static const char usage_text[] =
     "       nsl -e CODE [ARGS...]      run a string of Lua\n"
     "       nsl scripts                list the bundled scripts\n"
     "       nsl doctor                 check what containers need here\n"
+    "       nsl ps                     list the containers run with --name\n"
+    "       nsl enter NAME|PID [CMD]   run CMD (a shell) in a running container\n"
     "       nsl                        the interactive REPL (stdin a terminal)\n"
     "       nsl --version | --help\n"
     "Scripts see their arguments in `arg` and `...`; `nsl` is preloaded:\n"
@@ -329,6 +331,19 @@ static int run_doctor(lua_State *L) {
   return lua_tointeger(L, -1) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* A command whose work lives in the library: code gets argv[2..] as `...`
+ * and returns the exit status. */
+static int run_library(lua_State *L, const char *code, char **argv,
+                       int argc) {
+  set_arg_table(L, argv, argc, 1);
+  if (luaL_loadbuffer(L, code, strlen(code), argv[1]) != LUA_OK ||
+      docall_results(L, push_script_args(L, argv, argc, 2), 1) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return (int)lua_tointeger(L, -1);
+}
+
 static int usage_error(const char *what, const char *arg) {
   if (*arg)
     fprintf(stderr, "%s: %s '%s'\n%s", progname, what, arg, usage_text);
@@ -355,6 +370,20 @@ static int dispatch(lua_State *L, char **argv, int argc) {
     return list_scripts();
   if (strcmp(cmd, "doctor") == 0)
     return run_doctor(L);
+  if (strcmp(cmd, "ps") == 0)
+    return run_library(L, "require('nsl.running').ps() return 0", argv, argc);
+  if (strcmp(cmd, "enter") == 0) {
+    if (argc < 3)
+      return usage_error("enter needs a container name or pid", "");
+    return run_library(L,
+                       "local target = ...\n"
+                       "local code, err = require('nsl.running').enter("
+                       "target, { select(2, ...) })\n"
+                       "if not code then io.stderr:write('nsl: ', err, '\\n') "
+                       "return 125 end\n"
+                       "return code",
+                       argv, argc);
+  }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
     printf("nsl %s (%s)\n", NSL_VERSION, LUA_RELEASE);
     return EXIT_SUCCESS;

@@ -400,10 +400,12 @@ end
 -- namespaces, userns (default: when not root), uid_map, gid_map, tty
 -- (default: stdin is a terminal), init (default true), mounts, devices,
 -- links, steps, umask, pass_fds (fds besides stdio the command gets,
--- ascending); and nsl.identity's user, capabilities, ambient,
+-- ascending), name (recorded for `nsl ps` and `nsl enter`: nsl.running);
+-- and nsl.identity's user, capabilities, ambient,
 -- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
 -- seccomp (a policy table, "default", "unconfined" or a policy file: see
--- nsl.seccomp; default "default", Docker's profile).
+-- nsl.seccomp; default "default", Docker's profile); resources (memory,
+-- pids, cpus, ... limits: see nsl.cgroup) and cgroup (its path).
 function M.config(opts)
   if opts._complete then return opts end
   local c = copy(opts)
@@ -439,6 +441,7 @@ function M.config(opts)
   for k, v in pairs(c.env or {}) do env[k] = v end
   c.env = env
   identity.config(c, opts)
+  if c.resources then c.resources = require("nsl.cgroup").limits(c.resources) end
   -- Docker's default profile unless told otherwise, compiled (or found in
   -- the cache) here, in the parent: the cache is out of reach later
   if c.seccomp == nil then c.seccomp = "default" end
@@ -483,6 +486,7 @@ local function find_command(c, name)
   return nil, 127, string.format("command not found: %s in rootfs %s (PATH %s)",
     name, c.rootfs, c.env.PATH or "")
 end
+M.find_command = find_command
 
 -- Report "CODE message" to the parent and end this process with CODE.
 local function die(report, code, message)
@@ -558,7 +562,7 @@ local function run_init(c, report)
   end
 end
 
-local function setup(c)
+local function setup(c, report)
   -- relative paths are the caller's; the root must be absolute and real
   -- for mountinfo and pivot_root
   check("rootfs", core.chdir(c.rootfs))
@@ -570,12 +574,12 @@ local function setup(c)
   for _, step in ipairs(c.steps) do
     local fn = type(step) == "function" and step or M.step[step]
     if not fn then error(string.format("setup step '%s' does not exist", tostring(step)), 0) end
-    fn(c)
+    fn(c, report)
   end
 end
 
 local function child(c, report)
-  local ok, err = pcall(setup, c)
+  local ok, err = pcall(setup, c, report)
   if not ok then die(report, 125, tostring(err)) end
   if c.init then run_init(c, report) else exec_command(c, report) end
 end
@@ -615,11 +619,15 @@ local function wait_tty(pid, master)
   return exit_code(how, code)
 end
 
---- Run the container: set it up in new namespaces and run c.command.
--- Returns the exit code in shell convention (128+N when killed by signal
--- N) and, for 126/127, the reason. Raises when the setup fails.
-function M.run(opts)
+--- Start the container without waiting for it: set it up in new
+-- namespaces and start c.command. Returns its pid, the pty master (with
+-- c.tty) and, for a command that could not run, the reason. how.prepare
+-- (pid) runs before the child goes on (see userns.clone); how.pdeathsig
+-- is what the container gets when this process dies (default "KILL";
+-- false for none). Raises when the setup fails.
+function M.spawn(opts, how)
   local c = M.config(opts)
+  how = how or {}
   local master
   if c.tty then
     local slave, path
@@ -629,7 +637,9 @@ function M.run(opts)
   end
   local report_r, report_w = assert(core.pipe())
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
-  local pid, err, errno = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
+  local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
+  local pid, err, errno = userns.clone(c.namespaces, maps,
+    { pdeathsig = pdeathsig, prepare = how.prepare })
   if not pid then error("start: " .. M.explain(err, errno), 0) end
   if pid == 0 then
     report_r:close()
@@ -645,7 +655,28 @@ function M.run(opts)
     core.wait(pid)
     error(message, 0)
   end
-  local status = master and wait_tty(pid, master) or wait_forwarding(pid)
+  return pid, master, message
+end
+
+--- Run the container: set it up in new namespaces (and in a cgroup with
+-- c.resources, see nsl.cgroup) and run c.command. Returns the exit code in
+-- shell convention (128+N when killed by signal N) and, for 126/127, the
+-- reason. Raises when the setup fails.
+function M.run(opts)
+  local c = M.config(opts)
+  local cg = require("nsl.cgroup").for_container(c)
+  local ok, status, message = pcall(function()
+    local pid, master, message = M.spawn(c, { prepare = cg and function(pid) return cg:add(pid) end })
+    if c.name and not message then
+      -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
+      local recorded, err = require("nsl.running").record(c, pid)
+      if recorded then c.recorded_pid = pid else io.stderr:write("nsl: ", err, "\n") end
+    end
+    return master and wait_tty(pid, master) or wait_forwarding(pid), message
+  end)
+  if c.recorded_pid then require("nsl.running").forget(c.name, c.recorded_pid) end
+  if cg then cg:remove() end
+  if not ok then error(status, 0) end
   return status, message
 end
 

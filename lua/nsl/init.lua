@@ -13,6 +13,7 @@ end
 -- Library modules load on first use: a script that only needs the core
 -- never pays for parsing the rest.
 local modules = {
+  cgroup = "nsl.cgroup",
   container = "nsl.container",
   identity = "nsl.identity",
   doctor = "nsl.doctor",

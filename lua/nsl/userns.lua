@@ -223,7 +223,9 @@ end
 -- child then runs as the mapped root. Returns the pid in the parent and 0
 -- in the child. maps = { uid = map, gid = map, setgroups = "deny"|"allow" };
 -- opts.pdeathsig: the signal the child gets if the parent dies, set before
--- it waits, so the parent cannot die unnoticed in between.
+-- it waits, so the parent cannot die unnoticed in between. opts.prepare(pid)
+-- runs in the parent once the maps are written and before the child goes
+-- on (to put it in a cgroup); a nil, message from it stops the child.
 function M.clone(namespaces, maps, opts)
   local r, w = assert(core.pipe())
   local pid, err, errno = core.clone(namespaces)
@@ -250,6 +252,14 @@ function M.clone(namespaces, maps, opts)
       w:close()
       core.wait(pid)
       return nil, merr
+    end
+  end
+  if opts and opts.prepare then
+    local ok, perr, perrno = opts.prepare(pid)
+    if not ok then
+      w:close()
+      core.wait(pid)
+      return nil, perr, perrno
     end
   end
   w:write("1")

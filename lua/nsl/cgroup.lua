@@ -1,0 +1,479 @@
+-- nsl.cgroup: memory, pids and cpu limits for containers, through the
+-- cgroup filesystem (runc's "cgroupfs" manager), on cgroup v2 hosts and on
+-- cgroup v1 or hybrid hosts (v1 controllers beside a unified cgroup2).
+--
+--   local cgroup = require "nsl.cgroup"
+--   local cg = assert(cgroup.create("nsl/box", { memory = "64m", pids = 20, cpus = 0.5 }))
+--   cg:add(pid)        -- before the process runs anything (see userns.clone's prepare)
+--   cg:procs()         -- { pid, ... }
+--   cg:freeze(); cg:thaw()
+--   cg:remove()        -- once its processes are gone
+--
+-- A path starting with "/" is taken from the root of each hierarchy (as
+-- OCI's cgroupsPath is); any other path is below this process's own cgroup,
+-- so that a container stays inside whatever limits its caller has.
+--
+-- Limits (all optional; sizes are bytes or "64m", "1g", "512k"; -1 or
+-- "max" is no limit):
+--   memory              the memory limit
+--   memory_reservation  the soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low)
+--   memory_swap         memory plus swap, as OCI's memory.swap
+--   pids                the number of tasks
+--   cpus                a share of CPUs as a float: 0.5 is half of one CPU
+--   cpu_quota, cpu_period  the CFS quota and period in microseconds
+--   cpu_shares          the relative weight (v1 cpu.shares; on v2 converted
+--                       to cpu.weight as runc does)
+local core = require "nsl.core"
+
+local M = {}
+
+--- The v1 controllers a container's cgroup is made in (each hierarchy that
+-- has one of them): the limits', freezer for pause and for listing the
+-- processes. cpuset is left out: a new v1 cpuset takes no task until its
+-- cpus and mems are set.
+M.v1_controllers = { "memory", "pids", "cpu", "cpuacct", "freezer" }
+
+--- The default CFS period (microseconds) for a limit given as cpus.
+M.cpu_period = 100000
+
+local LIMIT_FIELDS = { memory = true, memory_reservation = true, memory_swap = true,
+  pids = true, cpus = true, cpu_quota = true, cpu_period = true, cpu_shares = true }
+
+local UNITS = { [""] = 1, b = 1, k = 1024, m = 1024 ^ 2, g = 1024 ^ 3, t = 1024 ^ 4 }
+
+---------------------------------------------------------------------------
+-- values
+
+--- A size in bytes from an integer or a string ("64m", "1g", "512k",
+-- "1024"); -1 for "max", "-1" or -1 (no limit). Raises for anything else.
+function M.parse_size(value)
+  if value == -1 or value == "-1" or value == "max" then return -1 end
+  local n = math.tointeger(value)
+  if n and n >= 0 then return n end
+  local digits, unit = tostring(value):lower():match("^%s*(%d+%.?%d*)%s*([bkmgt]?)b?%s*$")
+  local number = tonumber(digits)
+  if not number then
+    error(string.format("bad size '%s': want bytes or a number with k, m or g, like 64m",
+      tostring(value)), 0)
+  end
+  return math.floor(number * UNITS[unit])
+end
+
+-- A count (pids): a non-negative integer, or -1 for "max".
+local function parse_count(name, value)
+  if value == "max" or value == -1 or value == "-1" then return -1 end
+  local n = math.tointeger(tonumber(value))
+  if not n or n < 0 then
+    error(string.format("bad %s limit '%s': want a number or max", name, tostring(value)), 0)
+  end
+  return n
+end
+
+--- Check and normalise a limits table (see the top of this file): sizes
+-- in bytes, counts as integers, cpus turned into cpu_quota and cpu_period.
+-- Raises for an unknown field or a bad value.
+function M.limits(limits)
+  local l = {}
+  for k, v in pairs(limits or {}) do
+    if not LIMIT_FIELDS[k] then error(string.format("unknown cgroup limit '%s'", tostring(k)), 0) end
+    l[k] = v
+  end
+  for _, k in ipairs { "memory", "memory_reservation", "memory_swap" } do
+    if l[k] ~= nil then l[k] = M.parse_size(l[k]) end
+  end
+  if l.pids ~= nil then l.pids = parse_count("pids", l.pids) end
+  if l.cpus ~= nil then
+    local cpus = tonumber(l.cpus)
+    if not cpus or cpus <= 0 then error(string.format("bad cpus '%s': want a number above 0, " ..
+      "like 0.5", tostring(l.cpus)), 0) end
+    l.cpu_period = l.cpu_period or M.cpu_period
+    l.cpu_quota = math.floor(cpus * l.cpu_period + 0.5)
+    l.cpus = nil
+  end
+  for _, k in ipairs { "cpu_quota", "cpu_period", "cpu_shares" } do
+    if l[k] ~= nil then
+      l[k] = math.tointeger(tonumber(l[k]))
+      if not l[k] then error("bad " .. k .. ": want an integer", 0) end
+    end
+  end
+  return l
+end
+
+--- Are there limits in l (a limits table)?
+function M.any(l)
+  return l ~= nil and next(l) ~= nil
+end
+
+---------------------------------------------------------------------------
+-- the hierarchies
+
+-- The first line of a file, or nil, message, errno.
+local function read_file(path)
+  local fd, err, errno = core.open(path, "rdonly cloexec")
+  if not fd then return nil, err, errno end
+  local chunks = {}
+  repeat
+    local s = fd:read(65536)
+    chunks[#chunks + 1] = s
+  until not s or s == ""
+  fd:close()
+  return table.concat(chunks)
+end
+
+-- One write(2): a cgroup file takes one value per write and refuses it
+-- right there (buffered io would only say so at close).
+local function write_file(path, value)
+  local text = tostring(value)
+  local fd, err, errno = core.open(path, "wronly cloexec")
+  if fd then
+    local n
+    n, err, errno = fd:write(text)
+    fd:close()
+    if n == #text then return true end
+  end
+  local reason = err and (err:match(": ([^:]+)$") or err) or "short write"
+  return nil, string.format("write '%s' to %s: %s", text, path, reason), errno
+end
+M.write_file = write_file
+
+--- The cgroup hierarchies of this system, from /proc/self/mountinfo and
+-- /proc/self/cgroup: { version = 1, v1 = { memory = { mount =, root =,
+-- own = }, ... }, unified = { ... } } on a v1 or hybrid host, { version =
+-- 2, unified = { mount = "/sys/fs/cgroup", root = "/", own = "/user.slice" } }
+-- on a v2 host; nil and a message where none is mounted.
+function M.hierarchies()
+  local inspect = require "nsl.inspect"
+  local mounts = inspect.mountinfo() or {}
+  local own_v1, own_v2 = {}, nil
+  for line in (read_file("/proc/self/cgroup") or ""):gmatch("[^\n]+") do
+    local id, controllers, path = line:match("^(%d+):([^:]*):(.*)$")
+    if id == "0" and controllers == "" then own_v2 = path
+    elseif id then
+      for c in controllers:gmatch("[^,]+") do own_v1[c] = path end
+    end
+  end
+  local h = { v1 = {} }
+  for _, m in ipairs(mounts) do
+    if m.fstype == "cgroup" then
+      for _, opt in ipairs(m.super_options) do
+        if own_v1[opt] and not h.v1[opt] then
+          h.v1[opt] = { mount = m.target, root = m.root, own = own_v1[opt] }
+        end
+      end
+    elseif m.fstype == "cgroup2" and not h.unified and own_v2 then
+      h.unified = { mount = m.target, root = m.root, own = own_v2 }
+    end
+  end
+  if next(h.v1) then h.version = 1
+  elseif h.unified then h.version = 2
+  else return nil, "no cgroup filesystem is mounted (see /proc/self/mountinfo)" end
+  return h
+end
+
+-- The directory of cgroup path in hierarchy m: "/x" from the hierarchy's
+-- root, "x" below this process's own cgroup. The mount may show a subtree
+-- only (m.root, in a cgroup namespace or a bind).
+local function dir_of(m, path)
+  local full = path:sub(1, 1) == "/" and path or (m.own:gsub("/$", "") .. "/" .. path)
+  if m.root ~= "/" and full:sub(1, #m.root) == m.root then full = full:sub(#m.root + 1) end
+  return (m.mount .. "/" .. full):gsub("//+", "/"):gsub("/$", "")
+end
+
+---------------------------------------------------------------------------
+-- a container's cgroup
+
+local Cgroup = {}
+Cgroup.__index = Cgroup
+
+-- mkdir -p; the directories it made, deepest last.
+local function mkdir_all(dir, made)
+  local st = core.stat(dir)
+  if st then return true end
+  local parent = dir:match("^(.+)/[^/]+$")
+  if parent then
+    local ok, err, errno = mkdir_all(parent, made)
+    if not ok then return nil, err, errno end
+  end
+  local ok, err, errno = core.mkdir(dir, "0755")
+  if ok then made[#made + 1] = dir
+  elseif errno ~= core.errno.EEXIST then return nil, err, errno end
+  return true
+end
+
+-- Enable the controllers of l in every cgroup.subtree_control from the
+-- hierarchy's mount down to dir's parent (v2: a controller's files only
+-- appear in a cgroup whose parent enabled it).
+local function enable_v2(m, dir, l)
+  local want = {}
+  if l.memory or l.memory_reservation or l.memory_swap then want[#want + 1] = "memory" end
+  if l.pids then want[#want + 1] = "pids" end
+  if l.cpu_quota or l.cpu_shares then want[#want + 1] = "cpu" end
+  if #want == 0 then return true end
+  local available = read_file(m.mount .. "/cgroup.controllers") or ""
+  for _, c in ipairs(want) do
+    if not (" " .. available .. " "):find("%s" .. c .. "%s") then
+      return nil, string.format("the %s controller is not available in %s " ..
+        "(cgroup.controllers: %s)", c, m.mount, (available:gsub("%s+$", "")))
+    end
+  end
+  local text = "+" .. table.concat(want, " +")
+  local parent = dir:match("^(.+)/[^/]+$")
+  local at = m.mount
+  for part in parent:sub(#m.mount + 1):gmatch("[^/]+") do
+    local ok, err, errno = write_file(at .. "/cgroup.subtree_control", text)
+    if not ok then return nil, err, errno end
+    at = at .. "/" .. part
+  end
+  return write_file(parent .. "/cgroup.subtree_control", text)
+end
+
+-- The files and values of limits l: { controller, file, value } in the
+-- order they are written.
+local function v1_files(l)
+  local list = {}
+  local function put(c, file, value) if value then list[#list + 1] = { c, file, value } end end
+  put("memory", "memory.limit_in_bytes", l.memory)
+  put("memory", "memory.soft_limit_in_bytes", l.memory_reservation)
+  put("memory", "memory.memsw.limit_in_bytes", l.memory_swap)
+  put("pids", "pids.max", l.pids and (l.pids < 0 and "max" or l.pids))
+  put("cpu", "cpu.cfs_period_us", l.cpu_period)
+  put("cpu", "cpu.cfs_quota_us", l.cpu_quota)
+  put("cpu", "cpu.shares", l.cpu_shares)
+  return list
+end
+
+local function max(v) return v < 0 and "max" or v end
+
+local function v2_files(l)
+  local list = {}
+  local function put(file, value) if value then list[#list + 1] = { "unified", file, value } end end
+  put("memory.max", l.memory and max(l.memory))
+  put("memory.low", l.memory_reservation and max(l.memory_reservation))
+  if l.memory_swap then
+    -- OCI's swap is memory plus swap; v2's swap.max is the swap alone
+    put("memory.swap.max", (l.memory_swap < 0 or not l.memory or l.memory < 0) and "max"
+      or math.max(0, l.memory_swap - l.memory))
+  end
+  put("pids.max", l.pids and max(l.pids))
+  if l.cpu_quota then
+    put("cpu.max", string.format("%s %d", l.cpu_quota < 0 and "max" or l.cpu_quota,
+      l.cpu_period or M.cpu_period))
+  end
+  if l.cpu_shares then
+    -- runc's ConvertCPUSharesToCgroupV2Value: 2..262144 onto 1..10000
+    put("cpu.weight", 1 + ((l.cpu_shares - 2) * 9999) // 262142)
+  end
+  return list
+end
+
+--- The cgroup at path (see the top of this file) without creating it:
+-- { version, path, dirs = { controller = dir } }, or nil and a message.
+-- Only the hierarchies that exist are in dirs.
+function M.open(path, hierarchies)
+  local h, err = hierarchies or M.hierarchies()
+  if not h then return nil, err end
+  local cg = setmetatable({ version = h.version, path = path, dirs = {}, hierarchies = h }, Cgroup)
+  if h.version == 2 then
+    cg.dirs.unified = dir_of(h.unified, path)
+  else
+    for _, c in ipairs(M.v1_controllers) do
+      if h.v1[c] then cg.dirs[c] = dir_of(h.v1[c], path) end
+    end
+  end
+  return cg
+end
+
+--- Create the cgroup at path with limits (see M.limits): the directories
+-- (and on v2 the controllers enabled above it), then the limits written.
+-- Returns the cgroup, or nil, a message and errno; what it made is removed
+-- again on failure.
+function M.create(path, limits, hierarchies)
+  local l = M.limits(limits)
+  local cg, err = M.open(path, hierarchies)
+  if not cg then return nil, err end
+  local made = {}
+  local function undo(...)
+    for i = #made, 1, -1 do core.rmdir(made[i]) end
+    return ...
+  end
+  local unique = {}
+  for _, dir in pairs(cg.dirs) do unique[dir] = true end
+  for dir in pairs(unique) do
+    local ok, merr, errno = mkdir_all(dir, made)
+    if not ok then return undo(nil, merr, errno) end
+  end
+  if cg.version == 2 then
+    local ok, eerr, errno = enable_v2(cg.hierarchies.unified, cg.dirs.unified, l)
+    if not ok then return undo(nil, eerr, errno) end
+  end
+  local ok, serr, errno = cg:set(l)
+  if not ok then return undo(nil, serr, errno) end
+  cg.limits = l
+  return cg
+end
+
+--- The files limits l (see M.limits) are written to on cgroup version
+-- 1 or 2, in order: { { controller, file, value }, ... } (v2's controller
+-- is "unified").
+function M.files(version, l)
+  return version == 2 and v2_files(l) or v1_files(l)
+end
+
+--- Write limits (see M.limits) into the cgroup's files. nil, message and
+-- errno when a controller is missing or the kernel refuses a value.
+function Cgroup:set(limits)
+  local l = M.limits(limits)
+  for _, f in ipairs(M.files(self.version, l)) do
+    local dir = self.dirs[f[1]]
+    if not dir then
+      return nil, string.format("cannot set %s: no %s cgroup hierarchy is mounted", f[2], f[1])
+    end
+    local ok, err, errno = write_file(dir .. "/" .. f[2], f[3])
+    if not ok then return nil, err, errno end
+  end
+  return true
+end
+
+--- Put process pid into the cgroup (every hierarchy).
+function Cgroup:add(pid)
+  for _, dir in pairs(self.dirs) do
+    local ok, err, errno = write_file(dir .. "/cgroup.procs", pid)
+    if not ok then return nil, err, errno end
+  end
+  return true
+end
+
+--- The pids in the cgroup, sorted.
+function Cgroup:procs()
+  local dir = self.dirs.freezer or self.dirs.unified or self.dirs.pids or self.dirs.memory
+  local list = {}
+  for n in (read_file(dir .. "/cgroup.procs") or ""):gmatch("%d+") do list[#list + 1] = tonumber(n) end
+  table.sort(list)
+  return list
+end
+
+--- The value of a file of the cgroup ("memory.limit_in_bytes") in the
+-- hierarchy of its controller, without the trailing newline.
+function Cgroup:read(file)
+  local dir = self.dirs.unified or self.dirs[file:match("^(%w+)%.")]
+  if not dir then return nil, "no hierarchy for " .. file end
+  local text, err, errno = read_file(dir .. "/" .. file)
+  if not text then return nil, err, errno end
+  return (text:gsub("\n$", ""))
+end
+
+local function sleep_ms(ms)
+  core.poll({}, ms)
+end
+
+-- Freeze (true) or thaw: v1's freezer.state, v2's cgroup.freeze; waits
+-- until the kernel says it is done (FREEZING is a passing state).
+local function set_frozen(self, frozen)
+  local file, value, done
+  if self.version == 2 then
+    file, value = self.dirs.unified .. "/cgroup.freeze", frozen and "1" or "0"
+    done = function()
+      local events = read_file(self.dirs.unified .. "/cgroup.events") or ""
+      return events:match("frozen (%d)") == value
+    end
+  elseif self.dirs.freezer then
+    file, value = self.dirs.freezer .. "/freezer.state", frozen and "FROZEN" or "THAWED"
+    done = function()
+      return (read_file(file) or ""):match("^(%u+)") == value
+    end
+  else
+    return nil, "no freezer cgroup hierarchy is mounted"
+  end
+  for _ = 1, 500 do
+    local ok, err, errno = write_file(file, value)
+    if not ok then return nil, err, errno end
+    if done() then return true end
+    sleep_ms(2)
+  end
+  return nil, string.format("%s: still not %s after a second", file, value)
+end
+
+--- Freeze every process of the cgroup (pause).
+function Cgroup:freeze() return set_frozen(self, true) end
+
+--- Thaw the cgroup (resume).
+function Cgroup:thaw() return set_frozen(self, false) end
+
+--- Is the cgroup frozen?
+function Cgroup:frozen()
+  if self.version == 2 then
+    return (read_file(self.dirs.unified .. "/cgroup.events") or ""):match("frozen 1") ~= nil
+  end
+  local dir = self.dirs.freezer
+  return dir ~= nil and (read_file(dir .. "/freezer.state") or ""):match("^FROZEN") ~= nil
+end
+
+--- Send sig to every process of the cgroup.
+function Cgroup:kill(sig)
+  for _, pid in ipairs(self:procs()) do core.kill(pid, sig) end
+  return true
+end
+
+--- Does the cgroup still exist?
+function Cgroup:exists()
+  for _, dir in pairs(self.dirs) do
+    if core.stat(dir) then return true end
+  end
+  return false
+end
+
+--- Remove the cgroup's directories. The processes must be gone: a process
+-- that has just exited may keep the cgroup busy for a moment (EBUSY), so
+-- that is tried again for up to a second. nil, message, errno on failure.
+function Cgroup:remove()
+  local err, errno
+  for _, dir in pairs(self.dirs) do
+    for _ = 1, 200 do
+      local ok
+      ok, err, errno = core.rmdir(dir)
+      if ok or errno == core.errno.ENOENT then err = nil; break end
+      if errno ~= core.errno.EBUSY then break end
+      sleep_ms(5)
+    end
+    if err then return nil, err, errno end
+  end
+  return true
+end
+
+---------------------------------------------------------------------------
+-- containers
+
+--- Where nothing can be written (an ordinary user without a delegated
+-- cgroup): what the notice says, once per process.
+M.notice_shown = false
+
+--- Say once (on stderr) that the limits cannot be applied and why.
+function M.notice(err)
+  if M.notice_shown then return end
+  M.notice_shown = true
+  io.stderr:write("nsl: cgroups: ", tostring(err), "; running without resource limits " ..
+    "(an ordinary user needs a cgroup delegated to it)\n")
+end
+
+-- errnos that mean "not allowed to make a cgroup here" rather than "bad
+-- limit": the notice, not an error.
+local NOT_ALLOWED = { EACCES = true, EPERM = true, EROFS = true }
+
+--- The cgroup of container config c: created at c.cgroup (default
+-- "nsl/<hostname or nsl>-<pid>" below this process's cgroup) with the
+-- limits c.resources. nil when c has neither; nil after the one-time
+-- notice when the cgroup cannot be made for want of permission (or no
+-- cgroup filesystem). Raises for a bad limit or a refused value.
+function M.for_container(c)
+  if not M.any(c.resources) and not c.cgroup then return nil end
+  local path = c.cgroup or string.format("nsl/%s-%d", c.hostname or "nsl", core.getpid())
+  local cg, err, errno = M.create(path, c.resources or {})
+  if cg then return cg end
+  if errno == nil or NOT_ALLOWED[core.errno[errno]] then
+    if M.any(c.resources) then M.notice(err) end
+    return nil
+  end
+  error("cgroup: " .. err, 0)
+end
+
+return M

@@ -1,0 +1,247 @@
+-- nsl.running: containers that run under a name, and entering them.
+--
+--   nsl run busybox.lua --name web /bin/httpd -f   (records "web")
+--   nsl ps                                         (lists the running ones)
+--   nsl enter web [CMD...]                         (a shell or CMD inside)
+--
+-- A record is a small Lua table in the user's runtime directory, written
+-- when the container has started and removed when it ends; one whose
+-- process is gone (or is another process now) is removed when seen.
+local core = require "nsl.core"
+
+local M = {}
+
+--- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run.
+function M.dir()
+  local base = os.getenv("XDG_RUNTIME_DIR")
+  if not (base and base:sub(1, 1) == "/" and core.access(base, "w")) then
+    base = require("nsl.rootfs").cache_dir()
+  end
+  local dir = base .. "/nsl"
+  if base:match("/nsl$") then dir = base .. "/run" end
+  local ok, err, errno = core.mkdir(dir, "0700")
+  if not ok and errno ~= core.errno.EEXIST then error("runtime dir: " .. err, 2) end
+  return dir
+end
+
+-- The start time of a process (field 22 of /proc/PID/stat): with the pid,
+-- it names one process for good, whatever reuses the number later.
+local function start_time(pid)
+  local f = io.open(string.format("/proc/%d/stat", pid), "r")
+  if not f then return nil end
+  local stat = f:read("a")
+  f:close()
+  local after = stat:match("^.*%) (.*)$") -- the name may hold spaces
+  local fields = {}
+  for field in after:gmatch("%S+") do fields[#fields + 1] = field end
+  return fields[20] -- field 22 overall: state is field 3
+end
+
+local function valid_name(name)
+  return type(name) == "string" and name:match("^[%w][%w_.%-]*$") ~= nil and #name <= 64
+end
+
+local function load_record(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local chunk = load(text, "=" .. path, "t", {})
+  local ok, rec = pcall(chunk or error)
+  return ok and type(rec) == "table" and rec or nil
+end
+
+--- Record the container c (its pid 1 is pid, as the host sees it).
+function M.record(c, pid)
+  if not valid_name(c.name) then
+    error(string.format("container name '%s': letters, digits, '.', '_', '-' only", tostring(c.name)), 2)
+  end
+  local path = M.dir() .. "/" .. c.name
+  if core.lstat(path) and M.find(c.name) then
+    return nil, string.format("a container named '%s' is running already", c.name)
+  end
+  local text = string.format("return { name = %q, pid = %d, start = %q, rootfs = %q, " ..
+    "command = %q, seccomp = %q }\n", c.name, pid, start_time(pid) or "", c.rootfs,
+    table.concat(c.command, " "), c.seccomp_bpf or "")
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "w"))
+  f:write(text)
+  f:close()
+  assert(core.rename(tmp, path))
+  return true
+end
+
+--- Remove the record of a container that ended (only its own: the name
+-- may be another container's by now).
+function M.forget(name, pid)
+  local path = M.dir() .. "/" .. name
+  local rec = load_record(path)
+  if rec and rec.pid == pid then core.unlink(path) end
+end
+
+
+local function alive(rec)
+  return rec.pid and start_time(rec.pid) == rec.start
+end
+
+--- The running containers, oldest first: list of records { name, pid,
+-- rootfs, command }. Records of dead ones are removed on the way.
+function M.list()
+  local dir = M.dir()
+  local list = {}
+  for _, name in ipairs(core.readdir(dir) or {}) do
+    if valid_name(name) then
+      local rec = load_record(dir .. "/" .. name)
+      if rec and alive(rec) then
+        list[#list + 1] = rec
+      else
+        core.unlink(dir .. "/" .. name)
+      end
+    end
+  end
+  table.sort(list, function(a, b) return a.pid < b.pid end)
+  return list
+end
+
+--- The running container named name (or with pid 1 at that host pid).
+function M.find(target)
+  for _, rec in ipairs(M.list()) do
+    if rec.name == target or tostring(rec.pid) == tostring(target) then return rec end
+  end
+  local pid = tonumber(target)
+  if pid and start_time(pid) then
+    return { name = tostring(pid), pid = pid, start = start_time(pid), seccomp = "" }
+  end
+  return nil, string.format("no running container '%s' ('nsl ps' lists them)", tostring(target))
+end
+
+--- `nsl ps`: the running containers as a table on out (default stdout).
+function M.ps(out)
+  out = out or io.stdout
+  out:write(string.format("%-16s %8s  %-30s %s\n", "NAME", "PID", "ROOTFS", "COMMAND"))
+  for _, rec in ipairs(M.list()) do
+    out:write(string.format("%-16s %8d  %-30s %s\n", rec.name, rec.pid, rec.rootfs, rec.command))
+  end
+end
+
+-- The process that runs the container's command: pid 1's child when pid
+-- 1 is nsl's init, else pid 1 itself.
+local function command_pid(pid)
+  local f = io.open(string.format("/proc/%d/task/%d/children", pid, pid), "r")
+  local children = f and f:read("a") or ""
+  if f then f:close() end
+  local exe = core.readlink(string.format("/proc/%d/exe", pid)) or ""
+  local first = tonumber(children:match("%d+"))
+  if exe:match("^/memfd:nsl") and first then return first end
+  return pid
+end
+
+local function status_field(pid, field)
+  local f = assert(io.open(string.format("/proc/%d/status", pid), "r"))
+  local text = f:read("a")
+  f:close()
+  return text:match("\n" .. field .. ":%s*([^\n]*)")
+end
+
+-- The capability names whose bits are set in a /proc status hex mask.
+local function cap_list(hex)
+  local names, mask = {}, tonumber(hex, 16)
+  for bit, name in ipairs(core.cap_names()) do
+    if mask & (1 << (bit - 1)) ~= 0 then names[#names + 1] = name end
+  end
+  return names
+end
+
+-- What the entering process takes over from the command: environment,
+-- ids as the container sees them, capability sets, no_new_privs.
+local function command_state(pid)
+  local f = io.open(string.format("/proc/%d/environ", pid), "rb")
+  local env = {}
+  for entry in ((f and f:read("a")) or ""):gmatch("([^%z]+)") do env[#env + 1] = entry end
+  if f then f:close() end
+  local state = { env = env, nnp = status_field(pid, "NoNewPrivs") == "1" }
+  for _, set in ipairs { "Bnd", "Eff", "Prm", "Inh", "Amb" } do
+    state[set] = cap_list(status_field(pid, "Cap" .. set))
+  end
+  -- the ids as the container sees them: through its uid_map and gid_map
+  local function inside(id, map)
+    for line in (map or ""):gmatch("[^\n]+") do
+      local i, o, n = line:match("(%d+)%s+(%d+)%s+(%d+)")
+      i, o, n = tonumber(i), tonumber(o), tonumber(n)
+      if id >= o and id < o + n then return id - o + i end
+    end
+    return id
+  end
+  local function read(name)
+    local m = io.open(string.format("/proc/%d/%s", pid, name))
+    local s = m and m:read("a")
+    if m then m:close() end
+    return s
+  end
+  state.uid = inside(tonumber(status_field(pid, "Uid"):match("%d+")), read("uid_map"))
+  state.gid = inside(tonumber(status_field(pid, "Gid"):match("%d+")), read("gid_map"))
+  return state
+end
+
+local NAMESPACES = { "user", "mnt", "pid", "uts", "ipc", "net", "cgroup" }
+
+-- Become like the command: its ids, capability sets and no_new_privs.
+local function take_identity(state)
+  assert(core.keepcaps(true))
+  core.setgroups({}) -- refused where setgroups is denied: nothing to drop then
+  assert(core.setresgid(state.gid, state.gid, state.gid))
+  assert(core.setresuid(state.uid, state.uid, state.uid))
+  local keep = {}
+  for _, name in ipairs(state.Bnd) do keep[name] = true end
+  for _, name in ipairs(core.cap_bound_list()) do
+    if not keep[name] then core.cap_bound_drop(name) end
+  end
+  local text = "="
+  if #state.Prm > 0 then text = table.concat(state.Prm, ",") .. "=p" end
+  if #state.Eff > 0 then text = text .. " " .. table.concat(state.Eff, ",") .. "+e" end
+  if #state.Inh > 0 then text = text .. " " .. table.concat(state.Inh, ",") .. "+i" end
+  local set, serr = core.cap_set(text)
+  if not set then error("enter: " .. serr, 0) end
+  core.keepcaps(false)
+  for _, name in ipairs(state.Amb) do core.cap_ambient_raise(name) end
+  if state.nnp then core.no_new_privs(true) end
+end
+
+--- Enter a running container (name or pid) and run argv there (default
+-- /bin/sh) with its root, environment, ids, capabilities and seccomp
+-- filter; returns the exit code in shell convention.
+function M.enter(target, argv)
+  local rec, err = M.find(target)
+  if not rec then return nil, err end
+  argv = (argv and #argv > 0) and argv or { "/bin/sh" }
+  local cmd = command_pid(rec.pid)
+  local state = command_state(cmd)
+  local pidfd, perr = core.pidfd_open(rec.pid)
+  if not pidfd then return nil, perr end
+  -- join every namespace that differs from ours at once (setns with a
+  -- pidfd, setns(2)): the user namespace first of all
+  local mine, theirs = {}, {}
+  local inspect = require "nsl.inspect"
+  local ours, its = inspect.namespaces(), inspect.namespaces(rec.pid)
+  for _, ns in ipairs(NAMESPACES) do
+    if its[ns] and its[ns] ~= ours[ns] then theirs[#theirs + 1] = ns else mine[#mine + 1] = ns end
+  end
+  local ok, serr, errno = core.setns(pidfd, theirs)
+  pidfd:close()
+  if not ok then return nil, require("nsl.container").explain(serr, errno) end
+  -- the pid namespace holds for children: the command is one
+  local pid = core.clone({})
+  if pid == 0 then
+    core.dumpable(false) -- the host's binary, for the moment before exec
+    assert(core.chdir("/"))
+    take_identity(state)
+    if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
+    local _, xerr = core.execp(argv[1], argv, state.env)
+    io.stderr:write("nsl: enter: ", xerr, "\n")
+    core._exit(127)
+  end
+  local _, how, code = core.wait(pid)
+  return how == "exited" and code or 128 + code
+end
+
+return M
