@@ -311,6 +311,17 @@ describe("nsl.repl", function()
       assert.is_function(env.help)
       assert.matches("^function%(x%)\n  help%(x%): explain x", repl.help(env.help))
     end)
+
+    it("gives a trace switch that turns nsl.trace on and off", function()
+      local env = {}
+      repl.install(env)
+      local trace = require "nsl.trace"
+      finally(function() trace.disable() end)
+      assert.is_true(env.trace(true))
+      assert.is_true(trace.enabled())
+      assert.is_false(env.trace(false))
+      assert.is_false(trace.enabled())
+    end)
   end)
 end)
 

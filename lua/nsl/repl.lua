@@ -484,6 +484,12 @@ function M.install(env)
     io.write(M.help(x), "\n")
   end
   env.nsl = require "nsl"
+  --- trace(on): print every core call as it happens (nsl.trace), or stop.
+  env.trace = function(on)
+    local trace = require "nsl.trace"
+    if on == false then trace.disable() else trace.enable() end
+    return trace.enabled()
+  end
 end
 
 return M
