@@ -6,8 +6,10 @@
 typedef struct nsl_Embedded {
   const char *module; /* "nsl.container" */
   const char *chunkname; /* "@lua/nsl/container.lua" */
-  const char *source;
+  const char *source; /* for help(): the --- docs */
   size_t len;
+  const char *bytecode; /* what runs: luac's output */
+  size_t bytecode_len;
 } nsl_Embedded;
 
 extern const nsl_Embedded nsl_embedded[];

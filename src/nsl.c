@@ -75,7 +75,8 @@ static int open_init(lua_State *L) {
 
 static int load_embedded(lua_State *L) {
   const nsl_Embedded *e = lua_touserdata(L, lua_upvalueindex(1));
-  if (luaL_loadbufferx(L, e->source, e->len, e->chunkname, "t") != LUA_OK)
+  if (luaL_loadbufferx(L, e->bytecode, e->bytecode_len, e->chunkname, "b") !=
+      LUA_OK)
     return lua_error(L);
   lua_pushstring(L, e->module);
   lua_call(L, 1, 1);

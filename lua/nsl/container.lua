@@ -664,7 +664,8 @@ end
 -- reason. Raises when the setup fails.
 function M.run(opts)
   local c = M.config(opts)
-  local cg = require("nsl.cgroup").for_container(c)
+  -- the cgroup module only for a container that asks for one
+  local cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c)
   local ok, status, message = pcall(function()
     local pid, master, message = M.spawn(c, { prepare = cg and function(pid) return cg:add(pid) end })
     if c.name and not message then

@@ -81,9 +81,12 @@ end
 
 --- The canonical name of a capability ("cap_chown", "chown" -> "CHOWN"),
 -- or nil and a message for one the kernel and libcap do not know.
+local cap_names -- core.cap_names(), asked once: it asks libcap for each
+
 function M.cap_name(name)
+  cap_names = cap_names or core.cap_names()
   local ok, number = pcall(core.cap_from_name, name)
-  local canonical = ok and core.cap_names()[number + 1]
+  local canonical = ok and cap_names[number + 1]
   if not canonical then
     return nil, string.format("unknown capability '%s'", tostring(name))
   end

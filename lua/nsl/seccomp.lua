@@ -389,13 +389,19 @@ local function hash(s)
   return h ~ (h >> 31)
 end
 
+-- What else a compiled program depends on: this architecture, libseccomp's
+-- version and the kernel's seccomp API level.
+local function platform()
+  return string.format("|%s|%s|%d", core.seccomp_arch_native(),
+    core.seccomp_version(), core.seccomp_api_get())
+end
+
 --- The cache key of a policy: a hash of its canonical text, this
 -- architecture, libseccomp's version and the kernel's seccomp API level.
 function M.key(policy)
   local out = {}
   serialize(policy, out, 0)
-  out[#out + 1] = string.format("|%s|%s|%d", core.seccomp_arch_native(),
-    core.seccomp_version(), core.seccomp_api_get())
+  out[#out + 1] = platform()
   return string.format("%016x", hash(table.concat(out)))
 end
 
@@ -430,14 +436,30 @@ end
 --- The BPF program of a policy: read from the cache (dir, default
 -- M.cache_dir()) when a start already compiled it, else compiled,
 -- exported and cached. Returns bpf, path of the cache file.
+-- The key of a named built-in profile from its source text, which the nsl
+-- executable carries: hashing that is far cheaper than serializing the
+-- table, and a cache hit then needs no policy table at all.
+local function builtin_key(name)
+  local sources = package.loaded["nsl.sources"]
+  local text = sources and sources["lua/nsl/seccomp_" .. name .. ".lua"]
+  return text and string.format("%016x", hash("builtin:" .. name .. "|" .. text .. platform()))
+end
+
+--- The compiled program of policy (a table, or the name of a built-in
+-- profile like "default"), from the cache when it is there: bpf, path.
 function M.bpf(policy, dir)
   dir = dir or M.cache_dir()
-  local path = string.format("%s/%s.bpf", dir, M.key(policy))
+  local key = type(policy) == "string" and builtin_key(policy)
+  if type(policy) == "string" then
+    if not key then policy = M.policy(policy) end
+  end
+  local path = string.format("%s/%s.bpf", dir, key or M.key(policy))
   local bpf = read_cached(path)
   if bpf then
     M.stats.cached = M.stats.cached + 1
     return bpf, path
   end
+  if type(policy) == "string" then policy = M.policy(policy) end
   local filter <close> = M.compile(policy)
   bpf = assert(filter:export_bpf())
   write_cached(dir, path, bpf)
@@ -464,6 +486,10 @@ end
 -- Runs in the parent, before the clone: the cache is out of reach once
 -- the container has its own root.
 function M.prepare(c)
+  if c.seccomp == "default" then
+    c.seccomp_bpf = M.bpf("default")
+    return c
+  end
   local policy = M.policy(c.seccomp)
   c.seccomp_bpf = policy and M.bpf(policy) or nil
   return c

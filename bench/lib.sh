@@ -1,0 +1,90 @@
+# shellcheck shell=bash disable=SC2034
+# bench/lib.sh: what bench/run and bench/profile share (sourced, not run).
+# The caller sets PROG (for messages) and BENCH (this directory).
+
+REPO=$(dirname "$BENCH")
+NOBODY=65534
+
+die() { echo "$PROG: $*" >&2; exit 1; }
+note() { echo "$PROG: $*" >&2; }
+
+require_root() {
+  [[ $(id -u) == 0 ]] || die "run me as root ($*)"
+}
+
+# install_missing PACKAGE...: apt-get install what dpkg does not know.
+install_missing() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+      missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  note "installing ${missing[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# enter_private_ns "$0" "$@": re-run the script in a private mount namespace
+# (once), so that whatever it mounts dies with it and the host keeps its
+# mounts.
+enter_private_ns() {
+  [[ -n "${NSL_BENCH_INNER:-}" ]] && return 0
+  NSL_BENCH_INNER=1 exec unshare --mount --propagation private -- "$@"
+}
+
+# stage: a world-readable mktemp -d tree (like spec/helper.lua's
+# helper.stage) so that uid 65534 runs the very same files, removed at exit:
+#   T/bin/nsl, T/bin/floor, T/share/nsl/scripts, T/bench/minimal.lua,
+#   T/root (a busybox root), T/out (root's), T/uout (uid 65534's).
+# The scripts come from the source tree the binary was built from (its
+# CMakeCache.txt), so that they match the library embedded in it.
+# Sets T, ROOT, N (the staged nsl), NSL_SRC and NSL_REV (its source tree).
+CLEANUP_HOOKS=()
+stage() {
+  local nsl=${NSL:-${NSL_BUILD:-$REPO/build}/nsl} src
+  [[ -x "$nsl" ]] || die "no nsl binary at $nsl: build it first (cmake --build build), or set NSL"
+  src=$(sed -n 's/^nsl_SOURCE_DIR:STATIC=//p' "$(dirname "$nsl")/CMakeCache.txt" 2>/dev/null)
+  [[ -d "${src:-}/scripts" ]] || src=$REPO
+  NSL_SRC=$src
+  NSL_REV=${NSL_REV:-$(git -C "$src" describe --always --dirty 2>/dev/null || echo "not a git tree")}
+  command -v cc >/dev/null || die "cc is missing (apt-get install gcc)"
+  T=$(mktemp -d /tmp/nsl-bench.XXXXXX)
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  chmod 0755 "$T"
+  mkdir -p "$T/bin" "$T/share/nsl" "$T/bench" "$T/out"
+  cp "$nsl" "$T/bin/nsl"
+  cp -r "$src/scripts" "$T/share/nsl/scripts"
+  cp "$BENCH/minimal.lua" "$T/bench/"
+  cc -O2 -Wall -Wextra -o "$T/bin/floor" "$BENCH/floor.c"
+  ROOT=$T/root
+  N=$T/bin/nsl
+  "$N" -e 'require"nsl".rootfs.busybox(...)' "$ROOT" >/dev/null
+  chmod -R a+rX "$T"
+  install -d -o $NOBODY -g $NOBODY "$T/uout"
+  # nsl's caches (compiled seccomp programs, roots) go to XDG_CACHE_HOME:
+  # keep them in T too, not in the caller's home
+  export XDG_CACHE_HOME=$T/out/cache
+}
+
+cleanup() {
+  local hook
+  cd /
+  for hook in "${CLEANUP_HOOKS[@]}"; do "$hook" || true; done
+  [[ -n "${T:-}" && -d "$T" ]] && rm -rf --one-file-system "$T"
+}
+
+# As uid 65534 with no groups and a clean environment.
+as_user() {
+  setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+    XDG_CACHE_HOME="$T/uout/cache" "$@"
+}
+
+# run_as root|user COMMAND...: in T, as root or as uid 65534.
+run_as() {
+  local who=$1
+  shift
+  if [[ $who == user ]]; then (cd "$T" && as_user "$@"); else (cd "$T" && "$@"); fi
+}
