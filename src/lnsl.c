@@ -270,7 +270,7 @@ int luaopen_nsl_core(lua_State *L) {
                                          nsl_mount_lib, nsl_file_lib,
                                          nsl_id_lib,   nsl_fd_lib,
                                          nsl_net_lib,  nsl_root_lib,
-                                         nsl_seccomp_lib};
+                                         nsl_seccomp_lib, nsl_sock_lib};
   lua_newtable(L); /* docs: name -> { sig, doc } */
   lua_newtable(L); /* the module */
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)

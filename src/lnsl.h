@@ -40,6 +40,7 @@ extern const nsl_Reg nsl_fd_lib[];    /* lfd.c: fds, pipes, ttys */
 extern const nsl_Reg nsl_net_lib[];  /* lnet.c: network interfaces */
 extern const nsl_Reg nsl_root_lib[]; /* lroot.c: root handles (safe paths) */
 extern const nsl_Reg nsl_seccomp_lib[]; /* lseccomp.c: seccomp filters */
+extern const nsl_Reg nsl_sock_lib[]; /* lsock.c: AF_UNIX sockets, fd passing */
 
 /* Called once by luaopen_nsl_core with the module table on top: an area adds
  * its constants (signal numbers, errno names...) there. */

@@ -1,0 +1,170 @@
+/* lsock.c: AF_UNIX sockets, as far as a runtime needs them: an OCI
+ * client's --console-socket takes the pty master as an SCM_RIGHTS message
+ * (see unix(7) and cmsg(3)). */
+#include "lnsl.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* ---- plain helpers ------------------------------------------------------- */
+
+/* sockaddr_un for path; -1 with ENAMETOOLONG when it does not fit. */
+static int unix_address(const char *path, struct sockaddr_un *sa,
+                        socklen_t *len) {
+  size_t n = strlen(path);
+  if (n >= sizeof sa->sun_path)
+    return errno = ENAMETOOLONG, -1;
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  memcpy(sa->sun_path, path, n + 1);
+  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+  return 0;
+}
+
+/* A SOCK_STREAM socket connected to (or, with server, bound to and
+ * listening at) path; -1 and errno on failure. */
+static int unix_socket(const char *path, int server) {
+  struct sockaddr_un sa;
+  socklen_t len;
+  if (unix_address(path, &sa, &len) != 0)
+    return -1;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  int rc = server ? bind(fd, (struct sockaddr *)&sa, len)
+                  : connect(fd, (struct sockaddr *)&sa, len);
+  if (rc == 0 && server)
+    rc = listen(fd, 16);
+  if (rc != 0) {
+    int err = errno;
+    close(fd);
+    return errno = err, -1;
+  }
+  return fd;
+}
+
+/* One fd and the bytes data[0..len) in one message (sendmsg(2)). */
+static ssize_t send_with_fd(int sock, int fd, const char *data, size_t len) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {(void *)data, len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  memset(control.buf, 0, sizeof control.buf);
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  ssize_t n;
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* Receive one message into buf; *fd is the fd it carried, or -1. */
+static ssize_t recv_with_fd(int sock, char *buf, size_t size, int *fd) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {buf, size};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *fd = -1;
+  if (n < 0)
+    return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy(fd, CMSG_DATA(c), sizeof(int));
+  return n;
+}
+
+/* ---- bindings ------------------------------------------------------------ */
+
+static int l_unix_connect(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = unix_socket(path, 0);
+  if (fd < 0)
+    return nsl_fail(L, "connect '%s'", path);
+  nsl_pushfd(L, fd);
+  return 1;
+}
+
+static int l_unix_listen(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = unix_socket(path, 1);
+  if (fd < 0)
+    return nsl_fail(L, "listen '%s'", path);
+  nsl_pushfd(L, fd);
+  return 1;
+}
+
+static int l_accept(lua_State *L) {
+  int sock = nsl_checkfd(L, 1);
+  int fd;
+  do
+    fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return nsl_fail(L, "accept %d", sock);
+  nsl_pushfd(L, fd);
+  return 1;
+}
+
+static int l_send_fd(lua_State *L) {
+  int sock = nsl_checkfd(L, 1);
+  int fd = nsl_checkfd(L, 2);
+  size_t len;
+  /* a stream socket carries the fd only with at least one byte */
+  const char *data = luaL_optlstring(L, 3, "/dev/ptmx", &len);
+  luaL_argcheck(L, len > 0, 3, "data must not be empty");
+  if (send_with_fd(sock, fd, data, len) < 0)
+    return nsl_fail(L, "send_fd %d on %d", fd, sock);
+  return nsl_ok(L);
+}
+
+static int l_recv_fd(lua_State *L) {
+  int sock = nsl_checkfd(L, 1);
+  char buf[4096];
+  int fd;
+  ssize_t n = recv_with_fd(sock, buf, sizeof buf, &fd);
+  if (n < 0)
+    return nsl_fail(L, "recv_fd %d", sock);
+  if (fd < 0) {
+    errno = EBADMSG;
+    return nsl_fail(L, "recv_fd %d: no fd in the message", sock);
+  }
+  nsl_pushfd(L, fd);
+  lua_pushlstring(L, buf, (size_t)n);
+  return 2;
+}
+
+const nsl_Reg nsl_sock_lib[] = {
+    {"accept", l_accept, "accept(sock) -> fd",
+     "accept4(2) a connection on a listening socket (close-on-exec)"},
+    {"recv_fd", l_recv_fd, "recv_fd(sock) -> fd, data",
+     "recvmsg(2) one message and the fd it carries (SCM_RIGHTS, "
+     "close-on-exec)"},
+    {"send_fd", l_send_fd, "send_fd(sock, fd [, data]) -> true",
+     "sendmsg(2) fd as SCM_RIGHTS with data (default \"/dev/ptmx\"), as an "
+     "OCI runtime hands the pty master to --console-socket"},
+    {"unix_connect", l_unix_connect, "unix_connect(path) -> fd",
+     "socket(2) AF_UNIX SOCK_STREAM and connect(2) to path (close-on-exec)"},
+    {"unix_listen", l_unix_listen, "unix_listen(path) -> fd",
+     "socket(2) AF_UNIX SOCK_STREAM, bind(2) to path and listen(2) "
+     "(close-on-exec)"},
+    {NULL, NULL, NULL, NULL}};
