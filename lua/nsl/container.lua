@@ -7,10 +7,13 @@
 --
 -- The order is early Docker libcontainer's, with the tutorial's pivot_root:
 -- propagation, bind_rootfs, readonly, mount_system, devices, links, console,
--- enter_root, loopback, hostname, umask, chdir; then the command is executed
--- (under a tiny init by default). Every step is a plain function in
--- container.step; c.steps lists what runs, so a script can drop, reorder or
--- replace steps, and c.mounts, c.devices and c.links are plain data.
+-- enter_root, then the privileges (nsl.identity's masked paths, rlimits,
+-- capabilities, user, no_new_privs) and the seccomp filter last; then the
+-- command is executed (under a tiny init by default). Every step is a plain
+-- function in container.step; c.steps lists what runs, so a script can drop,
+-- reorder or replace steps, and c.mounts, c.devices and c.links are data.
+-- Every path a step touches in the root goes through a root handle
+-- (nsl.root_open), so a symlink in the image never leads to the host.
 local core = require "nsl.core"
 local userns = require "nsl.userns"
 local identity = require "nsl.identity"
@@ -139,11 +142,6 @@ function M.check(step, ok, err, errno)
   error(string.format("setup step '%s': %s", step, M.explain(err, errno)), 0)
 end
 local check = M.check
-
---- The host path of a path inside the root.
-function M.path(c, inside)
-  return c.rootfs .. (inside:sub(1, 1) == "/" and inside or "/" .. inside)
-end
 
 local function mkdir_all(step, path)
   local st = core.stat(path)
@@ -289,14 +287,15 @@ function M.step.mount_system(c)
 end
 
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
--- inside a user namespace (where mknod is refused).
+-- inside a user namespace (where mknod is refused; c.bind_devices when
+-- nsl itself runs in one, as under rootless podman).
 function M.step.devices(c)
   local root = root_of(c)
   local old = core.umask(0)
   for _, d in ipairs(c.devices) do
     local name, major, minor = d[1], d[2], d[3]
     local path = "/dev/" .. name
-    if c.userns then
+    if c.userns or c.bind_devices then
       bind_in_root("devices", c, path, path)
     else
       local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
@@ -578,11 +577,16 @@ local function setup(c, report)
   end
 end
 
+--- In a process of its own (already in the container's namespaces): run
+-- c.steps and become c.command (under the init with c.init). A failure is
+-- written to report as "CODE message" and ends the process; report is
+-- close-on-exec, so the reader sees EOF once the command runs.
 local function child(c, report)
   local ok, err = pcall(setup, c, report)
   if not ok then die(report, 125, tostring(err)) end
   if c.init then run_init(c, report) else exec_command(c, report) end
 end
+M.child = child
 
 ---------------------------------------------------------------------------
 -- outside: start, relay, wait
@@ -619,6 +623,13 @@ local function wait_tty(pid, master)
   return exit_code(how, code)
 end
 
+--- Wait for a container started by M.spawn (this process's child):
+-- relay the terminal to master when there is one, else pass signals on.
+-- Returns the exit code in shell convention.
+function M.wait(pid, master)
+  return master and wait_tty(pid, master) or wait_forwarding(pid)
+end
+
 --- Start the container without waiting for it: set it up in new
 -- namespaces and start c.command. Returns its pid, the pty master (with
 -- c.tty) and, for a command that could not run, the reason. how.prepare
@@ -632,7 +643,10 @@ function M.spawn(opts, how)
   if c.tty then
     local slave, path
     master, slave, path = assert(core.openpty())
-    core.set_winsize(master, core.get_winsize(0))
+    -- c.winsize { rows, cols }, else the caller's terminal's, if it has one
+    local rows, cols = core.get_winsize(0)
+    if c.winsize then rows, cols = c.winsize[1], c.winsize[2] end
+    if rows then core.set_winsize(master, rows, cols) end
     c.tty_fd, c.console = slave, c.console or path
   end
   local report_r, report_w = assert(core.pipe())
