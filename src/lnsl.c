@@ -250,33 +250,43 @@ static void push_errno_table(lua_State *L) {
   }
 }
 
-/* module table on top, docs table below it */
-static void register_area(lua_State *L, const nsl_Reg *lib) {
-  for (; lib->name; lib++) {
-    lua_pushcfunction(L, lib->func);
-    lua_setfield(L, -2, lib->name);
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, lib->sig);
-    lua_setfield(L, -2, "sig");
-    lua_pushstring(L, lib->doc);
-    lua_setfield(L, -2, "doc");
-    lua_setfield(L, -3, lib->name);
-  }
+static const nsl_Reg *const areas[] = {
+    core_lib,    nsl_proc_lib, nsl_mount_lib,   nsl_file_lib, nsl_id_lib,
+    nsl_fd_lib,  nsl_net_lib,  nsl_root_lib,    nsl_seccomp_lib, nsl_sock_lib};
+
+/* The module's __index: _doc (name -> { sig, doc }) is built on first use,
+ * by help(); a container start has no use for it. */
+static int module_index(lua_State *L) {
+  if (strcmp(luaL_checkstring(L, 2), "_doc") != 0)
+    return 0;
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    for (const nsl_Reg *r = areas[i]; r->name; r++) {
+      lua_createtable(L, 0, 2);
+      lua_pushstring(L, r->sig);
+      lua_setfield(L, -2, "sig");
+      lua_pushstring(L, r->doc);
+      lua_setfield(L, -2, "doc");
+      lua_setfield(L, -2, r->name);
+    }
+  lua_pushliteral(L, "_doc");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
 }
 
 int luaopen_nsl_core(lua_State *L);
 int luaopen_nsl_core(lua_State *L) {
-  static const nsl_Reg *const areas[] = {core_lib,     nsl_proc_lib,
-                                         nsl_mount_lib, nsl_file_lib,
-                                         nsl_id_lib,   nsl_fd_lib,
-                                         nsl_net_lib,  nsl_root_lib,
-                                         nsl_seccomp_lib, nsl_sock_lib};
-  lua_newtable(L); /* docs: name -> { sig, doc } */
-  lua_newtable(L); /* the module */
+  lua_newtable(L);
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
-    register_area(L, areas[i]);
-  lua_rotate(L, -2, 1);
-  lua_setfield(L, -2, "_doc");
+    for (const nsl_Reg *r = areas[i]; r->name; r++) {
+      lua_pushcfunction(L, r->func);
+      lua_setfield(L, -2, r->name);
+    }
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, module_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   push_errno_table(L);
   lua_setfield(L, -2, "errno");
   lua_pushliteral(L, NSL_VERSION);

@@ -51,5 +51,6 @@ return setmetatable(nsl, {
       rawset(t, key, fn)
       return fn
     end
+    return core[key] -- what the core makes on first use (_doc)
   end,
 })
