@@ -220,8 +220,11 @@ describe("nsl.repl", function()
     before_each(function() dir = helper.tmpdir() end)
     after_each(function() helper.rmtree(dir) end)
 
+    -- the sig, the doc and the example (nsl.examples, see examples_spec)
     local function core_text(name)
-      return "nsl." .. core._doc[name].sig .. "\n  " .. core._doc[name].doc
+      local example = require("nsl.examples")[name]:gsub("%s+$", "")
+      return "nsl." .. core._doc[name].sig .. "\n  " .. core._doc[name].doc ..
+        "\n  example:\n    " .. example:gsub("\n", "\n    ")
     end
 
     it("gives the sig and doc of a core function by name and by value", function()

@@ -12,7 +12,7 @@ local core = require "nsl.core"
 
 local concat, sort = table.concat, table.sort
 local format = string.format
-local getinfo, getlocal = debug.getinfo, debug.getlocal
+local getinfo, getlocal, getregistry = debug.getinfo, debug.getlocal, debug.getregistry
 local getmetatable, ipairs, next, pairs, pcall, rawget, select, tostring, type =
   getmetatable, ipairs, next, pairs, pcall, rawget, select, tostring, type
 
@@ -282,9 +282,65 @@ local function core_name(f)
   end
 end
 
+-- nsl.examples (key -> lines typed at the REPL), loaded on the first help
+-- that wants one: false when it cannot be loaded.
+local examples_table
+
+-- "  example:" and the example of key indented under it, or nil.
+local function example_text(key)
+  if examples_table == nil then
+    local ok, t = pcall(require, "nsl.examples")
+    examples_table = ok and type(t) == "table" and t or false
+  end
+  local text = key and examples_table and examples_table[key]
+  if type(text) ~= "string" then return nil end
+  return "  example:\n    " .. text:gsub("%s+$", ""):gsub("\n", "\n    ")
+end
+
 local function core_help(name)
   local d = core._doc[name]
-  return format("nsl.%s\n  %s", d.sig, d.doc)
+  local text = format("nsl.%s\n  %s", d.sig, d.doc)
+  local example = example_text(name)
+  return example and text .. "\n" .. example or text
+end
+
+-- The objects whose methods are the core's C functions: what help calls
+-- them, their metatable's name in the registry (luaL_newmetatable) and
+-- what they are.
+local CORE_OBJECTS = {
+  { "fd", "nsl.fd", "fd objects (nsl.open, nsl.pipe, nsl.fd ...)" },
+  { "root", "nsl.root", "root handles (nsl.root_open)" },
+  { "filter", "nsl.seccomp", "seccomp filters (nsl.seccomp_init)" },
+}
+
+-- The methods of a core object (its metatable's __index), or nil.
+local function core_methods(object)
+  local mt = getregistry()[object[2]]
+  local index = type(mt) == "table" and rawget(mt, "__index")
+  return type(index) == "table" and index or nil
+end
+
+-- Help for method `name` of a core object: what it is, the doc of the core
+-- function it is the same as (fd:read is nsl.read), and its example.
+local function core_method_help(object, name, f)
+  local key = object[1] .. ":" .. name
+  local same = core_name(f)
+  local out = { format("%s: a method of %s%s", key, object[3],
+    same and ", the same as nsl." .. same or "") }
+  if same then
+    out[#out + 1] = format("  nsl.%s\n  %s", core._doc[same].sig, core._doc[same].doc)
+  end
+  out[#out + 1] = example_text(key) or (same and example_text(same))
+  return concat(out, "\n")
+end
+
+-- The core object and method name of C function f, or nil.
+local function core_method_of(f)
+  for _, object in ipairs(CORE_OBJECTS) do
+    for name, v in pairs(core_methods(object) or {}) do
+      if v == f then return object, name end
+    end
+  end
 end
 
 -- The text of a chunk: the nsl binary's embedded copy, else the file.
@@ -343,33 +399,67 @@ local function function_name(f)
   return best
 end
 
-local function parameters(f)
+-- The parameter names of f from number `first` on (default 1; 2 leaves out
+-- a method's self).
+local function parameters(f, first)
   local info, params = getinfo(f, "u"), {}
-  for i = 1, info.nparams do params[i] = getlocal(f, i) end
+  for i = first or 1, info.nparams do params[#params + 1] = getlocal(f, i) end
   if info.isvararg then params[#params + 1] = "..." end
   return concat(params, ", ")
 end
 
-local function lua_function_help(f)
-  local info = getinfo(f, "S")
-  local name = function_name(f) or "function"
-  local where = info.short_src .. ":" .. info.linedefined
-  local text = source_text(info.source)
-  local doc = text and ldoc_above(text, info.linedefined)
-  local out = { format("%s(%s)", name, parameters(f)) }
+-- Line n of text, or nil.
+local function line_at(text, n)
+  local i = 0
+  for l in (text .. "\n"):gmatch("(.-)\r?\n") do
+    i = i + 1
+    if i == n then return l end
+  end
+end
+
+-- "lab:step" for a method of the library's objects: a function defined as
+-- `function Lab:step(` in lua/nsl/lab.lua (no module table holds it).
+local function method_name(info, text)
+  local module = info.source:match("nsl/([%w_]+)%.lua$")
+  local line = module and text and line_at(text, info.linedefined)
+  local method = line and line:match("^%s*function%s+[%a_][%w_]*:([%a_][%w_]*)%s*%(")
+  return method and module .. ":" .. method
+end
+
+-- The help of a Lua function: name(params), its --- doc, the example
+-- (nsl.examples' "userns.parse_map" or "lab:step") and where it is.
+local function lua_help(name, params, doc, key, where)
+  local out = { format("%s(%s)", name, params) }
   if doc then
     out[#out + 1] = "  " .. doc:gsub("\n", "\n  ")
   else
     out[#out + 1] = "  (no --- comment above its definition)"
   end
+  out[#out + 1] = example_text(key)
   out[#out + 1] = "  defined at " .. where
   return concat(out, "\n")
+end
+
+local function lua_function_help(f)
+  local info = getinfo(f, "S")
+  local text = source_text(info.source)
+  local name, first = function_name(f), 1
+  local key = name and name:match("^nsl%.(.+)$")
+  if not name then
+    name = method_name(info, text)
+    key, first = name, name and 2 -- a method's first parameter is self
+  end
+  local doc = text and ldoc_above(text, info.linedefined)
+  return lua_help(name or "function", parameters(f, first), doc, key,
+    info.short_src .. ":" .. info.linedefined)
 end
 
 local function function_help(f)
   local name = core_name(f)
   if name then return core_help(name) end
   if getinfo(f, "S").what ~= "C" then return lua_function_help(f) end
+  local object, method = core_method_of(f)
+  if object then return core_method_help(object, method, f) end
   name = function_name(f)
   if name then
     return format("%s: a Lua built-in, see the manual: "
@@ -440,14 +530,62 @@ local function table_help(t)
       rows[#rows + 1] = { k, "(table)" }
     end
   end
-  if #rows == 0 then return name .. ": no functions" end
+  -- nsl.errno and nsl.signals have an example
+  local example = example_text(name:match("^nsl%.core%.(.+)$") or name:match("^nsl%.(.+)$"))
+  if #rows == 0 then return name .. ": no functions" .. (example and "\n" .. example or "") end
   return name .. ":\n" .. listing(rows)
+end
+
+-- The text of library module nsl.NAME and the path to show, or nil.
+local function module_source(name)
+  local rel = "lua/nsl/" .. name .. ".lua"
+  local embedded = package.loaded["nsl.sources"]
+  if type(embedded) == "table" and embedded[rel] then return embedded[rel], rel end
+  local path = package.searchpath("nsl." .. name, package.path)
+  local text = path and source_text("@" .. path)
+  if text then return text, path end
+end
+
+-- Help for "kind:method" by name: a core object's method ("root:mount_on"),
+-- else a library object's, found by its definition in lua/nsl/KIND.lua
+-- ("lab:step" is `function Lab:step(` in lab.lua); nil when neither.
+local function method_help(kind, method)
+  for _, object in ipairs(CORE_OBJECTS) do
+    local f = object[1] == kind and (core_methods(object) or {})[method]
+    if f then return core_method_help(object, method, f) end
+  end
+  local text, path = module_source(kind)
+  local n = 0
+  for line in ((text or "") .. "\n"):gmatch("(.-)\r?\n") do
+    n = n + 1
+    local params = line:match("^%s*function%s+[%a_][%w_]*:" .. method .. "%s*%(([^)]*)%)")
+    if params then
+      local name = kind .. ":" .. method
+      return lua_help(name, params, ldoc_above(text, n), name, path .. ":" .. n)
+    end
+  end
+end
+
+-- A function of a library module the nsl facade does not load
+-- ("running.list"), or nil.
+local function library_function(name)
+  local module, rest = name:match("^([%a_][%w_]*)%.(.+)$")
+  module = module and "nsl." .. module
+  if module and (package.loaded[module] or package.preload[module]
+      or package.searchpath(module, package.path)) then
+    local ok, m = pcall(require, module)
+    if ok and type(m) == "table" then return resolve(rest, m) end
+  end
 end
 
 local function name_help(s)
   local bare = s:gsub("^nsl%.", "")
   if core._doc[bare] then return core_help(bare) end
+  local kind, method = bare:match("^([%a_][%w_]*):([%a_][%w_]*)$")
+  local text = kind and method_help(kind, method)
+  if text then return text end
   local value = resolve(s, _G) or resolve("nsl." .. s, _G) or module_path(s)
+    or library_function(bare) or (type(core[bare]) == "table" and core[bare] or nil)
   if value == nil then
     for _, module in ipairs({ s, "nsl." .. s }) do
       if package.loaded[module] or package.preload[module] then
@@ -466,6 +604,8 @@ end
 --- The help text for x: help() lists the core functions with their docs;
 -- a core function (or its name: help "mount") gives its sig and doc; a Lua
 -- function the --- comment above its definition; a table its functions.
+-- A function's help ends with its example from nsl.examples; a method is
+-- named like "root:mount_on" or "lab:step".
 function M.help(x)
   local t = type(x)
   if x == nil then return overview() end

@@ -1,0 +1,290 @@
+-- nsl.examples: an example for every function of the core and the library,
+-- which the REPL's help shows; each compiles as the REPL reads it, and the
+-- ones safe to run in this process print what their `-->` says.
+local helper = require "helper"
+local core = require "nsl.core"
+local nsl = require "nsl"
+local repl = require "nsl.repl"
+local examples = require "nsl.examples"
+
+-- The library modules whose public functions need an example.
+local MODULES = { "container", "identity", "userns", "rootfs", "inspect", "lab",
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl" }
+
+local function sorted(t)
+  table.sort(t)
+  return t
+end
+
+-- The names of the functions in t, but metamethods (__gc, __close ...).
+local function function_names(t)
+  local names = {}
+  for k, v in pairs(t) do
+    if type(k) == "string" and type(v) == "function" and not k:match("^__") then
+      names[#names + 1] = k
+    end
+  end
+  return sorted(names)
+end
+
+local function methods(object)
+  return assert(getmetatable(object)).__index
+end
+
+-- The methods of the objects the core and the library make, by the prefix
+-- of their keys in nsl.examples ("root:mount_on").
+local function object_methods()
+  local r = assert(core.pipe())
+  local root = assert(core.root_open("/"))
+  local filter = assert(core.seccomp_init("allow"))
+  -- a lab and a cgroup without a worker or a directory: nothing runs
+  local lab = require("nsl.lab").new { rootfs = "/", seccomp = "unconfined", tty = false }
+  local cg = assert(require("nsl.cgroup").open("nsl/examples",
+    { version = 2, unified = { mount = "/sys/fs/cgroup", root = "/", own = "/" } }))
+  local list = { fd = methods(r), root = methods(root), filter = methods(filter),
+    lab = methods(lab), cgroup = methods(cg) }
+  r:close()
+  root:close()
+  filter:release()
+  return list
+end
+
+-- The keys in names (prefixed) that have no example.
+local function missing(prefix, names)
+  local out = {}
+  for _, name in ipairs(names) do
+    local text = examples[prefix .. name]
+    if type(text) ~= "string" or not text:find("%S") then out[#out + 1] = prefix .. name end
+  end
+  return out
+end
+
+local function lines_of(text)
+  local lines = {}
+  for line in (text:gsub("%s+$", "") .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = line end
+  return lines
+end
+
+-- A line as the REPL runs it: as `return LINE` when that compiles (an
+-- expression: its values are printed), else as a statement.
+local function load_line(line, name, env)
+  local code = line:match("^(.-)%s*%-%->") or line
+  local f = load("return " .. code, name, "t", env)
+  if f then return f, true end
+  local g, err = load(code, name, "t", env)
+  return g, false, err
+end
+
+describe("nsl.examples", function()
+  it("has an example for every core function", function()
+    local names = {}
+    for name in pairs(core._doc) do names[#names + 1] = name end
+    assert.same({}, missing("", sorted(names)))
+  end)
+
+  it("has an example for every method of fd objects, root handles and seccomp filters",
+    function()
+      local objects = object_methods()
+      for _, kind in ipairs { "fd", "root", "filter" } do
+        local names = function_names(objects[kind])
+        assert.truthy(#names >= 5, kind)
+        assert.same({}, missing(kind .. ":", names))
+      end
+    end)
+
+  it("has an example for every public function of the library modules", function()
+    for _, name in ipairs(MODULES) do
+      local module = require("nsl." .. name)
+      local names = function_names(module)
+      assert.truthy(#names >= 1, name)
+      assert.same({}, missing(name .. ".", names))
+    end
+  end)
+
+  it("has an example for every method of a lab and of a cgroup", function()
+    local objects = object_methods()
+    for _, kind in ipairs { "lab", "cgroup" } do
+      local names = function_names(objects[kind])
+      assert.truthy(#names >= 5, kind)
+      assert.same({}, missing(kind .. ":", names))
+    end
+  end)
+
+  it("names only functions that exist", function()
+    local objects = object_methods()
+    local stale = {}
+    for key in pairs(examples) do
+      local kind, method = key:match("^([%w_]+):([%w_]+)$")
+      local module, name = key:match("^([%w_]+)%.([%w_]+)$")
+      local found
+      if kind then
+        found = objects[kind] and type(objects[kind][method]) == "function"
+      elseif module then
+        local ok, m = pcall(require, "nsl." .. module)
+        found = ok and type(m[name]) == "function"
+      else
+        found = core._doc[key] ~= nil or type(core[key]) == "table"
+      end
+      if not found then stale[#stale + 1] = key end
+    end
+    assert.same({}, sorted(stale))
+  end)
+
+  it("compiles every example, a line at a time as the REPL reads it", function()
+    for key, text in pairs(examples) do
+      local lines = lines_of(text)
+      assert.truthy(#lines >= 1 and #lines <= 4, key .. ": 1 to 4 lines")
+      for _, line in ipairs(lines) do
+        local f, printed, err = load_line(line, "=" .. key, {})
+        assert(f, string.format("%s: %s: %s", key, line, tostring(err)))
+        -- the REPL prints only what an expression gives
+        if line:find("%-%->") and not line:find("%-%-> error: ") then
+          assert(printed, string.format("%s: '%s' is no expression, so the REPL " ..
+            "prints nothing for it", key, line))
+        end
+      end
+    end
+  end)
+
+  -- Run an example a line at a time in a fresh environment, as the REPL
+  -- would; a line with `--> x` must print x (as repl.results shows values)
+  -- or, with `--> error: m`, raise m. shape: compare with the numbers
+  -- blanked (pids, fds and uids differ from machine to machine).
+  local function run(key, shape)
+    local env = setmetatable({ nsl = nsl }, { __index = _G })
+    local me = core.getpid()
+    for _, line in ipairs(lines_of(examples[key])) do
+      local expected = line:match("%-%->%s?(.*)$")
+      local f = assert(load_line(line, "=" .. key, env))
+      local res = table.pack(pcall(f))
+      -- a cloned child that came back here must not go on running busted
+      if core.getpid() ~= me then core._exit(70) end
+      local got
+      if expected and expected:match("^error: ") then
+        assert(not res[1], key .. ": " .. line .. " did not raise")
+        got, expected = tostring(res[2]), expected:sub(8)
+      else
+        assert(res[1], string.format("%s: %s: %s", key, line, tostring(res[2])))
+        got = repl.results(table.unpack(res, 2, res.n))
+      end
+      if expected and shape then
+        assert.equal(expected:gsub("%d+", "N"), (got:gsub("%d+", "N")), key .. ": " .. line)
+      elseif expected then
+        assert.equal(expected, got, key .. ": " .. line)
+      end
+    end
+  end
+
+  -- pure, or acting on this process's own fds, ptys and filters only
+  local EXACT = {
+    "access", "cap_from_name", "cap_names", "close", "errno", "fs_type", "get_pdeathsig",
+    "get_winsize", "is_char_device", "kill", "lstat", "mount_flags", "pipe", "poll", "read",
+    "seccomp_attr_set", "seccomp_export_bpf", "seccomp_release", "seccomp_rule_add",
+    "seccomp_syscall_resolve_num", "set_winsize", "signals", "stat", "strerror", "tty_raw",
+    "write",
+    "fd:close", "fd:read", "fd:release", "fd:write",
+    "filter:attr_set", "filter:export_bpf", "filter:release", "filter:rule_add",
+    "cgroup.any", "cgroup.files", "cgroup.limits", "cgroup.parse_size",
+    "container.check", "container.explain", "container.find_command",
+    "identity.cap_name", "identity.config", "identity.parse_rlimit", "identity.parse_user",
+    "identity.with_capabilities",
+    "inspect.find_mount", "inspect.mountinfo", "inspect.parse_mountinfo_line",
+    "repl.complete", "repl.install", "repl.pretty", "repl.results",
+    "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
+    "userns.format_map", "userns.map_text", "userns.maps", "userns.parse_map",
+  }
+
+  -- the numbers differ (pids, fds, ids, syscall numbers); what changes
+  -- anything does so in a cloned child, which the example waits for
+  local SHAPE = {
+    "_exit", "clone", "fd:fileno", "filter:load", "getegid", "geteuid", "getgid", "getpgid",
+    "getpgrp", "getpid", "getppid", "getresgid", "getresuid", "gettid", "getuid",
+    "pidfd_send_signal", "readlink", "seccomp_load", "seccomp_load_bpf",
+    "seccomp_syscall_resolve_name", "set_ctty", "wait",
+    "identity.drop_capabilities", "inspect.namespaces", "userns.clone", "userns.self_maps",
+  }
+
+  it("runs the pure examples and prints exactly what their --> says", function()
+    -- the REPL's globals have nsl (repl.complete looks in _G)
+    local saved = rawget(_G, "nsl")
+    finally(function() rawset(_G, "nsl", saved) end)
+    rawset(_G, "nsl", nsl)
+    for _, key in ipairs(EXACT) do run(key, false) end
+  end)
+
+  it("runs the examples whose numbers vary and prints what their --> says", function()
+    -- the seccomp examples' children try mkdir /tmp/y, which their filter
+    -- refuses: should one get through, its directory is removed again
+    local existed = core.lstat("/tmp/y") ~= nil
+    finally(function()
+      if not existed and core.lstat("/tmp/y") then core.rmdir("/tmp/y") end
+    end)
+    for _, key in ipairs(SHAPE) do run(key, true) end
+    assert.equal(existed, core.lstat("/tmp/y") ~= nil)
+  end)
+
+  it("catches an example that prints something else than its --> says", function()
+    examples["test:wrong"] = 'nsl.strerror(nsl.errno.ENOENT) --> "Permission denied"'
+    finally(function() examples["test:wrong"] = nil end)
+    assert.has_error(function() run("test:wrong", false) end)
+  end)
+end)
+
+describe("help with examples", function()
+  -- "  example:" and the example's lines, as help shows them
+  local function shown(key)
+    return "\n  example:\n    " .. examples[key]:gsub("%s+$", ""):gsub("\n", "\n    ")
+  end
+
+  it("shows the example of a core function by name and by value", function()
+    local text = repl.help("mount")
+    assert.truthy(text:find("nsl." .. core._doc.mount.sig .. "\n  " .. core._doc.mount.doc
+      .. shown("mount"), 1, true), text)
+    assert.equal(text, repl.help(nsl.mount))
+    assert.truthy(shown("mount"):find('nsl.mount("tmpfs", "/tmp/x", "tmpfs"', 1, true))
+  end)
+
+  it("shows the example of a library function after its doc", function()
+    local text = repl.help(nsl.userns.parse_map)
+    assert.truthy(text:find("^nsl%.userns%.parse_map%(text%)\n  Parse "), text)
+    assert.truthy(text:find(shown("userns.parse_map") .. "\n  defined at ", 1, true), text)
+    assert.equal(text, repl.help("userns.parse_map"))
+    -- a module the nsl facade does not load, by name
+    assert.truthy(repl.help("running.list"):find(shown("running.list"), 1, true))
+  end)
+
+  it("explains a method of the core's objects by name and by value", function()
+    local root = assert(core.root_open("/"))
+    finally(function() root:close() end)
+    local text = repl.help("root:mount_on")
+    assert.equal("root:mount_on: a method of root handles (nsl.root_open)" ..
+      shown("root:mount_on"), text)
+    assert.equal(text, repl.help(root.mount_on))
+    local read = repl.help("fd:read")
+    assert.truthy(read:find("^fd:read: a method of fd objects .-, the same as nsl.read\n" ..
+      "  nsl%.read%(fd"), read)
+    assert.truthy(read:find(shown("fd:read"), 1, true), read)
+  end)
+
+  it("explains a method of a lab by name and by value", function()
+    local lab = require("nsl.lab").new { rootfs = "/", seccomp = "unconfined", tty = false }
+    local text = repl.help(lab.step)
+    assert.truthy(text:find("^lab:step%(%)\n  Run the next step"), text)
+    assert.truthy(text:find(shown("lab:step") .. "\n  defined at ", 1, true), text)
+    local by_name = repl.help("lab:step")
+    assert.truthy(by_name:find("^lab:step%(%)\n  Run the next step"), by_name)
+    assert.truthy(by_name:find(shown("lab:step"), 1, true), by_name)
+    assert.truthy(repl.help("cgroup:add"):find("^cgroup:add%(pid%)\n"))
+  end)
+
+  it("shows the example of nsl.errno", function()
+    assert.truthy(repl.help("errno"):find(shown("errno"), 1, true))
+  end)
+
+  it("shows the example in the nsl executable's REPL", function()
+    local r = helper.sh(helper.quote(helper.nsl) .. " -e " ..
+      helper.quote('io.write(require("nsl.repl").help("mount"))'))
+    assert.equal(0, r.code, r.err)
+    assert.truthy(r.out:find(shown("mount"), 1, true), r.out)
+  end)
+end)
