@@ -184,8 +184,10 @@ local function locked_flags(path)
   return table.concat(words, " ")
 end
 
--- Bind source onto target (made to match), then apply flags such as
--- rdonly with a remount that keeps the locked ones.
+--- Bind source onto target (made to match), then apply flags such as
+-- rdonly with a remount that keeps the locked ones. Both are host paths,
+-- followed as the host sees them: the steps use the root handle instead
+-- (for a script that runs its own sequence, like libcontainer.lua).
 local function bind(step, source, target, flags)
   local st = core.stat(source)
   if st and st.type ~= "dir" then touch(step, target) else mkdir_all(step, target) end
@@ -202,7 +204,7 @@ local function bind(step, source, target, flags)
 end
 M.bind = bind
 
--- The container's root as a handle (nsl.root_open): every path a step
+--- The container's root as a handle (nsl.root_open): every path a step
 -- creates, opens or mounts onto is resolved inside it, so a symlink in the
 -- image never sends a mount, a node or a link to the host. Opened on first
 -- use, once the root is a mount of this namespace: the kernel attaches
@@ -462,7 +464,7 @@ end
 ---------------------------------------------------------------------------
 -- inside the container: setup, init, exec
 
--- The command's path: as given when it has a '/', else the first
+--- The command's path: as given when it has a '/', else the first
 -- executable match on the container's PATH. nil, exit code, message when
 -- there is none.
 local function find_command(c, name)

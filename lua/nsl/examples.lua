@@ -311,6 +311,12 @@ srv = assert(nsl.unix_listen("/tmp/console.sock")); cli = assert(nsl.unix_connec
 master = nsl.openpty(); nsl.send_fd(cli, master)
 nsl.recv_fd(nsl.accept(srv)) --> fd 9, "/dev/ptmx"]],
 
+  socketpair = [[
+a, b = assert(nsl.socketpair())
+nsl.send_fd(a, nsl.open("/etc/hostname"), "hostname")
+fd, what = nsl.recv_fd(b)
+what --> "hostname"]],
+
   relay = [[
 master, slave = nsl.openpty()
 pid = nsl.clone({}) if pid == 0 then nsl.setsid() nsl.set_ctty(slave) for i = 0, 2 do nsl.dup2(slave, i) end nsl.exec("/bin/sh", { "sh" }) nsl._exit(127) end

@@ -56,6 +56,8 @@ function M.new(opts)
   return setmetatable({ config = container.config(opts), done = 0 }, Lab)
 end
 
+--- Start the worker in the container's namespaces (the first step does);
+-- returns its pid.
 function Lab:start()
   if self.pid then return self.pid end
   local c = self.config
