@@ -125,6 +125,15 @@ static int l_accept(lua_State *L) {
   return 1;
 }
 
+static int l_socketpair(lua_State *L) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return nsl_fail(L, "socketpair");
+  nsl_pushfd(L, sv[0]);
+  nsl_pushfd(L, sv[1]);
+  return 2;
+}
+
 static int l_send_fd(lua_State *L) {
   int sock = nsl_checkfd(L, 1);
   int fd = nsl_checkfd(L, 2);
@@ -162,6 +171,9 @@ const nsl_Reg nsl_sock_lib[] = {
     {"send_fd", l_send_fd, "send_fd(sock, fd [, data]) -> true",
      "sendmsg(2) fd as SCM_RIGHTS with data (default \"/dev/ptmx\"), as an "
      "OCI runtime hands the pty master to --console-socket"},
+    {"socketpair", l_socketpair, "socketpair() -> fd1, fd2",
+     "socketpair(2) AF_UNIX SOCK_STREAM (close-on-exec): two connected ends, "
+     "to pass fds between processes"},
     {"unix_connect", l_unix_connect, "unix_connect(path) -> fd",
      "socket(2) AF_UNIX SOCK_STREAM and connect(2) to path (close-on-exec)"},
     {"unix_listen", l_unix_listen, "unix_listen(path) -> fd",

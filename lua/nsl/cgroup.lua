@@ -283,6 +283,20 @@ function M.open(path, hierarchies)
   return cg
 end
 
+--- What a cgroup is, to store and to open again later by M.from (a
+-- relative path resolves against the caller's own cgroup, which another
+-- process may not share): { version, path, dirs }.
+function Cgroup:save()
+  local dirs = {}
+  for k, v in pairs(self.dirs) do dirs[k] = v end
+  return { version = self.version, path = self.path, dirs = dirs }
+end
+
+--- The cgroup that Cgroup:save() described.
+function M.from(saved)
+  return setmetatable({ version = saved.version, path = saved.path, dirs = saved.dirs }, Cgroup)
+end
+
 --- Create the cgroup at path with limits (see M.limits): the directories
 -- (and on v2 the controllers enabled above it), then the limits written.
 -- Returns the cgroup, or nil, a message and errno; what it made is removed
