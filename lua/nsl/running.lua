@@ -229,14 +229,18 @@ function M.enter(target, argv)
   local ok, serr, errno = core.setns(pidfd, theirs)
   pidfd:close()
   if not ok then return nil, require("nsl.container").explain(serr, errno) end
-  -- the pid namespace holds for children: the command is one
+  -- Everything before the fork, in this process, which is not in the
+  -- container's pid namespace: the child that is (setns(pid) holds for
+  -- children) runs the host's binary only from fork to exec, undumpable,
+  -- with the container's ids, capabilities and filter already.
+  core.dumpable(false)
+  assert(core.chdir("/"))
+  take_identity(state)
+  if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
+  local path = argv[1]
   local pid = core.clone({})
   if pid == 0 then
-    core.dumpable(false) -- the host's binary, for the moment before exec
-    assert(core.chdir("/"))
-    take_identity(state)
-    if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
-    local _, xerr = core.execp(argv[1], argv, state.env)
+    local _, xerr = core.execp(path, argv, state.env)
     io.stderr:write("nsl: enter: ", xerr, "\n")
     core._exit(127)
   end
