@@ -34,6 +34,8 @@ static const char usage_text[] =
     "       nsl doctor                 check what containers need here\n"
     "       nsl ps                     list the containers run with --name\n"
     "       nsl enter NAME|PID [CMD]   run CMD (a shell) in a running container\n"
+    "       nsl oci COMMAND [ARGS...]  an OCI runtime with runc's command line\n"
+    "                                  (scripts/oci.lua; also run as nsl-oci)\n"
     "       nsl                        the interactive REPL (stdin a terminal)\n"
     "       nsl --version | --help\n"
     "Scripts see their arguments in `arg` and `...`; `nsl` is preloaded:\n"
@@ -298,6 +300,25 @@ static int run_script(lua_State *L, char **argv, int argc, int at) {
   return EXIT_SUCCESS;
 }
 
+/* A bundled script by name (never a file of the current directory, where
+ * an OCI client runs us in the bundle): argv[at] is its arg[0]. */
+static int run_bundled(lua_State *L, const char *name, char **argv, int argc,
+                       int at) {
+  char buf[PATH_MAX];
+  const char *path =
+      lua_pushfstring(L, "%s/%s", scripts_dir(buf, sizeof buf), name);
+  set_arg_table(L, argv, argc, at);
+  if (luaL_loadfile(L, path) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  if (docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}
+
 static int run_string(lua_State *L, char **argv, int argc, int at) {
   set_arg_table(L, argv, argc, at);
   if (luaL_loadbuffer(L, argv[at], strlen(argv[at]), "=(command line)") !=
@@ -354,6 +375,9 @@ static int usage_error(const char *what, const char *arg) {
 }
 
 static int dispatch(lua_State *L, char **argv, int argc) {
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "nsl-oci") == 0)
+    return run_bundled(L, "oci.lua", argv, argc, 0);
   if (argc < 2)
     return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc, argc);
   const char *cmd = argv[1];
@@ -369,6 +393,8 @@ static int dispatch(lua_State *L, char **argv, int argc) {
   }
   if (strcmp(cmd, "scripts") == 0)
     return list_scripts();
+  if (strcmp(cmd, "oci") == 0)
+    return run_bundled(L, "oci.lua", argv, argc, 1);
   if (strcmp(cmd, "doctor") == 0)
     return run_doctor(L);
   if (strcmp(cmd, "ps") == 0)

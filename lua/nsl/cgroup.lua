@@ -120,8 +120,9 @@ local function read_file(path)
   return table.concat(chunks)
 end
 
--- One write(2): a cgroup file takes one value per write and refuses it
--- right there (buffered io would only say so at close).
+--- Write value to a cgroup (or /proc) file in one write(2): such a file
+-- takes one value per write and refuses it right there (buffered io would
+-- only say so at close). nil, "write 'V' to PATH: reason", errno on failure.
 local function write_file(path, value)
   local text = tostring(value)
   local fd, err, errno = core.open(path, "wronly cloexec")

@@ -18,6 +18,7 @@ local modules = {
   identity = "nsl.identity",
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
+  oci = "nsl.oci",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
   seccomp = "nsl.seccomp",

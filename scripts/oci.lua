@@ -1,0 +1,364 @@
+-- oci.lua: nsl as an OCI runtime, with runc's command line (podman, containerd)
+--
+-- usage: nsl oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID] [ARGS...]
+--        nsl-oci ...                (a link to nsl under that name)
+--
+--   nsl oci spec                          a config.json in the current directory
+--   nsl oci run box                       create and start box, wait for it
+--   nsl oci create --bundle B box; nsl oci start box; nsl oci state box
+--   podman --runtime /usr/bin/nsl-oci run --rm IMAGE echo hi
+--
+-- The work is nsl.oci's (and the container steps under it); this script
+-- reads the command line, calls it, and reports as runc does: errors on
+-- stderr and in --log (one JSON object a line with --log-format json),
+-- exit status 1 for an error, the container's own status for run and exec.
+local nsl = require "nsl"
+local oci = require "nsl.oci"
+local json = oci.json
+
+local usage = [==[
+usage: nsl oci [GLOBAL OPTIONS] COMMAND [OPTIONS] [ID] [ARGS...]
+global options:
+  --root DIR            the state directory (default /run/nsl-oci for root)
+  --log FILE            also log to FILE;  --log-format text|json
+  --debug               log debug messages too
+  --systemd-cgroup, --cgroup-manager M, --rootless B   accepted (cgroupfs is used)
+commands:
+  create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot]
+         [--preserve-fds N] ID           set up, blocked until start
+  start ID                              let a created container run
+  run [create's options] [--detach] [--keep] ID   create, start, wait, delete
+  state ID                              the state as JSON
+  kill [--all] ID [SIGNAL]              default TERM
+  delete [--force] ID
+  exec [--process FILE | ARGS...] [--detach] [--pid-file F] [--tty]
+       [--console-socket S] [--env K=V] [--user U[:G]] [--cwd DIR]
+       [--cap CAP] [--no-new-privs] [--preserve-fds N] ID [ARGS...]
+  pause ID, resume ID                   freeze and thaw its cgroup
+  ps [--format table|json] ID [PS ARGS] its processes
+  list [--format table|json] [--quiet]
+  spec [--bundle DIR] [--rootless]      write a default config.json
+  features                              what this runtime supports, as JSON
+  --version, --help]==]
+
+local g = { root = nil, log = nil, log_format = "text", debug = false }
+
+-- One log line: text "time=... level=... msg=..." or a JSON object.
+local function log(level, msg)
+  if not g.log or (level == "debug" and not g.debug) then return end
+  local f = io.open(g.log, "a")
+  if not f then return end
+  local time = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  if g.log_format == "json" then
+    f:write(json.encode { level = level, msg = msg, time = time }, "\n")
+  else
+    f:write(string.format("time=%q level=%s msg=%q\n", time, level, msg))
+  end
+  f:close()
+end
+
+local function warn(msg)
+  log("warning", msg)
+  io.stderr:write("nsl-oci: warning: ", msg, "\n")
+end
+
+-- Report an error as runc does (stderr and the log) and exit.
+local function die(msg, code)
+  msg = tostring(msg)
+  log("error", msg)
+  io.stderr:write(msg, "\n")
+  os.exit(code or 1)
+end
+
+-- Options of each command: name -> "flag", "value" or "list"; short
+-- names map onto long ones. "--x=v" and "--x v" both work.
+local OPTIONS = {
+  create = { bundle = "value", ["pid-file"] = "value", ["console-socket"] = "value",
+    ["no-pivot"] = "flag", ["no-new-keyring"] = "flag", ["preserve-fds"] = "value" },
+  run = { bundle = "value", ["pid-file"] = "value", ["console-socket"] = "value",
+    ["no-pivot"] = "flag", ["no-new-keyring"] = "flag", ["preserve-fds"] = "value",
+    detach = "flag", keep = "flag" },
+  start = {}, state = {}, pause = {}, resume = {}, features = {},
+  kill = { all = "flag" },
+  delete = { force = "flag" },
+  list = { format = "value", quiet = "flag" },
+  ps = { format = "value" },
+  spec = { bundle = "value", rootless = "flag" },
+  exec = { process = "value", detach = "flag", ["pid-file"] = "value", tty = "flag",
+    ["console-socket"] = "value", env = "list", user = "value", cwd = "value", cap = "list",
+    ["no-new-privs"] = "flag", ["additional-gids"] = "list", ["preserve-fds"] = "value",
+    apparmor = "value", ["process-label"] = "value", ["ignore-paused"] = "flag",
+    cgroup = "value" },
+}
+local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet", p = "process",
+  t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids" }
+
+-- The options of cmd from args[i..] up to the first other word:
+-- returns the options and the index of that word.
+local function parse(cmd, args, i)
+  local spec, o = OPTIONS[cmd], {}
+  while args[i] and args[i]:sub(1, 1) == "-" and args[i] ~= "-" do
+    local a = args[i]
+    if a == "--" then i = i + 1; break end
+    local name, value = a:match("^%-%-?([^=]+)=(.*)$")
+    name = name or a:match("^%-%-?(.+)$")
+    -- `ps --format json ID` and `kill ID -9`-free: "-f" is force or format
+    if #name == 1 then name = (cmd == "list" or cmd == "ps") and name == "f" and "format" or SHORT[name] or name end
+    local kind = spec[name]
+    if not kind then die(string.format("%s: unknown option '%s'", cmd, a), 1) end
+    if kind == "flag" then
+      o[name] = value == nil or value == "true"
+    else
+      if value == nil then
+        i = i + 1
+        value = args[i]
+        if value == nil then die(string.format("%s: option '%s' needs a value", cmd, a)) end
+      end
+      if kind == "list" then o[name] = o[name] or {}; table.insert(o[name], value)
+      else o[name] = value end
+    end
+    i = i + 1
+  end
+  return o, i
+end
+
+-- Global options, then the command.
+local args = {}
+for j = 1, #arg do args[j] = arg[j] end
+local i = 1
+while args[i] and args[i]:sub(1, 2) == "--" do
+  local a = args[i]
+  local name, value = a:match("^%-%-([^=]+)=(.*)$")
+  name = name or a:sub(3)
+  local function take()
+    if value then return value end
+    i = i + 1
+    return args[i] or die("option --" .. name .. " needs a value")
+  end
+  if name == "root" then g.root = take()
+  elseif name == "log" then g.log = take()
+  elseif name == "log-format" then g.log_format = take()
+  elseif name == "cgroup-manager" or name == "rootless" or name == "criu" then take()
+  elseif name == "debug" then g.debug = true
+  elseif name == "systemd-cgroup" then g.systemd_cgroup = true
+  elseif name == "version" then
+    print(string.format("nsl-oci version %s\nspec: %s\nnsl: %s", oci.version, oci.spec_version,
+      nsl.version))
+    os.exit(0)
+  elseif name == "help" then print(usage); os.exit(0)
+  else die("unknown global option '" .. a .. "'\n" .. usage, 1) end
+  i = i + 1
+end
+g.root = g.root or oci.default_root()
+
+local cmd = args[i]
+if not cmd or cmd == "help" then
+  io.stderr:write(usage, "\n")
+  os.exit(cmd and 0 or 1)
+end
+if not OPTIONS[cmd] then die("unknown command '" .. cmd .. "'\n" .. usage, 1) end
+local o, at = parse(cmd, args, i + 1)
+log("debug", table.concat(args, " "))
+
+local function need_id()
+  local id = args[at]
+  if not id then die(string.format("%s: a container ID is needed", cmd)) end
+  return id
+end
+
+local function preserve_fds()
+  local n = tonumber(o["preserve-fds"] or 0)
+  -- sd_listen_fds: the fds a socket activator passes go on too
+  local listen = tonumber(os.getenv("LISTEN_FDS") or 0) or 0
+  return math.max(n or 0, listen)
+end
+
+local function print_json(value, indent)
+  print(json.encode(value, { indent = indent }))
+end
+
+-- Each command; a raised error is reported by die.
+local commands = {}
+
+function commands.create()
+  oci.create(g.root, need_id(), o.bundle, { pid_file = o["pid-file"],
+    console_socket = o["console-socket"], no_pivot = o["no-pivot"],
+    preserve_fds = preserve_fds(), warn = warn })
+  return 0
+end
+
+function commands.start()
+  oci.start(g.root, need_id(), warn)
+  return 0
+end
+
+function commands.run()
+  local id = need_id()
+  local _, pid, master = oci.create(g.root, id, o.bundle, { pid_file = o["pid-file"],
+    console_socket = o["console-socket"], no_pivot = o["no-pivot"],
+    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach })
+  oci.start(g.root, id, warn)
+  if o.detach then return 0 end
+  local code = nsl.container.wait(pid, master)
+  if not o.keep then oci.delete(g.root, id, true, warn) end
+  return code
+end
+
+function commands.state()
+  local st = oci.load(g.root, need_id())
+  print_json(oci.state_object(st), true)
+  return 0
+end
+
+function commands.kill()
+  local id = need_id()
+  oci.kill(g.root, id, args[at + 1] or "TERM", o.all)
+  return 0
+end
+
+function commands.delete()
+  oci.delete(g.root, need_id(), o.force, warn)
+  return 0
+end
+
+function commands.pause()
+  oci.pause(g.root, need_id(), false)
+  return 0
+end
+
+function commands.resume()
+  oci.pause(g.root, need_id(), true)
+  return 0
+end
+
+function commands.list()
+  local rows = {}
+  for _, id in ipairs(oci.ids(g.root)) do
+    local ok, st = pcall(oci.load, g.root, id)
+    if ok then rows[#rows + 1] = oci.state_object(st) end
+  end
+  if o.quiet then
+    for _, r in ipairs(rows) do print(r.id) end
+  elseif o.format == "json" then
+    print_json(rows, false)
+  else
+    print(string.format("%-12s %-8s %-10s %-40s %-30s %s", "ID", "PID", "STATUS", "BUNDLE",
+      "CREATED", "OWNER"))
+    for _, r in ipairs(rows) do
+      print(string.format("%-12s %-8d %-10s %-40s %-30s %s", r.id, r.pid, r.status, r.bundle,
+        r.created, r.owner))
+    end
+  end
+  return 0
+end
+
+function commands.ps()
+  local st = oci.load(g.root, need_id())
+  local pids = oci.pids(st)
+  if o.format == "json" then
+    print(json.encode(pids))
+    return 0
+  end
+  local ps_args = {}
+  for j = at + 1, #args do ps_args[#ps_args + 1] = args[j] end
+  if #ps_args == 0 then ps_args = { "-ef" } end
+  local quoted = {}
+  for j, a in ipairs(ps_args) do quoted[j] = "'" .. a:gsub("'", "'\\''") .. "'" end
+  local p = io.popen("ps " .. table.concat(quoted, " "))
+  local header = p:read("l") or ""
+  local column
+  local n = 0
+  for word in header:gmatch("%S+") do
+    n = n + 1
+    if word == "PID" then column = n end
+  end
+  if not column then p:close(); die("ps: no PID column in the output of ps") end
+  local wanted = {}
+  for _, pid in ipairs(pids) do wanted[tostring(pid)] = true end
+  print(header)
+  for line in p:lines() do
+    local k = 0
+    for word in line:gmatch("%S+") do
+      k = k + 1
+      if k == column then
+        if wanted[word] then print(line) end
+        break
+      end
+    end
+  end
+  p:close()
+  return 0
+end
+
+-- The OCI process of `exec`: --process FILE, or the container's own with
+-- ARGS and the options over it.
+local function exec_process(st)
+  if o.process then
+    local f = io.open(o.process) or die("exec: cannot read " .. o.process)
+    local p = json.decode(f:read("a"), 1, json.null)
+    f:close()
+    if type(p) ~= "table" or type(p.args) ~= "table" then die("exec: " .. o.process ..
+      " is not a process object with args") end
+    return p
+  end
+  local base = st.config.process
+  local p = {}
+  for k, v in pairs(base) do p[k] = v end
+  p.args = {}
+  for j = at + 1, #args do p.args[#p.args + 1] = args[j] end
+  if #p.args == 0 then die("exec: a command is needed (ARGS or --process)") end
+  p.env = { table.unpack(base.env or {}) }
+  for _, e in ipairs(o.env or {}) do p.env[#p.env + 1] = e end
+  p.cwd = o.cwd or base.cwd
+  p.terminal = o.tty or false
+  if o.user then
+    local uid, gid = o.user:match("^(%d+):?(%d*)$")
+    if not uid then die("exec: --user wants UID[:GID]") end
+    p.user = { uid = tonumber(uid), gid = tonumber(gid) or 0,
+      additionalGids = {} }
+  else
+    p.user = base.user
+  end
+  if o["additional-gids"] then
+    p.user = p.user or {}
+    p.user.additionalGids = {}
+    for _, gid in ipairs(o["additional-gids"]) do table.insert(p.user.additionalGids, tonumber(gid)) end
+  end
+  if o.cap then
+    local caps = base.capabilities or {}
+    local bounding = { table.unpack(caps.bounding or {}) }
+    for _, c in ipairs(o.cap) do bounding[#bounding + 1] = c end
+    p.capabilities = { bounding = bounding, effective = bounding, permitted = bounding }
+  end
+  if o["no-new-privs"] then p.noNewPrivileges = true end
+  return p
+end
+
+function commands.exec()
+  local id = need_id()
+  local st = oci.load(g.root, id)
+  local code, message = oci.exec(g.root, id, exec_process(st), { detach = o.detach,
+    pid_file = o["pid-file"], console_socket = o["console-socket"],
+    preserve_fds = preserve_fds() })
+  if message then die("exec failed: " .. message, code) end
+  return code
+end
+
+function commands.spec()
+  local dir = o.bundle or "."
+  local path = dir .. "/config.json"
+  if io.open(path) then die("File " .. path .. " exists. Remove it first") end
+  local f = io.open(path, "w") or die("cannot write " .. path)
+  f:write(json.encode(oci.default_spec(o.rootless), { indent = true }), "\n")
+  f:close()
+  return 0
+end
+
+function commands.features()
+  print_json(oci.features(), true)
+  return 0
+end
+
+local ok, code = pcall(commands[cmd])
+if not ok then die(code) end
+os.exit(code)

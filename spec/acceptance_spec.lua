@@ -1,0 +1,273 @@
+-- nsl-oci driven by real clients: podman (with conmon) and containerd's
+-- ctr, as root, with the busybox root imported offline. Everything they
+-- keep (storage, state, sockets) lives in a temporary directory; their
+-- cgroups are made below this process's own (--cgroup-parent, --cgroup).
+local helper = require "helper"
+local core = require "nsl.core"
+
+local q = helper.quote
+
+local function have(cmd)
+  return helper.sh("command -v " .. cmd).code == 0
+end
+
+local PODMAN = have("podman") and have("conmon")
+local CTR = have("containerd") and have("ctr")
+
+local tmp, RUNTIME, podman, opts, host_mounts
+
+-- A process in a private mount namespace of its own, kept while the specs
+-- run: every podman command enters it (nsenter -m), so the mounts podman
+-- and conmon make (container shm, ...) never reach the host's table.
+local holder, holder_pid
+
+local function start_holder()
+  holder = io.popen("exec unshare -m --propagation private sh -c 'echo $$; exec sleep 3600'")
+  holder_pid = tonumber(holder:read("l"))
+  assert(holder_pid, "unshare -m failed")
+end
+
+local function stop_holder()
+  if not holder_pid then return end
+  core.kill(holder_pid, "KILL")
+  holder:close()
+  holder_pid = nil
+end
+
+-- This process's memory cgroup (v1), or its cgroup (v2): the containers'
+-- cgroups go below it.
+local function own_cgroup()
+  local text = helper.read("/proc/self/cgroup") or ""
+  local path = text:match("%d+:[^:\n]*memory[^:\n]*:([^\n]*)") or text:match("0::([^\n]*)") or "/"
+  return (path:gsub("/$", ""))
+end
+
+-- `script` gives the client a terminal (podman -t, ctr -t want one).
+local function on_tty(cmd)
+  return helper.sh("script -qec " .. q(cmd) .. " /dev/null")
+end
+
+local function setup_podman()
+  start_holder()
+  podman = string.format("nsenter -t %d -m -- podman --root %s/pm/root --runroot %s/pm/run " ..
+    "--cgroup-manager cgroupfs --events-backend file --storage-driver vfs --runtime %s",
+    holder_pid, tmp, tmp, RUNTIME)
+  -- podman's default nofile limit is above what this machine allows
+  opts = string.format("--cgroup-parent %s/nsl-podman --ulimit nofile=9000:9000 " ..
+    "--ulimit nproc=9000:9000", own_cgroup())
+  local r = helper.sh(podman .. " import " .. q(tmp .. "/busybox.tar") .. " localhost/busybox:nsl", nil, 120)
+  assert(r.code == 0, r.err)
+end
+
+setup(function()
+  if not (PODMAN or CTR) then return end
+  host_mounts = helper.mountinfo()
+  tmp = helper.tmpdir()
+  RUNTIME = helper.build .. "/nsl-oci"
+  local r = helper.sh(q(helper.nsl) .. " -e " ..
+    q(string.format("require('nsl').rootfs.busybox(%q)", tmp .. "/rootfs")) ..
+    " && tar -C " .. q(tmp .. "/rootfs") .. " -cf " .. q(tmp .. "/busybox.tar") .. " .")
+  assert(r.code == 0, r.err)
+  if PODMAN then setup_podman() end
+end)
+
+teardown(function()
+  if not tmp then return end
+  if PODMAN then helper.sh(podman .. " rm -af -t 0") end
+  stop_holder()
+  helper.rmtree(tmp)
+  assert.equal(host_mounts, helper.mountinfo())
+end)
+
+local function pm(args, input)
+  return helper.sh(podman .. " " .. args, input, 90)
+end
+
+local function pending_without(what)
+  pending(what .. " is not installed (`./bootstrap test` installs it as root)")
+end
+
+describe("podman --runtime nsl-oci", function()
+  if not PODMAN then
+    it("runs containers", function() pending_without("podman") end)
+    return
+  end
+
+  it("runs echo with --rm and passes the exit code", function()
+    local r = pm("run --rm " .. opts .. " localhost/busybox:nsl echo hello")
+    assert.same({ 0, "hello\n" }, { r.code, r.out }, r.err)
+    r = pm("run --rm " .. opts .. " localhost/busybox:nsl sh -c 'exit 42'")
+    assert.equal(42, r.code, r.err)
+  end)
+
+  it("passes stdin with -i and gives a terminal with -t", function()
+    local r = pm("run --rm -i " .. opts .. " localhost/busybox:nsl cat", "piped in\n")
+    assert.same({ 0, "piped in\n" }, { r.code, r.out }, r.err)
+    r = on_tty(podman .. " run --rm -t " .. opts .. " localhost/busybox:nsl sh -c 'tty; exit 6'")
+    assert.equal(6, r.code, r.err)
+    assert.matches("/dev/console\r*\n", r.out)
+  end)
+
+  it("honours --read-only, --user, --workdir, --env, --hostname, --cap-drop all, --network none",
+    function()
+      local r = pm("run --rm " .. opts .. " --read-only --user 65534:65534 --workdir /tmp " ..
+        "--env FOO=bar --hostname hh --cap-drop all --network none localhost/busybox:nsl " ..
+        "sh -c 'echo $FOO $(id -u) $(pwd) $(hostname); touch /x 2>&1; grep CapBnd /proc/self/status; " ..
+        "tail -n +3 /proc/net/dev | cut -d: -f1'")
+      assert.equal(0, r.code, r.err)
+      assert.equal("bar 65534 /tmp hh\ntouch: /x: Read-only file system\n" ..
+        "CapBnd:\t0000000000000000\n    lo\n", r.out)
+    end)
+
+  it("runs detached, execs into it, pauses, unpauses and stops it", function()
+    local r = pm("run -d --name d1 " .. opts .. " --memory 64m --pids-limit 30 localhost/busybox:nsl sleep 1000")
+    assert.equal(0, r.code, r.err)
+    finally(function() pm("rm -f -t 0 d1") end)
+    r = pm("exec d1 sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes " ..
+      "2>/dev/null || cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max; exit 5'")
+    assert.same({ 5, "30\n67108864\n" }, { r.code, r.out }, r.err)
+    r = on_tty(podman .. " exec -t d1 tty")
+    assert.equal(0, r.code, r.err)
+    assert.matches("/dev/pts/%d+\r*\n", r.out) -- the container's own pty
+    assert.equal(0, pm("pause d1").code)
+    assert.equal("Paused\n", pm("inspect --format '{{.State.Status}}' d1").out:gsub("^p", "P"))
+    assert.equal(0, pm("unpause d1").code)
+    assert.equal("running\n", pm("inspect --format '{{.State.Status}}' d1").out)
+    r = pm("stop -t 1 d1")
+    assert.equal(0, r.code, r.err)
+    assert.equal("exited\n", pm("inspect --format '{{.State.Status}}' d1").out)
+  end)
+
+  it("kills a container and removes a running one with rm -f", function()
+    assert.equal(0, pm("run -d --name k1 " .. opts .. " localhost/busybox:nsl sleep 1000").code)
+    finally(function() pm("rm -f -t 0 k1"); pm("rm -f -t 0 k2") end)
+    assert.equal(0, pm("kill k1").code)
+    assert.equal(0, pm("wait k1").code)
+    assert.equal("137\n", pm("inspect --format '{{.State.ExitCode}}' k1").out)
+    assert.equal(0, pm("run -d --name k2 " .. opts .. " localhost/busybox:nsl sleep 1000").code)
+    assert.equal(0, pm("rm -f -t 0 k2").code)
+    assert.equal("", pm("ps -a -q --filter name=k2").out)
+  end)
+end)
+
+describe("rootless podman --runtime nsl-oci as uid 65534", function()
+  if not PODMAN then
+    it("runs containers", function() pending_without("podman") end)
+    return
+  end
+
+  it("runs, execs into and removes containers in podman's user namespace", function()
+    local stage = helper.stage()
+    assert(os.execute("ln -sf nsl " .. q(stage .. "/bin/nsl-oci")))
+    local dir = tmp .. "/rootless"
+    assert(os.execute(string.format("mkdir -p %s/xdg && cp %s %s/ && chown -R 65534:65534 %s",
+      q(dir), q(tmp .. "/busybox.tar"), q(dir), q(dir))))
+    -- --network none: slirp4netns needs /dev/net/tun, which uid 65534 may
+    -- not open here
+    local script = [[
+      export HOME="$1" XDG_RUNTIME_DIR="$1/xdg"
+      P="podman --root $1/root --runroot $1/run --cgroup-manager cgroupfs --events-backend file
+        --storage-driver vfs --runtime $STAGE/bin/nsl-oci"
+      U="--network none --ulimit nofile=9000:9000 --ulimit nproc=9000:9000"
+      $P import "$1/busybox.tar" localhost/busybox:nsl > /dev/null || exit 1
+      $P run --rm $U localhost/busybox:nsl sh -c 'echo $(id -u) $(cat /proc/self/uid_map); exit 7'
+      echo "run $?"
+      echo piped | $P run --rm -i $U localhost/busybox:nsl cat
+      $P run -d --name r1 $U localhost/busybox:nsl sleep 100 > /dev/null; echo "detached $?"
+      $P exec r1 sh -c 'echo exec; exit 3'; echo "exec $?"
+      $P rm -f -t 0 r1 > /dev/null; echo "rm $?"
+    ]]
+    local r = helper.unprivileged("sh -c " .. q(script) .. " sh " .. q(dir), nil, 180)
+    assert.equal(0, r.code, r.err)
+    assert.equal("0 0 65534 1\nrun 7\npiped\ndetached 0\nexec\nexec 3\nrm 0\n", r.out, r.err)
+  end)
+end)
+
+describe("ctr run --runc-binary nsl-oci", function()
+  if not CTR then
+    it("runs containers", function() pending_without("containerd") end)
+    return
+  end
+
+  local ctr, daemon, run
+
+  setup(function()
+    local dir = tmp .. "/ctrd"
+    assert(os.execute("mkdir -p " .. q(dir)))
+    helper.write(dir .. "/config.toml", string.format([[
+version = 2
+root = "%s/root"
+state = "%s/state"
+[grpc]
+  address = "%s/containerd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  disable = true
+]], dir, dir, dir))
+    -- containerd and its shims mount in a namespace of their own
+    daemon = assert(core.clone({ "mnt" }))
+    if daemon == 0 then
+      assert(core.mount(nil, "/", nil, "rec private"))
+      local log = assert(core.open(dir .. "/log", "wronly creat", "0644"))
+      core.dup2(log, 1)
+      core.dup2(log, 2)
+      core.exec("/usr/bin/containerd", { "containerd", "--config", dir .. "/config.toml" })
+      core._exit(127)
+    end
+    ctr = string.format("ctr -a %s/containerd.sock -n nsl", dir)
+    for _ = 1, 200 do
+      if helper.sh(ctr .. " version").code == 0 then break end
+      core.poll({}, 50)
+    end
+    -- an OCI archive of the image, as podman saves it, or the root packed by hand
+    local archive = dir .. "/busybox-oci.tar"
+    local r = PODMAN and pm("save --format oci-archive -o " .. q(archive) .. " localhost/busybox:nsl")
+    assert(r and r.code == 0, "an OCI archive needs podman save")
+    r = helper.sh(ctr .. " images import --all-platforms " .. q(archive))
+    assert(r.code == 0, r.err)
+    run = string.format("%s run --runc-binary %s --runc-root %s/runc", ctr, RUNTIME, dir)
+  end)
+
+  teardown(function()
+    if daemon then
+      core.kill(daemon, "TERM")
+      core.wait(daemon)
+    end
+  end)
+
+  local function cg(id)
+    return string.format("--cgroup %s/nsl-ctr/%s", own_cgroup(), id)
+  end
+
+  it("runs a command and passes the exit code", function()
+    local r = helper.sh(run .. " --rm " .. cg("c1") .. " localhost/busybox:nsl c1 sh -c 'echo hello ctr; exit 3'")
+    assert.same({ 3, "hello ctr\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("gives a terminal with -t", function()
+    local r = on_tty(run .. " -t --rm " .. cg("c2") .. " localhost/busybox:nsl c2 sh -c 'tty; exit 5'")
+    assert.equal(5, r.code, r.err)
+    assert.matches("/dev/console\r*\n", r.out)
+  end)
+
+  it("runs detached, execs, kills and removes", function()
+    local r = helper.sh(run .. " -d " .. cg("c3") .. " localhost/busybox:nsl c3 sleep 1000")
+    assert.equal(0, r.code, r.err)
+    finally(function()
+      helper.sh(ctr .. " task kill -s KILL c3")
+      helper.sh(ctr .. " task rm -f c3")
+      helper.sh(ctr .. " c rm c3")
+    end)
+    r = helper.sh(ctr .. " task exec --exec-id e1 c3 sh -c 'echo in exec; exit 4'")
+    assert.same({ 4, "in exec\n" }, { r.code, r.out }, r.err)
+    assert.equal(0, helper.sh(ctr .. " task kill -s KILL c3").code)
+    local status
+    for _ = 1, 100 do
+      status = helper.sh(ctr .. " task ls").out:match("c3%s+%d+%s+(%u+)")
+      if status == "STOPPED" then break end
+      core.poll({}, 50)
+    end
+    assert.equal("STOPPED", status)
+    assert.equal(0, helper.sh(ctr .. " task rm c3").code)
+    assert.equal(0, helper.sh(ctr .. " c rm c3").code)
+  end)
+end)

@@ -1,0 +1,222 @@
+-- nsl.cgroup: limits written where the kernel reads them, and effective in
+-- a container; the notice and no limits for an ordinary user.
+local helper = require "helper"
+local core = require "nsl.core"
+local cgroup = require "nsl.cgroup"
+
+local q = helper.quote
+
+-- A cgroup path of its own for each test, below this process's cgroup.
+local count = 0
+local function unique(name)
+  count = count + 1
+  return string.format("nsl-spec/%s-%d-%d", name, core.getpid(), count)
+end
+
+-- A child that sleeps until killed; returns its pid.
+local function sleeper()
+  local pid = assert(core.clone({}))
+  if pid == 0 then
+    core.exec("/bin/sleep", { "sleep", "60" })
+    core._exit(127)
+  end
+  return pid
+end
+
+local function is_dir(path)
+  local st = core.stat(path)
+  return st ~= nil and st.type == "dir"
+end
+
+describe("nsl.cgroup.limits", function()
+  it("turns sizes, counts and cpus into numbers", function()
+    assert.same({ memory = 64 * 1024 * 1024, memory_swap = 1024 ^ 3, pids = 20,
+      cpu_quota = 50000, cpu_period = 100000 },
+      cgroup.limits { memory = "64m", memory_swap = "1g", pids = "20", cpus = 0.5 })
+    assert.same({ memory = -1, pids = -1 }, cgroup.limits { memory = "max", pids = "max" })
+    assert.equal(1536, cgroup.parse_size("1.5k"))
+  end)
+
+  it("raises for a bad size, a bad count and an unknown limit", function()
+    assert.has_error(function() cgroup.limits { memory = "lots" } end,
+      "bad size 'lots': want bytes or a number with k, m or g, like 64m")
+    assert.has_error(function() cgroup.limits { pids = "-3" } end,
+      "bad pids limit '-3': want a number or max")
+    assert.has_error(function() cgroup.limits { cpus = 0 } end,
+      "bad cpus '0': want a number above 0, like 0.5")
+    assert.has_error(function() cgroup.limits { memroy = 1 } end, "unknown cgroup limit 'memroy'")
+  end)
+end)
+
+describe("nsl.cgroup.files", function()
+  local l = cgroup.limits { memory = "64m", memory_swap = "96m", pids = 20, cpus = 0.5,
+    cpu_shares = 1024 }
+
+  it("names v1's files", function()
+    assert.same({
+      { "memory", "memory.limit_in_bytes", 67108864 },
+      { "memory", "memory.memsw.limit_in_bytes", 100663296 },
+      { "pids", "pids.max", 20 },
+      { "cpu", "cpu.cfs_period_us", 100000 },
+      { "cpu", "cpu.cfs_quota_us", 50000 },
+      { "cpu", "cpu.shares", 1024 },
+    }, cgroup.files(1, l))
+  end)
+
+  it("names v2's files, with swap apart from memory and shares as a weight", function()
+    assert.same({
+      { "unified", "memory.max", 67108864 },
+      { "unified", "memory.swap.max", 33554432 },
+      { "unified", "pids.max", 20 },
+      { "unified", "cpu.max", "50000 100000" },
+      { "unified", "cpu.weight", 39 },
+    }, cgroup.files(2, l))
+  end)
+end)
+
+describe("nsl.cgroup as root", function()
+  local h = assert(cgroup.hierarchies())
+
+  -- the parent of every test's cgroup, once they are all gone
+  teardown(function()
+    local parent = cgroup.open("nsl-spec")
+    if parent then parent:remove() end
+  end)
+
+  it("finds the hierarchies and this process's own cgroup", function()
+    assert.is_true(h.version == 1 or h.version == 2)
+    local own = helper.read("/proc/self/cgroup")
+    if h.version == 1 then
+      assert.truthy(h.v1.memory and h.v1.pids, "memory and pids hierarchies")
+      assert.truthy(own:find(":memory:" .. h.v1.memory.own .. "\n", 1, true), own)
+    else
+      assert.truthy(own:find("0::" .. h.unified.own .. "\n", 1, true), own)
+    end
+  end)
+
+  it("writes the limits where the kernel reads them and removes the cgroup", function()
+    local cg = assert(cgroup.create(unique("limits"), { memory = "64m", pids = 20, cpus = 0.5 }))
+    finally(function() cg:remove() end)
+    if h.version == 1 then
+      assert.same({ "67108864", "20", "50000", "100000" }, { cg:read("memory.limit_in_bytes"),
+        cg:read("pids.max"), cg:read("cpu.cfs_quota_us"), cg:read("cpu.cfs_period_us") })
+    else
+      assert.same({ "67108864", "20", "50000 100000" },
+        { cg:read("memory.max"), cg:read("pids.max"), cg:read("cpu.max") })
+    end
+    for _, dir in pairs(cg.dirs) do assert.is_true(is_dir(dir), dir) end
+    assert.is_true(cg:remove())
+    for _, dir in pairs(cg.dirs) do assert.is_false(is_dir(dir), dir) end
+  end)
+
+  it("puts a process in, lists it, freezes and thaws it", function()
+    local cg = assert(cgroup.create(unique("procs"), {}))
+    local pid = sleeper()
+    finally(function()
+      core.kill(pid, "KILL")
+      core.wait(pid)
+      cg:remove()
+    end)
+    assert.is_true(cg:add(pid))
+    assert.same({ pid }, cg:procs())
+    assert.is_true(cg:freeze())
+    assert.is_true(cg:frozen())
+    assert.is_true(cg:thaw())
+    assert.is_false(cg:frozen())
+    core.kill(pid, "KILL")
+    core.wait(pid)
+    assert.same({}, cg:procs())
+    assert.is_true(cg:remove())
+    assert.is_false(cg:exists())
+  end)
+
+  it("refuses to remove a cgroup that has a process (EBUSY)", function()
+    local cg = assert(cgroup.create(unique("busy"), {}))
+    local pid = sleeper()
+    finally(function()
+      core.kill(pid, "KILL")
+      core.wait(pid)
+      cg:remove()
+    end)
+    assert(cg:add(pid))
+    local ok, err, errno = cg:remove()
+    assert.is_nil(ok)
+    assert.equal(core.errno.EBUSY, errno)
+    assert.matches("^rmdir '.*': Device or resource busy$", err)
+  end)
+
+  it("returns nil, message and errno for a value the kernel refuses", function()
+    local cg = assert(cgroup.create(unique("refused"), {}))
+    finally(function() cg:remove() end)
+    local file = h.version == 2 and "cpu.max" or "cpu.cfs_period_us"
+    local ok, err, errno = cg:set { cpu_period = 1, cpu_quota = 1000 }
+    -- the CFS period must be 1ms or more: see sched-bwc in the kernel docs
+    assert.same({ nil, core.errno.EINVAL }, { ok, errno })
+    assert.matches("^write '[%d ]+' to " .. cg.dirs[h.version == 2 and "unified" or "cpu"]:gsub("%p", "%%%0")
+      .. "/" .. file:gsub("%p", "%%%0") .. ": Invalid argument$", err)
+  end)
+end)
+
+describe("nsl run busybox.lua with limits", function()
+  local tmp, ROOT
+
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
+    assert.equal(0, r.code, r.err)
+  end)
+
+  teardown(function() helper.rmtree(tmp) end)
+
+  local function busybox(opts, cmd)
+    return helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty %s /bin/sh -c %s",
+      q(helper.nsl), q(ROOT), opts, q(cmd)))
+  end
+
+  it("stops a fork bomb at the pids limit, and removes the cgroup afterwards", function()
+    local path = unique("forks")
+    -- a subshell forks 30 sleeps; busybox sh ends (2) at the first refused
+    -- fork. 20 tasks are the init, the shell, the subshell and 17 sleeps.
+    local r = busybox("--pids-limit 20 --cgroup " .. path, [[
+      cat /proc/self/cgroup
+      : > /tmp/started
+      ( i=0; while [ $i -lt 30 ]; do sleep 30 & echo >> /tmp/started; i=$((i+1)); done )
+      echo "subshell $?"
+      n=0; while read l; do n=$((n+1)); done < /tmp/started; echo "started $n"
+    ]])
+    assert.equal(0, r.code, r.err)
+    local in_cgroup = ":pids:[^\n]*/" .. path:gsub("%p", "%%%0") .. "\n"
+    if cgroup.hierarchies().version == 2 then in_cgroup = "0::[^\n]*/" .. path:gsub("%p", "%%%0") end
+    assert.matches(in_cgroup, r.out)
+    assert.matches("subshell 2\nstarted 17\n$", r.out)
+    assert.matches("can't fork: Resource temporarily unavailable", r.err)
+    assert.is_false(assert(cgroup.open(path)):exists())
+  end)
+
+  it("kills a shell that outgrows the memory limit", function()
+    local grow = "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo grew ${#x}"
+    local free = busybox("", grow)
+    assert.same({ 0, "grew 100000000\n" }, { free.code, free.out }, free.err)
+    local limited = busybox("--memory 32m --cgroup " .. unique("memory"), grow)
+    assert.equal(137, limited.code, limited.out .. limited.err) -- SIGKILL from the OOM killer
+    assert.equal("", limited.out)
+  end)
+
+  it("says once that an ordinary user gets no limits, and runs the container", function()
+    local r = helper.unprivileged("\"$NSL\" run busybox.lua --no-tty --memory 64m " ..
+      "--pids-limit 20 --cpus 0.5 /bin/echo hi")
+    assert.same({ 0, "hi\n" }, { r.code, r.out }, r.err)
+    local _, notices = r.err:gsub("nsl: cgroups: ", "")
+    assert.equal(1, notices, r.err)
+    assert.matches("nsl: cgroups: mkdir '[^']+': Permission denied; running without resource " ..
+      "limits %(an ordinary user needs a cgroup delegated to it%)\n", r.err)
+  end)
+
+  it("rejects a bad limit before anything starts", function()
+    local r = busybox("--memory lots", "echo ran")
+    assert.same({ 2, "" }, { r.code, r.out })
+    assert.matches("busybox.lua: bad size 'lots'", r.err)
+  end)
+end)

@@ -1,0 +1,470 @@
+-- nsl oci (scripts/oci.lua over nsl.oci): runc's command line against
+-- hand-written bundles, as root and as uid 65534.
+local helper = require "helper"
+local core = require "nsl.core"
+local json = require "dkjson"
+local cgroup = require "nsl.cgroup"
+
+local q = helper.quote
+
+local tmp, ROOTFS, STATE
+
+-- The config of `nsl oci spec` (no terminal), changed by fn.
+local function config(fn)
+  local r = helper.sh(string.format("cd %s && rm -f config.json && %s oci spec && cat config.json",
+    q(tmp), q(helper.nsl)))
+  assert(r.code == 0, r.err)
+  local spec = json.decode(r.out)
+  spec.root.path = ROOTFS
+  spec.root.readonly = false
+  spec.process.terminal = false
+  spec.hostname = "box"
+  if fn then fn(spec) end
+  return spec
+end
+
+local count = 0
+-- A bundle directory with config.json for spec; returns its path.
+local function bundle(spec)
+  count = count + 1
+  local dir = string.format("%s/bundle%d", tmp, count)
+  assert(os.execute("mkdir -p " .. q(dir)))
+  helper.write(dir .. "/config.json", json.encode(spec))
+  return dir
+end
+
+local function cmd(args)
+  return string.format("%s oci --root %s %s", q(helper.nsl), q(STATE), args)
+end
+
+local function oci(args, input)
+  return helper.sh(cmd(args), input)
+end
+
+local function state(id)
+  local r = oci("state " .. id)
+  return r.code == 0 and json.decode(r.out) or nil, r
+end
+
+-- Reap the container process (this process is its subreaper) once it
+-- ended; true when it did within seconds.
+local function reap(pid, seconds)
+  local deadline = core.monotime() + (seconds or 5)
+  while core.monotime() < deadline do
+    local got = core.wait(pid, "nohang")
+    if got == pid then return true end
+    core.poll({}, 10)
+  end
+  return false
+end
+
+-- Create and start a container running sh -c script; returns its pid.
+local function started(id, script, fn)
+  local dir = bundle(config(function(s)
+    s.process.args = { "sh", "-c", script }
+    if fn then fn(s) end
+  end))
+  -- the container keeps the stdout it is given: not helper.sh's pipe
+  local r = helper.sh(cmd("create --bundle " .. q(dir) .. " " .. id) .. " > /dev/null")
+  assert(r.code == 0, r.err)
+  local st = assert(state(id))
+  r = oci("start " .. id)
+  assert(r.code == 0, r.err)
+  return st.pid, dir
+end
+
+local function finish(id, pid)
+  oci("delete --force " .. id)
+  if pid then reap(pid) end
+end
+
+setup(function()
+  tmp = helper.tmpdir()
+  ROOTFS = tmp .. "/rootfs"
+  STATE = tmp .. "/state"
+  local r = helper.sh(q(helper.nsl) .. " -e " ..
+    q(string.format("require('nsl').rootfs.busybox(%q)", ROOTFS)))
+  assert.equal(0, r.code, r.err)
+  -- containers outlive `nsl oci create`: this process reaps them, as
+  -- conmon and containerd's shim do
+  core.child_subreaper(true)
+end)
+
+teardown(function()
+  core.child_subreaper(false)
+  helper.rmtree(tmp)
+end)
+
+describe("nsl oci, the command line", function()
+  it("prints its version and the spec version", function()
+    local r = oci("--version")
+    assert.equal(0, r.code)
+    assert.matches("^nsl%-oci version %d+%.%d+%.%d+\nspec: 1%.%d+%.%d+\n", r.out)
+  end)
+
+  it("answers to the name nsl-oci", function()
+    local r = helper.sh(q(helper.build .. "/nsl-oci") .. " --version")
+    assert.equal(0, r.code, r.err)
+    assert.matches("^nsl%-oci version", r.out)
+  end)
+
+  it("lists its features as JSON", function()
+    local r = oci("features")
+    assert.equal(0, r.code, r.err)
+    local f = json.decode(r.out)
+    assert.equal("1.0.0", f.ociVersionMin)
+    assert.same({ "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+      "poststop" }, f.hooks)
+    assert.is_true(f.linux.cgroup.v1 and f.linux.cgroup.v2)
+    assert.truthy(f.linux.seccomp.enabled)
+  end)
+
+  it("writes a default config.json with spec and refuses to overwrite it", function()
+    local dir = tmp .. "/specdir"
+    assert(os.execute("mkdir -p " .. q(dir)))
+    local r = oci("spec --bundle " .. q(dir))
+    assert.equal(0, r.code, r.err)
+    local spec = json.decode(helper.read(dir .. "/config.json"))
+    assert.matches("^1%.", spec.ociVersion)
+    assert.same({ "sh" }, spec.process.args)
+    r = oci("spec --bundle " .. q(dir))
+    assert.equal(1, r.code)
+    assert.matches("config.json exists", r.err)
+    r = oci("spec --rootless --bundle " .. q(tmp .. "/specdir2"))
+    assert.equal(1, r.code) -- no such directory
+  end)
+
+  it("says which container does not exist, with status 1", function()
+    for _, c in ipairs { "state nope", "start nope", "kill nope", "delete nope", "pause nope",
+      "exec nope true", "ps nope" } do
+      local r = oci(c)
+      assert.same({ 1, "container nope does not exist\n" }, { r.code, r.err }, c)
+    end
+    assert.equal(0, oci("delete --force nope").code)
+  end)
+
+  it("refuses an unknown command and an unknown option", function()
+    local r = oci("frobnicate x")
+    assert.equal(1, r.code)
+    assert.matches("^unknown command 'frobnicate'", r.err)
+    r = oci("kill --bogus x")
+    assert.equal(1, r.code)
+    assert.matches("^kill: unknown option '%-%-bogus'", r.err)
+  end)
+
+  it("refuses a config of another major ociVersion", function()
+    local dir = bundle(config(function(s) s.ociVersion = "2.0.0" end))
+    local r = oci("create --bundle " .. q(dir) .. " v2")
+    assert.equal(1, r.code)
+    assert.matches("ociVersion \"2.0.0\" is not 1.x", r.err)
+    assert.is_nil(state("v2"))
+  end)
+
+  it("writes errors to --log as JSON lines with --log-format json", function()
+    local log = tmp .. "/log.json"
+    local r = oci("--log " .. q(log) .. " --log-format json state ghost")
+    assert.equal(1, r.code)
+    local entry = json.decode((helper.read(log) or ""):match("[^\n]+"))
+    assert.same({ "error", "container ghost does not exist" }, { entry.level, entry.msg })
+    assert.matches("^%d+%-%d+%-%d+T", entry.time)
+  end)
+end)
+
+describe("nsl oci run", function()
+  it("runs the config's process and exits with its status", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "echo hello from $(hostname); exit 3" }
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " r1")
+    assert.same({ 3, "hello from box\n" }, { r.code, r.out }, r.err)
+    assert.is_nil(state("r1")) -- deleted afterwards
+  end)
+
+  it("says 127 for a command that is not there", function()
+    local dir = bundle(config(function(s) s.process.args = { "/no/such" } end))
+    local r = oci("run --bundle " .. q(dir) .. " r2")
+    assert.equal(1, r.code)
+    assert.matches("^command not found: /no/such in rootfs ", r.err)
+    assert.is_nil(state("r2"))
+  end)
+
+  it("passes only stdio and --preserve-fds to the container", function()
+    local dir = bundle(config(function(s) s.process.args = { "ls", "/proc/self/fd" } end))
+    -- fd 3 and 7 are the client's (conmon's sync pipes, for one)
+    local r = helper.sh("exec 3</dev/null 7</dev/null; " .. cmd("run --bundle " .. q(dir) .. " f1"))
+    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3: ls's own directory
+    r = helper.sh("exec 3</dev/null 4</dev/null 7</dev/null; " ..
+      cmd("run --preserve-fds 2 --bundle " .. q(dir) .. " f2"))
+    assert.same({ 0, "0\n1\n2\n3\n4\n5\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("applies the config's seccomp profile, sysctls, rlimits and user", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "mkdir /tmp/x 2>&1; cat /proc/sys/net/ipv4/ip_forward; " ..
+        "ulimit -n; id -u; id -G" }
+      s.process.user = { uid = 65534, gid = 65534, additionalGids = { 5 } }
+      s.process.rlimits = { { type = "RLIMIT_NOFILE", soft = 512, hard = 512 } }
+      s.linux.sysctl = { ["net.ipv4.ip_forward"] = "1" }
+      s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW", architectures = { "SCMP_ARCH_X86_64" },
+        syscalls = { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_ERRNO", errnoRet = 13 } } }
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " s1")
+    assert.equal(0, r.code, r.err)
+    assert.equal("mkdir: can't create directory '/tmp/x': Permission denied\n1\n512\n65534\n65534 5\n",
+      r.out)
+  end)
+
+  it("joins a namespace given by path", function()
+    local pid = started("ns1", "sleep 30")
+    finally(function() finish("ns1", pid) end)
+    local want = core.readlink(string.format("/proc/%d/ns/net", pid))
+    local dir = bundle(config(function(s)
+      s.process.args = { "readlink", "/proc/self/ns/net" }
+      for _, ns in ipairs(s.linux.namespaces) do
+        if ns.type == "network" then ns.path = string.format("/proc/%d/ns/net", pid) end
+      end
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " ns2")
+    assert.same({ 0, want .. "\n" }, { r.code, r.out }, r.err)
+  end)
+end)
+
+describe("nsl oci create, start, state, kill, delete", function()
+  it("creates a container blocked until start, with a pid file", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "echo started; sleep 30" }
+    end))
+    local out = tmp .. "/c1.out"
+    local r = helper.sh(cmd("create --bundle " .. q(dir) .. " --pid-file " .. q(tmp .. "/c1.pid") ..
+      " c1") .. " > " .. q(out))
+    assert.equal(0, r.code, r.err)
+    local st = assert(state("c1"))
+    finally(function() finish("c1", st.pid) end)
+    assert.same({ "created", "c1", dir, ROOTFS }, { st.status, st.id, st.bundle, st.rootfs })
+    assert.equal(tostring(st.pid), helper.read(tmp .. "/c1.pid"))
+    assert.matches("^1%.", st.ociVersion)
+    core.poll({}, 100)
+    assert.equal("", helper.read(out)) -- still blocked
+    assert.equal(0, oci("start c1").code)
+    assert.equal("running", state("c1").status)
+    local again = oci("start c1")
+    assert.same({ 1, "cannot start an already running container\n" }, { again.code, again.err })
+    local del = oci("delete c1")
+    assert.same({ 1, "cannot delete container c1 that is not stopped: running\n" }, { del.code, del.err })
+    assert.equal("started\n", helper.read(out))
+    assert.equal(0, oci("kill c1 KILL").code)
+    assert.is_true(reap(st.pid))
+    assert.equal("stopped", state("c1").status)
+    assert.equal(0, state("c1").pid)
+    local k = oci("kill c1")
+    assert.same({ 1, "container not running\n" }, { k.code, k.err })
+    assert.equal(0, oci("delete c1").code)
+    assert.is_nil(state("c1"))
+  end)
+
+  it("refuses a second container with the same id", function()
+    local pid = started("dup", "sleep 30")
+    finally(function() finish("dup", pid) end)
+    local dir = bundle(config())
+    local r = oci("create --bundle " .. q(dir) .. " dup")
+    assert.same({ 1, "container with id exists: dup\n" }, { r.code, r.err })
+  end)
+
+  it("takes signals by name and number, and --all", function()
+    local pid = started("sig", "trap 'echo got TERM; exit 0' TERM; while :; do sleep 1; done")
+    local p2
+    -- busted keeps one finally a test
+    finally(function() finish("sig", pid); finish("sig2", p2) end)
+    assert.equal(0, oci("kill sig 15").code)
+    assert.is_true(reap(pid))
+    pid = nil
+    p2 = started("sig2", "sleep 30 & sleep 30")
+    local r = oci("kill sig2 SIGBOGUS")
+    assert.same({ 1, "invalid signal 'SIGBOGUS'\n" }, { r.code, r.err })
+    assert.equal(0, oci("kill --all sig2 KILL").code)
+    assert.is_true(reap(p2))
+  end)
+
+  it("deletes a running container with --force and removes its cgroup", function()
+    local pid = started("force", "sleep 30", function(s)
+      s.linux.resources = { pids = { limit = 10 }, memory = { limit = 64 * 1024 * 1024 } }
+    end)
+    local cg = assert(cgroup.open("nsl-oci/force"))
+    local ok = pcall(function()
+      if cg.version == 1 then
+        assert.same({ "10", tostring(64 * 1024 * 1024) }, { cg:read("pids.max"),
+          cg:read("memory.limit_in_bytes") })
+      else
+        assert.same({ "10", tostring(64 * 1024 * 1024) }, { cg:read("pids.max"), cg:read("memory.max") })
+      end
+      assert.same({ pid }, cg:procs())
+    end)
+    local r = oci("delete --force force")
+    assert.equal(0, r.code, r.err)
+    reap(pid)
+    assert.is_true(ok)
+    assert.is_nil(state("force"))
+    assert.is_false(cg:exists())
+  end)
+
+  it("sends the pty master to --console-socket", function()
+    local dir = bundle(config(function(s)
+      s.process.terminal = true
+      s.process.args = { "sh", "-c", "tty; echo ok" }
+    end))
+    local sock_path = tmp .. "/console.sock"
+    local listener = assert(core.unix_listen(sock_path))
+    local st
+    finally(function()
+      listener:close()
+      finish("tty1", st and st.pid)
+    end)
+    local r = helper.sh(cmd("create --console-socket " .. q(sock_path) .. " --bundle " ..
+      q(dir) .. " tty1") .. " > /dev/null")
+    assert.equal(0, r.code, r.err)
+    st = assert(state("tty1"))
+    local conn = assert(core.accept(listener))
+    local master, data = assert(core.recv_fd(conn))
+    conn:close()
+    assert.equal("/dev/ptmx", data)
+    assert.equal(0, oci("start tty1").code)
+    local out = ""
+    while not out:find("ok") do
+      local ready = core.poll({ master }, 5000)
+      if not ready[1] then break end
+      local s = master:read(256)
+      if not s or s == "" then break end
+      out = out .. s
+    end
+    master:close()
+    assert.equal("/dev/console\r\nok\r\n", out)
+    reap(st.pid)
+    assert.equal(0, oci("delete tty1").code)
+  end)
+
+  it("refuses a terminal without a console socket when detached", function()
+    local dir = bundle(config(function(s) s.process.terminal = true end))
+    local r = oci("create --bundle " .. q(dir) .. " tty2")
+    assert.same({ 1, "cannot allocate a pseudo-TTY without setting a console socket\n" },
+      { r.code, r.err })
+  end)
+
+  it("runs the hooks with the state on stdin", function()
+    local out = tmp .. "/hooks"
+    local function hook(name)
+      return { path = "/bin/sh", args = { "sh", "-c", "cat > " .. out .. "." .. name } }
+    end
+    local pid = started("hk", "sleep 30", function(s)
+      s.hooks = { prestart = { hook("prestart") }, createRuntime = { hook("createRuntime") },
+        poststart = { hook("poststart") }, poststop = { hook("poststop") } }
+    end)
+    finally(function() finish("hk", pid) end)
+    local pre = json.decode(helper.read(out .. ".prestart"))
+    assert.same({ "hk", pid }, { pre.id, pre.pid })
+    assert.equal("hk", json.decode(helper.read(out .. ".createRuntime")).id)
+    assert.equal("hk", json.decode(helper.read(out .. ".poststart")).id)
+    assert.equal(0, oci("delete --force hk").code)
+    reap(pid)
+    assert.equal("stopped", json.decode(helper.read(out .. ".poststop")).status)
+  end)
+end)
+
+describe("nsl oci exec, ps, pause, resume, list", function()
+  local pid
+
+  setup(function()
+    pid = started("ex", "sleep 60")
+  end)
+
+  teardown(function() finish("ex", pid) end)
+
+  it("runs a process in the container and exits with its status", function()
+    local r = oci("exec ex sh -c 'echo $(hostname) $$; exit 7'")
+    assert.same({ 7, "box 2\n" }, { r.code, r.out }, r.err) -- pid 2: in its pid namespace
+  end)
+
+  it("takes --env, --user, --cwd and --process", function()
+    local r = oci("exec --env FOO=bar --user 65534:65534 --cwd /tmp ex sh -c 'echo $FOO $(id -u) $(pwd)'")
+    assert.same({ 0, "bar 65534 /tmp\n" }, { r.code, r.out }, r.err)
+    local proc = tmp .. "/process.json"
+    helper.write(proc, json.encode { args = { "sh", "-c", "echo from process $A" }, cwd = "/",
+      env = { "A=1", "PATH=/bin" }, user = { uid = 0, gid = 0 } })
+    r = oci("exec --process " .. q(proc) .. " ex")
+    assert.same({ 0, "from process 1\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("writes the pid of a detached process", function()
+    local r = helper.sh(cmd("exec --detach --pid-file " .. q(tmp .. "/exec.pid") ..
+      " ex sleep 5") .. " > /dev/null")
+    assert.equal(0, r.code, r.err)
+    local epid = tonumber(helper.read(tmp .. "/exec.pid"))
+    assert.is_number(epid)
+    local ps = json.decode(oci("ps --format json ex").out)
+    assert.same({ pid, epid }, ps)
+    core.kill(epid, "KILL")
+    assert.is_true(reap(epid))
+  end)
+
+  it("says 127 for a command that is not there", function()
+    local r = oci("exec ex /no/such")
+    assert.equal(127, r.code)
+    assert.matches("command not found: /no/such", r.err)
+  end)
+
+  it("lists the container's processes with ps", function()
+    local r = oci("ps ex")
+    assert.equal(0, r.code, r.err)
+    assert.matches("^UID%s+PID", r.out)
+    assert.matches("\n%S+%s+" .. pid .. "%s", r.out)
+  end)
+
+  it("pauses and resumes it", function()
+    assert.equal(0, oci("pause ex").code)
+    assert.equal("paused", state("ex").status)
+    local r = oci("exec ex true")
+    assert.same({ 1, "cannot exec in a paused container\n" }, { r.code, r.err })
+    assert.equal(0, oci("resume ex").code)
+    assert.equal("running", state("ex").status)
+    r = oci("resume ex")
+    assert.same({ 1, "container not paused\n" }, { r.code, r.err })
+  end)
+
+  it("lists it", function()
+    local r = oci("list")
+    assert.equal(0, r.code, r.err)
+    assert.matches("^ID%s+PID%s+STATUS%s+BUNDLE%s+CREATED%s+OWNER\n", r.out)
+    assert.matches("\nex%s+" .. pid .. "%s+running%s", r.out)
+    assert.equal("ex\n", oci("list --quiet").out)
+    local list = json.decode(oci("list --format json").out)
+    assert.same({ "ex", "running" }, { list[1].id, list[1].status })
+  end)
+end)
+
+describe("nsl oci as uid 65534", function()
+  it("runs a rootless bundle and keeps its state", function()
+    local dir = tmp .. "/nobody"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
+      q(dir), q(ROOTFS), q(dir), q(dir))))
+    local script = [[
+      cd "$1" && "$NSL" oci spec --rootless &&
+      sed -i 's/"terminal":true/"terminal":false/; s/"args":\["sh"\]/"args":["sh","-c","echo $(id -u) in $(hostname); exit 4"]/' config.json &&
+      "$NSL" oci --root "$1/state" run r; echo "run $?"
+      sed -i 's/exit 4/sleep 30/' config.json
+      "$NSL" oci --root "$1/state" create c > /dev/null; echo "create $?"
+      "$NSL" oci --root "$1/state" start c; echo "start $?"
+      "$NSL" oci --root "$1/state" exec c id -u; echo "exec $?"
+      "$NSL" oci --root "$1/state" ps --format json c
+      "$NSL" oci --root "$1/state" delete --force c; echo "delete $?"
+      "$NSL" oci --root "$1/state" state c; echo "state $?"
+    ]]
+    local r = helper.unprivileged("sh -c " .. q(script) .. " sh " .. q(dir))
+    assert.equal(0, r.code, r.err)
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.same({ "0 in nsl", "run 4", "create 0", "start 0", "0", "exec 0" },
+      { table.unpack(lines, 1, 6) }, r.out .. r.err)
+    assert.matches("^%[%d+%]$", lines[7])
+    assert.same({ "delete 0", "state 1" }, { lines[8], lines[9] })
+    assert.matches("container c does not exist", r.err)
+  end)
+end)
