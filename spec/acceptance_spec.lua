@@ -18,11 +18,17 @@ local tmp, RUNTIME, podman, opts, host_mounts
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
--- and conmon make (container shm, ...) never reach the host's table.
+-- and conmon make (container shm, ...) never reach the host's table, and
+-- what they keep in /run (libpod, containers, netns, the runtime's state)
+-- and /var/tmp lands on tmpfs mounts that end with it.
 local holder, holder_pid
 
+-- Shell words that cover /run and /var/tmp with fresh tmpfs mounts.
+local PRIVATE_RUN = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /var/tmp"
+
 local function start_holder()
-  holder = io.popen("exec unshare -m --propagation private sh -c 'echo $$; exec sleep 3600'")
+  holder = io.popen("exec unshare -m --propagation private sh -c '" .. PRIVATE_RUN ..
+    " && echo $$ && exec sleep 3600'")
   holder_pid = tonumber(holder:read("l"))
   assert(holder_pid, "unshare -m failed")
 end
@@ -165,9 +171,10 @@ describe("rootless podman --runtime nsl-oci as uid 65534", function()
     -- --network none: slirp4netns needs /dev/net/tun, which uid 65534 may
     -- not open here
     local script = [[
-      export HOME="$1" XDG_RUNTIME_DIR="$1/xdg"
-      P="podman --root $1/root --runroot $1/run --cgroup-manager cgroupfs --events-backend file
-        --storage-driver vfs --runtime $STAGE/bin/nsl-oci"
+      mkdir -p "$1/tmp"
+      export HOME="$1" XDG_RUNTIME_DIR="$1/xdg" TMPDIR="$1/tmp"
+      P="podman --root $1/root --runroot $1/run --tmpdir $1/tmp --cgroup-manager cgroupfs
+        --events-backend file --storage-driver vfs --runtime $STAGE/bin/nsl-oci"
       U="--network none --ulimit nofile=9000:9000 --ulimit nproc=9000:9000"
       $P import "$1/busybox.tar" localhost/busybox:nsl > /dev/null || exit 1
       $P run --rm $U localhost/busybox:nsl sh -c 'echo $(id -u) $(cat /proc/self/uid_map); exit 7'
@@ -203,17 +210,20 @@ state = "%s/state"
 [plugins."io.containerd.grpc.v1.cri"]
   disable = true
 ]], dir, dir, dir))
-    -- containerd and its shims mount in a namespace of their own
+    -- containerd and its shims mount in a namespace of their own, with a
+    -- /run of their own for what they keep there
     daemon = assert(core.clone({ "mnt" }))
     if daemon == 0 then
       assert(core.mount(nil, "/", nil, "rec private"))
+      assert(core.mount("tmpfs", "/run", "tmpfs", "nosuid nodev", "mode=755"))
       local log = assert(core.open(dir .. "/log", "wronly creat", "0644"))
       core.dup2(log, 1)
       core.dup2(log, 2)
       core.exec("/usr/bin/containerd", { "containerd", "--config", dir .. "/config.toml" })
       core._exit(127)
     end
-    ctr = string.format("ctr -a %s/containerd.sock -n nsl", dir)
+    -- ctr makes its stdio fifos in /run/containerd: the daemon's /run
+    ctr = string.format("nsenter -t %d -m -- ctr -a %s/containerd.sock -n nsl", daemon, dir)
     for _ = 1, 200 do
       if helper.sh(ctr .. " version").code == 0 then break end
       core.poll({}, 50)
