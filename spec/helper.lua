@@ -206,6 +206,39 @@ function helper.leftovers(text)
   return pids
 end
 
+--- The parent cgroups the specs and the runtimes make below this
+-- process's cgroup (nsl.cgroup resolves a relative path there).
+helper.CGROUP_PARENTS = { "nsl", "nsl-spec", "nsl-oci", "nsl-ctr", "nsl-podman" }
+
+--- Which of the parent cgroups exist now (call in setup).
+function helper.cgroups_present()
+  local cgroup = require "nsl.cgroup"
+  local present = {}
+  for _, name in ipairs(helper.CGROUP_PARENTS) do
+    local cg = cgroup.open(name)
+    for _, dir in pairs(cg and cg.dirs or {}) do
+      if core.stat(dir) then present[name] = true end
+    end
+  end
+  return present
+end
+
+--- Remove the parent cgroups that were not present at setup (call in
+-- teardown): a run leaves the host's cgroup tree as it found it.
+function helper.remove_new_cgroups(present)
+  local cgroup = require "nsl.cgroup"
+  for _, name in ipairs(helper.CGROUP_PARENTS) do
+    local cg = not present[name] and cgroup.open(name)
+    if cg then cg:remove() end
+  end
+end
+
+-- What the run found, and what it leaves: removed when busted closes its
+-- Lua state, after every spec file.
+local cgroups_at_start = helper.cgroups_present()
+helper._uncgroup = setmetatable({}, {
+  __gc = function() helper.remove_new_cgroups(cgroups_at_start) end })
+
 --- This process's mount table as text, to compare before and after.
 function helper.mountinfo()
   return helper.read("/proc/self/mountinfo")
