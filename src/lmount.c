@@ -11,7 +11,7 @@
  * the order nsl_pushflagnames prints them in ("bind|rec", "rec|slave");
  * aliases and the r-prefixed combinations follow, and the words that mean
  * "not this bit" (rw, norelatime) are 0. */
-static const nsl_Flag mount_flags[] = {
+const nsl_Flag nsl_mount_flags[] = {
     {"rdonly", MS_RDONLY},
     {"nosuid", MS_NOSUID},
     {"nodev", MS_NODEV},
@@ -68,7 +68,7 @@ static const char *push_mount_context(lua_State *L, const char *source,
       lua_pushfstring(L, "fstype '%s'%s", fstype, flags ? ", " : "");
     if (flags) {
       lua_pushliteral(L, "flags '");
-      nsl_pushflagnames(L, flags, mount_flags);
+      nsl_pushflagnames(L, flags, nsl_mount_flags);
       lua_pushliteral(L, "'");
     }
     lua_pushliteral(L, ")");
@@ -81,7 +81,7 @@ static int l_mount(lua_State *L) {
   const char *source = luaL_optstring(L, 1, NULL);
   const char *target = luaL_checkstring(L, 2);
   const char *fstype = luaL_optstring(L, 3, NULL);
-  unsigned long flags = nsl_optflags(L, 4, mount_flags, "mount flag");
+  unsigned long flags = nsl_optflags(L, 4, nsl_mount_flags, "mount flag");
   const char *data = luaL_optstring(L, 5, NULL);
   if (mount(source, target, fstype, flags, data) != 0) {
     int err = errno;
@@ -93,8 +93,8 @@ static int l_mount(lua_State *L) {
 }
 
 static int l_mount_flags(lua_State *L) {
-  lua_createtable(L, 0, sizeof mount_flags / sizeof *mount_flags);
-  for (const nsl_Flag *f = mount_flags; f->word; f++) {
+  lua_createtable(L, 0, sizeof nsl_mount_flags / sizeof *nsl_mount_flags);
+  for (const nsl_Flag *f = nsl_mount_flags; f->word; f++) {
     lua_pushinteger(L, (lua_Integer)f->bits);
     lua_setfield(L, -2, f->word);
   }

@@ -42,6 +42,9 @@ extern const nsl_Reg nsl_root_lib[]; /* lroot.c: root handles (safe paths) */
 extern const nsl_Reg nsl_seccomp_lib[]; /* lseccomp.c: seccomp filters */
 extern const nsl_Reg nsl_sock_lib[]; /* lsock.c: AF_UNIX sockets, fd passing */
 
+/* mount(8)'s words (lmount.c), for every binding that takes mount flags. */
+extern const nsl_Flag nsl_mount_flags[];
+
 /* Called once by luaopen_nsl_core with the module table on top: an area adds
  * its constants (signal numbers, errno names...) there. */
 void nsl_proc_open(lua_State *L);

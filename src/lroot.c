@@ -478,50 +478,17 @@ static const nsl_Flag open_flags[] = {
     {"path", O_PATH},     {"cloexec", O_CLOEXEC},   {"nonblock", O_NONBLOCK},
     {"noctty", O_NOCTTY}, {"tmpfile", O_TMPFILE},   {NULL, 0}};
 
-/* mount(8)'s words, the same as nsl.mount's (single bits in bit order for
- * nsl_pushflagnames, then aliases and combinations). */
-static const nsl_Flag mount_flags[] = {{"rdonly", MS_RDONLY},
-                                       {"nosuid", MS_NOSUID},
-                                       {"nodev", MS_NODEV},
-                                       {"noexec", MS_NOEXEC},
-                                       {"sync", MS_SYNCHRONOUS},
-                                       {"remount", MS_REMOUNT},
-                                       {"mandlock", MS_MANDLOCK},
-                                       {"dirsync", MS_DIRSYNC},
-                                       {"nosymfollow", MS_NOSYMFOLLOW},
-                                       {"noatime", MS_NOATIME},
-                                       {"nodiratime", MS_NODIRATIME},
-                                       {"bind", MS_BIND},
-                                       {"move", MS_MOVE},
-                                       {"rec", MS_REC},
-                                       {"silent", MS_SILENT},
-                                       {"unbindable", MS_UNBINDABLE},
-                                       {"private", MS_PRIVATE},
-                                       {"slave", MS_SLAVE},
-                                       {"shared", MS_SHARED},
-                                       {"relatime", MS_RELATIME},
-                                       {"strictatime", MS_STRICTATIME},
-                                       {"lazytime", MS_LAZYTIME},
-                                       {"ro", MS_RDONLY},
-                                       {"rbind", MS_BIND | MS_REC},
-                                       {"runbindable", MS_UNBINDABLE | MS_REC},
-                                       {"rprivate", MS_PRIVATE | MS_REC},
-                                       {"rslave", MS_SLAVE | MS_REC},
-                                       {"rshared", MS_SHARED | MS_REC},
-                                       {"rw", 0},
-                                       {"norelatime", 0},
-                                       {NULL, 0}};
 
 /* The mount flags at arg, raising for the words outside allowed. */
 static unsigned long check_mount_flags(lua_State *L, int arg,
                                        unsigned long allowed,
                                        const char *method) {
-  unsigned long ms = nsl_optflags(L, arg, mount_flags, "mount flag");
+  unsigned long ms = nsl_optflags(L, arg, nsl_mount_flags, "mount flag");
   if (ms & ~allowed)
     luaL_argerror(
         L, arg,
         lua_pushfstring(L, "%s does not take '%s'", method,
-                        nsl_pushflagnames(L, ms & ~allowed, mount_flags)));
+                        nsl_pushflagnames(L, ms & ~allowed, nsl_mount_flags)));
   unsigned long propagation = ms & PROPAGATION_MS;
   if (propagation & (propagation - 1))
     luaL_argerror(L, arg, "more than one propagation word");
