@@ -58,19 +58,7 @@ echo "== id"; id -u
 echo "== end"
 ]]
 
-local function sections(out)
-  local s, name = {}, nil
-  for line in out:gmatch("[^\n]*") do
-    local header = line:match("^== (%S+)$")
-    if header then
-      name = header
-      s[name] = ""
-    elseif name and line ~= "" then
-      s[name] = s[name] .. line .. "\n"
-    end
-  end
-  return s
-end
+local sections = helper.sections
 
 -- The assertions shared by the root and the unprivileged runs.
 local function assert_standard(out, userns)

@@ -128,6 +128,44 @@ function helper.child(fn, namespaces)
   assert(ok, err)
 end
 
+local function show3(t)
+  local parts = {}
+  for i = 1, 3 do parts[i] = tostring(t[i]) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+--- In a child (helper.child), where luassert's output would be lost:
+-- raise unless the first three values of got are want's (a result triple).
+function helper.child_same(want, got)
+  for i = 1, 3 do
+    if want[i] ~= got[i] then
+      error("expected " .. show3(want) .. ", got " .. show3(got), 2)
+    end
+  end
+end
+
+--- In a child: raise "what: expected X, got Y" unless want == got.
+function helper.child_equal(want, got, what)
+  if want ~= got then
+    error(string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)), 2)
+  end
+end
+
+--- The sections of a probe's output: lines after "== NAME" go to s.NAME.
+function helper.sections(out)
+  local s, name = {}, nil
+  for line in out:gmatch("[^\n]*") do
+    local header = line:match("^== (%S+)$")
+    if header then
+      name = header
+      s[name] = ""
+    elseif name and line ~= "" then
+      s[name] = s[name] .. line .. "\n"
+    end
+  end
+  return s
+end
+
 --- The namespaces an ordinary user can make: a user namespace with them.
 helper.USERNS = { "user", "mnt", "pid" }
 

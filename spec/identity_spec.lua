@@ -43,19 +43,7 @@ local function status(text)
 end
 
 -- The sections of a probe's output, "== name" headed.
-local function sections(out)
-  local s, name = {}, nil
-  for line in out:gmatch("[^\n]*") do
-    local header = line:match("^== (%S+)$")
-    if header then
-      name = header
-      s[name] = ""
-    elseif name and line ~= "" then
-      s[name] = s[name] .. line .. "\n"
-    end
-  end
-  return s
-end
+local sections = helper.sections
 
 -- The paths of list that this kernel has (the container's /proc and /sys
 -- are of the same kernel), each with its type.

@@ -5,26 +5,8 @@ local E = core.errno
 
 -- Checks that run inside a child raise plain strings (helper.in_child
 -- reports them), so they compare by hand instead of with busted's assert.
-local function show(t)
-  local parts = {}
-  for i = 1, 3 do parts[i] = tostring(t[i]) end
-  return "{" .. table.concat(parts, ", ") .. "}"
-end
-
-local function same(want, got)
-  for i = 1, 3 do
-    if want[i] ~= got[i] then
-      error("expected " .. show(want) .. ", got " .. show(got), 2)
-    end
-  end
-end
-
-local function equal(want, got, what)
-  if want ~= got then
-    error(string.format("%s: expected %s, got %s", what, tostring(want),
-      tostring(got)), 2)
-  end
-end
+-- assertions for a child process (see helper.child)
+local same, equal = helper.child_same, helper.child_equal
 
 local function list(t)
   return table.concat(t, ",")
