@@ -69,7 +69,9 @@ local function session_command(dir, steps, env, nsl)
     "out=" .. q(dir .. "/out"),
     FEEDER_FUNCTIONS,
     feeder(steps),
-    "feed | " .. table.concat(vars, " ") .. " script -qfec " .. nsl ..
+    -- exec: a shell left between script and nsl (dash, when SHELL is unset)
+    -- would die of the Ctrl-C that nsl catches, and script reports that.
+    "feed | " .. table.concat(vars, " ") .. " script -qfec \"exec \"" .. nsl ..
       " /dev/null >\"$out\"",
     "rc=$?",
     "cat \"$out\"",
