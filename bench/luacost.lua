@@ -41,16 +41,18 @@ if preload["nsl.core"] then
   cost("nsl.core: luaopen_nsl_core (functions, docs, errno, signals tables)",
     function() preload["nsl.core"]("nsl.core") end)
 end
--- every embedded module of the library (nsl.sources: "lua/nsl/NAME.lua")
+-- every embedded module of the library (preloaded; its source text is
+-- nsl.sources["lua/nsl/NAME.lua"])
 local names = {}
-for path in pairs(sources) do
-  local file = path:match("^lua/nsl/(.+%.lua)$")
-  if file then names[#names + 1] = file end
+for name in pairs(preload) do
+  if name == "nsl" or name:match("^nsl%.[%w_]+$") and name ~= "nsl.core"
+      and name ~= "nsl.init" and name ~= "nsl.repl" then
+    names[#names + 1] = name
+  end
 end
 table.sort(names)
-for _, file in ipairs(names) do
-  local name = file == "init.lua" and "nsl" or "nsl." .. file:gsub("%.lua$", "")
-  if name ~= "nsl.repl" then module(name, file) end
+for _, name in ipairs(names) do
+  module(name, name == "nsl" and "init.lua" or name:sub(5) .. ".lua")
 end
 local f = assert(io.open(script))
 local src = f:read("a")

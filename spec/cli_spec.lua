@@ -65,6 +65,21 @@ describe("nsl (the executable)", function()
       assert.equal(core.strerror(core.errno.ENOENT) .. "\t" .. core.version .. "\n", r.out)
     end)
 
+    it("names a C module it cannot load, statically linked or not", function()
+      helper.write(dir .. "/notlua.so", "not an ELF object\n")
+      local r = helper.sh("LUA_CPATH=" .. q(dir .. "/?.so") .. " " .. NSL ..
+        " -e " .. q("require 'notlua'"))
+      assert.equal(1, r.code)
+      local static = not helper.sh("readelf -l " .. NSL).out:find("interpreter", 1, true)
+      if static then
+        assert.truthy(r.err:find("module 'notlua' is a C module (" .. dir ..
+          "/notlua.so) and this nsl is linked statically: run the script with lua5.4", 1, true), r.err)
+      else
+        assert.truthy(r.err:find("error loading module 'notlua' from file '" .. dir ..
+          "/notlua.so'", 1, true), r.err)
+      end
+    end)
+
     it("exits 1 with the message and a traceback when the code raises", function()
       local r = nsl("-e 'error(\"boom\")'")
       assert.equal(1, r.code)

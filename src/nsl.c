@@ -85,6 +85,56 @@ static int load_embedded(lua_State *L) {
   return 1;
 }
 
+/* nsl.sources["lua/nsl/NAME.lua"]: an embedded module's source text, made
+ * a Lua string on first use (help, the seccomp cache key) rather than at
+ * every start. Iterating it with pairs finds only the texts used so far:
+ * ask for every name of package.preload instead. */
+static int source_index(lua_State *L) {
+  const char *path = luaL_checkstring(L, 2);
+  for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
+    if (strcmp(e->chunkname + 1, path) == 0) {
+      lua_pushlstring(L, e->source, e->len);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, 1, path);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+#ifdef NSL_STATIC_BUILD
+/* package.searchers' C entries in a static nsl: there is no dynamic loader
+ * to resolve a module's lua_* symbols against, so a C module found on
+ * package.cpath is an error that says so rather than a dlopen failure. */
+static int static_c_searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchpath");
+  lua_pushstring(L, name);
+  lua_getfield(L, -3, "cpath");
+  lua_call(L, 2, 1);
+  if (lua_isstring(L, -1))
+    return luaL_error(L,
+                      "module '%s' is a C module (%s) and this nsl is linked "
+                      "statically: run the script with lua5.4 (which loads "
+                      "nsl.core from nsl/core.so), or build nsl with "
+                      "-DNSL_STATIC=OFF",
+                      name, lua_tostring(L, -1));
+  lua_pushliteral(L, "\n\tno C modules in a static nsl");
+  return 1;
+}
+
+static void static_searchers(lua_State *L) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  lua_pushcfunction(L, static_c_searcher);
+  lua_seti(L, -2, 3); /* C modules */
+  lua_pushnil(L);
+  lua_seti(L, -2, 4); /* all-in-one C loader: same reason */
+  lua_pop(L, 2);
+}
+#endif
+
 /* package.preload gets nsl.core and every embedded module; the embedded
  * sources stay readable as package.loaded["nsl.sources"] for help(). */
 static void preload_library(lua_State *L) {
@@ -93,18 +143,23 @@ static void preload_library(lua_State *L) {
   lua_setfield(L, -2, "nsl.core");
   lua_pushcfunction(L, open_init);
   lua_setfield(L, -2, "nsl.init");
-  lua_newtable(L);
   for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
     lua_pushlightuserdata(L, (void *)e);
     lua_pushcclosure(L, load_embedded, 1);
-    lua_setfield(L, -3, e->module);
-    lua_pushlstring(L, e->source, e->len);
-    lua_setfield(L, -2, e->chunkname + 1);
+    lua_setfield(L, -2, e->module);
   }
+  lua_pop(L, 1);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_rotate(L, -2, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, source_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "nsl.sources");
-  lua_pop(L, 2);
+  lua_pop(L, 1);
+#ifdef NSL_STATIC_BUILD
+  static_searchers(L);
+#endif
 }
 
 /* ---- running chunks ---------------------------------------------------------- */
