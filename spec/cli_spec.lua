@@ -65,6 +65,15 @@ describe("nsl (the executable)", function()
       assert.equal(core.strerror(core.errno.ENOENT) .. "\t" .. core.version .. "\n", r.out)
     end)
 
+    it("carries the library's sources and their SHA-256 digests", function()
+      local path = "lua/nsl/seccomp_default.lua"
+      local r = nsl("-e " .. q("local p = ... print(package.loaded['nsl.digests'][p], " ..
+        "#package.loaded['nsl.sources'][p])") .. " " .. path)
+      assert.equal(0, r.code, r.err)
+      local digest = helper.sh("sha256sum " .. q(helper.root .. "/" .. path)).out:match("^%x+")
+      assert.equal(digest .. "\t" .. #helper.read(helper.root .. "/" .. path) .. "\n", r.out)
+    end)
+
     it("names a C module it cannot load, statically linked or not", function()
       helper.write(dir .. "/notlua.so", "not an ELF object\n")
       local r = helper.sh("LUA_CPATH=" .. q(dir .. "/?.so") .. " " .. NSL ..

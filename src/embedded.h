@@ -10,6 +10,7 @@ typedef struct nsl_Embedded {
   size_t len;
   const char *bytecode; /* what runs: luac's output */
   size_t bytecode_len;
+  const char *sha256; /* of the source, hex: a cache key that costs nothing */
 } nsl_Embedded;
 
 extern const nsl_Embedded nsl_embedded[];

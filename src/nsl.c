@@ -136,7 +136,8 @@ static void static_searchers(lua_State *L) {
 #endif
 
 /* package.preload gets nsl.core and every embedded module; the embedded
- * sources stay readable as package.loaded["nsl.sources"] for help(). */
+ * sources stay readable as package.loaded["nsl.sources"] for help(), and
+ * their SHA-256 digests are package.loaded["nsl.digests"] (same keys). */
 static void preload_library(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_nsl_core);
@@ -156,6 +157,12 @@ static void preload_library(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, -2, "nsl.sources");
+  lua_newtable(L);
+  for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
+    lua_pushstring(L, e->sha256);
+    lua_setfield(L, -2, e->chunkname + 1);
+  }
+  lua_setfield(L, -2, "nsl.digests");
   lua_pop(L, 1);
 #ifdef NSL_STATIC_BUILD
   static_searchers(L);

@@ -495,6 +495,25 @@ local function die(report, code, message)
   core._exit(code)
 end
 
+-- Nothing nsl inherited reaches the command, only stdio and c.pass_fds
+-- (CVE-2024-21626 was a leaked fd): every other fd becomes close-on-exec,
+-- which keeps the report pipe usable until the exec.
+local function close_on_exec(c)
+  local first = 3
+  for _, fd in ipairs(c.pass_fds or {}) do
+    if fd > first then core.close_range(first, fd - 1, "cloexec") end
+    core.set_cloexec(fd, false)
+    first = math.max(first, fd + 1)
+  end
+  core.close_range(first, nil, "cloexec")
+end
+
+-- The command could not be executed: 127 when it is not there, else 126.
+local function exec_failed(c, report, err, errno)
+  die(report, errno == core.errno.ENOENT and 127 or 126,
+    string.format("%s (in rootfs %s)", err, c.rootfs))
+end
+
 -- Become the command. The report pipe is close-on-exec: the parent reads
 -- EOF when the exec succeeded.
 local function exec_command(c, report)
@@ -506,19 +525,27 @@ local function exec_command(c, report)
     for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
     core.set_ctty(0)
   end
-  -- nothing nsl inherited reaches the command, only stdio and c.pass_fds
-  -- (CVE-2024-21626 was a leaked fd); close-on-exec keeps the report pipe
-  -- usable until the exec
-  local first = 3
-  for _, fd in ipairs(c.pass_fds or {}) do
-    if fd > first then core.close_range(first, fd - 1, "cloexec") end
-    core.set_cloexec(fd, false)
-    first = math.max(first, fd + 1)
+  close_on_exec(c)
+  exec_failed(c, report, core.exec(path, c.command, c.env))
+end
+
+-- Start the command as a child of this process (the init to be); its pid.
+-- Without a terminal to make controlling, posix_spawn does it without
+-- copying this process: a fork + exec from Lua took three times as long.
+local function start_command(c, report)
+  if c.tty_fd then
+    local pid = assert(core.clone({}))
+    if pid == 0 then exec_command(c, report) end
+    return pid
   end
-  core.close_range(first, nil, "cloexec")
-  local _, err, errno = core.exec(path, c.command, c.env)
-  die(report, errno == core.errno.ENOENT and 127 or 126,
-    string.format("%s (in rootfs %s)", err, c.rootfs))
+  local path, code, message = find_command(c, c.command[1])
+  if not path then die(report, code, message) end
+  close_on_exec(c)
+  local pid, err, errno = core.spawn(path, c.command, c.env, { sigmask = {} })
+  if not pid then exec_failed(c, report, err, errno) end
+  -- the init keeps none of the command's fds open
+  for _, fd in ipairs(c.pass_fds or {}) do core.close(fd) end
+  return pid
 end
 
 -- pid 1 as `docker run --init` has it: start the command, pass signals
@@ -528,11 +555,7 @@ local function run_init(c, report)
   watched[#watched + 1] = "CHLD"
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
-  local pid = core.clone({})
-  if pid == 0 then
-    signals:close()
-    exec_command(c, report)
-  end
+  local pid = start_command(c, report)
   report:close()
   -- the command has what the steps gave it; the init needs nothing to
   -- wait and pass signals on to a process of its own uid

@@ -475,6 +475,11 @@ nsl.read_signal(sfd) --> "CHLD", 4711]],
 nsl.sigprocmask("block", { "INT", "TERM" }) --> true, {}
 nsl.sigprocmask("unblock", "all") --> true, { "INT", "TERM" }]],
 
+  spawn = [[
+pid = nsl.spawn("/bin/ls", { "ls", "/" }, nil, { sigmask = {} })
+nsl.wait(pid) --> 4711, "exited", 0
+nsl.spawn("/nonexistent", { "x" }) --> nil, "spawn '/nonexistent': No such file or directory", ENOENT]],
+
   stat = [[
 nsl.stat("/etc/passwd").type --> "file"
 nsl.stat("/dev/null").major, nsl.stat("/dev/null").minor --> 1, 3]],

@@ -284,17 +284,24 @@ end
 
 M.step = {}
 
---- Make c.readonly_paths read-only (a bind of each onto itself remounted
--- rdonly); paths that do not exist are skipped.
+--- Make c.readonly_paths read-only, the mounts below them too (a bind of
+-- each onto itself, then mount_setattr through a handle on the root);
+-- paths that do not exist are skipped.
 function M.step.readonly_paths(c)
+  local root
   for _, path in ipairs(c.readonly_paths or {}) do
     local st, err, errno = core.lstat(path)
     if st then
-      container().bind("readonly_paths", path, path, "rbind rdonly")
+      root = root or check("readonly_paths", core.root_open("/"))
+      check("readonly_paths", core.mount(path, path, nil, "rbind"))
+      -- mount_setattr changes rdonly alone: a remount through mount(2)
+      -- would have to repeat the locked flags, read from mountinfo
+      check("readonly_paths", root:remount(path, "rdonly rec"))
     elseif errno ~= core.errno.ENOENT then
       fail("readonly_paths", err, errno)
     end
   end
+  if root then root:close() end
 end
 
 -- /dev/null, opened without following a symlink and checked to be the
@@ -372,9 +379,11 @@ function M.step.capabilities(c)
     if not canonical then error("setup step 'capabilities': " .. err, 0) end
     keep[core.cap_from_name(canonical)] = true
   end
+  -- dropping one that is already out is no error: no need to read first
   local drop = {}
-  for number = 0, #core.cap_names() - 1 do
-    if not keep[number] and core.cap_bound(number) then drop[#drop + 1] = number end
+  cap_names = cap_names or core.cap_names()
+  for number = 0, #cap_names - 1 do
+    if not keep[number] then drop[#drop + 1] = number end
   end
   check("capabilities", core.cap_bound_drop(drop))
 end

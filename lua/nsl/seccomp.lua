@@ -433,20 +433,19 @@ local function write_cached(dir, path, bpf)
   if n ~= #bpf or not core.rename(tmp, path) then core.unlink(tmp) end
 end
 
---- The BPF program of a policy: read from the cache (dir, default
--- M.cache_dir()) when a start already compiled it, else compiled,
--- exported and cached. Returns bpf, path of the cache file.
--- The key of a named built-in profile from its source text, which the nsl
--- executable carries: hashing that is far cheaper than serializing the
--- table, and a cache hit then needs no policy table at all.
+-- The key of a named built-in profile from the digest of its source that
+-- the nsl executable carries (made at build time): far cheaper than
+-- serializing the table, and a cache hit then needs no policy table.
 local function builtin_key(name)
-  local sources = package.loaded["nsl.sources"]
-  local text = sources and sources["lua/nsl/seccomp_" .. name .. ".lua"]
-  return text and string.format("%016x", hash("builtin:" .. name .. "|" .. text .. platform()))
+  local digests = package.loaded["nsl.digests"]
+  local digest = digests and digests["lua/nsl/seccomp_" .. name .. ".lua"]
+  return digest and string.format("%016x", hash("builtin:" .. name .. "|" .. digest .. platform()))
 end
 
 --- The compiled program of policy (a table, or the name of a built-in
--- profile like "default"), from the cache when it is there: bpf, path.
+-- profile like "default"): read from the cache (dir, default
+-- M.cache_dir()) when a start already compiled it, else compiled,
+-- exported and cached. Returns bpf, path of the cache file.
 function M.bpf(policy, dir)
   dir = dir or M.cache_dir()
   local key = type(policy) == "string" and builtin_key(policy)
