@@ -284,6 +284,19 @@ describe("nsl.identity as root", function()
     assert.matches("/proc/sys/kernel/hostname: Read%-only file system", r.err)
   end)
 
+  it("makes a read-only path's submounts read-only too", function()
+    local r = lib_run([[readonly_paths = { "/run" },
+      mounts = (function()
+        local m = {}
+        for _, x in ipairs(require("nsl").container.mounts) do m[#m + 1] = x end
+        m[#m + 1] = { source = "tmpfs", target = "/run/sub", fstype = "tmpfs" }
+        return m
+      end)(),
+      command = { "/bin/sh", "-c", "touch /run/a; touch /run/sub/b; grep -cE ' /run(/sub)? ro,' /proc/self/mountinfo" }]])
+    assert.same({ 0, "2\n" }, { r.code, r.out }, r.err)
+    assert.matches("touch: /run/a: Read%-only file system\ntouch: /run/sub/b: Read%-only file system", r.err)
+  end)
+
   it("masks nothing and leaves /proc/sys writable with --no-mask", function()
     local r = nsl_run("--no-mask /bin/sh -c " ..
       q("stat -c %F /proc/timer_list; echo spec > /proc/sys/kernel/hostname; hostname"))

@@ -192,6 +192,41 @@ describe("nsl.exec", function()
   end)
 end)
 
+describe("nsl.spawn", function()
+  it("starts a program with argv and env, and returns its pid", function()
+    local pid = assert(core.spawn("/bin/sh", { "sh", "-c", "exit $((A + $0))", "4" },
+      { A = "3" }))
+    assert.same({ pid, "exited", 7 }, { core.wait(pid) })
+  end)
+
+  it("sets the signal mask of the new process, and a session with setsid", function()
+    assert(core.sigprocmask("block", { "USR1" }))
+    local ok, pid = pcall(core.spawn, "/bin/sleep", { "sleep", "30" }, nil,
+      { sigmask = { "TERM" }, setsid = true })
+    assert(core.sigprocmask("unblock", { "USR1" }))
+    assert.is_true(ok, pid)
+    local status = helper.read("/proc/" .. pid .. "/status")
+    local _, fields = stat("/proc/" .. pid .. "/stat")
+    core.kill(pid, "KILL")
+    assert.same({ pid, "killed", 9 }, { core.wait(pid) })
+    -- only TERM (15: bit 14) blocked, not this process's USR1
+    assert.matches("\nSigBlk:%s+0*4000\n", status)
+    assert.equal(pid, fields[4]) -- the leader of its own session
+  end)
+
+  it("returns nil, message and errno for a program it cannot execute", function()
+    assert.same({ nil, "spawn '/nonexistent/nsl': No such file or directory", E.ENOENT },
+      { core.spawn("/nonexistent/nsl", { "nsl" }) })
+    assert.same({ nil, "spawn '/etc/passwd': Permission denied", E.EACCES },
+      { core.spawn("/etc/passwd", { "passwd" }) })
+  end)
+
+  it("raises for an unknown option", function()
+    assert.has_error(function() core.spawn("/bin/true", { "true" }, nil, { pgroup = 0 }) end,
+      "bad argument #4 to 'spawn' (unknown option 'pgroup')")
+  end)
+end)
+
 describe("nsl.execp", function()
   it("searches PATH", function()
     local pid = spawn(function()

@@ -176,11 +176,11 @@ static short check_spawn_opts(lua_State *L, int arg, sigset_t *mask) {
  * another program. An exec failure comes back here, as a failed exec. */
 static int l_spawn(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  sigset_t mask;
+  short flags = check_spawn_opts(L, 4, &mask); /* before argv's userdata */
   int keep_env = lua_isnoneornil(L, 3);
   char **argv = nsl_checkstrings(L, 2, 0, NULL);
   char **envp = keep_env ? environ : nsl_checkstrings(L, 3, 1, NULL);
-  sigset_t mask;
-  short flags = check_spawn_opts(L, 4, &mask);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, flags);
