@@ -83,14 +83,18 @@ end
 -- or nil and a message for one the kernel and libcap do not know.
 local cap_names -- core.cap_names(), asked once: it asks libcap for each
 
-function M.cap_name(name)
+-- The kernel's number of a capability name, or nil and a message.
+local function cap_number(name)
   cap_names = cap_names or core.cap_names()
   local ok, number = pcall(core.cap_from_name, name)
-  local canonical = ok and cap_names[number + 1]
-  if not canonical then
-    return nil, string.format("unknown capability '%s'", tostring(name))
-  end
-  return (canonical:gsub("^cap_", "")):upper()
+  if ok and cap_names[number + 1] then return number end
+  return nil, string.format("unknown capability '%s'", tostring(name))
+end
+
+function M.cap_name(name)
+  local number, err = cap_number(name)
+  if not number then return nil, err end
+  return (cap_names[number + 1]:gsub("^cap_", "")):upper()
 end
 
 local function cap_names_or_raise(list, what)
@@ -375,13 +379,12 @@ end
 function M.step.capabilities(c)
   local keep = {}
   for _, name in ipairs(c.capabilities) do
-    local canonical, err = M.cap_name(name)
-    if not canonical then error("setup step 'capabilities': " .. err, 0) end
-    keep[core.cap_from_name(canonical)] = true
+    local number, err = cap_number(name)
+    if not number then error("setup step 'capabilities': " .. err, 0) end
+    keep[number] = true
   end
   -- dropping one that is already out is no error: no need to read first
   local drop = {}
-  cap_names = cap_names or core.cap_names()
   for number = 0, #cap_names - 1 do
     if not keep[number] then drop[#drop + 1] = number end
   end
