@@ -1,8 +1,10 @@
 # Writes OUT: a C table { module name, chunk name, source, bytecode, SHA-256
 # of the source } of the Lua files of the library (ROOT/nsl/*.lua), for the
-# nsl executable's package.preload. The bytecode (luac, debug info kept for tracebacks)
-# loads several times faster than the source parses: every container start
-# pays for it. The source stays, for help() to read the --- docs.
+# nsl executable's package.preload. The bytecode (luac, debug info kept for
+# tracebacks) loads several times faster than the source parses: every
+# container start pays for it. The source stays, for help() to read the ---
+# docs; the digest keys caches of what is built from a module (the default
+# seccomp profile's program).
 file(GLOB FILES ${ROOT}/nsl/*.lua)
 set(body "")
 set(table "")

@@ -86,8 +86,7 @@ static int load_embedded(lua_State *L) {
 }
 
 /* nsl.sources["lua/nsl/NAME.lua"]: an embedded module's source text, made
- * a Lua string on first use (help, the seccomp cache key) rather than at
- * every start. Iterating it with pairs finds only the texts used so far:
+ * a Lua string on first use (by help) rather than at every start. Iterating it with pairs finds only the texts used so far:
  * ask for every name of package.preload instead. */
 static int source_index(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);

@@ -531,7 +531,8 @@ end
 
 -- Start the command as a child of this process (the init to be); its pid.
 -- Without a terminal to make controlling, posix_spawn does it without
--- copying this process: a fork + exec from Lua took three times as long.
+-- copying this process (a fork copies the page tables of the Lua heap, and
+-- both sides then take copy-on-write faults until the exec).
 local function start_command(c, report)
   if c.tty_fd then
     local pid = assert(core.clone({}))
