@@ -385,6 +385,7 @@ function M.step.capabilities(c)
   end
   -- dropping one that is already out is no error: no need to read first
   local drop = {}
+  cap_names = cap_names or core.cap_names() -- none kept: not asked yet
   for number = 0, #cap_names - 1 do
     if not keep[number] then drop[#drop + 1] = number end
   end
