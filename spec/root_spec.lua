@@ -141,6 +141,10 @@ local function with_mounted_root(how, fn)
   assert.equal(before, after)
 end
 
+-- What a root says of a write it refuses: the place is a host path bound in.
+local NOT_OWN = "not on a filesystem made for the container " ..
+  "(nsl never writes through a host path bound in)"
+
 -- The mountinfo line of the mount on top of path, in this process.
 local function mount_line(path)
   local found
@@ -475,14 +479,55 @@ for _, how in ipairs(HOWS) do
       assert.equal(before, helper.mountinfo())
     end)
 
+    it("writes only on its own mount and on mounts mount_on made, never through a bind", function()
+      with_mounted_root(how, function(r, dir, src)
+        helper.write(src .. "/file", "host file")
+        assert(core.symlink("file", src .. "/link"))
+        assert(r:mkdir_all("dev"))
+        assert(r:bind_on("dev", src))
+        equal(true, r:owns("/"), "the root's own mount")
+        equal(false, r:owns("dev"), "a host directory bound in")
+        equal(false, r:owns("dev/file"), "a file in it")
+        local function refused(op, path, ...)
+          same({ nil, op .. " '" .. path .. "' in root '" .. dir .. "': " .. NOT_OWN, E.EXDEV },
+            { ... })
+        end
+        refused("mknod", "dev/null", r:mknod("dev/null", "char", "0666", 1, 3))
+        refused("symlink", "dev/ptmx", r:symlink("pts/ptmx", "dev/ptmx"))
+        refused("unlink", "dev/link", r:unlink("dev/link"))
+        refused("touch", "dev/new", r:touch("dev/new"))
+        refused("mkdir_all", "dev/a/b", r:mkdir_all("dev/a/b"))
+        refused("chmod", "dev/file", r:chmod("dev/file", "0600"))
+        refused("chown", "dev/file", r:chown("dev/file", 7, 7))
+        refused("lchown", "dev/link", r:lchown("dev/link", 7, 7))
+        refused("open", "dev/file", r:open("dev/file", "wronly trunc"))
+        refused("open", "dev/new", r:open("dev/new", "wronly creat"))
+        -- reading and mounting over it write nothing: allowed
+        assert(r:touch("dev/file")) -- already there: left as it is
+        assert(r:open("dev/file", "rdonly")):close()
+        assert(r:mkdir_all("dev")) -- there already
+        equal("host file", helper.read(src .. "/file"), "the host's file")
+        equal("file", core.readlink(src .. "/link"), "the host's link")
+        equal(nil, core.lstat(src .. "/new"), "nothing new on the host")
+        equal(nil, core.lstat(src .. "/a"), "no directory on the host")
+        -- a filesystem made for the container on top is the root's to write on
+        assert(r:mount_on("dev", "tmpfs", "tmpfs"))
+        equal(true, r:owns("dev"), "a tmpfs mount_on made")
+        assert(r:mknod("dev/null", "char", "0666", 1, 3))
+        assert(r:symlink("pts/ptmx", "dev/ptmx"))
+        assert(r:mkdir_all("dev/a/b"))
+        equal(nil, core.lstat(src .. "/null"), "the node is on the tmpfs")
+      end)
+    end)
+
     it("binds a host file and a host directory, read-only on request", function()
       with_mounted_root(how, function(r, dir, src)
         helper.write(src .. "/seen", "from the host")
         assert(r:mkdir_all("data"))
         assert(r:bind_on("data", src, "bind rdonly nosuid"))
         equal("from the host", helper.read(dir .. "/data/seen"), "bound file")
-        same({ nil, "open 'data/new' in root '" .. dir .. "': Read-only file system",
-          E.EROFS }, { r:open("data/new", "wronly creat") })
+        same({ nil, "open 'data/new' in root '" .. dir .. "': " .. NOT_OWN, E.EXDEV },
+          { r:open("data/new", "wronly creat") })
         assert(mount_line(dir .. "/data"):find(" ro,nosuid,", 1, true))
         assert(r:touch("null"))
         assert(r:bind_on("null", "/dev/null"))
@@ -632,8 +677,8 @@ describe("hostile roots", function()
       assert(r:bind_on("mnt", src, "rdonly"))
       equal("from the host source\n", helper.read(root .. host .. "/target/seen"), "inside")
       equal(nil, core.lstat(host .. "/target/seen"), "on the host")
-      same({ nil, "open 'mnt/new' in root '" .. root .. "': Read-only file system",
-        E.EROFS }, { r:open("mnt/new", "wronly creat") })
+      same({ nil, "open 'mnt/new' in root '" .. root .. "': " .. NOT_OWN, E.EXDEV },
+        { r:open("mnt/new", "wronly creat") })
       assert(r:remount("mnt", nil, "rdonly"))
       assert(r:mount_on("mnt", "tmpfs", "tmpfs"))
       equal("tmpfs", core.fs_type(root .. host .. "/target"), "stacked inside")

@@ -30,6 +30,13 @@
  * The new mount API is Linux 5.2 (mount_setattr 5.12): older kernels get
  * ENOSYS from mount_on, bind_on and remount.
  *
+ * Writes land only on filesystems made for the container: the root's own
+ * mount and the mounts mount_on made. mkdir_all, mknod, symlink, unlink,
+ * touch (when it creates), chmod, chown and open for writing refuse (EXDEV)
+ * anything on another mount, such as a host path bound in with bind_on (a
+ * volume, the working directory, the host's /dev), so that no later step
+ * and no hostile image can write through it onto the host.
+ *
  * Open the root after the mount namespace is made and after the root is
  * bound onto itself: the fd holds the mount it was opened on, and the
  * kernel refuses (EINVAL) to attach onto a mount of another namespace. */
@@ -74,11 +81,55 @@ static void close_keep_errno(int fd) {
   errno = err;
 }
 
+/* ---- plain helpers: the mounts a root writes on ------------------------- */
+
+/* Mount ids (statx STATX_MNT_ID) of the filesystems made for the container. */
+typedef struct mount_set {
+  uint64_t *ids;
+  size_t n, cap;
+} mount_set;
+
+/* Room for one more id, so that adding it later cannot fail. */
+static int mount_set_reserve(mount_set *s) {
+  if (s->n < s->cap)
+    return 0;
+  size_t cap = s->cap ? s->cap * 2 : 8;
+  uint64_t *ids = realloc(s->ids, cap * sizeof *ids);
+  if (ids == NULL)
+    return errno = ENOMEM, -1;
+  s->ids = ids;
+  s->cap = cap;
+  return 0;
+}
+
+static int mount_set_has(const mount_set *s, uint64_t id) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->ids[i] == id)
+      return 1;
+  return 0;
+}
+
+/* Add the mount id (room reserved first). */
+static void mount_set_add(mount_set *s, uint64_t id) {
+  if (!mount_set_has(s, id))
+    s->ids[s->n++] = id;
+}
+
+/* 0 when the object fd refers to is on a mount of s; else -1 with EXDEV, or
+ * with the error that kept the mount from being known (fail closed). */
+static int mount_set_check(const mount_set *s, int fd) {
+  uint64_t id;
+  if (nsl_sys_mount_id(fd, &id) != 0)
+    return -1;
+  return mount_set_has(s, id) ? 0 : (errno = EXDEV, -1);
+}
+
 /* ---- plain helpers: resolving inside a root ------------------------------ */
 
 /* The directories walked so far below the root, innermost last. */
 typedef struct walker {
   int root;
+  const mount_set *own; /* where directories may be made (mkdirs) */
   int *dirs;
   size_t n, cap;
   int links;
@@ -157,7 +208,8 @@ static int walker_step(walker *w, const char *name, size_t pos, int last,
   int dir = walker_cur(w);
   int probe = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (probe < 0 && errno == ENOENT) {
-    if (mkdirs && (mkdirat(dir, name, mode) == 0 || errno == EEXIST))
+    if (mkdirs && mount_set_check(w->own, dir) == 0 &&
+        (mkdirat(dir, name, mode) == 0 || errno == EEXIST))
       probe = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     else if (last && !mkdirs && (flags & O_CREAT))
       return openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -201,10 +253,12 @@ static int walker_next(walker *w, size_t *pos, char *name) {
 }
 
 /* Resolve path inside root component by component and open it with flags
- * (mkdirs: create the missing directories and return an O_PATH fd). */
+ * (own: create the missing directories, on those mounts only, and return an
+ * O_PATH fd). */
 static int walk(int root, const char *path, int flags, mode_t mode,
-                int mkdirs) {
-  walker w = {.root = root};
+                const mount_set *own) {
+  int mkdirs = own != NULL;
+  walker w = {.root = root, .own = own};
   if (strlen(path) >= sizeof w.rest)
     return errno = ENAMETOOLONG, -1;
   strcpy(w.rest, path);
@@ -254,7 +308,7 @@ static int open_in_root(int root, int how, const char *path, int flags,
     if (errno == ENOSYS)
       break;
   }
-  return walk(root, path, flags, mode, 0);
+  return walk(root, path, flags, mode, NULL);
 }
 
 /* The last name of path into name ("" when the path names a directory by
@@ -500,6 +554,7 @@ static unsigned long check_mount_flags(lua_State *L, int arg,
 typedef struct nsl_root {
   int fd; /* O_PATH|O_DIRECTORY, -1 once closed */
   int how;
+  mount_set own; /* the root's mount and what mount_on made: writable */
   char path[]; /* as root_open had it, for messages */
 } nsl_root;
 
@@ -513,6 +568,21 @@ static nsl_root *check_root(lua_State *L) {
 static int root_fail(lua_State *L, const nsl_root *r, const char *op,
                      const char *path) {
   return nsl_fail(L, "%s '%s' in root '%s'", op, path, r->path);
+}
+
+/* root_fail, saying why when a write was refused: EXDEV from
+ * mount_set_check (no *at call that writes gives EXDEV itself). */
+static int write_fail(lua_State *L, const nsl_root *r, const char *op,
+                      const char *path) {
+  if (errno != EXDEV)
+    return root_fail(L, r, op, path);
+  luaL_pushfail(L);
+  lua_pushfstring(L,
+                  "%s '%s' in root '%s': not on a filesystem made for the "
+                  "container (nsl never writes through a host path bound in)",
+                  op, path, r->path);
+  lua_pushinteger(L, EXDEV);
+  return 3;
 }
 
 /* The same with the call that failed: "(fsconfig 'gid')". */
@@ -536,12 +606,17 @@ static int l_root_open(lua_State *L) {
   nsl_root *r = lua_newuserdatauv(L, sizeof *r + len + 1, 0);
   r->fd = -1;
   r->how = how;
+  memset(&r->own, 0, sizeof r->own);
   memcpy(r->path, path, len + 1);
   luaL_setmetatable(L, NSL_ROOT);
-  /* the root itself is the caller's choice: resolved on the host */
+  /* the root itself is the caller's choice: resolved on the host; its own
+   * mount is the container's to write on (not the mounts below it) */
+  uint64_t id;
   r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (r->fd < 0)
+  if (r->fd < 0 || nsl_sys_mount_id(r->fd, &id) != 0 ||
+      mount_set_reserve(&r->own) != 0)
     return nsl_fail(L, "root_open '%s'", path);
+  mount_set_add(&r->own, id);
   return 1;
 }
 
@@ -550,6 +625,8 @@ static int root_close(lua_State *L) {
   if (r->fd >= 0)
     close(r->fd);
   r->fd = -1;
+  free(r->own.ids);
+  memset(&r->own, 0, sizeof r->own);
   return 0;
 }
 
@@ -579,14 +656,42 @@ static int root_path(lua_State *L) {
 
 /* ---- opening and making things ------------------------------------------- */
 
+static int writes(int flags) {
+  return (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
+         (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Open path in root for writing, only on a mount of the root's own: the
+ * directory it is made in is checked first, then the file itself (a host
+ * file bound onto the path is another mount), and only then truncated. */
+static int open_to_write(const nsl_root *r, const char *path, int flags,
+                         mode_t mode) {
+  char name[NAME_MAX + 1];
+  int dir = parent_in_root(r->fd, r->how, path, name);
+  int rc = dir < 0 ? -1 : mount_set_check(&r->own, dir);
+  close_keep_errno(dir);
+  if (rc != 0)
+    return -1;
+  int fd = open_in_root(r->fd, r->how, path, flags & ~O_TRUNC, mode);
+  if (fd < 0)
+    return -1;
+  if (mount_set_check(&r->own, fd) != 0 ||
+      ((flags & O_TRUNC) && ftruncate(fd, 0) != 0)) {
+    close_keep_errno(fd);
+    return -1;
+  }
+  return fd;
+}
+
 static int root_open(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   int flags = (int)nsl_optflags(L, 3, open_flags, "open flag");
   mode_t mode = nsl_optmode(L, 4, 0666);
-  int fd = open_in_root(r->fd, r->how, path, flags, mode);
+  int fd = writes(flags) ? open_to_write(r, path, flags, mode)
+                         : open_in_root(r->fd, r->how, path, flags, mode);
   if (fd < 0)
-    return root_fail(L, r, "open", path);
+    return write_fail(L, r, "open", path);
   nsl_pushfd(L, fd);
   return 1;
 }
@@ -596,25 +701,28 @@ static int root_mkdir_all(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   mode_t mode = nsl_optmode(L, 3, 0755);
   /* always walked: a dangling symlink's target is made, inside the root */
-  int fd = walk(r->fd, path, O_PATH | O_DIRECTORY, mode, 1);
+  int fd = walk(r->fd, path, O_PATH | O_DIRECTORY, mode, &r->own);
   if (fd < 0)
-    return root_fail(L, r, "mkdir_all", path);
+    return write_fail(L, r, "mkdir_all", path);
   close(fd);
   return nsl_ok(L);
 }
 
-/* A *at(2) call on the last name of path in its parent, resolved in root.
- * With no last name (".", "..", "/") the path is a directory: errno
- * is_dir_errno then. */
+/* A *at(2) call that writes on the last name of path in its parent,
+ * resolved in root; the parent must be on a mount of the root's own (with
+ * own NULL the call checks for itself). With no last name (".", "..", "/")
+ * the path is a directory: errno is_dir_errno then. */
 typedef int (*at_fn)(int dir, const char *name, const void *arg);
 
 static int at_parent(const nsl_root *r, const char *path, at_fn fn,
-                     const void *arg, int is_dir_errno) {
+                     const void *arg, int is_dir_errno, const mount_set *own) {
   char name[NAME_MAX + 1];
   int dir = parent_in_root(r->fd, r->how, path, name);
   if (dir < 0)
     return -1;
-  int rc = name[0] ? fn(dir, name, arg) : (errno = is_dir_errno, -1);
+  int rc = !name[0]                              ? (errno = is_dir_errno, -1)
+           : own && mount_set_check(own, dir) != 0 ? -1
+                                                   : fn(dir, name, arg);
   close_keep_errno(dir);
   return rc;
 }
@@ -644,8 +752,8 @@ static int root_mknod(lua_State *L) {
   luaL_argcheck(L, major >= 0 && major <= 0xfff, 5, "major out of range");
   luaL_argcheck(L, minor >= 0 && minor <= 0xfffff, 6, "minor out of range");
   node n = {node_bits[type] | mode, makedev((unsigned)major, (unsigned)minor)};
-  if (at_parent(r, path, do_mknod, &n, EEXIST) != 0)
-    return root_fail(L, r, "mknod", path);
+  if (at_parent(r, path, do_mknod, &n, EEXIST, &r->own) != 0)
+    return write_fail(L, r, "mknod", path);
   return nsl_ok(L);
 }
 
@@ -658,9 +766,10 @@ static int root_symlink(lua_State *L) {
   const char *target = luaL_checkstring(L, 2);
   const char *linkpath = luaL_checkstring(L, 3);
   /* target is only text: it is resolved (inside a root) when used */
-  if (at_parent(r, linkpath, do_symlink, target, EEXIST) != 0)
-    return nsl_fail(L, "symlink '%s' to '%s' in root '%s'", target, linkpath,
-                    r->path);
+  if (at_parent(r, linkpath, do_symlink, target, EEXIST, &r->own) != 0)
+    return errno == EXDEV ? write_fail(L, r, "symlink", linkpath)
+                          : nsl_fail(L, "symlink '%s' to '%s' in root '%s'",
+                                     target, linkpath, r->path);
   return nsl_ok(L);
 }
 
@@ -671,36 +780,41 @@ static int do_unlink(int dir, const char *name, const void *arg) {
 static int root_unlink(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  if (at_parent(r, path, do_unlink, NULL, EISDIR) != 0)
-    return root_fail(L, r, "unlink", path);
+  if (at_parent(r, path, do_unlink, NULL, EISDIR, &r->own) != 0)
+    return write_fail(L, r, "unlink", path);
   return nsl_ok(L);
 }
 
 /* An empty file to bind a file onto. An existing non-directory is left as
- * it is (a file, a device node...); a symlink is refused (ELOOP: the thing
- * at the path would be its target) and so is a directory (EISDIR). */
+ * it is (a file, a device node..., on any mount: nothing is written); a
+ * symlink is refused (ELOOP: the thing at the path would be its target) and
+ * so is a directory (EISDIR). A new file only on a mount of the root's. */
+typedef struct touch_arg {
+  mode_t mode;
+  const mount_set *own;
+} touch_arg;
+
 static int do_touch(int dir, const char *name, const void *arg) {
-  int fd =
-      openat(dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-             *(const mode_t *)arg);
-  if (fd >= 0)
-    return close(fd);
+  const touch_arg *t = arg;
   struct stat st;
-  if (errno != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
+           : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
+                                 : 0;
+  if (errno != ENOENT || mount_set_check(t->own, dir) != 0)
     return -1;
-  if (S_ISLNK(st.st_mode))
-    return errno = ELOOP, -1;
-  if (S_ISDIR(st.st_mode))
-    return errno = EISDIR, -1;
-  return 0;
+  int fd = openat(dir, name,
+                  O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  t->mode);
+  return fd < 0 ? -1 : close(fd);
 }
 
 static int root_touch(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  mode_t mode = nsl_optmode(L, 3, 0644);
-  if (at_parent(r, path, do_touch, &mode, EISDIR) != 0)
-    return root_fail(L, r, "touch", path);
+  touch_arg t = {nsl_optmode(L, 3, 0644), &r->own};
+  if (at_parent(r, path, do_touch, &t, EISDIR, NULL) != 0)
+    return write_fail(L, r, "touch", path);
   return nsl_ok(L);
 }
 
@@ -724,6 +838,18 @@ static int stat_in_root(lua_State *L, const char *op, int extra) {
 }
 
 static int root_stat(lua_State *L) { return stat_in_root(L, "stat", 0); }
+
+static int root_owns(lua_State *L) {
+  nsl_root *r = check_root(L);
+  const char *path = luaL_checkstring(L, 2);
+  int fd = open_in_root(r->fd, r->how, path, O_PATH, 0);
+  int rc = fd < 0 ? -1 : mount_set_check(&r->own, fd);
+  close_keep_errno(fd);
+  if (rc != 0 && errno != EXDEV)
+    return root_fail(L, r, "owns", path);
+  lua_pushboolean(L, rc == 0);
+  return 1;
+}
 
 static int root_lstat(lua_State *L) {
   return stat_in_root(L, "lstat", O_NOFOLLOW);
@@ -763,8 +889,11 @@ static int root_chmod(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   mode_t mode = nsl_checkmode(L, 3);
   int fd = open_in_root(r->fd, r->how, path, O_PATH, 0);
-  int rc = fd < 0 ? -1 : chmod_fd(fd, mode);
+  int rc = fd < 0 || mount_set_check(&r->own, fd) != 0 ? -1
+                                                       : chmod_fd(fd, mode);
   close_keep_errno(fd);
+  if (rc != 0 && errno == EXDEV)
+    return write_fail(L, r, "chmod", path);
   if (rc != 0) {
     int err = errno;
     char octal[16];
@@ -788,8 +917,12 @@ static int chown_in_root(lua_State *L, const char *op, int extra) {
   uid_t uid = check_id(L, 3);
   gid_t gid = check_id(L, 4);
   int fd = open_in_root(r->fd, r->how, path, O_PATH | extra, 0);
-  int rc = fd < 0 ? -1 : fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
+  int rc = fd < 0 || mount_set_check(&r->own, fd) != 0
+               ? -1
+               : fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
   close_keep_errno(fd);
+  if (rc != 0 && errno == EXDEV)
+    return write_fail(L, r, op, path);
   if (rc != 0)
     return nsl_fail(L, "%s '%s' to %d:%d in root '%s'", op, path, (int)uid,
                     (int)gid, r->path);
@@ -859,12 +992,23 @@ static int root_mount_on(lua_State *L) {
   if (target < 0)
     return root_fail(L, r, "mount_on", path);
   const char *step, *key;
+  uint64_t id;
   int mnt = new_mount(fstype, source, options, ms, &step, &key);
+  if (mnt >= 0 && (nsl_sys_mount_id(mnt, &id) != 0 ||
+                   mount_set_reserve(&r->own) != 0)) {
+    close_keep_errno(mnt);
+    mnt = -1, step = "statx", key = NULL;
+  }
   if (mnt < 0) {
     close_keep_errno(target);
     return step_fail(L, r, what, step, key);
   }
-  return attach_verified(L, r, path, target, mnt, what, fstype);
+  /* a new filesystem, made for the container: the root may write on it (the
+   * id stays the mount's when it is attached) */
+  int n = attach_verified(L, r, path, target, mnt, what, fstype);
+  if (lua_toboolean(L, -n))
+    mount_set_add(&r->own, id);
+  return n;
 }
 
 static int root_bind_on(lua_State *L) {
@@ -971,7 +1115,8 @@ const nsl_Reg nsl_root_lib[] = {
 
 /* The methods of a root (paths are inside it; absolute or relative both
  * start at the root). Each returns nil, "OP 'PATH' in root 'ROOT': ...",
- * errno on failure, and raises for bad arguments.
+ * errno on failure, and raises for bad arguments. Writes refused because
+ * the place is not on a mount of the root's own fail with EXDEV.
  *   root:open(path [, flags [, mode]]) -> fd     flags as nsl.open's words
  *   root:mkdir_all(path [, mode]) -> true        mode 0755 by default
  *   root:mknod(path, type, mode [, major, minor]) -> true
@@ -982,6 +1127,8 @@ const nsl_Reg nsl_root_lib[] = {
  *   root:chmod(path, mode), root:chown(path, uid, gid),
  *   root:lchown(path, uid, gid) -> true
  *   root:touch(path [, mode]) -> true            an empty file to bind onto
+ *   root:owns(path) -> boolean   is path on a mount made for the container
+ *                                (the root's own or one mount_on made)?
  *   root:mount_on(path, source, fstype [, flags [, data]]) -> true
  *   root:bind_on(path, host_source [, flags]) -> true
  *   root:remount(path, flags [, clear]) -> true  mount_setattr(2)
@@ -998,6 +1145,7 @@ void nsl_root_open(lua_State *L) {
                                      {"mknod", root_mknod},
                                      {"mount_on", root_mount_on},
                                      {"open", root_open},
+                                     {"owns", root_owns},
                                      {"path", root_path},
                                      {"readlink", root_readlink},
                                      {"remount", root_remount},

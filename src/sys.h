@@ -3,6 +3,7 @@
 #ifndef NSL_SYS_H
 #define NSL_SYS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* fork(2) with CLONE_NEW* flags: 0 in the child, the child's pid in the
@@ -22,5 +23,9 @@ int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
 int nsl_sys_sealed_copy(const char *path);
 /* The same for bytes in memory. */
 int nsl_sys_sealed_memfd(const void *data, size_t len);
+
+/* The id of the mount that the object fd refers to is on (statx(2)
+ * STATX_MNT_ID, as in /proc/self/mountinfo's first field). */
+int nsl_sys_mount_id(int fd, uint64_t *id);
 
 #endif

@@ -22,9 +22,11 @@ local M = {}
 
 --- The system mounts, in order: source, target (inside the root), fstype,
 -- mount(8) flag words, data. gid=5 is dropped when gid 5 is not mapped.
+-- sysfs is read-only, as Docker and runc mount it (/sys/power/state,
+-- /sys/kernel/mm are the host's).
 M.mounts = {
   { source = "proc", target = "/proc", fstype = "proc", flags = "nosuid nodev noexec" },
-  { source = "sysfs", target = "/sys", fstype = "sysfs", flags = "nosuid nodev noexec" },
+  { source = "sysfs", target = "/sys", fstype = "sysfs", flags = "rdonly nosuid nodev noexec" },
   { source = "tmpfs", target = "/dev", fstype = "tmpfs", flags = "nosuid strictatime",
     data = "mode=755" },
   { source = "shm", target = "/dev/shm", fstype = "tmpfs", flags = "nosuid nodev noexec",
@@ -260,13 +262,33 @@ function M.step.readonly(c)
   check("readonly", root_of(c):remount("/", "rdonly"))
 end
 
+-- The filesystems whose target must be a real directory of the image:
+-- through a symlink (proc -> dev/procl) procfs would land where the later
+-- steps do not look for it, unmasked (runc since CVE-2019-19921).
+local NO_SYMLINK = { proc = true, sysfs = true }
+
+-- Refuse a symlink at path or at any directory on the way to it.
+local function refuse_symlinks(root, path)
+  local prefix = ""
+  for name in path:gmatch("[^/]+") do
+    prefix = prefix .. "/" .. name
+    local st = root:lstat(prefix)
+    if st and st.type == "link" then
+      error(string.format("setup step 'mount_system': '%s' in the root is a symlink " ..
+        "(to '%s'): %s is mounted on a real directory only (ELOOP)", prefix,
+        tostring(root:readlink(prefix)), path), 0)
+    end
+  end
+end
+
 -- One entry of c.mounts, inside the root; the root handle checks that
 -- what got mounted is what was asked for (a fake /proc is refused).
 local function mount_entry(c, m)
+  local root = root_of(c)
+  if NO_SYMLINK[m.fstype] or m.source == "/sys" then refuse_symlinks(root, m.target) end
   if has_word(m.flags, "bind") or has_word(m.flags, "rbind") then
     return bind_in_root("mount_system", c, m.source, m.target, m.flags)
   end
-  local root = root_of(c)
   check("mount_system", root:mkdir_all(m.target))
   check("mount_system", root:mount_on(m.target, m.source, m.fstype, m.flags, m.data))
 end
@@ -288,38 +310,54 @@ function M.step.mount_system(c)
   end
 end
 
+-- Is the directory path is in on a filesystem made for the container (its
+-- /dev tmpfs, its root)? A host directory bound there (a host /dev given as
+-- a volume, the working directory) is the host's: the steps leave it as it
+-- is, as runc leaves a bound /dev (the root handle refuses writes there
+-- anyway, EXDEV).
+local function in_own_dir(step, c, path)
+  local dir = path:match("^(.*)/[^/]*$")
+  local own, err, errno = root_of(c):owns(dir == "" and "/" or dir)
+  if own == nil then check(step, own, err, errno) end
+  return own
+end
+
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused; c.bind_devices when
--- nsl itself runs in one, as under rootless podman).
+-- nsl itself runs in one, as under rootless podman). Nothing is made in a
+-- /dev that is a host directory bound in.
 function M.step.devices(c)
   local root = root_of(c)
-  local old = core.umask(0)
   for _, d in ipairs(c.devices) do
     local name, major, minor = d[1], d[2], d[3]
     local path = "/dev/" .. name
-    if c.userns or c.bind_devices then
-      bind_in_root("devices", c, path, path)
-    else
-      local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
-      if not ok and errno ~= core.errno.EEXIST then
+    -- a host /dev bound in: its nodes are the host's, left as they are
+    if in_own_dir("devices", c, path) then
+      if c.userns or c.bind_devices then
+        bind_in_root("devices", c, path, path)
+      else
+        local old = core.umask(0) -- the mode as given: 0666
+        local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
         core.umask(old)
-        check("devices", ok, err, errno)
+        if not ok and errno ~= core.errno.EEXIST then check("devices", ok, err, errno) end
       end
     end
   end
-  core.umask(old)
 end
 
---- Create c.links in /dev (replacing what is there).
+--- Create c.links in /dev (replacing what the image has there), in a /dev
+-- made for the container only: a host /dev bound in keeps its own.
 function M.step.links(c)
   local root = root_of(c)
   for _, l in ipairs(c.links) do
-    local ok, err, errno = root:symlink(l[1], l[2])
-    if not ok and errno == core.errno.EEXIST then
-      root:unlink(l[2]) -- replace what the image has there
-      ok, err, errno = root:symlink(l[1], l[2])
+    if in_own_dir("links", c, l[2]) then
+      local ok, err, errno = root:symlink(l[1], l[2])
+      if not ok and errno == core.errno.EEXIST then
+        check("links", root:unlink(l[2]))
+        ok, err, errno = root:symlink(l[1], l[2])
+      end
+      check("links", ok, err, errno)
     end
-    check("links", ok, err, errno)
   end
 end
 

@@ -639,6 +639,12 @@ root = assert(nsl.root_open("/tmp/box"))
 f = assert(root:open("/etc/hostname"))
 f:read() --> "busybox\n"]],
 
+  ["root:owns"] = [[
+root = assert(nsl.root_open("/tmp/box")); root:bind_on("/mnt", "/srv/data")
+root:owns("/mnt") --> false
+root:touch("/mnt/new") --> nil, "touch '/mnt/new' in root '/tmp/box': not on a filesystem made for the container (nsl never writes through a host path bound in)", EXDEV
+root:mount_on("/dev", "tmpfs", "tmpfs") and root:owns("/dev") --> true]],
+
   ["root:path"] = [[
 root = assert(nsl.root_open("/tmp/box"))
 root:path() --> "/tmp/box"]],

@@ -288,24 +288,61 @@ end
 
 M.step = {}
 
---- Make c.readonly_paths read-only, the mounts below them too (a bind of
--- each onto itself, then mount_setattr through a handle on the root);
--- paths that do not exist are skipped.
-function M.step.readonly_paths(c)
-  local root
-  for _, path in ipairs(c.readonly_paths or {}) do
-    local st, err, errno = core.lstat(path)
+-- The filesystems a protected path may be missing from: the kernel's own,
+-- whose files come and go with its version and configuration
+-- (/proc/sched_debug, /sys/firmware).
+local KERNEL_FS = { proc = true, sysfs = true }
+
+-- Where a protected path is missing: nothing to protect when the kernel
+-- simply has no such file, but fail closed when the place it would be is
+-- not procfs or sysfs at all (a /proc that a symlink in the image sent
+-- elsewhere, or covered by another mount), since the protection would
+-- silently be off.
+local function check_missing(step, root, path)
+  local dir = path
+  repeat
+    dir = dir:match("^(.*)/[^/]*$") or ""
+    local at = dir == "" and "/" or dir
+    if root:stat(at) then
+      local fd <close> = check(step, root:open(at, "path"))
+      local fs = core.fs_type(fd)
+      if KERNEL_FS[fs] then return end
+      error(string.format("setup step '%s': '%s' is missing and '%s' is %s, not the " ..
+        "kernel's procfs or sysfs: the protection cannot be applied", step, path, at,
+        tostring(fs)), 0)
+    end
+  until dir == ""
+end
+
+-- Each path of list as root:lstat sees it (inside the container's root),
+-- to fn(path, stat); a missing one is checked by check_missing.
+local function each_protected(step, list, fn)
+  if #list == 0 then return end
+  local root <close> = check(step, core.root_open("/"))
+  for _, path in ipairs(list) do
+    local st, err, errno = root:lstat(path)
     if st then
-      root = root or check("readonly_paths", core.root_open("/"))
-      check("readonly_paths", core.mount(path, path, nil, "rbind"))
-      -- mount_setattr changes rdonly alone: a remount through mount(2)
-      -- would have to repeat the locked flags, read from mountinfo
-      check("readonly_paths", root:remount(path, "rdonly rec"))
-    elseif errno ~= core.errno.ENOENT then
-      fail("readonly_paths", err, errno)
+      fn(root, path, st)
+    elseif errno == core.errno.ENOENT then
+      check_missing(step, root, path)
+    else
+      fail(step, err, errno)
     end
   end
-  if root then root:close() end
+end
+
+--- Make c.readonly_paths read-only, the mounts below them too (a bind of
+-- each onto itself, then mount_setattr through a handle on the root). A
+-- path the kernel does not have is skipped; one missing elsewhere than on
+-- procfs or sysfs is an error (fail closed).
+function M.step.readonly_paths(c)
+  each_protected("readonly_paths", c.readonly_paths or {}, function(root, path)
+    -- a bind of the path as the root resolves it, verified to land there
+    check("readonly_paths", root:bind_on(path, path, "rbind"))
+    -- mount_setattr changes rdonly alone: a remount through mount(2)
+    -- would have to repeat the locked flags, read from mountinfo
+    check("readonly_paths", root:remount(path, "rdonly rec"))
+  end)
 end
 
 -- /dev/null, opened without following a symlink and checked to be the
@@ -325,27 +362,23 @@ local function open_null()
 end
 
 --- Mask c.masked_paths: bind the checked /dev/null over a file, mount an
--- empty read-only tmpfs over a directory; paths that do not exist are
--- skipped.
+-- empty read-only tmpfs over a directory. A path the kernel does not have
+-- is skipped; one missing elsewhere than on procfs or sysfs is an error
+-- (fail closed).
 function M.step.masked_paths(c)
   if #(c.masked_paths or {}) == 0 then return end
-  local null = open_null()
+  local null <close> = open_null()
   -- the fd, not the path: what was checked is what gets bound
   local source = "/proc/self/fd/" .. null:fileno()
   if not core.stat(source) then source = "/dev/null" end
-  for _, path in ipairs(c.masked_paths) do
-    local st, err, errno = core.lstat(path)
-    if st and st.type == "dir" then
-      check("masked_paths", core.mount("tmpfs", path, "tmpfs", "rdonly nosuid nodev noexec",
+  each_protected("masked_paths", c.masked_paths, function(root, path, st)
+    if st.type == "dir" then
+      check("masked_paths", root:mount_on(path, "tmpfs", "tmpfs", "rdonly nosuid nodev noexec",
         "mode=0555"))
-    elseif st then
-      check("masked_paths", core.mount(source, path, nil, "bind"))
-    elseif errno ~= core.errno.ENOENT then
-      null:close()
-      fail("masked_paths", err, errno)
+    else
+      check("masked_paths", root:bind_on(path, source))
     end
-  end
-  null:close()
+  end)
 end
 
 --- Set c.rlimits ({ name = { soft, hard } }, in name order). Raising a
