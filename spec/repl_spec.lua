@@ -40,7 +40,9 @@ at_prompt() {
 
 local function feeder(steps)
   local lines = { "feed() {" }
-  local all = {}
+  -- typed before the REPL is up, input is echoed by the pty ahead of the
+  -- banner (it comes in cooked mode): the first line waits for the prompt
+  local all = { { prompt = true } }
   for _, s in ipairs(steps) do all[#all + 1] = s end
   for _, s in ipairs({ END, { wait = "session-end" }, { prompt = true }, "\4" }) do
     all[#all + 1] = s
