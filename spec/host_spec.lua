@@ -202,3 +202,20 @@ describe("sysfs in a container", function()
     end)
   end
 end)
+
+describe("libcontainer.lua", function()
+  -- early libcontainer joined paths to the root and followed an image's
+  -- links onto the host; the bundled replay resolves them in the root
+  for _, who in ipairs { "root", "uid 65534" } do
+    it("makes nothing through an image's run -> host link, as " .. who, function()
+      local host = tmp .. "/lc-host-" .. (who == "root" and "root" or "nobody")
+      assert(os.execute("mkdir -p " .. q(host) .. " && chmod 777 " .. q(host)))
+      local root = root_copy("lc", "rm -rf run && ln -s " .. q(host .. "/new") .. " run", who)
+      local cmd = "\"$NSL\" run libcontainer.lua --rootfs " .. q(root) .. " /bin/true"
+      local r = who == "root" and helper.sh(cmd:gsub('"%$NSL"', q(helper.nsl)))
+        or helper.unprivileged(cmd)
+      assert.equal(0, r.code, r.err)
+      assert.same({}, assert(require("nsl.core").readdir(host)))
+    end)
+  end
+end)

@@ -145,29 +145,6 @@ function M.check(step, ok, err, errno)
 end
 local check = M.check
 
-local function mkdir_all(step, path)
-  local st = core.stat(path)
-  if st and st.type == "dir" then return end -- the common case: one call
-  local parent = path:match("^(.+)/[^/]+$")
-  if parent then mkdir_all(step, parent) end
-  local ok, err, errno = core.mkdir(path, "0755")
-  if not ok and errno ~= core.errno.EEXIST then check(step, ok, err, errno) end
-end
-
--- An empty file to bind a file onto (a device node, the console).
-local function touch(step, path)
-  if core.lstat(path) then return end
-  local fd, err, errno = core.open(path, "wronly creat excl cloexec", "0644")
-  check(step, fd, err, errno)
-  fd:close()
-end
-
--- The per-mount flags that a bind remount must keep: inside a user
--- namespace the kernel refuses (EPERM) to clear the locked nosuid, nodev,
--- noexec and atime flags of a mount it copied from the host.
-local LOCKED = { nosuid = true, nodev = true, noexec = true, noatime = true,
-  nodiratime = true, relatime = true }
-
 --- The mount options of the mount at path, from /proc/self/mountinfo.
 function M.mount_options(path)
   local found
@@ -177,34 +154,6 @@ function M.mount_options(path)
   end
   return found
 end
-
-local function locked_flags(path)
-  local words = {}
-  for opt in (M.mount_options(path) or ""):gmatch("[^,]+") do
-    if LOCKED[opt] then words[#words + 1] = opt end
-  end
-  return table.concat(words, " ")
-end
-
---- Bind source onto target (made to match), then apply flags such as
--- rdonly with a remount that keeps the locked ones. Both are host paths,
--- followed as the host sees them: the steps use the root handle instead
--- (for a script that runs its own sequence, like libcontainer.lua).
-local function bind(step, source, target, flags)
-  local st = core.stat(source)
-  if st and st.type ~= "dir" then touch(step, target) else mkdir_all(step, target) end
-  local rec = (has_word(flags, "rec") or has_word(flags, "rbind")) and " rec" or ""
-  check(step, core.mount(source, target, nil, "bind" .. rec))
-  local extra = {}
-  for w in tostring(flags or ""):gmatch("[^%s,|]+") do
-    if w ~= "bind" and w ~= "rbind" and w ~= "rec" then extra[#extra + 1] = w end
-  end
-  if #extra > 0 then
-    check(step, core.mount(nil, target, nil, "bind remount " .. table.concat(extra, " ") ..
-      " " .. locked_flags(target)))
-  end
-end
-M.bind = bind
 
 --- The container's root as a handle (nsl.root_open): every path a step
 -- creates, opens or mounts onto is resolved inside it, so a symlink in the

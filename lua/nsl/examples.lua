@@ -722,10 +722,6 @@ f:rule_add("kill", "ptrace") --> true]],
   ---------------------------------------------------------------------------
   -- nsl.container
 
-  ["container.bind"] = [[
-nsl.unshare("mnt"); nsl.mount(nil, "/", nil, "rec private")
-nsl.container.bind("volumes", "/srv/data", "/tmp/box/data", "rbind rdonly")]],
-
   ["container.check"] = [[
 nsl.container.check("volumes", nsl.mkdir("/tmp")) --> error: setup step 'volumes': mkdir '/tmp': File exists (EEXIST)
 pcall(nsl.container.check, "volumes", nsl.mkdir("/nonexistent/x")) --> false, "setup step 'volumes': mkdir '/nonexistent/x': No such file or directory (ENOENT)"]],
