@@ -495,17 +495,30 @@ local function die(report, code, message)
   core._exit(code)
 end
 
--- Nothing nsl inherited reaches the command, only stdio and c.pass_fds
--- (CVE-2024-21626 was a leaked fd): every other fd becomes close-on-exec,
--- which keeps the report pipe usable until the exec.
+--- Mark every fd from 3 up close-on-exec but c.pass_fds (ascending), so
+-- that nothing nsl inherited reaches the command, only stdio and those
+-- (CVE-2024-21626 was a leaked fd); a report pipe stays usable until the
+-- exec. Returns true, or nil, message and errno.
 local function close_on_exec(c)
   local first = 3
   for _, fd in ipairs(c.pass_fds or {}) do
-    if fd > first then core.close_range(first, fd - 1, "cloexec") end
-    core.set_cloexec(fd, false)
+    if fd > first then
+      local ok, err, errno = core.close_range(first, fd - 1, "cloexec")
+      if not ok then return nil, err, errno end
+    end
+    local ok, err, errno = core.set_cloexec(fd, false)
+    if not ok then return nil, err, errno end
     first = math.max(first, fd + 1)
   end
-  core.close_range(first, nil, "cloexec")
+  return core.close_range(first, nil, "cloexec")
+end
+M.close_on_exec = close_on_exec
+
+-- Or end this process with 125: a command that would get fds it must not
+-- have is not started (fail closed).
+local function close_on_exec_or_die(c, report)
+  local ok, err, errno = close_on_exec(c)
+  if not ok then die(report, 125, "close_on_exec: " .. M.explain(err, errno)) end
 end
 
 -- The command could not be executed: 127 when it is not there, else 126.
@@ -525,7 +538,7 @@ local function exec_command(c, report)
     for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
     core.set_ctty(0)
   end
-  close_on_exec(c)
+  close_on_exec_or_die(c, report)
   exec_failed(c, report, core.exec(path, c.command, c.env))
 end
 
@@ -541,7 +554,7 @@ local function start_command(c, report)
   end
   local path, code, message = find_command(c, c.command[1])
   if not path then die(report, code, message) end
-  close_on_exec(c)
+  close_on_exec_or_die(c, report)
   local pid, err, errno = core.spawn(path, c.command, c.env, { sigmask = {} })
   if not pid then exec_failed(c, report, err, errno) end
   -- the init keeps none of the command's fds open

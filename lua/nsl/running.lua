@@ -238,6 +238,11 @@ function M.enter(target, argv)
   take_identity(state)
   if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
   local path = argv[1]
+  -- only stdio goes in: an fd of the caller's would reach the host from
+  -- inside (CVE-2024-21626)
+  local container = require "nsl.container"
+  local closed, cerr, cerrno = container.close_on_exec({})
+  if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
   local pid = core.clone({})
   if pid == 0 then
     local _, xerr = core.execp(path, argv, state.env)
