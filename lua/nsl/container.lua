@@ -564,9 +564,10 @@ local function start_command(c, report)
   return pid, gate_w
 end
 
--- Let the command held by start_command go on to its exec.
+-- Let the command held by start_command go on to its exec. Should the
+-- write fail, the command sees EOF and ends with 125: it never runs early.
 local function release_command(gate)
-  assert(gate:write("g"))
+  gate:write("g")
   gate:close()
 end
 
