@@ -539,7 +539,8 @@ local function exec_command(c, report)
     core.set_ctty(0)
   end
   close_on_exec_or_die(c, report)
-  exec_failed(c, report, core.exec(path, c.command, c.env))
+  local _, err, errno = core.exec(path, c.command, c.env)
+  exec_failed(c, report, err, errno)
 end
 
 -- Start the command as a child of this process (the init to be), held at a
