@@ -15,6 +15,9 @@ setup(function()
     q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
   assert.equal(0, r.code, r.err)
   helper.write(FILE, "not a root\n")
+  -- executable, but no program the kernel can load
+  helper.write(ROOT .. "/bin/garbage", "\127ELF garbage\n")
+  assert(os.execute("chmod 0755 " .. q(ROOT .. "/bin/garbage")))
   assert(os.execute("mkdir " .. q(EMPTY)))
 end)
 
@@ -47,6 +50,18 @@ local CASES = {
     end },
   { "a command that is not executable", function() return busybox("--rootfs " .. q(ROOT) .. " /etc/passwd") end,
     126, function() return "nsl: command not executable: /etc/passwd in rootfs " .. ROOT .. "\n" end },
+  { "a command the kernel cannot execute", function()
+      return busybox("--rootfs " .. q(ROOT) .. " /bin/garbage")
+    end,
+    126, function()
+      return "nsl: exec '/bin/garbage': Exec format error (in rootfs " .. ROOT .. ")\n"
+    end },
+  { "a command the kernel cannot execute, without the init", function()
+      return busybox("--rootfs " .. q(ROOT) .. " --no-init /bin/garbage")
+    end,
+    126, function()
+      return "nsl: exec '/bin/garbage': Exec format error (in rootfs " .. ROOT .. ")\n"
+    end },
   { "an unknown option", function() return busybox("--bogus /bin/true") end,
     2, function() return "^busybox.lua: unknown option '%-%-bogus'\nusage:" end },
   { "a script with a syntax error", function()

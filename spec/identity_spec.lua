@@ -107,6 +107,19 @@ local function lib_run(fields)
   return helper.sh(q(helper.nsl) .. " -e " .. q(code))
 end
 
+-- container.main through the library with an init that is slow to drop its
+-- capabilities (identity.drop_capabilities delayed by 300 ms): a command
+-- that could run before the drop would see them in /proc/1/status.
+local function slow_drop_code(args)
+  return string.format([[
+local nsl = require "nsl"
+local identity = require "nsl.identity"
+local drop = identity.drop_capabilities
+identity.drop_capabilities = function(...) nsl.poll({}, 300) return drop(...) end
+os.exit(nsl.container.main { rootfs = %q, tty = false, command = { "/bin/cat", "/proc/1/status" }, %s })]],
+    ROOT, args or "")
+end
+
 -- As helper.unprivileged, in a private mount namespace whose /etc/subuid
 -- and /etc/subgid are binds of the given texts: the range is granted to
 -- uid 65534 without touching the host's files.
@@ -175,6 +188,19 @@ describe("nsl.identity as root", function()
     s = status(r.out)
     assert.same({ mask(DOCKER_CAPS), 0, 0, 0, 0, "1000\t1000\t1000\t1000" },
       { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb, s.Uid })
+  end)
+
+  it("drops the init's capabilities before the command can run, however slow the init", function()
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(slow_drop_code()))
+    assert.equal(0, r.code, r.err)
+    local s = status(r.out)
+    assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })
+    -- with a terminal for the command too (it starts another way)
+    r = helper.sh("script -qec " .. q(q(helper.nsl) .. " -e " .. q(slow_drop_code("tty = true"))) ..
+      " /dev/null")
+    assert.equal(0, r.code, r.err)
+    s = status(r.out:gsub("\r", ""))
+    assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })
   end)
 
   it("adds supplementary groups with --group-add and drops the host's", function()
@@ -354,6 +380,13 @@ describe("nsl.identity as an ordinary user", function()
     assert.equal("0 65534 1", (sec.uid_map:gsub("%s+", " "):match("^%s*(.-)%s*$")))
     assert.equal("0 65534 1", (sec.gid_map:gsub("%s+", " "):match("^%s*(.-)%s*$")))
     assert.equal("deny\n", sec.setgroups)
+  end)
+
+  it("drops the init's capabilities before the command can run, however slow the init", function()
+    local r = helper.unprivileged_lua(slow_drop_code())
+    assert.equal(0, r.code, r.err)
+    local s = status(r.out)
+    assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })
   end)
 
   it("masks the default paths in a user namespace too", function()

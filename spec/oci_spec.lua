@@ -393,6 +393,15 @@ describe("nsl oci exec, ps, pause, resume, list", function()
     assert.same({ 0, "from process 1\n" }, { r.code, r.out }, r.err)
   end)
 
+  it("passes only stdio and --preserve-fds to the process", function()
+    -- fd 3 and 7 are the client's: nothing of the host may reach the container
+    local r = helper.sh("exec 3</dev/null 7</dev/null; " .. cmd("exec ex ls /proc/self/fd"))
+    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3: ls's own directory
+    r = helper.sh("exec 3</dev/null 4</dev/null 7</dev/null; " ..
+      cmd("exec --preserve-fds 2 ex ls /proc/self/fd"))
+    assert.same({ 0, "0\n1\n2\n3\n4\n5\n" }, { r.code, r.out }, r.err)
+  end)
+
   it("writes the pid of a detached process", function()
     local r = helper.sh(cmd("exec --detach --pid-file " .. q(tmp .. "/exec.pid") ..
       " ex sleep 5") .. " > /dev/null")

@@ -27,6 +27,48 @@ local function check(out, bounding)
   assert.matches("== missing\nnsl: no running container 'box' ('nsl ps' lists them)\nrc=125\n", out, 1, true)
 end
 
+-- Enter the same container three ways: by name, by the host pid of its
+-- pid 1 and by the host pid of its command; each time with fd 7 open on
+-- $SECRET. Then enter a container started without --name, by pid.
+local ENTER_WAYS = [[
+trap 'kill $nsl $anon 2>/dev/null; wait' EXIT
+box_pid() { "$NSL" ps | awk '$1 == "box" { print $2 }'; }
+children() { awk '{ print $1 }' /proc/$1/task/$1/children 2>/dev/null; }
+wait_for() { # the output of a command, once it has one (10 s at most)
+  i=0; until out=$("$@") && [ -n "$out" ]; do i=$((i+1)); [ $i -lt 100 ] || return 9; sleep 0.1; done
+  echo "$out"
+}
+probe() {
+  echo "== $1"
+  "$NSL" enter "$2" /bin/sh -c 'ls /proc/self/fd
+    grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status
+    if unshare -U true 2>/dev/null; then echo unshare ran; else echo unshare refused; fi' 7<"$SECRET"
+  echo "rc=$?"
+}
+"$NSL" run busybox.lua --name box /bin/sh -c 'exec sleep 60' >/dev/null 2>&1 &
+nsl=$!
+init=$(wait_for box_pid) && cmd=$(wait_for children $init) || exit 9
+probe name box
+probe init "$init"
+probe command "$cmd"
+"$NSL" run busybox.lua /bin/sh -c 'exec sleep 60' >/dev/null 2>&1 &
+anon=$!
+anon_init=$(wait_for children $anon) && wait_for children $anon_init >/dev/null || exit 9
+echo "== unnamed"; "$NSL" enter "$anon_init" true 2>&1; echo "rc=$?"
+]]
+
+-- The three ways in show one process state: no fd 7, the filter, no new
+-- user namespace; an unnamed container's filter is unknown: refused.
+local function check_ways(out)
+  local s = helper.sections(out)
+  assert.matches("^0\n1\n2\n3\nUid:", s.name or "", nil, nil, out) -- 3: ls's own directory
+  assert.matches("\nCapBnd:\t00000000a80425fb\n.*NoNewPrivs:\t1\nSeccomp:\t2\n" ..
+    "unshare refused\nrc=0\n$", s.name, nil, nil, out)
+  assert.equal(s.name, s.init, out)
+  assert.equal(s.name, s.command, out)
+  assert.matches("^nsl: .*seccomp.*nsl enter NAME.*\nrc=125\n$", s.unnamed, nil, nil, out)
+end
+
 describe("nsl ps and nsl enter", function()
   it("list a named container and run a command in it, as root", function()
     local run = helper.tmpdir()
@@ -40,6 +82,25 @@ describe("nsl ps and nsl enter", function()
     local r = helper.unprivileged(SESSION)
     assert.equal(0, r.code, r.out .. r.err)
     check(r.out, "00000000a80425fb")
+  end)
+
+  it("enter by name or by pid with the same filter and ids, and no fd of the caller, as root", function()
+    local run = helper.tmpdir()
+    finally(function() helper.rmtree(run) end)
+    helper.write(run .. "/secret", "secret\n")
+    local r = helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) ..
+      " SECRET=" .. q(run .. "/secret") .. "\n" .. ENTER_WAYS)
+    assert.equal(0, r.code, r.out .. r.err)
+    check_ways(r.out)
+  end)
+
+  it("enter by name or by pid with the same filter and ids, and no fd of the caller, as uid 65534", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    helper.write(dir .. "/secret", "secret\n")
+    local r = helper.unprivileged("export SECRET=" .. q(dir .. "/secret") .. "\n" .. ENTER_WAYS)
+    assert.equal(0, r.code, r.out .. r.err)
+    check_ways(r.out)
   end)
 
   it("drop the record of a container that is gone", function()

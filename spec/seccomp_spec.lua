@@ -290,11 +290,12 @@ return { default = "allow", rules = { { "execve", action = "kill" } } }
       "mount: permission denied (are you root?)\n", r.err)
   end)
 
-  it("refuses TIOCSTI, TIOCLINUX, new namespaces and clone3 inside (default)", function()
+  it("refuses TIOCSTI, TIOCLINUX, new namespaces, clone3 and io_uring inside (default)", function()
     local r = run("/bin/seccomp_probe")
     assert.equal(0, r.code, r.err)
     assert.same({ TIOCGWINSZ = "ok", TIOCSTI = "EPERM", TIOCSTI_HIGH = "EPERM",
-      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS" },
+      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS",
+      io_uring_setup = "EPERM", io_uring_enter = "EPERM", io_uring_register = "EPERM" },
       probe_results(r.out))
     -- the control: without the filter the kernel says otherwise
     local u = probe_results(run("--seccomp unconfined /bin/seccomp_probe").out)
@@ -302,6 +303,9 @@ return { default = "allow", rules = { { "execve", action = "kill" } } }
     assert.are_not.equal("EPERM", u.TIOCSTI_HIGH)
     assert.are_not.equal("EPERM", u.TIOCLINUX)
     assert.are_not.equal("ENOSYS", u.clone3)
+    -- (io_uring_setup itself may be refused by kernel.io_uring_disabled)
+    assert.are_not.equal("EPERM", u.io_uring_enter)
+    assert.are_not.equal("EPERM", u.io_uring_register)
   end)
 
   it("makes mkdir fail with EACCES under a policy file that says so", function()
@@ -372,13 +376,14 @@ return p
     helper.rmtree(tmp)
   end)
 
-  it("refuses unshare, mount and TIOCSTI in the user namespace (default)", function()
+  it("refuses unshare, mount, TIOCSTI and io_uring in the user namespace (default)", function()
     local r = unprivileged_run("/bin/sh -c " .. q("id -u; unshare -U true; echo rc=$?; " ..
       "mount -t tmpfs t /mnt; echo rc=$?; seccomp_probe"))
     assert.equal(0, r.code, r.err)
     assert.matches("^0\nrc=1\nrc=1\n", r.out)
     assert.same({ TIOCGWINSZ = "ok", TIOCSTI = "EPERM", TIOCSTI_HIGH = "EPERM",
-      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS" },
+      TIOCLINUX = "EPERM", clone = "ok", clone_newuser = "EPERM", clone3 = "ENOSYS",
+      io_uring_setup = "EPERM", io_uring_enter = "EPERM", io_uring_register = "EPERM" },
       probe_results(r.out:gsub("^0\nrc=1\nrc=1\n", "")))
     assert.equal("unshare: unshare(0x10000000): Operation not permitted\n" ..
       "mount: permission denied (are you root?)\n", r.err)

@@ -482,17 +482,30 @@ local function die(report, code, message)
   core._exit(code)
 end
 
--- Nothing nsl inherited reaches the command, only stdio and c.pass_fds
--- (CVE-2024-21626 was a leaked fd): every other fd becomes close-on-exec,
--- which keeps the report pipe usable until the exec.
+--- Mark every fd from 3 up close-on-exec but c.pass_fds (ascending), so
+-- that nothing nsl inherited reaches the command, only stdio and those
+-- (CVE-2024-21626 was a leaked fd); a report pipe stays usable until the
+-- exec. Returns true, or nil, message and errno.
 local function close_on_exec(c)
   local first = 3
   for _, fd in ipairs(c.pass_fds or {}) do
-    if fd > first then core.close_range(first, fd - 1, "cloexec") end
-    core.set_cloexec(fd, false)
+    if fd > first then
+      local ok, err, errno = core.close_range(first, fd - 1, "cloexec")
+      if not ok then return nil, err, errno end
+    end
+    local ok, err, errno = core.set_cloexec(fd, false)
+    if not ok then return nil, err, errno end
     first = math.max(first, fd + 1)
   end
-  core.close_range(first, nil, "cloexec")
+  return core.close_range(first, nil, "cloexec")
+end
+M.close_on_exec = close_on_exec
+
+-- Or end this process with 125: a command that would get fds it must not
+-- have is not started (fail closed).
+local function close_on_exec_or_die(c, report)
+  local ok, err, errno = close_on_exec(c)
+  if not ok then die(report, 125, "close_on_exec: " .. M.explain(err, errno)) end
 end
 
 -- The command could not be executed: 127 when it is not there, else 126.
@@ -512,28 +525,38 @@ local function exec_command(c, report)
     for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
     core.set_ctty(0)
   end
-  close_on_exec(c)
-  exec_failed(c, report, core.exec(path, c.command, c.env))
+  close_on_exec_or_die(c, report)
+  local _, err, errno = core.exec(path, c.command, c.env)
+  exec_failed(c, report, err, errno)
 end
 
--- Start the command as a child of this process (the init to be); its pid.
--- Without a terminal to make controlling, posix_spawn does it without
--- copying this process (a fork copies the page tables of the Lua heap, and
--- both sides then take copy-on-write faults until the exec).
+-- Start the command as a child of this process (the init to be), held at a
+-- gate until the init has dropped its capabilities: a command that ran
+-- before the drop could use the init (pid 1, same uid) while it still held
+-- them. Returns the pid and the gate's write end; release_command opens it.
+-- posix_spawn cannot do this: glibc's (CLONE_VFORK) suspends the parent
+-- until the child has executed, so the child cannot wait for the parent.
 local function start_command(c, report)
-  if c.tty_fd then
-    local pid = assert(core.clone({}))
-    if pid == 0 then exec_command(c, report) end
-    return pid
+  local gate, gate_w = assert(core.pipe())
+  local pid = assert(core.clone({}))
+  if pid == 0 then
+    gate_w:close()
+    -- one byte: go; EOF without it: the init gave up (it kills us then)
+    if gate:read(1) ~= "g" then core._exit(125) end
+    gate:close()
+    exec_command(c, report)
   end
-  local path, code, message = find_command(c, c.command[1])
-  if not path then die(report, code, message) end
-  close_on_exec(c)
-  local pid, err, errno = core.spawn(path, c.command, c.env, { sigmask = {} })
-  if not pid then exec_failed(c, report, err, errno) end
+  gate:close()
   -- the init keeps none of the command's fds open
   for _, fd in ipairs(c.pass_fds or {}) do core.close(fd) end
-  return pid
+  return pid, gate_w
+end
+
+-- Let the command held by start_command go on to its exec. Should the
+-- write fail, the command sees EOF and ends with 125: it never runs early.
+local function release_command(gate)
+  gate:write("g")
+  gate:close()
 end
 
 -- pid 1 as `docker run --init` has it: start the command, pass signals
@@ -543,11 +566,17 @@ local function run_init(c, report)
   watched[#watched + 1] = "CHLD"
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
-  local pid = start_command(c, report)
-  report:close()
+  local pid, gate = start_command(c, report)
   -- the command has what the steps gave it; the init needs nothing to
-  -- wait and pass signals on to a process of its own uid
-  identity.drop_capabilities()
+  -- wait and pass signals on to a process of its own uid. Dropped before
+  -- the command runs (fail closed: no command beside a privileged init).
+  local dropped, err, errno = identity.drop_capabilities()
+  if not dropped then
+    core.kill(pid, "KILL")
+    die(report, 125, "init: drop capabilities: " .. M.explain(err, errno))
+  end
+  release_command(gate)
+  report:close()
   local has_init, init = pcall(require, "nsl.init")
   if has_init then
     -- in the nsl executable: become the static C init it carries, from a

@@ -732,6 +732,11 @@ r, w = nsl.pipe(); pid = nsl.userns.clone(c.namespaces) if pid == 0 then r:close
 w:close(); report = r:read()
 report, nsl.wait(pid) --> "", 4711, "exited", 0]],
 
+  ["container.close_on_exec"] = [[
+local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
+if pid == 0 then nsl.container.close_on_exec({ pass_fds = { 5 } }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
   ["container.config"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box", hostname = "box" }
 c.command, c.cwd --> { "/bin/sh" }, "/"

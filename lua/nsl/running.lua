@@ -103,13 +103,27 @@ function M.list()
   return list
 end
 
---- The running container named name (or with pid 1 at that host pid).
+-- The pid namespace of a process, as /proc/PID/ns/pid names it.
+local function pid_namespace(pid)
+  return core.readlink(string.format("/proc/%d/ns/pid", pid))
+end
+
+--- The running container named target, or the one a host pid is in (its
+-- pid 1 or any process in its pid namespace); else, for a pid, a record
+-- of that process alone, without a filter (seccomp = "").
 function M.find(target)
-  for _, rec in ipairs(M.list()) do
+  local list = M.list()
+  for _, rec in ipairs(list) do
     if rec.name == target or tostring(rec.pid) == tostring(target) then return rec end
   end
   local pid = tonumber(target)
   if pid and start_time(pid) then
+    -- a process of a named container: the container's record, so that
+    -- entering by pid applies what entering by name does
+    local ns = pid_namespace(pid)
+    for _, rec in ipairs(list) do
+      if ns and pid_namespace(rec.pid) == ns then return rec end
+    end
     return { name = tostring(pid), pid = pid, start = start_time(pid), seccomp = "" }
   end
   return nil, string.format("no running container '%s' ('nsl ps' lists them)", tostring(target))
@@ -159,7 +173,8 @@ local function command_state(pid)
   local env = {}
   for entry in ((f and f:read("a")) or ""):gmatch("([^%z]+)") do env[#env + 1] = entry end
   if f then f:close() end
-  local state = { env = env, nnp = status_field(pid, "NoNewPrivs") == "1" }
+  local state = { env = env, nnp = status_field(pid, "NoNewPrivs") == "1",
+    seccomp = status_field(pid, "Seccomp") }
   for _, set in ipairs { "Bnd", "Eff", "Prm", "Inh", "Amb" } do
     state[set] = cap_list(status_field(pid, "Cap" .. set))
   end
@@ -216,6 +231,12 @@ function M.enter(target, argv)
   argv = (argv and #argv > 0) and argv or { "/bin/sh" }
   local cmd = command_pid(rec.pid)
   local state = command_state(cmd)
+  if rec.seccomp == "" and state.seccomp ~= "0" then
+    -- its filter is not ours to copy: entering without it is refused
+    return nil, string.format("enter '%s': process %d runs under a seccomp filter that " ..
+      "nsl has no record of (a container started without --name?): name the container " ..
+      "with --name and use 'nsl enter NAME'", tostring(target), cmd)
+  end
   local pidfd, perr = core.pidfd_open(rec.pid)
   if not pidfd then return nil, perr end
   -- join every namespace that differs from ours at once (setns with a
@@ -236,8 +257,18 @@ function M.enter(target, argv)
   core.dumpable(false)
   assert(core.chdir("/"))
   take_identity(state)
-  if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
+  if rec.seccomp ~= "" then
+    local loaded, lerr, lerrno = require("nsl.seccomp").load(rec.seccomp)
+    if not loaded then
+      return nil, "enter: " .. require("nsl.container").explain(lerr, lerrno)
+    end
+  end
   local path = argv[1]
+  -- only stdio goes in: an fd of the caller's would reach the host from
+  -- inside (CVE-2024-21626)
+  local container = require "nsl.container"
+  local closed, cerr, cerrno = container.close_on_exec({})
+  if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
   local pid = core.clone({})
   if pid == 0 then
     local _, xerr = core.execp(path, argv, state.env)

@@ -3,8 +3,13 @@
 -- run `nsl run busybox.lua --seccomp ./my-profile.lua`.
 --
 -- It is the OCI/Docker default profile (moby's profiles/seccomp/default.json,
--- the one podman writes into config.json): everything else gets EPERM, and
--- the list below is its allow list, with these choices:
+-- the one podman writes into config.json) as of Docker Engine 25.0: that of
+-- 24.0 without io_uring_setup, io_uring_enter and io_uring_register (moby
+-- PR #46762: io_uring's operations bypass the filter, and it is a known
+-- path out of containers). The syscalls moby added later (cachestat,
+-- fchmodat2, map_shadow_stack, futex_wake/wait/requeue: PR #47341) are not
+-- here. Everything else gets EPERM, and the list below is its allow list,
+-- with these choices:
 --   * its arch-specific entries (arch_prctl, modify_ldt, set_tls, ...) are
 --     in the one list: libseccomp only adds a syscall on the architectures
 --     that have it, which is what the profile's "includes.arches" say;
@@ -65,8 +70,8 @@ return {
     "gettimeofday", "getuid", "getuid32", "getxattr", "inotify_add_watch",
     "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl",
     "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get",
-    "ioprio_set", "io_setup", "io_submit", "io_uring_enter", "io_uring_register",
-    "io_uring_setup", "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset",
+    "ioprio_set", "io_setup", "io_submit", "ipc", "kill", "landlock_add_rule",
+    "landlock_create_ruleset",
     "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat",
     "listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr",
     "lstat", "lstat64", "madvise", "membarrier", "memfd_create", "memfd_secret",
