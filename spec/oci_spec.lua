@@ -458,7 +458,7 @@ describe("nsl oci as uid 65534", function()
       cd "$1" && "$NSL" oci spec --rootless &&
       sed -i 's/"terminal":true/"terminal":false/; s/"args":\["sh"\]/"args":["sh","-c","echo $(id -u) in $(hostname); exit 4"]/' config.json &&
       "$NSL" oci --root "$1/state" run r; echo "run $?"
-      sed -i 's/exit 4/sleep 30/' config.json
+      sed -i 's/"echo [^"]*"/"exec sleep 30"/' config.json
       "$NSL" oci --root "$1/state" create c > /dev/null; echo "create $?"
       "$NSL" oci --root "$1/state" start c; echo "start $?"
       "$NSL" oci --root "$1/state" exec c id -u; echo "exec $?"
