@@ -536,7 +536,7 @@ end
 local function start_command(c, report)
   if c.tty_fd then
     local pid = assert(core.clone({}))
-    if pid == 0 then exec_command(c, report) end
+    if pid == 0 then userns.child(report, exec_command, c, report) end
     return pid
   end
   local path, code, message = find_command(c, c.command[1])
@@ -684,7 +684,8 @@ function M.spawn(opts, how)
   if pid == 0 then
     report_r:close()
     if master then master:close() end
-    child(c, report_w)
+    -- nothing of the child returns into the caller's code, even on a raise
+    userns.child(report_w, child, c, report_w)
   end
   report_w:close()
   if c.tty_fd then c.tty_fd:close() end

@@ -804,6 +804,12 @@ u, g = nsl.userns.self_maps()
 pid = nsl.userns.clone({ "user", "mnt" }, { uid = u, gid = g }) if pid == 0 then nsl._exit(nsl.getuid()) end
 nsl.wait(pid) --> 4711, "exited", 0]],
 
+  ["userns.child"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.userns.child(w, function() error("boom", 0) end) end
+w:close()
+r:read(100) --> "125 boom" (and the child exited with 125)]],
+
   ["userns.default_maps"] = [[
 -- as uid 1000, given "user:100000:65536" in /etc/subuid and /etc/subgid
 nsl.userns.default_maps() --> { { 0, 1000, 1 }, { 1, 100000, 65536 } }, { { 0, 1000, 1 }, { 1, 100000, 65536 } }]],
@@ -937,7 +943,8 @@ c:start() --> 4711]],
   ["lab:step"] = [[
 c = nsl.container.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
-c:step() --> "bind_rootfs", true]],
+c:step() --> "bind_rootfs", true
+-- after a step that failed: c:step() raises, c:step{ force = true } goes on]],
 
   ---------------------------------------------------------------------------
   -- nsl.running (`nsl ps`, `nsl enter`)

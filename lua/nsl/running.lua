@@ -238,11 +238,14 @@ function M.enter(target, argv)
   take_identity(state)
   if rec.seccomp ~= "" then assert(require("nsl.seccomp").load(rec.seccomp)) end
   local path = argv[1]
-  local pid = core.clone({})
+  local pid, cerr = core.clone({})
+  if not pid then return nil, "enter: " .. cerr end
   if pid == 0 then
-    local _, xerr = core.execp(path, argv, state.env)
-    io.stderr:write("nsl: enter: ", xerr, "\n")
-    core._exit(127)
+    require("nsl.userns").child(nil, function()
+      local _, xerr = core.execp(path, argv, state.env)
+      io.stderr:write("nsl: enter: ", tostring(xerr), "\n")
+      core._exit(127)
+    end)
   end
   local _, how, code = core.wait(pid)
   return how == "exited" and code or 128 + code
