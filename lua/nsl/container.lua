@@ -705,9 +705,12 @@ end
 -- reason. Raises when the setup fails.
 function M.run(opts)
   local c = M.config(opts)
-  -- the cgroup module only for a container that asks for one
-  local cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c)
+  -- the name is checked and held before anything runs (nsl.running)
+  if c.name then require("nsl.running").reserve(c) end
+  local cg
   local ok, status, message = pcall(function()
+    -- the cgroup module only for a container that asks for one
+    cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c, true)
     local pid, master, message = M.spawn(c, { prepare = cg and function(pid) return cg:add(pid) end })
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
@@ -716,7 +719,7 @@ function M.run(opts)
     end
     return master and wait_tty(pid, master) or wait_forwarding(pid), message
   end)
-  if c.recorded_pid then require("nsl.running").forget(c.name, c.recorded_pid) end
+  if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if cg then cg:remove() end
   if not ok then error(status, 0) end
   return status, message

@@ -823,6 +823,9 @@ nsl.userns.helper("uid") --> "/usr/bin/newuidmap"]],
   ["userns.map_text"] = [[
 nsl.userns.map_text({ { 0, 1000, 1 }, { 1, 100000, 65536 } }) --> "0:1000:1,1:100000:65536"]],
 
+  ["userns.initial"] = [[
+nsl.userns.initial() --> true (false in a container's user namespace)]],
+
   ["userns.maps"] = [[
 nsl.userns.maps({ { 0, 1000, 1 } }, 0) --> true
 nsl.userns.maps({ { 0, 1000, 1 } }, 5) --> false]],
@@ -968,6 +971,14 @@ for _, r in ipairs(require("nsl.running").list()) do print(r.name, r.pid, r.comm
   ["running.ps"] = [[
 require("nsl.running").ps()]],
 
+  ["running.reserve"] = [[
+c = nsl.container.config{ rootfs = "/tmp/box", name = "web" }
+require("nsl.running").reserve(c) --> true
+require("nsl.running").reserve(c) --> error: a container named 'web' is starting already]],
+
+  ["running.start_time"] = [[
+require("nsl.running").start_time(nsl.getpid()) --> "1234567"]],
+
   ["running.record"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box", name = "web", command = { "/bin/httpd", "-f" } }
 require("nsl.running").record(c, 4711) --> true]],
@@ -1038,6 +1049,10 @@ nsl.wait(pid) --> 4711, "exited", 1]],
 nsl.cgroup.any({}) --> false
 nsl.cgroup.any(nsl.cgroup.limits{ pids = 20 }) --> true]],
 
+  ["cgroup.check_path"] = [[
+nsl.cgroup.check_path("nsl/box") -- nothing: a good path
+nsl.cgroup.check_path("nsl/../x") --> error: bad cgroup path 'nsl/../x': no '.' or '..' components]],
+
   ["cgroup.create"] = [[
 cg = assert(nsl.cgroup.create("nsl/box", { memory = "64m", pids = 20 }))
 cg:read("pids.max") --> "20"]],
@@ -1046,7 +1061,7 @@ cg:read("pids.max") --> "20"]],
 nsl.cgroup.files(2, nsl.cgroup.limits{ pids = 20, cpus = 0.5 }) --> { { "unified", "pids.max", 20 }, { "unified", "cpu.max", "50000 100000" } }]],
 
   ["cgroup.for_container"] = [[
-cg = nsl.cgroup.for_container{ hostname = "box", resources = { pids = 20 } }
+cg = nsl.cgroup.for_container({ hostname = "box", resources = { pids = 20 } }, true)
 cg.path --> "nsl/box-4711"]],
 
   ["cgroup.from"] = [[
@@ -1071,6 +1086,10 @@ cg.dirs --> { unified = "/sys/fs/cgroup/user.slice/nsl/box" }]],
   ["cgroup.parse_size"] = [[
 nsl.cgroup.parse_size("64m") --> 67108864
 nsl.cgroup.parse_size("max") --> -1]],
+
+  ["cgroup.reclaim"] = [[
+-- after an nsl with --memory was killed (kill -9) before it removed its cgroup
+nsl.cgroup.reclaim() --> 1]],
 
   ["cgroup.write_file"] = [[
 nsl.cgroup.write_file("/sys/fs/cgroup/nsl/box/pids.max", 20) --> true]],

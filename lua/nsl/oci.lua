@@ -256,8 +256,7 @@ end
 -- Is this process in a user namespace other than the initial one (as
 -- under rootless podman)? Then mknod is refused.
 local function nested_userns()
-  local map = read_all("/proc/self/uid_map") or ""
-  return not map:match("^%s*0%s+0%s+4294967295%s*$")
+  return not require("nsl.userns").initial()
 end
 
 -- A capability list of the config as nsl's names; unknown ones skipped.

@@ -6,6 +6,15 @@ local core = require "nsl.core"
 
 local M = {}
 
+--- Is this process in the initial user namespace (the host's, whose
+-- uid_map maps every id onto itself)?
+function M.initial()
+  local f = io.open("/proc/self/uid_map")
+  local map = f and f:read("a") or ""
+  if f then f:close() end
+  return map:match("^%s*0%s+0%s+4294967295%s*$") ~= nil
+end
+
 --- The maps an ordinary user can write alone: 0 inside is the caller.
 function M.self_maps()
   return { { 0, core.getuid(), 1 } }, { { 0, core.getgid(), 1 } }
