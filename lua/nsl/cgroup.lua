@@ -614,7 +614,8 @@ function M.for_container(c, owned)
     if owned then
       check_within_own(planned)
       pcall(M.reclaim)
-      record = write_record(planned)
+      -- only a cgroup this process makes: one that was there stays anyone's
+      if not planned:exists() then record = write_record(planned) end
     end
     planned, err, errno = M.create(path, c.resources or {}, planned.hierarchies)
   end
