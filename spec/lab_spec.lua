@@ -70,6 +70,19 @@ print(c.pid)]])
       "No such file or directory %(ENOENT%)\nnil\nafter\t%d+\n$", r.out)
   end)
 
+  it("refuses the next step after a step that ended the worker", function()
+    local r = lab_script(string.format([[
+local c = nsl.container.new { rootfs = %q, tty = false,
+  steps = { "propagation", function() nsl._exit(3) end, "hostname" } }
+print(c:step())
+print(pcall(c.step, c))
+print(pcall(c.step, c))]], root))
+    assert.equal(0, r.code, r.err)
+    assert.matches("^propagation\ttrue\nfalse\tthe container's worker is gone\n" ..
+      "false\tstep 2 '%(function%)' failed: the container's worker is gone; " ..
+      "c:step{ force = true } runs the next one anyway\nafter\t%d+\n$", r.out)
+  end)
+
   it("reports an argv the worker cannot run without leaving the worker", function()
     local r = lab_script(string.format([[
 local c = nsl.container.new { rootfs = %q, tty = false }

@@ -148,7 +148,12 @@ function Lab:step(opts)
   local step = c.steps[self.done]
   local name = step_name(step)
   self.requests:write(string.format("step %d\n", self.done))
-  local answer = expect_reply(self)
+  local replied, answer = pcall(expect_reply, self)
+  if not replied then
+    -- the worker is gone, and the steps before with it
+    self.failed = { index = self.done, name = name, err = answer }
+    error(answer, 0)
+  end
   if answer == "ok" then
     self.failed = nil
     if step == "enter_root" then self.entered = true end
