@@ -216,3 +216,154 @@ describe("nsl run busybox.lua with limits", function()
     assert.matches("busybox.lua: bad size 'lots'", r.err)
   end)
 end)
+
+describe("nsl run busybox.lua: cgroups checked before anything runs", function()
+  local tmp, ROOT
+
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
+    assert.equal(0, r.code, r.err)
+  end)
+
+  teardown(function() helper.rmtree(tmp) end)
+
+  local function busybox(opts)
+    return helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty %s /bin/echo ran",
+      q(helper.nsl), q(ROOT), opts))
+  end
+
+  it("refuses a --cgroup with a '.' or '..' component, or outside nsl's own", function()
+    for _, path in ipairs { "nsl-spec/../../escape", "../escape", "nsl-spec/./x", "/escape" } do
+      local r = busybox("--cgroup " .. q(path))
+      assert.same({ 125, "" }, { r.code, r.out }, r.err)
+      if path:sub(1, 1) == "/" then
+        assert.matches("^nsl: cgroup path '/escape' is outside this process's cgroup %(", r.err)
+      else
+        assert.equal("nsl: bad cgroup path '" .. path .. "': no '.' or '..' components\n", r.err)
+      end
+    end
+    local r = helper.unprivileged("\"$NSL\" run busybox.lua --no-tty --cgroup nsl/../../x " ..
+      "/bin/echo ran")
+    assert.same({ 125, "", "nsl: bad cgroup path 'nsl/../../x': no '.' or '..' components\n" },
+      { r.code, r.out, r.err })
+    local escaped = assert(cgroup.open("/escape"))
+    assert.is_false(escaped:exists())
+    assert.has_error(function() cgroup.open("nsl-spec/../x") end,
+      "bad cgroup path 'nsl-spec/../x': no '.' or '..' components")
+  end)
+
+  it("fails as root when the limits cannot be applied, instead of running without", function()
+    -- every cgroup mount read-only, in a mount namespace of its own
+    local r = helper.sh("exec unshare --mount --propagation private sh -c " .. q(
+      "findmnt -rn -t cgroup,cgroup2 -o TARGET | while read -r m; do " ..
+      "mount -o remount,bind,ro \"$m\" || exit 9; done; exec " .. q(helper.nsl) ..
+      " run busybox.lua --rootfs " .. q(ROOT) .. " --no-tty --memory 64m /bin/echo ran"))
+    assert.same({ 125, "" }, { r.code, r.out }, r.err)
+    assert.matches("^nsl: cgroup: mkdir '[^']+': Read%-only file system %(EROFS%)\n$", r.err)
+  end)
+end)
+
+describe("nsl: stale cgroups", function()
+  local tmp, ROOT, run, parent
+
+  setup(function()
+    tmp = helper.tmpdir()
+    ROOT = tmp .. "/busybox"
+    run = tmp .. "/run"
+    assert(os.execute("mkdir -m 700 " .. q(run)))
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
+    assert.equal(0, r.code, r.err)
+    local nsl_cg = assert(cgroup.open("nsl"))
+    parent = nsl_cg.dirs.memory or nsl_cg.dirs.unified
+  end)
+
+  teardown(function() helper.rmtree(tmp) end)
+
+  local function nsl(args)
+    return helper.sh(string.format("XDG_RUNTIME_DIR=%s %s %s", q(run), q(helper.nsl), args))
+  end
+
+  -- Remove what a test left (its processes are gone or killed first).
+  local function cleanup(paths)
+    for _, path in ipairs(paths) do
+      local cg = assert(cgroup.open(path))
+      if cg:exists() then
+        cg:kill("KILL")
+        cg:remove()
+      end
+    end
+  end
+
+  -- Wait until the cgroup has no process left (at most 2 s).
+  local function emptied(cg)
+    for _ = 1, 200 do
+      if #cg:procs() == 0 then return true end
+      core.poll({}, 10)
+    end
+    return false
+  end
+
+  it("reclaims the empty cgroups of starts killed mid-way, at the next start and in nsl ps",
+    function()
+    local paths = {}
+    finally(function() cleanup(paths) end)
+    local function killed_start()
+      -- nsl in the background; once its container is in the cgroup, SIGKILL
+      local r = helper.sh(string.format([[
+XDG_RUNTIME_DIR=%s %s run busybox.lua --rootfs %s --no-tty --memory 64m /bin/sleep 60 >/dev/null 2>&1 &
+pid=$!; echo $pid
+i=0; until grep -qs . %s/busybox-$pid/cgroup.procs; do i=$((i+1)); [ $i -lt 200 ] || { kill -KILL $pid; exit 9; }; sleep 0.05; done
+kill -KILL $pid; wait $pid]], q(run), q(helper.nsl), q(ROOT), q(parent)))
+      local path = "nsl/busybox-" .. assert(r.out:match("^(%d+)\n"))
+      paths[#paths + 1] = path
+      assert.equal(137, r.code, r.out .. r.err)
+      local cg = assert(cgroup.open(path))
+      assert.is_true(cg:exists(), path)
+      assert.is_true(emptied(cg), path)
+      return cg
+    end
+    local first, second = killed_start(), killed_start()
+    local r = nsl("run busybox.lua --rootfs " .. q(ROOT) .. " --no-tty --memory 64m /bin/true")
+    assert.same({ 0, "" }, { r.code, r.out }, r.err)
+    assert.is_false(first:exists())
+    assert.is_false(second:exists())
+    local third = killed_start()
+    r = nsl("ps")
+    assert.equal(0, r.code, r.err)
+    assert.is_false(third:exists())
+  end)
+
+  it("keeps a stale cgroup that has a process, and one nsl did not make", function()
+    local paths = { unique("foreign") }
+    local sleeper_pid
+    finally(function()
+      if sleeper_pid then core.kill(sleeper_pid, "KILL"); core.wait(sleeper_pid) end
+      cleanup(paths)
+    end)
+    local foreign = assert(cgroup.create(paths[1], {}))
+    -- a cgroup that an nsl made for its container, then exited without removing
+    local r = nsl("-e " .. q("print(require('nsl.cgroup').for_container({ hostname = 'stale', " ..
+      "resources = { pids = 10 } }, true).path)"))
+    assert.equal(0, r.code, r.err)
+    paths[2] = r.out:match("^(%S+)\n")
+    local stale = assert(cgroup.open(paths[2]))
+    sleeper_pid = sleeper()
+    assert(stale:add(sleeper_pid))
+    r = nsl("ps")
+    assert.equal(0, r.code, r.err)
+    assert.is_true(stale:exists())
+    assert.is_true(foreign:exists())
+    core.kill(sleeper_pid, "KILL")
+    core.wait(sleeper_pid)
+    sleeper_pid = nil
+    assert.is_true(emptied(stale))
+    r = nsl("ps")
+    assert.equal(0, r.code, r.err)
+    assert.is_false(stale:exists())
+    assert.is_true(foreign:exists())
+  end)
+end)

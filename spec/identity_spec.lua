@@ -477,3 +477,61 @@ os.exit(nsl.container.main { rootfs = %q, command = { "/bin/true" }, tty = false
       "package: apt-get install uidmap)\n" }, { r.code, r.err })
   end)
 end)
+
+describe("nsl.identity with a hostile /etc/passwd in the image", function()
+  -- Each variant is a throwaway copy of the busybox root whose /etc/passwd
+  -- is made by a shell command run in it.
+  local VARIANTS = {
+    { name = "fifo", make = "mkfifo etc/passwd", says = "is a fifo, not a regular file" },
+    { name = "zero", make = "ln -s /dev/zero etc/passwd", says = "is a char, not a regular file" },
+    { name = "dir", make = "mkdir etc/passwd", says = "is a dir, not a regular file" },
+    { name = "big", make = "head -c 2000000 /dev/zero | tr '\\0' x > etc/passwd",
+      says = "is larger than 1048576 bytes" },
+  }
+  local roots = {}
+
+  setup(function()
+    for _, v in ipairs(VARIANTS) do
+      local dir = tmp .. "/hostile-" .. v.name
+      local r = helper.sh(string.format("cp -a %s %s && cd %s && rm etc/passwd && %s",
+        q(ROOT), q(dir), q(dir), v.make))
+      assert.equal(0, r.code, r.err)
+      roots[v.name] = dir
+    end
+  end)
+
+  -- --user someone with a 5 s timeout and 512 MiB of address space: a hang
+  -- is 124 and a read without end runs out of memory, neither is the error.
+  local function start(run, v)
+    return run(string.format("ulimit -v 524288; exec \"%s\" run busybox.lua --rootfs %s " ..
+      "--no-tty --user someone /bin/echo ran", run == helper.sh and helper.nsl or "$NSL",
+      q(roots[v.name])), nil, 5)
+  end
+
+  local function check(r, v)
+    assert.same({ 125, "" }, { r.code, r.out }, r.err)
+    assert.equal("nsl: setup step 'user': /etc/passwd " .. v.says .. "\n", r.err)
+  end
+
+  for _, v in ipairs(VARIANTS) do
+    it("refuses a " .. v.name .. " /etc/passwd at once, naming the step and the path, as root",
+      function()
+      check(start(helper.sh, v), v)
+    end)
+
+    it("refuses a " .. v.name .. " /etc/passwd at once as uid 65534", function()
+      check(start(helper.unprivileged, v), v)
+    end)
+  end
+
+  it("reads /etc/group through the same checks", function()
+    local dir = tmp .. "/hostile-group"
+    local r = helper.sh(string.format("cp -a %s %s && rm %s/etc/group && mkfifo %s/etc/group",
+      q(ROOT), q(dir), q(dir), q(dir)))
+    assert.equal(0, r.code, r.err)
+    r = helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty --user nobody:nogroup " ..
+      "/bin/echo ran", q(helper.nsl), q(dir)), nil, 5)
+    assert.same({ 125, "", "nsl: setup step 'user': /etc/group is a fifo, not a regular file\n" },
+      { r.code, r.out, r.err })
+  end)
+end)

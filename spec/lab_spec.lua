@@ -38,13 +38,60 @@ describe("nsl.container.new (step by step)", function()
     assert.equal(before, helper.mountinfo())
   end)
 
-  it("reports a failing step with its error and keeps the worker", function()
+  it("reports a failing step with its error and refuses the next unless forced", function()
     local c = nsl.container.new { rootfs = root, tty = false,
-      steps = { "propagation", function() error("boom", 0) end, "bind_rootfs" } }
+      steps = { "propagation", function() error("boom", 0) end, "bind_rootfs", "readonly" } }
     finally(function() c:destroy() end)
     assert.same({ "propagation", true }, { c:step() })
     assert.same({ "(function)", false, "boom" }, { c:step() })
-    assert.same({ "bind_rootfs", true }, { c:step() })
+    assert.has_error(function() c:step() end, "step 2 '(function)' failed: boom; " ..
+      "c:step{ force = true } runs the next one anyway")
+    assert.has_error(function() c:finish() end, "step 2 '(function)' failed: boom; " ..
+      "c:step{ force = true } runs the next one anyway")
+    assert.same({ "bind_rootfs", true }, { c:step { force = true } })
+    assert.same({ "readonly", true }, { c:step() })
+  end)
+
+  -- The lab in a script of its own: a worker that returned into the
+  -- caller's code would print "after" a second time, from its own pid.
+  local function lab_script(code)
+    return helper.sh(q(helper.nsl) .. " -e " .. q("local nsl = require 'nsl'\n" .. code ..
+      "\nprint('after', nsl.getpid())"), nil, 10)
+  end
+
+  it("raises in the caller for a worker that cannot start, and the worker never returns",
+    function()
+    local r = lab_script([[
+local c = nsl.container.new { rootfs = "/nonexistent", tty = false }
+print(pcall(c.step, c))
+print(c.pid)]])
+    assert.equal(0, r.code, r.err)
+    assert.matches("^false\tsetup step 'rootfs': chdir '/nonexistent': " ..
+      "No such file or directory %(ENOENT%)\nnil\nafter\t%d+\n$", r.out)
+  end)
+
+  it("refuses the next step after a step that ended the worker", function()
+    local r = lab_script(string.format([[
+local c = nsl.container.new { rootfs = %q, tty = false,
+  steps = { "propagation", function() nsl._exit(3) end, "hostname" } }
+print(c:step())
+print(pcall(c.step, c))
+print(pcall(c.step, c))]], root))
+    assert.equal(0, r.code, r.err)
+    assert.matches("^propagation\ttrue\nfalse\tthe container's worker is gone\n" ..
+      "false\tstep 2 '%(function%)' failed: the container's worker is gone; " ..
+      "c:step{ force = true } runs the next one anyway\nafter\t%d+\n$", r.out)
+  end)
+
+  it("reports an argv the worker cannot run without leaving the worker", function()
+    local r = lab_script(string.format([[
+local c = nsl.container.new { rootfs = %q, tty = false }
+c:finish()
+print(c:run { "/nonexistent" })
+print(c:run { "/bin/sh", "-c", "exit 4" })
+c:destroy()]], root))
+    assert.equal(0, r.code, r.err)
+    assert.matches("^exited\t127\nexited\t4\nafter\t%d+\n$", r.out)
   end)
 
   it("throws the container away with destroy", function()
@@ -53,5 +100,35 @@ describe("nsl.container.new (step by step)", function()
     local pid = c.pid
     c:destroy()
     assert.is_nil(nsl.kill(pid, 0))
+  end)
+end)
+
+describe("nsl.userns.child", function()
+  it("ends a forked child that raises: the error to the report, exit 125", function()
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q([[
+local nsl = require "nsl"
+local r, w = assert(nsl.pipe())
+local pid = assert(nsl.clone({}))
+if pid == 0 then
+  r:close()
+  nsl.userns.child(w, function() error("boom", 0) end)
+end
+w:close()
+print(r:read(100), nsl.wait(pid))
+print("after", nsl.getpid())]]), nil, 10)
+    assert.equal(0, r.code, r.err)
+    assert.matches("^125 boom\t%d+\texited\t125\nafter\t%d+\n$", r.out)
+  end)
+
+  it("raises a container's failure in the caller when its child raises", function()
+    local tmp = helper.tmpdir()
+    finally(function() helper.rmtree(tmp) end)
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(string.format([[
+local nsl = require "nsl"
+nsl.rootfs.busybox(%q)
+print(pcall(nsl.container.run, { rootfs = %q, command = { 42 }, tty = false, init = false }))
+print("after", nsl.getpid())]], tmp .. "/box", tmp .. "/box")), nil, 20)
+    assert.equal(0, r.code, r.err)
+    assert.matches("^false\t[^\n]+\nafter\t%d+\n$", r.out)
   end)
 end)

@@ -115,3 +115,33 @@ describe("nsl ps and nsl enter", function()
     assert.is_nil(helper.read(run .. "/nsl/ghost"))
   end)
 end)
+
+-- A second container under the name of one that runs: refused before its
+-- command runs. The first is ended by its pid.
+local TAKEN = [[
+"$NSL" run busybox.lua --no-tty --name box /bin/sleep 60 >/dev/null 2>&1 &
+nsl=$!
+i=0; until "$NSL" ps | grep -q '^box '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+"$NSL" run busybox.lua --no-tty --name box /bin/echo ran; echo "rc=$?"
+"$NSL" run busybox.lua --no-tty --name ../x /bin/echo ran; echo "rc=$?"
+kill $nsl; wait $nsl || :
+]]
+
+describe("nsl run busybox.lua --name", function()
+  local function check(r)
+    assert.equal(0, r.code, r.out .. r.err)
+    assert.equal("rc=125\nrc=125\n", r.out)
+    assert.equal("nsl: a container named 'box' is running already\n" ..
+      "nsl: container name '../x': letters, digits, '.', '_', '-' only\n", r.err)
+  end
+
+  it("refuses a bad name and a name in use before the command runs, as root", function()
+    local run = helper.tmpdir()
+    finally(function() helper.rmtree(run) end)
+    check(helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. TAKEN))
+  end)
+
+  it("does the same as uid 65534", function()
+    check(helper.unprivileged(TAKEN))
+  end)
+end)

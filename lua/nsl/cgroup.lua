@@ -24,6 +24,7 @@
 --   cpu_shares          the relative weight (v1 cpu.shares; on v2 converted
 --                       to cpu.weight as runc does)
 local core = require "nsl.core"
+local userns = require "nsl.userns"
 
 local M = {}
 
@@ -267,10 +268,25 @@ local function v2_files(l)
   return list
 end
 
+--- Raise for a cgroup path that is not a string or that has a "." or ".."
+-- component: a path names a cgroup below its base, never above it.
+function M.check_path(path)
+  if type(path) ~= "string" or path == "" then
+    error(string.format("bad cgroup path '%s': want a path like nsl/box", tostring(path)), 0)
+  end
+  for part in path:gmatch("[^/]+") do
+    if part == "." or part == ".." then
+      error(string.format("bad cgroup path '%s': no '.' or '..' components", path), 0)
+    end
+  end
+end
+
 --- The cgroup at path (see the top of this file) without creating it:
 -- { version, path, dirs = { controller = dir } }, or nil and a message.
--- Only the hierarchies that exist are in dirs.
+-- Only the hierarchies that exist are in dirs. Raises for a bad path
+-- (M.check_path).
 function M.open(path, hierarchies)
+  M.check_path(path)
   local h, err = hierarchies or M.hierarchies()
   if not h then return nil, err end
   local cg = setmetatable({ version = h.version, path = path, dirs = {}, hierarchies = h }, Cgroup)
@@ -440,6 +456,7 @@ end
 --- Remove the cgroup's directories. The processes must be gone: a process
 -- that has just exited may keep the cgroup busy for a moment (EBUSY), so
 -- that is tried again for up to a second. nil, message, errno on failure.
+-- A cgroup recorded for reclaiming (M.for_container) drops its record.
 function Cgroup:remove()
   local err, errno
   for _, dir in pairs(self.dirs) do
@@ -452,7 +469,99 @@ function Cgroup:remove()
     end
     if err then return nil, err, errno end
   end
+  if self.record then core.unlink(self.record) end
   return true
+end
+
+---------------------------------------------------------------------------
+-- records of the cgroups nsl makes for its containers, so that those of an
+-- nsl killed before it could remove them are reclaimed later
+
+-- The directory of the records, in the user's runtime directory (a name
+-- that is no container's: see nsl.running).
+local function records_dir()
+  local dir = require("nsl.running").dir() .. "/.cgroups"
+  local ok, err, errno = core.mkdir(dir, "0700")
+  if not ok and errno ~= core.errno.EEXIST then return nil, err end
+  return dir
+end
+
+-- Record cg as made by this process; the record's path, or nil.
+local function write_record(cg)
+  local dir = records_dir()
+  if not dir then return nil end
+  local running = require "nsl.running"
+  local dirs = {}
+  for k, v in pairs(cg.dirs) do dirs[#dirs + 1] = string.format("[%q] = %q", k, v) end
+  table.sort(dirs)
+  local path = string.format("%s/%d-%s", dir, core.getpid(),
+    (cg.path:gsub("[^%w_.-]", function(ch) return string.format("%%%02X", ch:byte()) end)))
+  local text = string.format("return { pid = %d, start = %q, version = %d, path = %q, " ..
+    "dirs = { %s } }\n", core.getpid(), running.start_time(core.getpid()) or "", cg.version,
+    cg.path, table.concat(dirs, ", "))
+  local f = io.open(path .. ".tmp", "w")
+  if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
+    os.remove(path .. ".tmp")
+    return nil
+  end
+  return path
+end
+
+local function load_record(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local chunk = load(f:read("a"), "=" .. path, "t", {})
+  f:close()
+  local ok, rec = pcall(chunk or error)
+  if ok and type(rec) == "table" and math.tointeger(rec.pid) and type(rec.dirs) == "table" then
+    return rec
+  end
+end
+
+-- Is every existing directory of cg a cgroup without a process? Those
+-- are the only ones a reclaim may remove (rmdir refuses the others too).
+local function empty_cgroup(cg)
+  for _, dir in pairs(cg.dirs) do
+    if core.stat(dir) then
+      local fs = core.fs_type(dir)
+      if fs ~= "cgroup" and fs ~= "cgroup2" then return false end
+      local procs = read_file(dir .. "/cgroup.procs")
+      if not procs or procs:find("%d") then return false end
+    end
+  end
+  return true
+end
+
+--- Remove the cgroups that this user's nsl made for containers and left
+-- behind (killed before it could remove them): a recorded one whose owner
+-- (the nsl that made it) is gone and that has no process. A cgroup with
+-- processes, or one without a record (nsl did not make it), stays.
+-- Returns how many were removed.
+function M.reclaim()
+  local dir = records_dir()
+  if not dir then return 0 end
+  local running, removed = require "nsl.running", 0
+  for _, name in ipairs(core.readdir(dir) or {}) do
+    local path = dir .. "/" .. name
+    local rec = not name:match("%.tmp$") and load_record(path)
+    if rec and running.start_time(rec.pid) ~= rec.start then
+      local cg = M.from(rec)
+      local gone = true
+      if empty_cgroup(cg) then
+        for _, d in pairs(cg.dirs) do
+          local ok, _, errno = core.rmdir(d)
+          if not ok and errno ~= core.errno.ENOENT then gone = false end
+        end
+      else
+        gone = not cg:exists()
+      end
+      if gone then
+        core.unlink(path)
+        removed = removed + 1
+      end
+    end
+  end
+  return removed
 end
 
 ---------------------------------------------------------------------------
@@ -474,21 +583,54 @@ end
 -- limit": the notice, not an error.
 local NOT_ALLOWED = { EACCES = true, EPERM = true, EROFS = true }
 
+-- Raise unless every directory of cg lies below this process's own
+-- cgroup in its hierarchy.
+local function check_within_own(cg)
+  local h = cg.hierarchies
+  for k, dir in pairs(cg.dirs) do
+    local own = dir_of(k == "unified" and h.unified or h.v1[k], "")
+    if dir:sub(1, #own + 1) ~= own .. "/" then
+      error(string.format("cgroup path '%s' is outside this process's cgroup (%s)", cg.path,
+        own), 0)
+    end
+  end
+end
+
 --- The cgroup of container config c: created at c.cgroup (default
 -- "nsl/<hostname or nsl>-<pid>" below this process's cgroup) with the
--- limits c.resources. nil when c has neither; nil after the one-time
--- notice when the cgroup cannot be made for want of permission (or no
--- cgroup filesystem). Raises for a bad limit or a refused value.
-function M.for_container(c)
+-- limits c.resources. nil when c has neither. An ordinary user that may
+-- not make it (or has no cgroup filesystem) gets a one-time notice and
+-- nil; for real root that is an error. Raises for a bad path or limit
+-- or a refused value. With owned (a container this process runs, as
+-- container.run's), the cgroup must lie below this process's own, and it
+-- is recorded so that M.reclaim removes it should this process be killed
+-- before it does (stale ones are reclaimed first).
+function M.for_container(c, owned)
   if not M.any(c.resources) and not c.cgroup then return nil end
   local path = c.cgroup or string.format("nsl/%s-%d", c.hostname or "nsl", core.getpid())
-  local cg, err, errno = M.create(path, c.resources or {})
-  if cg then return cg end
-  if errno == nil or NOT_ALLOWED[core.errno[errno]] then
+  local planned, err = M.open(path)
+  local errno, record
+  if planned then
+    if owned then
+      check_within_own(planned)
+      pcall(M.reclaim)
+      -- only a cgroup this process makes: one that was there stays anyone's
+      if not planned:exists() then record = write_record(planned) end
+    end
+    planned, err, errno = M.create(path, c.resources or {}, planned.hierarchies)
+  end
+  if planned then
+    planned.record = record
+    return planned
+  end
+  if record then core.unlink(record) end
+  local privileged = core.geteuid() == 0 and userns.initial()
+  if not privileged and (errno == nil or NOT_ALLOWED[core.errno[errno]]) then
     if M.any(c.resources) then M.notice(err) end
     return nil
   end
-  error("cgroup: " .. err, 0)
+  local name = errno and core.errno[errno]
+  error("cgroup: " .. err .. (name and " (" .. name .. ")" or ""), 0)
 end
 
 return M

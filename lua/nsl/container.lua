@@ -540,11 +540,13 @@ local function start_command(c, report)
   local gate, gate_w = assert(core.pipe())
   local pid = assert(core.clone({}))
   if pid == 0 then
-    gate_w:close()
-    -- one byte: go; EOF without it: the init gave up (it kills us then)
-    if gate:read(1) ~= "g" then core._exit(125) end
-    gate:close()
-    exec_command(c, report)
+    userns.child(report, function()
+      gate_w:close()
+      -- one byte: go; EOF without it: the init gave up (it kills us then)
+      if gate:read(1) ~= "g" then core._exit(125) end
+      gate:close()
+      exec_command(c, report)
+    end)
   end
   gate:close()
   -- the init keeps none of the command's fds open
@@ -700,7 +702,8 @@ function M.spawn(opts, how)
   if pid == 0 then
     report_r:close()
     if master then master:close() end
-    child(c, report_w)
+    -- nothing of the child returns into the caller's code, even on a raise
+    userns.child(report_w, child, c, report_w)
   end
   report_w:close()
   if c.tty_fd then c.tty_fd:close() end
@@ -720,9 +723,12 @@ end
 -- reason. Raises when the setup fails.
 function M.run(opts)
   local c = M.config(opts)
-  -- the cgroup module only for a container that asks for one
-  local cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c)
+  -- the name is checked and held before anything runs (nsl.running)
+  if c.name then require("nsl.running").reserve(c) end
+  local cg
   local ok, status, message = pcall(function()
+    -- the cgroup module only for a container that asks for one
+    cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c, true)
     local pid, master, message = M.spawn(c, { prepare = cg and function(pid) return cg:add(pid) end })
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
@@ -731,7 +737,7 @@ function M.run(opts)
     end
     return master and wait_tty(pid, master) or wait_forwarding(pid), message
   end)
-  if c.recorded_pid then require("nsl.running").forget(c.name, c.recorded_pid) end
+  if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if cg then cg:remove() end
   if not ok then error(status, 0) end
   return status, message

@@ -40,15 +40,14 @@ local function in_child(namespaces, fn)
   end
   if pid == 0 then
     r:close()
-    local ok, msg = pcall(fn)
-    if not ok then w:write(tostring(msg)) end
-    core._exit(ok and 0 or 1)
+    userns.child(w, fn)
   end
   w:close()
-  local msg = r:read(4096)
+  local msg = r:read(4096) or ""
   r:close()
   local _, how, code = core.wait(pid)
   if how == "exited" and code == 0 then return true end
+  msg = msg:match("^125 (.*)$") or msg
   return false, msg ~= "" and msg or string.format("child %s %d", how, code)
 end
 

@@ -811,6 +811,12 @@ u, g = nsl.userns.self_maps()
 pid = nsl.userns.clone({ "user", "mnt" }, { uid = u, gid = g }) if pid == 0 then nsl._exit(nsl.getuid()) end
 nsl.wait(pid) --> 4711, "exited", 0]],
 
+  ["userns.child"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.userns.child(w, function() error("boom", 0) end) end
+w:close()
+r:read(100) --> "125 boom" (and the child exited with 125)]],
+
   ["userns.default_maps"] = [[
 -- as uid 1000, given "user:100000:65536" in /etc/subuid and /etc/subgid
 nsl.userns.default_maps() --> { { 0, 1000, 1 }, { 1, 100000, 65536 } }, { { 0, 1000, 1 }, { 1, 100000, 65536 } }]],
@@ -823,6 +829,9 @@ nsl.userns.helper("uid") --> "/usr/bin/newuidmap"]],
 
   ["userns.map_text"] = [[
 nsl.userns.map_text({ { 0, 1000, 1 }, { 1, 100000, 65536 } }) --> "0:1000:1,1:100000:65536"]],
+
+  ["userns.initial"] = [[
+nsl.userns.initial() --> true (false in a container's user namespace)]],
 
   ["userns.maps"] = [[
 nsl.userns.maps({ { 0, 1000, 1 } }, 0) --> true
@@ -944,7 +953,8 @@ c:start() --> 4711]],
   ["lab:step"] = [[
 c = nsl.container.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
-c:step() --> "bind_rootfs", true]],
+c:step() --> "bind_rootfs", true
+-- after a step that failed: c:step() raises, c:step{ force = true } goes on]],
 
   ---------------------------------------------------------------------------
   -- nsl.running (`nsl ps`, `nsl enter`)
@@ -967,6 +977,14 @@ for _, r in ipairs(require("nsl.running").list()) do print(r.name, r.pid, r.comm
 
   ["running.ps"] = [[
 require("nsl.running").ps()]],
+
+  ["running.reserve"] = [[
+c = nsl.container.config{ rootfs = "/tmp/box", name = "web" }
+require("nsl.running").reserve(c) --> true
+require("nsl.running").reserve(c) --> error: a container named 'web' is starting already]],
+
+  ["running.start_time"] = [[
+require("nsl.running").start_time(nsl.getpid()) --> "1234567"]],
 
   ["running.record"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box", name = "web", command = { "/bin/httpd", "-f" } }
@@ -1038,6 +1056,10 @@ nsl.wait(pid) --> 4711, "exited", 1]],
 nsl.cgroup.any({}) --> false
 nsl.cgroup.any(nsl.cgroup.limits{ pids = 20 }) --> true]],
 
+  ["cgroup.check_path"] = [[
+nsl.cgroup.check_path("nsl/box") -- nothing: a good path
+nsl.cgroup.check_path("nsl/../x") --> error: bad cgroup path 'nsl/../x': no '.' or '..' components]],
+
   ["cgroup.create"] = [[
 cg = assert(nsl.cgroup.create("nsl/box", { memory = "64m", pids = 20 }))
 cg:read("pids.max") --> "20"]],
@@ -1046,7 +1068,7 @@ cg:read("pids.max") --> "20"]],
 nsl.cgroup.files(2, nsl.cgroup.limits{ pids = 20, cpus = 0.5 }) --> { { "unified", "pids.max", 20 }, { "unified", "cpu.max", "50000 100000" } }]],
 
   ["cgroup.for_container"] = [[
-cg = nsl.cgroup.for_container{ hostname = "box", resources = { pids = 20 } }
+cg = nsl.cgroup.for_container({ hostname = "box", resources = { pids = 20 } }, true)
 cg.path --> "nsl/box-4711"]],
 
   ["cgroup.from"] = [[
@@ -1071,6 +1093,10 @@ cg.dirs --> { unified = "/sys/fs/cgroup/user.slice/nsl/box" }]],
   ["cgroup.parse_size"] = [[
 nsl.cgroup.parse_size("64m") --> 67108864
 nsl.cgroup.parse_size("max") --> -1]],
+
+  ["cgroup.reclaim"] = [[
+-- after an nsl with --memory was killed (kill -9) before it removed its cgroup
+nsl.cgroup.reclaim() --> 1]],
 
   ["cgroup.write_file"] = [[
 nsl.cgroup.write_file("/sys/fs/cgroup/nsl/box/pids.max", 20) --> true]],

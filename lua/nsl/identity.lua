@@ -210,17 +210,60 @@ end
 -- the container's /etc/passwd and /etc/group (read after enter_root, so
 -- they are the container's own)
 
+--- The most the container's /etc/passwd or /etc/group may hold (bytes):
+-- the image is not trusted, so a bigger one is refused, not read.
+M.max_db_size = 1024 * 1024
+
+-- The whole of the open regular file fd, at most M.max_db_size bytes.
+local function read_bounded(fd, path)
+  local chunks, size = {}, 0
+  repeat
+    local s, err, errno = fd:read(65536)
+    if not s then fail("user", err, errno) end
+    size = size + #s
+    if size > M.max_db_size then
+      error(string.format("setup step 'user': %s is larger than %d bytes", path,
+        M.max_db_size), 0)
+    end
+    chunks[#chunks + 1] = s
+  until s == ""
+  return table.concat(chunks)
+end
+
+-- The text of the container's /etc/passwd or /etc/group, or nil when it
+-- has none. Through a handle on "/" (the container's root by now), so a
+-- symlink cannot lead out of it; O_NONBLOCK, so a FIFO cannot hold the
+-- open; a regular file only (fstat after the open: a FIFO, a device such
+-- as /dev/zero or a directory is refused), and bounded in size.
+local function read_db(path)
+  local root = check("user", core.root_open("/"))
+  local fd, err, errno = root:open(path, "rdonly nonblock noctty cloexec")
+  root:close()
+  if not fd then
+    if errno == core.errno.ENOENT then return nil end
+    fail("user", err, errno)
+  end
+  local ok, text = pcall(function()
+    local st, serr, serrno = core.stat(fd)
+    if not st then fail("user", serr, serrno) end
+    if st.type ~= "file" then
+      error(string.format("setup step 'user': %s is a %s, not a regular file", path, st.type), 0)
+    end
+    return read_bounded(fd, path)
+  end)
+  fd:close()
+  if not ok then error(text, 0) end
+  return text
+end
+
 -- The entries of a colon-separated file as lists of fields.
 local function entries(path)
   local list = {}
-  local f = io.open(path)
-  if not f then return list end
-  for line in f:lines() do
+  for line in (read_db(path) or ""):gmatch("[^\n]+") do
     local fields = {}
     for field in (line .. ":"):gmatch("([^:]*):") do fields[#fields + 1] = field end
     list[#list + 1] = fields
   end
-  f:close()
   return list
 end
 

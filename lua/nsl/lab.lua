@@ -18,7 +18,23 @@ local M = {}
 local Lab = {}
 Lab.__index = Lab
 
--- The worker: read a request line, answer "ok" or "error <message>".
+-- Run argv in a child of the worker and wait for it: "exited 0", ...
+local function run_command(c, argv)
+  local pid, err, errno = core.clone({})
+  if not pid then return nil, container.explain(err, errno) end
+  if pid == 0 then
+    userns.child(nil, function()
+      local _, xerr = core.execp(argv[1], argv, c.env)
+      io.stderr:write("nsl: ", tostring(xerr), "\n")
+      core._exit(127)
+    end)
+  end
+  local _, how, code = core.wait(pid)
+  return string.format("%s %d", how, code)
+end
+
+-- The worker: read a request line, answer "ok" or "error <message>" (for
+-- run, "ok" is followed by a line "HOW CODE").
 local function serve(c, requests, replies)
   local function answer(ok, err)
     replies:write(ok and "ok\n" or ("error " .. tostring(err):gsub("\n", " ") .. "\n"))
@@ -35,15 +51,9 @@ local function serve(c, requests, replies)
         local fn = type(step) == "function" and step or container.step[step]
         answer(pcall(fn, c))
       elseif what == "run" then
-        local argv = load("return " .. arg, "=lab", "t", {})()
-        local pid = core.clone({})
-        if pid == 0 then
-          core.execp(argv[1], argv, c.env)
-          core._exit(127)
-        end
-        local _, how, code = core.wait(pid)
-        answer(true)
-        replies:write(string.format("%s %d\n", how, code))
+        local status, err = run_command(c, load("return " .. arg, "=lab", "t", {})())
+        answer(status, err)
+        if status then replies:write(status .. "\n") end
       end
     end
     buffer = buffer:match("[^\n]*$")
@@ -56,8 +66,43 @@ function M.new(opts)
   return setmetatable({ config = container.config(opts), done = 0 }, Lab)
 end
 
+-- The worker's next reply line, or nil and why it is gone: what it said
+-- when it ended on an error ("125 message", see userns.child).
+local function reply(self)
+  local line = {}
+  repeat
+    local ch = self.replies:read(1)
+    if ch == "" or not ch then
+      local said = table.concat(line)
+      return nil, said:match("^125 (.*)$") or "the container's worker is gone"
+    end
+    line[#line + 1] = ch
+  until ch == "\n"
+  return table.concat(line, "", 1, #line - 1)
+end
+
+-- The worker ended: reap it and forget it.
+local function reap(self)
+  self.requests:close()
+  self.replies:close()
+  core.kill(self.pid, "KILL")
+  core.wait(self.pid)
+  self.pid = nil
+end
+
+-- The next reply; raises (and reaps the worker) when the worker is gone.
+local function expect_reply(self)
+  local line, err = reply(self)
+  if not line then
+    reap(self)
+    error(err, 0)
+  end
+  return line
+end
+
 --- Start the worker in the container's namespaces (the first step does);
--- returns its pid.
+-- returns its pid. Raises when it cannot start (a rootfs that is not
+-- there): the worker never returns into this code (see userns.child).
 function Lab:start()
   if self.pid then return self.pid end
   local c = self.config
@@ -65,50 +110,66 @@ function Lab:start()
   local rep_r, rep_w = assert(core.pipe())
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
   local pid, err, errno = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
-  if not pid then error("start: " .. container.explain(err, errno), 2) end
+  if not pid then
+    req_r:close(); req_w:close(); rep_r:close(); rep_w:close()
+    error("start: " .. container.explain(err, errno), 2)
+  end
   if pid == 0 then
     req_w:close(); rep_r:close()
-    assert(core.chdir(c.rootfs))
-    c.rootfs = assert(core.getcwd())
-    serve(c, req_r, rep_w)
+    userns.child(rep_w, function()
+      container.check("rootfs", core.chdir(c.rootfs))
+      c.rootfs = container.check("rootfs", core.getcwd())
+      rep_w:write("ok\n")
+      serve(c, req_r, rep_w)
+    end)
   end
   req_r:close(); rep_w:close()
   self.pid, self.requests, self.replies = pid, req_w, rep_r
+  expect_reply(self)
   return pid
 end
 
-local function reply(self)
-  local line = {}
-  repeat
-    local ch = self.replies:read(1)
-    if ch == "" or not ch then error("the container's worker is gone", 3) end
-    line[#line + 1] = ch
-  until ch == "\n"
-  return table.concat(line, "", 1, #line - 1)
+local function step_name(step)
+  return type(step) == "function" and "(function)" or step
 end
 
 --- Run the next step; returns its name and true, or its name, false and
--- the error. Nothing is left to do when it returns nil.
-function Lab:step()
+-- the error. Nothing is left to do when it returns nil. After a failed
+-- step the next is refused (raises) unless opts.force: c:step{ force = true }.
+function Lab:step(opts)
   local c = self.config
+  if self.failed and not (opts and opts.force) then
+    error(string.format("step %d '%s' failed: %s; c:step{ force = true } runs the next " ..
+      "one anyway", self.failed.index, self.failed.name, self.failed.err), 0)
+  end
   if self.done >= #c.steps then return nil end
   self:start()
   self.done = self.done + 1
   local step = c.steps[self.done]
-  local name = type(step) == "function" and "(function)" or step
+  local name = step_name(step)
   self.requests:write(string.format("step %d\n", self.done))
-  local answer = reply(self)
+  local replied, answer = pcall(expect_reply, self)
+  if not replied then
+    -- the worker is gone, and the steps before with it
+    self.failed = { index = self.done, name = name, err = answer }
+    error(answer, 0)
+  end
   if answer == "ok" then
+    self.failed = nil
     if step == "enter_root" then self.entered = true end
     return name, true
   end
-  return name, false, answer:match("^error (.*)$")
+  local err = answer:match("^error (.*)$")
+  self.failed = { index = self.done, name = name, err = err }
+  return name, false, err
 end
 
 --- Run every step left; stops at the first that fails (name, false, err).
-function Lab:finish()
+-- opts.force goes on after a step that failed before (see Lab:step).
+function Lab:finish(opts)
   while true do
-    local name, ok, err = self:step()
+    local name, ok, err = self:step(opts)
+    opts = nil
     if not name then return true end
     if not ok then return name, false, err end
   end
@@ -119,7 +180,7 @@ function Lab:pending()
   local left = {}
   for i = self.done + 1, #self.config.steps do
     local s = self.config.steps[i]
-    left[#left + 1] = type(s) == "function" and "(function)" or s
+    left[#left + 1] = step_name(s)
   end
   return left
 end
@@ -145,8 +206,9 @@ function Lab:run(argv)
   local parts = {}
   for i, a in ipairs(argv) do parts[i] = string.format("%q", a) end
   self.requests:write("run {" .. table.concat(parts, ","):gsub("\n", "\\n") .. "}\n")
-  reply(self)
-  local how, code = reply(self):match("^(%S+) (%d+)$")
+  local answer = expect_reply(self)
+  if answer ~= "ok" then error("run: " .. answer:gsub("^error ", ""), 2) end
+  local how, code = expect_reply(self):match("^(%S+) (%d+)$")
   return how, tonumber(code)
 end
 
@@ -157,12 +219,7 @@ end
 
 --- End the worker and everything in the container.
 function Lab:destroy()
-  if not self.pid then return end
-  self.requests:close()
-  self.replies:close()
-  core.kill(self.pid, "KILL")
-  core.wait(self.pid)
-  self.pid = nil
+  if self.pid then reap(self) end
 end
 
 Lab.__close = Lab.destroy

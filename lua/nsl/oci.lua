@@ -256,8 +256,7 @@ end
 -- Is this process in a user namespace other than the initial one (as
 -- under rootless podman)? Then mknod is refused.
 local function nested_userns()
-  local map = read_all("/proc/self/uid_map") or ""
-  return not map:match("^%s*0%s+0%s+4294967295%s*$")
+  return not require("nsl.userns").initial()
 end
 
 -- A capability list of the config as nsl's names; unknown ones skipped.
@@ -376,14 +375,20 @@ local function sleep_ms(ms) core.poll({}, ms) end
 -- its stdin; nil and a message when it fails or times out.
 function M.run_hook(hook, state_json)
   local r, w = assert(core.pipe())
-  local pid = core.clone({})
+  local pid, cerr = core.clone({})
+  if not pid then
+    r:close(); w:close()
+    return nil, "hook " .. tostring(hook.path) .. ": " .. cerr
+  end
   if pid == 0 then
-    w:close()
-    core.dup2(r, 0)
-    core.close_range(3, nil, "cloexec")
-    local args = val(hook.args) or { hook.path }
-    core.exec(hook.path, args, val(hook.env) or {})
-    core._exit(127)
+    require("nsl.userns").child(nil, function()
+      w:close()
+      core.dup2(r, 0)
+      core.close_range(3, nil, "cloexec")
+      local args = val(hook.args) or { hook.path }
+      core.exec(hook.path, args, val(hook.env) or {})
+      core._exit(127)
+    end)
   end
   r:close()
   w:write(state_json)
@@ -857,38 +862,34 @@ function M.exec(root, id, p, o)
     return cg:add(pid)
   end })
   if not a then fail("exec: %s", container.explain(err, errno)) end
-  if a == 0 then
-    report_r:close(); pid_r:close()
-    if master then master:close() end
-    local ok, serr, serrno = core.setns(pidfd, join)
-    if not ok then
-      report_w:write("125 " .. container.explain(serr, serrno))
-      core._exit(125)
+  -- neither A nor B may return into this code: userns.child ends them
+  local function in_b()
+    pid_w:close()
+    core.dumpable(false) -- the host's binary, for the moment before exec
+    if pty_there then
+      local m, slave = core.openpty()
+      if not m then error("exec: openpty in the container: " .. tostring(slave), 0) end
+      local rows, cols = core.get_winsize(0)
+      if c.winsize then rows, cols = c.winsize[1], c.winsize[2] end
+      if rows then core.set_winsize(m, rows, cols) end
+      assert(core.send_fd(pty_there, m))
+      m:close()
+      pty_there:close()
+      c.tty_fd = slave
     end
-    pidfd:close()
-    local b = core.clone({})
-    if b == 0 then
-      pid_w:close()
-      core.dumpable(false) -- the host's binary, for the moment before exec
-      if pty_there then
-        local m, slave = core.openpty()
-        if not m then
-          report_w:write("125 exec: openpty in the container: " .. tostring(slave))
-          core._exit(125)
-        end
-        local rows, cols = core.get_winsize(0)
-        if c.winsize then rows, cols = c.winsize[1], c.winsize[2] end
-        if rows then core.set_winsize(m, rows, cols) end
-        assert(core.send_fd(pty_there, m))
-        m:close()
-        pty_there:close()
-        c.tty_fd = slave
-      end
-      container.child(c, report_w)
-    end
-    pid_w:write(tostring(b))
-    core._exit(0)
+    container.child(c, report_w)
   end
+  local function in_a()
+    report_r:close(); pid_r:close()
+    local ok, serr, serrno = core.setns(pidfd, join)
+    if not ok then error(container.explain(serr, serrno), 0) end
+    pidfd:close()
+    local b, cerr, cerrno = core.clone({})
+    if not b then error(container.explain(cerr, cerrno), 0) end
+    if b == 0 then require("nsl.userns").child(report_w, in_b) end
+    pid_w:write(tostring(b))
+  end
+  if a == 0 then require("nsl.userns").child(report_w, in_a) end
   pidfd:close(); report_w:close(); pid_w:close()
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))

@@ -24,9 +24,10 @@ function M.dir()
   return dir
 end
 
--- The start time of a process (field 22 of /proc/PID/stat): with the pid,
--- it names one process for good, whatever reuses the number later.
-local function start_time(pid)
+--- The start time of a process (field 22 of /proc/PID/stat), or nil when
+-- there is none: with the pid, it names one process for good, whatever
+-- reuses the number later.
+function M.start_time(pid)
   local f = io.open(string.format("/proc/%d/stat", pid), "r")
   if not f then return nil end
   local stat = f:read("a")
@@ -36,6 +37,7 @@ local function start_time(pid)
   for field in after:gmatch("%S+") do fields[#fields + 1] = field end
   return fields[20] -- field 22 overall: state is field 3
 end
+local start_time = M.start_time
 
 local function valid_name(name)
   return type(name) == "string" and name:match("^[%w][%w_.%-]*$") ~= nil and #name <= 64
@@ -51,13 +53,60 @@ local function load_record(path)
   return ok and type(rec) == "table" and rec or nil
 end
 
---- Record the container c (its pid 1 is pid, as the host sees it).
-function M.record(c, pid)
-  if not valid_name(c.name) then
-    error(string.format("container name '%s': letters, digits, '.', '_', '-' only", tostring(c.name)), 2)
+local function check_name(name)
+  if not valid_name(name) then
+    error(string.format("container name '%s': letters, digits, '.', '_', '-' only",
+      tostring(name)), 0)
   end
+end
+
+-- A name held by a start that has not recorded its container yet is a
+-- symlink (made atomically, EEXIST for the second) whose target says who
+-- holds it: "starting PID START".
+local function hold_text(pid)
+  return string.format("starting %d %s", pid, start_time(pid) or "")
+end
+
+-- The holder of a hold, or nil for a record (a regular file).
+local function holder(path)
+  local target = core.readlink(path)
+  local pid, start = (target or ""):match("^starting (%d+) (%S*)$")
+  if pid then return { pid = tonumber(pid), start = start } end
+end
+
+local function alive(rec)
+  return rec.pid and start_time(rec.pid) == rec.start
+end
+
+--- Hold the name of container c for this process before anything of it
+-- runs: raises for a bad name, or one that a running (or starting)
+-- container has; a hold or record left by one that is gone is taken over.
+-- M.record replaces the hold, M.forget drops it.
+function M.reserve(c)
+  check_name(c.name)
   local path = M.dir() .. "/" .. c.name
-  if core.lstat(path) and M.find(c.name) then
+  for _ = 1, 3 do
+    local ok, err, errno = core.symlink(hold_text(core.getpid()), path)
+    if ok then return true end
+    if errno ~= core.errno.EEXIST then error("container name '" .. c.name .. "': " .. err, 0) end
+    local hold = holder(path)
+    local rec = hold or load_record(path)
+    if rec and alive(rec) then
+      error(string.format("a container named '%s' is %s already", c.name,
+        hold and "starting" or "running"), 0)
+    end
+    core.unlink(path) -- the hold or record of one that is gone
+  end
+  error(string.format("container name '%s': other starts keep taking it", c.name), 0)
+end
+
+--- Record the container c (its pid 1 is pid, as the host sees it), in
+-- place of the hold of M.reserve.
+function M.record(c, pid)
+  check_name(c.name)
+  local path = M.dir() .. "/" .. c.name
+  local rec = not holder(path) and load_record(path)
+  if rec and alive(rec) and rec.pid ~= pid then
     return nil, string.format("a container named '%s' is running already", c.name)
   end
   local text = string.format("return { name = %q, pid = %d, start = %q, rootfs = %q, " ..
@@ -72,16 +121,17 @@ function M.record(c, pid)
 end
 
 --- Remove the record of a container that ended (only its own: the name
--- may be another container's by now).
+-- may be another container's by now), or this process's hold on the name
+-- (M.reserve) when pid is nil.
 function M.forget(name, pid)
   local path = M.dir() .. "/" .. name
+  local hold = holder(path)
+  if hold then
+    if hold.pid == core.getpid() then core.unlink(path) end
+    return
+  end
   local rec = load_record(path)
-  if rec and rec.pid == pid then core.unlink(path) end
-end
-
-
-local function alive(rec)
-  return rec.pid and start_time(rec.pid) == rec.start
+  if rec and pid and rec.pid == pid then core.unlink(path) end
 end
 
 --- The running containers, oldest first: list of records { name, pid,
@@ -90,12 +140,17 @@ function M.list()
   local dir = M.dir()
   local list = {}
   for _, name in ipairs(core.readdir(dir) or {}) do
-    if valid_name(name) then
-      local rec = load_record(dir .. "/" .. name)
+    local path = dir .. "/" .. name
+    local hold = valid_name(name) and holder(path)
+    if hold then
+      -- a start in progress is not listed yet
+      if not alive(hold) then core.unlink(path) end
+    elseif valid_name(name) then
+      local rec = load_record(path)
       if rec and alive(rec) then
         list[#list + 1] = rec
       else
-        core.unlink(dir .. "/" .. name)
+        core.unlink(path)
       end
     end
   end
@@ -132,6 +187,8 @@ end
 --- `nsl ps`: the running containers as a table on out (default stdout).
 function M.ps(out)
   out = out or io.stdout
+  -- the cgroups of containers whose nsl was killed go here too
+  pcall(function() require("nsl.cgroup").reclaim() end)
   out:write(string.format("%-16s %8s  %-30s %s\n", "NAME", "PID", "ROOTFS", "COMMAND"))
   for _, rec in ipairs(M.list()) do
     out:write(string.format("%-16s %8d  %-30s %s\n", rec.name, rec.pid, rec.rootfs, rec.command))
@@ -269,11 +326,14 @@ function M.enter(target, argv)
   local container = require "nsl.container"
   local closed, cerr, cerrno = container.close_on_exec({})
   if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
-  local pid = core.clone({})
+  local pid, perr = core.clone({})
+  if not pid then return nil, "enter: " .. perr end
   if pid == 0 then
-    local _, xerr = core.execp(path, argv, state.env)
-    io.stderr:write("nsl: enter: ", xerr, "\n")
-    core._exit(127)
+    require("nsl.userns").child(nil, function()
+      local _, xerr = core.execp(path, argv, state.env)
+      io.stderr:write("nsl: enter: ", tostring(xerr), "\n")
+      core._exit(127)
+    end)
   end
   local _, how, code = core.wait(pid)
   return how == "exited" and code or 128 + code

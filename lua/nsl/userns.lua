@@ -6,6 +6,15 @@ local core = require "nsl.core"
 
 local M = {}
 
+--- Is this process in the initial user namespace (the host's, whose
+-- uid_map maps every id onto itself)?
+function M.initial()
+  local f = io.open("/proc/self/uid_map")
+  local map = f and f:read("a") or ""
+  if f then f:close() end
+  return map:match("^%s*0%s+0%s+4294967295%s*$") ~= nil
+end
+
 --- The maps an ordinary user can write alone: 0 inside is the caller.
 function M.self_maps()
   return { { 0, core.getuid(), 1 } }, { { 0, core.getgid(), 1 } }
@@ -218,6 +227,30 @@ function M.write_maps(pid, uid_map, gid_map, setgroups)
   return write_map("gid", pid, gid_map, alone.gid, helpers.gid)
 end
 
+--- Run fn(...) as the whole rest of a forked child's life: the child
+-- never returns into the code that forked it (a REPL or a script would go
+-- on running there, in the container's namespaces). It ends with _exit(0)
+-- when fn returns; when fn raises, the error goes to report (an fd: "125
+-- message", as container setup reports) or else to stderr, and it ends
+-- with _exit(125).
+function M.child(report, fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then core._exit(0) end
+  pcall(function()
+    if report then report:write("125 " .. tostring(err))
+    else io.stderr:write("nsl: ", tostring(err), "\n") end
+  end)
+  core._exit(125)
+end
+
+-- In the child, once the parent has written the maps: become the mapped
+-- root; the creds are still the host's ids, and an unmapped one would make
+-- every file the child creates fail with EOVERFLOW.
+local function become_mapped_root(maps)
+  if maps and M.maps(maps.gid, 0) then assert(core.setresgid(0, 0, 0)) end
+  if maps and M.maps(maps.uid, 0) then assert(core.setresuid(0, 0, 0)) end
+end
+
 --- Fork into namespaces and hold the child until the parent is done with
 -- it: with maps (a new user namespace) until they are written, so that the
 -- child then runs as the mapped root. Returns the pid in the parent and 0
@@ -239,10 +272,10 @@ function M.clone(namespaces, maps, opts)
     -- EOF before the go byte: the parent died or gave up
     if r:read(1) ~= "1" then core._exit(125) end
     r:close()
-    -- the creds are still the host's ids; an unmapped one would make every
-    -- file the child creates fail with EOVERFLOW: become the mapped root
-    if maps and M.maps(maps.gid, 0) then assert(core.setresgid(0, 0, 0)) end
-    if maps and M.maps(maps.uid, 0) then assert(core.setresuid(0, 0, 0)) end
+    local ok, cerr = pcall(become_mapped_root, maps)
+    -- a failure here must not return into the caller's code as a child:
+    -- end it, as M.child would
+    if not ok then M.child(nil, error, cerr, 0) end
     return 0
   end
   r:close()
