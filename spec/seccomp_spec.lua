@@ -84,6 +84,18 @@ describe("nsl.core seccomp bindings", function()
     raises(function() core.seccomp_load_bpf("1234567") end, "not a BPF program")
   end)
 
+  it("raises for comparisons whose __len is negative", function()
+    -- the count was cast to unsigned and libseccomp read past the six
+    helper.child(function()
+      local f <close> = assert(core.seccomp_init("allow"))
+      for _, n in ipairs { -1, math.mininteger } do
+        local cmps = setmetatable({}, { __len = function() return n end })
+        assert.has_error(function() f:rule_add("kill", "read", cmps) end,
+          "bad argument #3 to 'rule_add' (at most 6 comparisons)")
+      end
+    end)
+  end)
+
   it("exports BPF and pseudo filter code, and refuses a released filter", function()
     local f = assert(core.seccomp_init("allow"))
     assert.is_true(f:rule_add("errno EACCES", "mkdir"))

@@ -246,7 +246,7 @@ static unsigned check_comparisons(lua_State *L, int arg,
     return 0;
   luaL_checktype(L, arg, LUA_TTABLE);
   lua_Integer n = luaL_len(L, arg);
-  luaL_argcheck(L, n <= 6, arg, "at most 6 comparisons");
+  luaL_argcheck(L, n >= 0 && n <= 6, arg, "at most 6 comparisons");
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, arg, i);
     to_comparison(L, arg, (int)i, &cmps[i - 1]);
@@ -351,11 +351,12 @@ static int l_seccomp_load_bpf(lua_State *L) {
                 1, "not a BPF program (1..4096 instructions of 8 bytes)");
   struct sock_fprog prog = {(unsigned short)(len / sizeof(struct sock_filter)),
                             (struct sock_filter *)bpf};
+  int *slot = flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? nsl_newfd(L) : NULL;
   int rc = load_program(&prog, flags);
   if (rc < 0)
     return nsl_fail(L, "seccomp_load_bpf (%d instructions)", (int)prog.len);
-  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-    nsl_pushfd(L, rc);
+  if (slot)
+    nsl_own(L, slot, rc);
   else
     lua_pushboolean(L, 1);
   return 1;
