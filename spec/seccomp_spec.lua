@@ -84,6 +84,19 @@ describe("nsl.core seccomp bindings", function()
     raises(function() core.seccomp_load_bpf("1234567") end, "not a BPF program")
   end)
 
+  it("raises for a syscall number out of int range rather than truncating it", function()
+    -- 2^32 + 59 was execve (59 on x86_64, whatever the number here)
+    local f <close> = assert(core.seccomp_init("allow"))
+    local nr = core.seccomp_syscall_resolve_name("execve")
+    for _, bad in ipairs { (1 << 32) + nr, math.maxinteger, math.mininteger } do
+      assert.has_error(function() f:rule_add("errno EPERM", bad) end, string.format(
+        "bad argument #2 to 'rule_add' (syscall %d out of range -2147483648..2147483647)", bad))
+      assert.has_error(function() core.seccomp_syscall_resolve_num(bad) end, string.format(
+        "bad argument #1 to 'seccomp_syscall_resolve_num' (syscall %d out of range " ..
+        "-2147483648..2147483647)", bad))
+    end
+  end)
+
   it("raises for comparisons whose __len is negative", function()
     -- the count was cast to unsigned and libseccomp read past the six
     helper.child(function()

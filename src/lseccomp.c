@@ -7,6 +7,7 @@
 #include "lnsl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -373,8 +374,9 @@ static int l_seccomp_rule_add(lua_State *L) {
   uint32_t action = check_action(L, 2);
   struct scmp_arg_cmp cmps[6];
   unsigned n = check_comparisons(L, 4, cmps);
+  /* a number out of int range was truncated to another syscall's */
   int nr = lua_type(L, 3) == LUA_TNUMBER
-               ? (int)luaL_checkinteger(L, 3)
+               ? (int)nsl_checkrange(L, 3, "syscall", INT_MIN, INT_MAX)
                : seccomp_syscall_resolve_name(luaL_checkstring(L, 3));
   const char *name = luaL_tolstring(L, 3, NULL);
   if (nr == __NR_SCMP_ERROR) /* a name libseccomp does not know */
@@ -396,7 +398,7 @@ static int l_seccomp_syscall_resolve_name(lua_State *L) {
 }
 
 static int l_seccomp_syscall_resolve_num(lua_State *L) {
-  int nr = (int)luaL_checkinteger(L, 1);
+  int nr = (int)nsl_checkrange(L, 1, "syscall", INT_MIN, INT_MAX);
   uint32_t arch = opt_arch(L, 2);
   char *name = seccomp_syscall_resolve_num_arch(arch, nr);
   if (!name)
