@@ -82,6 +82,68 @@ describe("nsl.pipe, read, write, close and fd", function()
       { core.close(n) })
     w:close()
   end)
+
+  it("returns an fd object itself, so that no fd has two owners", function()
+    local r, w = assert(core.pipe())
+    local n = r:fileno()
+    local f = core.fd(r)
+    assert.is_true(rawequal(r, f))
+    -- a second owner closed, when collected, whatever had the number by then
+    r:close()
+    local r2, w2 = assert(core.pipe())
+    assert.equal(n, r2:fileno())
+    f = nil -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.equal(1, core.write(w2, "x"))
+    assert.equal("x", core.read(r2))
+    assert.has_error(function() core.fd(r) end, "bad argument #1 to 'fd' (fd is closed)")
+    r2:close()
+    w2:close()
+    w:close()
+  end)
+
+  it("raises for a number that an fd object or a root already owns", function()
+    local r, w = assert(core.pipe())
+    local n = r:fileno()
+    assert.has_error(function() core.fd(n) end, "bad argument #1 to 'fd' (fd " .. n ..
+      " already has an owner: use it, or release it first)")
+    local root = assert(core.root_open("/"))
+    assert.has_error(function() core.fd(root:fd()) end, "bad argument #1 to 'fd' (fd " ..
+      root:fd() .. " already has an owner: use it, or release it first)")
+    root:close()
+    local released = r:release()
+    local f = core.fd(released)
+    assert.equal(n, f:fileno())
+    f:close()
+    w:close()
+  end)
+
+  it("closes the owner too when its number is closed", function()
+    local r, w = assert(core.pipe())
+    local n = r:fileno()
+    assert.is_true(core.close(n))
+    assert.equal("fd (closed)", tostring(r))
+    assert.is_nil(r:fileno())
+    local r2, w2 = assert(core.pipe())
+    assert.equal(n, r2:fileno())
+    r = nil -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.equal(1, core.write(w2, "x"))
+    assert.equal("x", core.read(r2))
+    r2:close()
+    w2:close()
+    w:close()
+  end)
+
+  it("raises for a number out of range", function()
+    for _, bad in ipairs { -1, 1 << 31, 1 << 32, math.maxinteger, math.mininteger } do
+      assert.has_error(function() core.fd(bad) end, "bad argument #1 to 'fd' (fd out of range)")
+      assert.has_error(function() core.close(bad) end,
+        "bad argument #1 to 'close' (fd out of range)")
+    end
+  end)
 end)
 
 describe("nsl.dup and nsl.dup2", function()
@@ -393,6 +455,11 @@ describe("nsl.poll", function()
       "bad argument #2 to 'poll' (timeout out of range)")
     assert.has_error(function() core.poll({ r }, 0, "bogus") end,
       "bad argument #3 to 'poll' (unknown poll event 'bogus')")
+    for _, n in ipairs { -1, math.mininteger, 1 << 61, math.maxinteger } do
+      local list = setmetatable({}, { __len = function() return n end })
+      assert.has_error(function() core.poll(list, 0) end,
+        string.format("bad argument #1 to 'poll' (length %d out of range 0..1048576)", n))
+    end
     r:close()
   end)
 end)

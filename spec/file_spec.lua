@@ -248,12 +248,12 @@ describe("nsl.chmod, nsl.chown and nsl.lchown", function()
     assert(core.chmod(dir, "0755"))
   end)
 
-  it("changes owners, keeping what is -1, and a symlink's own", function()
+  it("changes owners, keeping what is nil, and a symlink's own", function()
     local p, link = dir .. "/f", dir .. "/l"
     helper.write(p, "x")
-    assert.is_true(core.chown(p, helper.NOBODY, -1))
+    assert.is_true(core.chown(p, helper.NOBODY))
     assert.equal(helper.NOBODY .. ":0", shell_stat("%u:%g", p))
-    assert.is_true(core.chown(p, -1, helper.NOBODY))
+    assert.is_true(core.chown(p, nil, helper.NOBODY))
     assert.equal(helper.NOBODY .. ":" .. helper.NOBODY, shell_stat("%u:%g", p))
     assert(core.symlink(p, link))
     assert.is_true(core.lchown(link, 1, 2))
@@ -263,12 +263,30 @@ describe("nsl.chmod, nsl.chown and nsl.lchown", function()
     assert.equal("3:4", shell_stat("%u:%g", p))
   end)
 
+  it("raises for -1, 4294967295 and ids out of range, before any call", function()
+    local p = dir .. "/f"
+    helper.write(p, "x")
+    for _, id in ipairs { -1, 0xffffffff, 1 << 32, math.maxinteger, math.mininteger } do
+      local uid_error = "uid " .. id .. " out of range 0..4294967294"
+      local gid_error = "gid " .. id .. " out of range 0..4294967294"
+      assert.has_error(function() core.chown(p, id, 0) end,
+        "bad argument #2 to 'chown' (" .. uid_error .. ")")
+      assert.has_error(function() core.chown(p, 0, id) end,
+        "bad argument #3 to 'chown' (" .. gid_error .. ")")
+      assert.has_error(function() core.lchown(p, id, 0) end,
+        "bad argument #2 to 'lchown' (" .. uid_error .. ")")
+      assert.has_error(function() core.lchown(p, 0, id) end,
+        "bad argument #3 to 'lchown' (" .. gid_error .. ")")
+    end
+    assert.equal("0:0", shell_stat("%u:%g", p))
+  end)
+
   it("returns nil, message and errno for ENOENT", function()
     local p = dir .. "/none"
     assert.same({ nil, "chmod '" .. p .. "' to 0644: No such file or directory",
       E.ENOENT }, { core.chmod(p, "644") })
     assert.same({ nil, "chown '" .. p .. "' to 0:-1: No such file or directory",
-      E.ENOENT }, { core.chown(p, 0, -1) })
+      E.ENOENT }, { core.chown(p, 0, nil) })
     assert.same({ nil, "lchown '" .. p .. "' to 1:2: No such file or directory",
       E.ENOENT }, { core.lchown(p, 1, 2) })
   end)
@@ -288,7 +306,7 @@ describe("nsl.chmod, nsl.chown and nsl.lchown", function()
     assert.error_matches(function() core.chmod(p, "0999") end,
       "^bad argument #2 to '[%w.]*chmod' %(bad mode '0999' %(octal, like \"0755\"%)%)$")
     assert.error_matches(function() core.chown(p, -2, 0) end,
-      "^bad argument #2 to '[%w.]*chown' %(id out of range%)$")
+      "^bad argument #2 to '[%w.]*chown' %(uid %-2 out of range 0..4294967294%)$")
     assert.error_matches(function() core.lchown(p, 0, "x") end,
       "^bad argument #3 to '[%w.]*lchown' %(number expected, got string%)$")
   end)

@@ -104,13 +104,13 @@ describe("nsl.getuid, geteuid, getgid, getegid, getresuid, getresgid",
   end)
 
 describe("nsl.setresuid and nsl.setresgid", function()
-  it("change the ids, keep those given as -1 and drop the caps", function()
+  it("change the ids, keep those given as nil and drop the caps", function()
     helper.child(function()
-      assert.is_true(core.setresgid(-1, 65534, -1))
+      assert.is_true(core.setresgid(nil, 65534, nil))
       assert.same({ 0, 65534, 0 }, { core.getresgid() })
       assert.is_true(core.setresgid(65534, 65534, 65534))
       assert.same({ 65534, 65534, 65534 }, { core.getresgid() })
-      assert.is_true(core.setresuid(-1, 65534, -1))
+      assert.is_true(core.setresuid(nil, 65534))
       assert.same({ 0, 65534, 0 }, { core.getresuid() })
       assert.is_true(core.setresuid(65534, 65534, 65534))
       assert.same({ 65534, 65534, 65534 }, { core.getresuid() })
@@ -126,7 +126,7 @@ describe("nsl.setresuid and nsl.setresgid", function()
       "nil", "setresgid 0 -1 -1: Operation not permitted", E.EPERM }, " ") ..
       "\n", unprivileged([[
         local a = { nsl.setresuid(0, 0, 0) }
-        local b = { nsl.setresgid(0, -1, -1) }
+        local b = { nsl.setresgid(0) }
         io.write(table.concat({ tostring(a[1]), a[2], a[3],
           tostring(b[1]), b[2], b[3] }, " "), "\n")
       ]]))
@@ -136,9 +136,30 @@ describe("nsl.setresuid and nsl.setresgid", function()
     assert.has_error(function() core.setresuid("a", 0, 0) end,
       "bad argument #1 to 'setresuid' (number expected, got string)")
     assert.has_error(function() core.setresuid(0, 0, -2) end,
-      "bad argument #3 to 'setresuid' (id out of range)")
+      "bad argument #3 to 'setresuid' (uid -2 out of range 0..4294967294)")
     assert.has_error(function() core.setresgid(0, 1 << 32) end,
-      "bad argument #2 to 'setresgid' (id out of range)")
+      "bad argument #2 to 'setresgid' (gid 4294967296 out of range 0..4294967294)")
+  end)
+
+  it("raise for -1 and 4294967295, which the kernel reads as 'keep'", function()
+    -- refused before any call: as root, a -1 that got through would leave
+    -- the process root (in a child, in case one does get through)
+    helper.child(function()
+      for _, id in ipairs { -1, 0xffffffff, 1 << 32, math.maxinteger, math.mininteger } do
+        for _, at in ipairs { 1, 2, 3 } do
+          local args = { 65534, 65534, 65534 }
+          args[at] = id
+          assert.has_error(function() core.setresuid(table.unpack(args, 1, 3)) end,
+            string.format("bad argument #%d to 'setresuid' (uid %d out of range 0..4294967294)",
+              at, id))
+          assert.has_error(function() core.setresgid(table.unpack(args, 1, 3)) end,
+            string.format("bad argument #%d to 'setresgid' (gid %d out of range 0..4294967294)",
+              at, id))
+        end
+      end
+      assert.same({ 0, 0, 0 }, { core.getresuid() })
+      assert.same({ 0, 0, 0 }, { core.getresgid() })
+    end)
   end)
 end)
 
@@ -176,6 +197,23 @@ describe("nsl.setgroups and nsl.getgroups", function()
       "bad argument #1 to 'setgroups' (item 2 is not a gid)")
     assert.has_error(function() core.setgroups({ -1 }) end,
       "bad argument #1 to 'setgroups' (item 1 is not a gid)")
+    for _, gid in ipairs { 0xffffffff, 1 << 32, math.maxinteger, math.mininteger } do
+      assert.has_error(function() core.setgroups({ 5, gid }) end,
+        "bad argument #1 to 'setgroups' (item 2 is not a gid)")
+    end
+  end)
+
+  it("raises for a list whose __len is negative or huge", function()
+    -- (size_t) of a negative length wrapped: an allocation of 2^64 - 4
+    -- bytes, or a tiny one that the gids were then written past
+    helper.child(function()
+      for _, n in ipairs { -1, math.mininteger, 1 << 62, math.maxinteger } do
+        local list = setmetatable({}, { __len = function() return n end,
+          __index = function() return 5 end })
+        assert.has_error(function() core.setgroups(list) end,
+          string.format("bad argument #1 to 'setgroups' (length %d out of range 0..65536)", n))
+      end
+    end)
   end)
 end)
 
@@ -194,6 +232,14 @@ describe("nsl.cap_get", function()
     local pid = reaped_pid()
     assert.same({ nil, "cap_get " .. pid .. ": No such process", E.ESRCH },
       { core.cap_get(pid) })
+  end)
+
+  it("raises for a pid out of range rather than reading a truncated one", function()
+    -- 2^32 + getpid() used to read this process's sets
+    for _, pid in ipairs { -1, (1 << 32) + core.getpid(), math.maxinteger, math.mininteger } do
+      assert.has_error(function() core.cap_get(pid) end,
+        string.format("bad argument #1 to 'cap_get' (pid %d out of range 0..2147483647)", pid))
+    end
   end)
 
   it("shows full capabilities in a new user namespace of an ordinary user",

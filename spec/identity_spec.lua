@@ -100,6 +100,21 @@ local function nobody_run(args, input)
     args, input)
 end
 
+-- --user values out of range and what busybox.lua's usage error names.
+local BAD_USERS = { { "-1", "uid -1" }, { "4294967295", "uid 4294967295" },
+  { "4294967296", "uid 4294967296" }, { "99999999999999999999", "uid 99999999999999999999" },
+  { "0:-1", "gid -1" }, { "1000:4294967295", "gid 4294967295" } }
+
+-- Assert that run (nsl_run or nobody_run) refuses each of BAD_USERS with a
+-- usage error, before it starts anything.
+local function refuses_bad_users(run)
+  for _, case in ipairs(BAD_USERS) do
+    local r = run("--user " .. case[1] .. " /bin/sh -c 'echo ran as $(id -u)'")
+    assert.same({ 2, "", "busybox.lua: bad user '" .. case[1] .. "': " .. case[2] ..
+      " out of range 0..4294967294" }, { r.code, r.out, r.err:match("^[^\n]*") })
+  end
+end
+
 -- container.main through the library, with the Lua fields given (text).
 local function lib_run(fields)
   local code = string.format("os.exit(require('nsl').container.main { rootfs = %q, " ..
@@ -220,6 +235,23 @@ describe("nsl.identity as root", function()
     r = nsl_run("--user nobody:nosuchgroup /bin/true")
     assert.same({ 125, "nsl: setup step 'user': no group 'nosuchgroup' in the container's " ..
       "/etc/group\n" }, { r.code, r.err })
+  end)
+
+  it("refuses a --user id out of range with a usage error (-1 meant 'stay root')", function()
+    refuses_bad_users(nsl_run)
+  end)
+
+  it("stops at step 'user' for an id out of range given to the library or by --group-add",
+    function()
+    local r = lib_run("user = { uid = -1, gid = 0 }, command = { '/bin/true' }")
+    assert.same({ 125, "nsl: setup step 'user': uid -1 out of range 0..4294967294\n" },
+      { r.code, r.err })
+    r = lib_run("user = { uid = 0, gid = 4294967295 }, command = { '/bin/true' }")
+    assert.same({ 125, "nsl: setup step 'user': gid 4294967295 out of range 0..4294967294\n" },
+      { r.code, r.err })
+    r = nsl_run("--group-add -1 /bin/true")
+    assert.same({ 125, "nsl: setup step 'user': gid -1 out of range 0..4294967294\n" },
+      { r.code, r.err })
   end)
 
   it("gives a non-root user ambient capabilities with --cap-ambient", function()
@@ -393,6 +425,10 @@ describe("nsl.identity as an ordinary user", function()
     local r = nobody_run("/bin/sh -c " .. q(mask_probe(MASKED)))
     assert.equal(0, r.code, r.err)
     assert.equal(masked_expected(), r.out)
+  end)
+
+  it("refuses a --user id out of range with a usage error (-1 meant 'stay root')", function()
+    refuses_bad_users(nobody_run)
   end)
 
   it("stops with the step, the id and the map for a --user the map leaves out", function()

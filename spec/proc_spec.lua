@@ -129,6 +129,18 @@ describe("nsl.wait", function()
     assert.has_error(function() core.wait(-1, "sometimes") end,
       "bad argument #2 to 'wait' (unknown wait option 'sometimes')")
   end)
+
+  it("raises for a pid out of int range rather than waiting for a truncated one", function()
+    -- 2^32 - 1 was waitpid(-1): any child; math.mininteger was waitpid(0)
+    local pid, w = sleeper()
+    finally(function() w:close(); core.wait(pid) end)
+    for _, bad in ipairs { 0xffffffff, (1 << 32) + pid, -(1 << 31), math.maxinteger,
+      math.mininteger } do
+      assert.has_error(function() core.wait(bad, "nohang") end,
+        string.format("bad argument #1 to 'wait' (pid %d out of range " ..
+          "-2147483647..2147483647)", bad))
+    end
+  end)
 end)
 
 describe("nsl._exit", function()
@@ -225,6 +237,15 @@ describe("nsl.spawn", function()
     assert.has_error(function() core.spawn("/bin/true", { "true" }, nil, { pgroup = 0 }) end,
       "bad argument #4 to 'spawn' (unknown option 'pgroup')")
   end)
+
+  it("raises for an argv whose __len is negative or huge", function()
+    -- (size_t) of the length wrapped: a tiny array the strings went past
+    for _, n in ipairs { -1, math.mininteger, 1 << 61, math.maxinteger } do
+      local argv = setmetatable({}, { __len = function() return n end })
+      assert.has_error(function() core.spawn("/bin/true", argv) end,
+        string.format("bad argument #2 to 'spawn' (length %d out of range 0..1048576)", n))
+    end
+  end)
 end)
 
 describe("nsl.execp", function()
@@ -261,6 +282,21 @@ describe("nsl.kill", function()
     local pid = reaped_pid()
     assert.same({ nil, "kill " .. pid .. " 'TERM': No such process", E.ESRCH },
       { core.kill(pid, "TERM") })
+  end)
+
+  it("raises for a pid that is not one process, before any signal is sent", function()
+    -- 0 and negatives are groups or every process to kill(2), and 2^32 - 1
+    -- was truncated to -1: refused whatever the signal (0 here, in case one
+    -- got through)
+    local pid, w = sleeper()
+    finally(function() w:close(); core.wait(pid) end)
+    for _, bad in ipairs { 0, -1, -pid, 0xffffffff, (1 << 32) + pid, math.maxinteger,
+      math.mininteger } do
+      assert.has_error(function() core.kill(bad, 0) end,
+        string.format("bad argument #1 to 'kill' (pid %d out of range 1..2147483647)", bad))
+    end
+    assert.has_error(function() core.kill("x", 0) end,
+      "bad argument #1 to 'kill' (number expected, got string)")
   end)
 
   it("raises for an unknown signal", function()
@@ -303,6 +339,13 @@ describe("nsl.getpid", function()
     assert.same({ nil, "getpgid " .. pid .. ": No such process", E.ESRCH },
       { core.getpgid(pid) })
   end)
+
+  it("raises for getpgid of a pid out of range", function()
+    for _, bad in ipairs { -1, (1 << 32) + core.getpid(), math.mininteger } do
+      assert.has_error(function() core.getpgid(bad) end,
+        string.format("bad argument #1 to 'getpgid' (pid %d out of range 0..2147483647)", bad))
+    end
+  end)
 end)
 
 describe("nsl.setsid", function()
@@ -337,6 +380,20 @@ describe("nsl.setpgid", function()
       local pid = reaped_pid()
       assert.same({ nil, "setpgid " .. pid .. " 0: No such process",
         E.ESRCH }, { core.setpgid(pid, 0) })
+    end)
+  end)
+
+  it("raises for a pid or group out of range", function()
+    -- 2^32 was setpgid(0, 0): in a child, in case it gets through
+    helper.child(function()
+      local me = core.getpgrp()
+      for _, bad in ipairs { -1, 1 << 32, math.mininteger } do
+        assert.has_error(function() core.setpgid(bad, 0) end,
+          string.format("bad argument #1 to 'setpgid' (pid %d out of range 0..2147483647)", bad))
+        assert.has_error(function() core.setpgid(0, bad) end,
+          string.format("bad argument #2 to 'setpgid' (pid %d out of range 0..2147483647)", bad))
+      end
+      assert.equal(me, core.getpgrp())
     end)
   end)
 end)
@@ -377,6 +434,16 @@ describe("nsl.tcgetpgrp", function()
       E.ENOTTY }, { core.tcgetpgrp(r) })
     assert.same({ nil, "tcsetpgrp " .. fd .. " 1: Inappropriate ioctl for " ..
       "device", E.ENOTTY }, { core.tcsetpgrp(r, 1) })
+    r:close()
+    w:close()
+  end)
+
+  it("tcsetpgrp raises for a group out of range", function()
+    local r, w = assert(core.pipe())
+    for _, bad in ipairs { 0, -1, (1 << 32) + 1, math.mininteger } do
+      assert.has_error(function() core.tcsetpgrp(r, bad) end,
+        string.format("bad argument #2 to 'tcsetpgrp' (pid %d out of range 1..2147483647)", bad))
+    end
     r:close()
     w:close()
   end)
@@ -619,6 +686,14 @@ describe("nsl.pidfd_open", function()
       { core.pidfd_open(pid) })
   end)
 
+  it("raises for a pid out of range rather than opening a truncated one", function()
+    -- 2^32 + 1 used to open pid 1's
+    for _, bad in ipairs { 0, -1, (1 << 32) + 1, math.maxinteger, math.mininteger } do
+      assert.has_error(function() core.pidfd_open(bad) end,
+        string.format("bad argument #1 to 'pidfd_open' (pid %d out of range 1..2147483647)", bad))
+    end
+  end)
+
   it("raises for a bad flag or signal", function()
     assert.has_error(function() core.pidfd_open(1, "sometimes") end,
       "bad argument #2 to 'pidfd_open' (unknown pidfd flag 'sometimes')")
@@ -627,5 +702,51 @@ describe("nsl.pidfd_open", function()
       "bad argument #2 to 'pidfd_send_signal' (unknown signal 'FOO')")
     r:close()
     w:close()
+  end)
+end)
+
+describe("nsl.init.exec and nsl-init", function()
+  -- Run a command under timeout -s KILL: an init that took a bad pid would
+  -- forward timeout's usual TERM to its own process group (kill(2) of 0),
+  -- timeout's among them, for ever; KILL cannot be forwarded.
+  local function bounded(cmd)
+    return helper.sh("exec timeout -s KILL 5 " .. cmd, nil, 15)
+  end
+
+  -- the init's child: 0 would forward signals to the init's whole group
+  it("refuse a pid that is not a child's", function()
+    local code = [[
+      local init = require "nsl.init"
+      for _, bad in ipairs { 0, 1, -1, 4294967298, math.maxinteger, math.mininteger } do
+        print((select(2, pcall(init.exec, bad))))
+      end]]
+    local r = bounded(helper.quote(helper.nsl) .. " -e " .. helper.quote(code))
+    assert.equal(0, r.code, r.err)
+    local want = {}
+    for _, bad in ipairs { 0, 1, -1, 4294967298, math.maxinteger, math.mininteger } do
+      want[#want + 1] = string.format("bad argument #1 to 'nsl.init.exec' (pid %d out of range " ..
+        "2..2147483647)\n", bad)
+    end
+    assert.equal(table.concat(want), r.out)
+    for _, bad in ipairs { "0", "1", "-5", "abc", "12x", "", "4294967298" } do
+      r = bounded(helper.quote(helper.build .. "/nsl-init") .. " " .. helper.quote(bad))
+      assert.same({ 125, "nsl-init: bad pid '" .. bad .. "'\n" }, { r.code, r.err })
+    end
+  end)
+
+  it("closes its in-memory copy when the exec fails", function()
+    -- execveat refused by a seccomp filter, in the nsl process only
+    local code = [[
+      local nsl = require "nsl"
+      local init = require "nsl.init"
+      local f = assert(nsl.seccomp_init("allow"))
+      assert(nsl.seccomp_rule_add(f, "errno EPERM", "execveat"))
+      assert(nsl.seccomp_load(f))
+      local before = #assert(nsl.readdir("/proc/self/fd"))
+      local ok, err = init.exec(4711)
+      print(ok, err, #assert(nsl.readdir("/proc/self/fd")) - before)]]
+    local r = bounded(helper.quote(helper.nsl) .. " -e " .. helper.quote(code))
+    assert.same({ 0, "nil\tinit exec for pid 4711: Operation not permitted\t0\n" },
+      { r.code, r.out }, r.err)
   end)
 end)

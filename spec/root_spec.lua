@@ -341,13 +341,19 @@ for _, how in ipairs(HOWS) do
         assert.equal(octal("640"), core.stat(dir .. "/f").mode)
         assert.is_true(r:chown("l", 1, 2))
         assert.same({ 1, 2 }, { core.stat(dir .. "/f").uid, core.stat(dir .. "/f").gid })
-        assert.is_true(r:lchown("l", 3, -1))
+        assert.is_true(r:lchown("l", 3))
         assert.same({ 3, 0 }, { core.lstat(dir .. "/l").uid, core.lstat(dir .. "/l").gid })
         assert.same({ 1, 2 }, { core.stat(dir .. "/f").uid, core.stat(dir .. "/f").gid })
         assert.same({ nil, "chmod 'none' to 0600 in root '" .. dir ..
           "': No such file or directory", E.ENOENT }, { r:chmod("none", "0600") })
         assert.same({ nil, "chown 'none' to 0:0 in root '" .. dir ..
           "': No such file or directory", E.ENOENT }, { r:chown("none", 0, 0) })
+        for _, id in ipairs { -1, 0xffffffff, 1 << 32, math.mininteger } do
+          assert.has_error(function() r:chown("f", id, 0) end, string.format(
+            "bad argument #2 to 'chown' (uid %d out of range 0..4294967294)", id))
+          assert.has_error(function() r:lchown("l", 0, id) end, string.format(
+            "bad argument #3 to 'lchown' (gid %d out of range 0..4294967294)", id))
+        end
       end)
     end)
 
@@ -389,7 +395,7 @@ for _, how in ipairs(HOWS) do
         assert.has_error(function() r:symlink("x") end,
           "bad argument #2 to 'symlink' (string expected, got no value)")
         assert.has_error(function() r:chown("x", -2, 0) end,
-          "bad argument #2 to 'chown' (id out of range)")
+          "bad argument #2 to 'chown' (uid -2 out of range 0..4294967294)")
         assert.has_error(function() r:mount_on("x", "tmpfs", "tmpfs", "bind rec") end,
           "bad argument #4 to 'mount_on' (mount_on does not take 'bind|rec')")
         assert.has_error(function() r:mount_on("x", "tmpfs") end,

@@ -84,6 +84,31 @@ describe("nsl.core seccomp bindings", function()
     raises(function() core.seccomp_load_bpf("1234567") end, "not a BPF program")
   end)
 
+  it("raises for a syscall number out of int range rather than truncating it", function()
+    -- 2^32 + 59 was execve (59 on x86_64, whatever the number here)
+    local f <close> = assert(core.seccomp_init("allow"))
+    local nr = core.seccomp_syscall_resolve_name("execve")
+    for _, bad in ipairs { (1 << 32) + nr, math.maxinteger, math.mininteger } do
+      assert.has_error(function() f:rule_add("errno EPERM", bad) end, string.format(
+        "bad argument #2 to 'rule_add' (syscall %d out of range -2147483648..2147483647)", bad))
+      assert.has_error(function() core.seccomp_syscall_resolve_num(bad) end, string.format(
+        "bad argument #1 to 'seccomp_syscall_resolve_num' (syscall %d out of range " ..
+        "-2147483648..2147483647)", bad))
+    end
+  end)
+
+  it("raises for comparisons whose __len is negative", function()
+    -- the count was cast to unsigned and libseccomp read past the six
+    helper.child(function()
+      local f <close> = assert(core.seccomp_init("allow"))
+      for _, n in ipairs { -1, math.mininteger } do
+        local cmps = setmetatable({}, { __len = function() return n end })
+        assert.has_error(function() f:rule_add("kill", "read", cmps) end,
+          "bad argument #3 to 'rule_add' (at most 6 comparisons)")
+      end
+    end)
+  end)
+
   it("exports BPF and pseudo filter code, and refuses a released filter", function()
     local f = assert(core.seccomp_init("allow"))
     assert.is_true(f:rule_add("errno EACCES", "mkdir"))

@@ -23,10 +23,47 @@ typedef struct nsl_fd {
   int fd;
 } nsl_fd;
 
-void nsl_pushfd(lua_State *L, int fd) {
+int *nsl_newfd(lua_State *L) {
   nsl_fd *p = lua_newuserdatauv(L, sizeof *p, 0);
-  p->fd = fd;
+  p->fd = -1;
   luaL_setmetatable(L, NSL_FD);
+  return &p->fd;
+}
+
+/* The owners: registry[OWNERS][fd] = the owner's fd slot (a light
+ * userdata), strong so that an object waiting for its finalizer still
+ * counts; the finalizer removes it. */
+#define OWNERS "nsl.fd owners"
+
+static void push_owners(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, OWNERS);
+}
+
+void nsl_own(lua_State *L, int *slot, int fd) {
+  *slot = fd; /* first: if recording raises, the object still closes it */
+  push_owners(L);
+  lua_pushlightuserdata(L, slot);
+  lua_rawseti(L, -2, fd);
+  lua_pop(L, 1);
+}
+
+int *nsl_owner(lua_State *L, int fd) {
+  push_owners(L);
+  lua_rawgeti(L, -1, fd);
+  int *slot = lua_touserdata(L, -1);
+  lua_pop(L, 2);
+  /* an entry whose object has let go of the number is stale */
+  return slot && *slot == fd ? slot : NULL;
+}
+
+void nsl_disown(lua_State *L, int *slot) {
+  if (*slot >= 0 && nsl_owner(L, *slot) == slot) {
+    push_owners(L);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, *slot);
+    lua_pop(L, 1);
+  }
+  *slot = -1;
 }
 
 static nsl_fd *check_fd_object(lua_State *L, int arg) {
@@ -240,18 +277,32 @@ static int relay_run(relay *r, int master, pid_t pid) {
 
 /* ---- bindings ------------------------------------------------------------ */
 
+/* A number that an object owns closes the object too: else it would close
+ * whatever has the number by the time it is collected. */
 static int l_close(lua_State *L) {
-  nsl_fd *p = luaL_testudata(L, 1, NSL_FD);
   int fd = nsl_checkfd(L, 1);
-  if (p)
-    p->fd = -1; /* closed even if close fails: see close(2), EINTR */
+  int *owner = nsl_owner(L, fd);
+  if (owner)
+    nsl_disown(L, owner); /* closed even if close fails: see close(2), EINTR */
   if (close(fd) != 0)
     return nsl_fail(L, "close %d", fd);
   return nsl_ok(L);
 }
 
+/* An fd object is returned as it is, and a number that already has an owner
+ * is refused: two owners would each close the number, the second time
+ * whatever has it by then. */
 static int l_fd(lua_State *L) {
-  nsl_pushfd(L, nsl_checkfd(L, 1));
+  int fd = nsl_checkfd(L, 1);
+  if (lua_type(L, 1) != LUA_TNUMBER) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  if (nsl_owner(L, fd))
+    luaL_argerror(L, 1,
+                  lua_pushfstring(L, "fd %d already has an owner: use it, or "
+                                     "release it first", fd));
+  nsl_own(L, nsl_newfd(L), fd);
   return 1;
 }
 
@@ -264,11 +315,12 @@ static int l_pipe(lua_State *L) {
   int flags = lua_isnoneornil(L, 1)
                   ? O_CLOEXEC
                   : (int)nsl_optflags(L, 1, pipe_flags, "pipe flag");
+  int *rslot = nsl_newfd(L), *wslot = nsl_newfd(L);
   int fds[2];
   if (pipe2(fds, flags) != 0)
     return nsl_fail(L, "pipe");
-  nsl_pushfd(L, fds[0]);
-  nsl_pushfd(L, fds[1]);
+  nsl_own(L, rslot, fds[0]);
+  nsl_own(L, wslot, fds[1]);
   return 2;
 }
 
@@ -308,6 +360,8 @@ static const nsl_Flag close_range_flags[] = {
     {"cloexec", CLOSE_RANGE_CLOEXEC}, {"unshare", CLOSE_RANGE_UNSHARE},
     {NULL, 0}};
 
+/* Objects that own fds in the range are not told: close_range is for a
+ * child about to exec. */
 static int l_close_range(lua_State *L) {
   lua_Integer first = luaL_checkinteger(L, 1);
   lua_Integer last = luaL_optinteger(L, 2, (lua_Integer)~0U);
@@ -322,10 +376,11 @@ static int l_close_range(lua_State *L) {
 
 static int l_dup(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
+  int *slot = nsl_newfd(L);
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0)
     return nsl_fail(L, "dup %d", fd);
-  nsl_pushfd(L, copy);
+  nsl_own(L, slot, copy);
   return 1;
 }
 
@@ -382,11 +437,12 @@ static int l_openpty(lua_State *L) {
   int master, slave;
   char path[PATH_MAX];
   const char *step;
+  int *mslot = nsl_newfd(L), *sslot = nsl_newfd(L);
   if (open_pty(&master, &slave, path, sizeof path, &step) != 0)
     return strcmp(step, "open") == 0 ? nsl_fail(L, "openpty: open '%s'", path)
                                      : nsl_fail(L, "openpty: %s", step);
-  nsl_pushfd(L, master);
-  nsl_pushfd(L, slave);
+  nsl_own(L, mslot, master);
+  nsl_own(L, sslot, slave);
   lua_pushstring(L, path);
   return 3;
 }
@@ -479,7 +535,7 @@ static int l_poll(lua_State *L) {
   short events = lua_isnoneornil(L, 3)
                      ? POLLIN
                      : (short)nsl_optflags(L, 3, poll_events, "poll event");
-  lua_Integer n = luaL_len(L, 1);
+  lua_Integer n = (lua_Integer)nsl_checklen(L, 1, NSL_LEN_MAX);
   struct pollfd *p = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *p, 0);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, 1, i);
@@ -548,8 +604,8 @@ const nsl_Reg nsl_fd_lib[] = {
     {"dup2", l_dup2, "dup2(oldfd, newfd) -> newfd",
      "dup3(2) without flags, so the copy at newfd is inherited across exec"},
     {"fd", l_fd, "fd(n) -> fd",
-     "wrap an fd number in an fd object that closes "
-     "on collection and with <close>"},
+     "wrap an fd number in an fd object that closes on collection and with "
+     "<close>; an fd object is returned as it is, an owned number refused"},
     {"get_winsize", l_get_winsize, "get_winsize(fd) -> rows, cols",
      "a terminal's window size (ioctl TIOCGWINSZ)"},
     {"isatty", l_isatty, "isatty(fd) -> bool",
@@ -590,9 +646,10 @@ const nsl_Reg nsl_fd_lib[] = {
 
 static int fd_gc(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
-  if (p->fd >= 0)
-    close(p->fd);
-  p->fd = -1;
+  int fd = p->fd;
+  nsl_disown(L, &p->fd);
+  if (fd >= 0)
+    close(fd);
   return 0;
 }
 
@@ -610,7 +667,7 @@ static int fd_release(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   luaL_argcheck(L, p->fd >= 0, 1, "fd is closed");
   lua_pushinteger(L, p->fd);
-  p->fd = -1;
+  nsl_disown(L, &p->fd);
   return 1;
 }
 
@@ -636,6 +693,11 @@ void nsl_fd_open(lua_State *L) {
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, OWNERS) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, OWNERS);
   }
   lua_pop(L, 1);
 }

@@ -166,19 +166,12 @@ static int l_chmod(lua_State *L) {
   return nsl_ok(L);
 }
 
-/* A uid or gid; -1 leaves it as it is (chown(2)). */
-static unsigned check_id(lua_State *L, int arg) {
-  lua_Integer id = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, id >= -1 && id < 0xffffffffLL, arg, "id out of range");
-  return (unsigned)id;
-}
-
 typedef int (*chown_fn)(const char *, uid_t, gid_t);
 
 static int do_chown(lua_State *L, chown_fn fn, const char *name) {
   const char *path = luaL_checkstring(L, 1);
-  uid_t uid = check_id(L, 2);
-  gid_t gid = check_id(L, 3);
+  uid_t uid = nsl_optid(L, 2, "uid"); /* nil leaves it as it is */
+  gid_t gid = nsl_optid(L, 3, "gid");
   if (fn(path, uid, gid) != 0)
     return nsl_fail(L, "%s '%s' to %d:%d", name, path, (int)uid, (int)gid);
   return nsl_ok(L);
@@ -316,10 +309,11 @@ static int l_open(lua_State *L) {
   int flags = (int)(words & ~NOCLOEXEC);
   if (!(words & NOCLOEXEC))
     flags |= O_CLOEXEC;
+  int *slot = nsl_newfd(L);
   int fd = open(path, flags, mode);
   if (fd < 0)
     return nsl_fail(L, "open '%s'", path);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
@@ -329,10 +323,10 @@ const nsl_Reg nsl_file_lib[] = {
      "the default)"},
     {"chmod", l_chmod, "chmod(path, mode) -> true",
      "chmod(2); mode is an integer or an octal string (\"0755\")"},
-    {"chown", l_chown, "chown(path, uid, gid) -> true",
-     "chown(2), following symlinks; -1 keeps the uid or gid"},
-    {"lchown", l_lchown, "lchown(path, uid, gid) -> true",
-     "lchown(2): chown a symlink itself; -1 keeps the uid or gid"},
+    {"chown", l_chown, "chown(path, uid [, gid]) -> true",
+     "chown(2), following symlinks; nil keeps the uid or gid"},
+    {"lchown", l_lchown, "lchown(path, uid [, gid]) -> true",
+     "lchown(2): chown a symlink itself; nil keeps the uid or gid"},
     {"lstat", l_lstat, "lstat(path) -> { type, mode, uid, ... }",
      "lstat(2): stat() of a symlink itself"},
     {"mkdir", l_mkdir, "mkdir(path [, mode]) -> true",

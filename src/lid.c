@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
@@ -40,13 +41,6 @@ static int cap_lookup(const char *name) {
 }
 
 /* ---- argument helpers ---------------------------------------------------- */
-
-/* A uid or gid; -1 means "keep" for setresuid(2) and setresgid(2). */
-static id_t check_id(lua_State *L, int arg) {
-  lua_Integer id = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, id >= -1 && id < 0xffffffffLL, arg, "id out of range");
-  return (id_t)id;
-}
 
 /* A capability at idx (a name, see cap_lookup, or a number passed
  * through); errors name argument arg. */
@@ -133,14 +127,16 @@ static int l_getresgid(lua_State *L) {
 }
 
 static int l_setresuid(lua_State *L) {
-  uid_t r = check_id(L, 1), e = check_id(L, 2), s = check_id(L, 3);
+  uid_t r = nsl_optid(L, 1, "uid"), e = nsl_optid(L, 2, "uid"),
+        s = nsl_optid(L, 3, "uid");
   if (setresuid(r, e, s) != 0)
     return nsl_fail(L, "setresuid %d %d %d", (int)r, (int)e, (int)s);
   return nsl_ok(L);
 }
 
 static int l_setresgid(lua_State *L) {
-  gid_t r = check_id(L, 1), e = check_id(L, 2), s = check_id(L, 3);
+  gid_t r = nsl_optid(L, 1, "gid"), e = nsl_optid(L, 2, "gid"),
+        s = nsl_optid(L, 3, "gid");
   if (setresgid(r, e, s) != 0)
     return nsl_fail(L, "setresgid %d %d %d", (int)r, (int)e, (int)s);
   return nsl_ok(L);
@@ -148,14 +144,14 @@ static int l_setresgid(lua_State *L) {
 
 static int l_setgroups(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  size_t n = (size_t)luaL_len(L, 1);
+  size_t n = nsl_checklen(L, 1, NGROUPS_MAX);
   gid_t *list = lua_newuserdatauv(L, (n ? n : 1) * sizeof *list, 0);
   luaL_Buffer b; /* "5,100" for the message, built before the call */
   luaL_buffinit(L, &b);
   for (size_t i = 0; i < n; i++) {
     lua_geti(L, 1, (lua_Integer)i + 1);
     lua_Integer gid = lua_tointeger(L, -1);
-    if (!lua_isinteger(L, -1) || gid < 0 || gid >= 0xffffffffLL)
+    if (!lua_isinteger(L, -1) || gid < 0 || gid > NSL_ID_MAX)
       luaL_argerror(L, 1,
                     lua_pushfstring(L, "item %d is not a gid", (int)i + 1));
     list[i] = (gid_t)gid;
@@ -188,7 +184,7 @@ static int l_getgroups(lua_State *L) {
 /* ---- capabilities -------------------------------------------------------- */
 
 static int l_cap_get(lua_State *L) {
-  pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
+  pid_t pid = nsl_optpid(L, 1, 0, 0);
   cap_t caps = pid ? cap_get_pid(pid) : cap_get_proc();
   if (caps == NULL)
     return nsl_fail(L, "cap_get %d", (int)pid);
@@ -230,7 +226,7 @@ static int l_cap_bound_drop(lua_State *L) {
   if (!lua_istable(L, 1))
     return drop_bound(L, check_cap(L, 1)) ? 3 : nsl_ok(L);
   /* all the names are checked before the first one is dropped */
-  lua_Integer n = luaL_len(L, 1);
+  lua_Integer n = (lua_Integer)nsl_checklen(L, 1, NSL_LEN_MAX);
   cap_value_t *caps = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *caps, 0);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, 1, i);
@@ -524,10 +520,12 @@ const nsl_Reg nsl_id_lib[] = {
      "PR_SET_NAME: this thread's name in /proc/self/comm (15 bytes kept)"},
     {"setgroups", l_setgroups, "setgroups({gids...}) -> true",
      "set the supplementary groups (setgroups(2))"},
-    {"setresgid", l_setresgid, "setresgid(r, e, s) -> true",
-     "setresgid(2): real, effective and saved gids; -1 keeps one"},
-    {"setresuid", l_setresuid, "setresuid(r, e, s) -> true",
-     "setresuid(2): real, effective and saved uids; -1 keeps one"},
+    {"setresgid", l_setresgid, "setresgid(r [, e [, s]]) -> true",
+     "setresgid(2): real, effective and saved gids (0..4294967294); nil "
+     "keeps one"},
+    {"setresuid", l_setresuid, "setresuid(r [, e [, s]]) -> true",
+     "setresuid(2): real, effective and saved uids (0..4294967294); nil "
+     "keeps one"},
     {"setrlimit", l_setrlimit, "setrlimit(name, soft, hard) -> true",
      "setrlimit(2) of nofile nproc core cpu ...; soft and hard are numbers "
      "or \"unlimited\""},

@@ -2,6 +2,7 @@
 #include "lnsl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -145,6 +146,44 @@ int nsl_checksignal(lua_State *L, int idx, int arg, int min) {
   return luaL_argerror(L, arg, lua_pushfstring(L, "unknown signal '%s'", name));
 }
 
+/* ---- ranges -------------------------------------------------------------- */
+
+lua_Integer nsl_checkrange(lua_State *L, int arg, const char *what,
+                           lua_Integer min, lua_Integer max) {
+  lua_Integer n = luaL_checkinteger(L, arg);
+  if (n < min || n > max)
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "%s %I out of range %I..%I", what, n,
+                                  min, max));
+  return n;
+}
+
+uid_t nsl_checkid(lua_State *L, int arg, const char *what) {
+  return (uid_t)nsl_checkrange(L, arg, what, 0, NSL_ID_MAX);
+}
+
+uid_t nsl_optid(lua_State *L, int arg, const char *what) {
+  return lua_isnoneornil(L, arg) ? (uid_t)-1 : nsl_checkid(L, arg, what);
+}
+
+pid_t nsl_checkpid(lua_State *L, int arg, lua_Integer min) {
+  return (pid_t)nsl_checkrange(L, arg, "pid", min, INT_MAX);
+}
+
+pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def) {
+  return lua_isnoneornil(L, arg) ? def : nsl_checkpid(L, arg, min);
+}
+
+/* A __len may return anything: a negative one cast to size_t made a size
+ * that wrapped around. */
+size_t nsl_checklen(lua_State *L, int arg, lua_Integer max) {
+  lua_Integer n = luaL_len(L, arg);
+  if (n < 0 || n > max)
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "length %I out of range 0..%I", n, max));
+  return (size_t)n;
+}
+
 /* ---- modes and string arrays --------------------------------------------- */
 
 mode_t nsl_checkmode(lua_State *L, int arg) {
@@ -170,7 +209,7 @@ mode_t nsl_optmode(lua_State *L, int arg, mode_t def) {
 
 char **nsl_checkstrings(lua_State *L, int arg, int allow_map, size_t *np) {
   luaL_checktype(L, arg, LUA_TTABLE);
-  size_t n = (size_t)luaL_len(L, arg), extra = 0;
+  size_t n = nsl_checklen(L, arg, NSL_LEN_MAX), extra = 0;
   if (allow_map) {
     lua_pushnil(L);
     while (lua_next(L, arg)) {
@@ -178,6 +217,7 @@ char **nsl_checkstrings(lua_State *L, int arg, int allow_map, size_t *np) {
         extra++;
       lua_pop(L, 1);
     }
+    luaL_argcheck(L, extra <= NSL_LEN_MAX, arg, "too many variables");
   }
   char **v = lua_newuserdatauv(L, (n + extra + 1) * sizeof *v, 1);
   /* the strings stay alive in the userdata's user value */

@@ -72,6 +72,33 @@ const char *nsl_pushflagnames(lua_State *L, unsigned long bits,
  * Anything else raises. */
 int nsl_checksignal(lua_State *L, int idx, int arg, int min);
 
+/* ---- ranges: every binding that takes an id, a pid or a length checks it
+ * here, so that what reaches the kernel is exactly what Lua passed. */
+
+/* uids and gids are 0..NSL_ID_MAX: (uid_t)-1 is no id but "leave it
+ * unchanged" to setresuid(2) and chown(2), so 4294967295, and -1 that a
+ * cast would make it, are refused. */
+#define NSL_ID_MAX 4294967294LL
+/* The most items a list argument may have (argv, poll's fds, caps): the
+ * kernel's own NR_OPEN, and far below what a size computation overflows. */
+#define NSL_LEN_MAX 1048576
+
+/* The integer at arg, in min..max; else an argument error naming what, the
+ * value and the range ("pid 0 out of range 1..2147483647"). */
+lua_Integer nsl_checkrange(lua_State *L, int arg, const char *what,
+                           lua_Integer min, lua_Integer max);
+/* A uid or gid (what: "uid", "gid") in 0..NSL_ID_MAX. */
+uid_t nsl_checkid(lua_State *L, int arg, const char *what);
+/* The same, or (uid_t)-1, "leave it unchanged", for nil. */
+uid_t nsl_optid(lua_State *L, int arg, const char *what);
+/* A pid in min..INT_MAX: min is 1 where 0 and negatives would name a
+ * process group or every process (kill(2)), 0 where 0 means "this process",
+ * -INT_MAX where groups are meant (waitpid(2)). */
+pid_t nsl_checkpid(lua_State *L, int arg, lua_Integer min);
+pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def);
+/* The length of the table at arg (its __len too), in 0..max. */
+size_t nsl_checklen(lua_State *L, int arg, lua_Integer max);
+
 /* A mode: an integer or an octal string ("0755", "755"). */
 mode_t nsl_checkmode(lua_State *L, int arg);
 mode_t nsl_optmode(lua_State *L, int arg, mode_t def);
@@ -81,10 +108,23 @@ mode_t nsl_optmode(lua_State *L, int arg, mode_t def);
  * With allow_map, string keys k = v become "k=v" (environments). */
 char **nsl_checkstrings(lua_State *L, int arg, int allow_map, size_t *n);
 
-/* fds: an "nsl.fd" userdata that closes on collection and with <close>. */
+/* fds: an "nsl.fd" userdata that closes on collection and with <close>.
+ *
+ * One owner per fd: a binding pushes the object first (nsl_newfd, fd -1)
+ * and only then acquires the fd and hands it over (nsl_own), so that an
+ * error raised in between never leaks it. The owners (fd objects and root
+ * handles) are recorded by number, so that nsl.fd(n) and nsl.close(n) know
+ * when a number is an object's. */
 #define NSL_FD "nsl.fd"
-void nsl_pushfd(lua_State *L, int fd);
-/* An fd number from an integer or an open nsl.fd at arg. */
+/* Push a new fd object that owns nothing yet; its fd slot. */
+int *nsl_newfd(lua_State *L);
+/* Record that the object whose fd slot is slot owns fd (and set the slot). */
+void nsl_own(lua_State *L, int *slot, int fd);
+/* Forget slot's fd (the caller closes it or passes it on); slot becomes -1. */
+void nsl_disown(lua_State *L, int *slot);
+/* The slot of the object that owns fd, or NULL. */
+int *nsl_owner(lua_State *L, int fd);
+/* An fd number (0..INT_MAX) from an integer or an open nsl.fd at arg. */
 int nsl_checkfd(lua_State *L, int arg);
 
 /* errno's symbolic name ("EPERM"), or NULL. */

@@ -117,14 +117,15 @@ static int check_clone_opts(lua_State *L, int arg) {
 static int l_clone(lua_State *L) {
   unsigned long flags = nsl_optflags(L, 1, namespace_flags, "namespace");
   int want_pidfd = check_clone_opts(L, 2);
-  int pidfd = -1;
+  int pidfd = -1, *slot = want_pidfd ? nsl_newfd(L) : NULL;
   pid_t pid = nsl_sys_clone(flags, want_pidfd ? &pidfd : NULL);
   if (pid < 0)
     return nsl_fail(L, "clone '%s'", flag_words(L, flags, namespace_flags));
   lua_pushinteger(L, pid);
   if (pid == 0 || !want_pidfd)
     return 1;
-  nsl_pushfd(L, pidfd);
+  nsl_own(L, slot, pidfd);
+  lua_insert(L, -2); /* pid, pidfd */
   return 2;
 }
 
@@ -215,7 +216,7 @@ static int l_exec_sealed(lua_State *L) {
 }
 
 static int l_getpgid(lua_State *L) {
-  pid_t pid = (pid_t)luaL_optinteger(L, 1, 0);
+  pid_t pid = nsl_optpid(L, 1, 0, 0);
   pid_t pgid = getpgid(pid);
   if (pgid < 0)
     return nsl_fail(L, "getpgid %d", (int)pid);
@@ -243,8 +244,10 @@ static int l_gettid(lua_State *L) {
   return 1;
 }
 
+/* One process only: 0 and negatives are groups or every process to kill(2),
+ * and a slip there with KILL as root ends the machine. */
 static int l_kill(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = nsl_checkpid(L, 1, 1);
   int sig = nsl_checksignal(L, 2, 2, 0); /* 0 only checks that pid exists */
   const char *label = signal_label(L, sig);
   if (kill(pid, sig) != 0)
@@ -253,8 +256,7 @@ static int l_kill(lua_State *L) {
 }
 
 static int l_setpgid(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  pid_t pid = nsl_checkpid(L, 1, 0), pgid = nsl_checkpid(L, 2, 0);
   if (setpgid(pid, pgid) != 0)
     return nsl_fail(L, "setpgid %d %d", (int)pid, (int)pgid);
   return nsl_ok(L);
@@ -281,7 +283,7 @@ static int l_tcgetpgrp(lua_State *L) {
  * it: see tcsetpgrp(3). A job-control shell blocks it. */
 static int l_tcsetpgrp(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
-  pid_t pgid = (pid_t)luaL_checkinteger(L, 2);
+  pid_t pgid = nsl_checkpid(L, 2, 1);
   if (tcsetpgrp(fd, pgid) != 0)
     return nsl_fail(L, "tcsetpgrp %d %d", fd, (int)pgid);
   return nsl_ok(L);
@@ -292,8 +294,10 @@ static const nsl_Flag wait_flags[] = {{"continued", WCONTINUED},
                                       {"untraced", WUNTRACED},
                                       {NULL, 0}};
 
+/* pid -1 is any child, 0 or -pgid a group's (waitpid(2)); INT_MIN has no
+ * group to name. */
 static int l_wait(lua_State *L) {
-  pid_t pid = (pid_t)luaL_optinteger(L, 1, -1);
+  pid_t pid = nsl_optpid(L, 1, -INT_MAX, -1);
   int options = (int)nsl_optflags(L, 2, wait_flags, "wait option");
   int status;
   pid_t got;
@@ -389,12 +393,13 @@ static int l_unshare(lua_State *L) {
 static const nsl_Flag nonblock_flags[] = {{"nonblock", O_NONBLOCK}, {NULL, 0}};
 
 static int l_pidfd_open(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = nsl_checkpid(L, 1, 1);
   unsigned flags = (unsigned)nsl_optflags(L, 2, nonblock_flags, "pidfd flag");
+  int *slot = nsl_newfd(L);
   int fd = pidfd_open(pid, flags); /* always close-on-exec */
   if (fd < 0)
     return nsl_fail(L, "pidfd_open %d", (int)pid);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
@@ -429,12 +434,13 @@ static int l_signalfd(lua_State *L) {
   sigset_t set;
   check_sigset(L, 1, &set);
   int flags = (int)nsl_optflags(L, 2, nonblock_flags, "signalfd flag");
+  int *slot = nsl_newfd(L);
   /* the signals must also be blocked (sigprocmask), or they are delivered
    * as usual and never read: see signalfd(2) */
   int fd = signalfd(-1, &set, SFD_CLOEXEC | (flags ? SFD_NONBLOCK : 0));
   if (fd < 0)
     return nsl_fail(L, "signalfd");
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
@@ -477,7 +483,8 @@ const nsl_Reg nsl_proc_lib[] = {
      "getppid(2): the parent's pid (0 if it is outside our pid namespace)"},
     {"gettid", l_gettid, "gettid() -> tid", "gettid(2): this thread's id"},
     {"kill", l_kill, "kill(pid, sig) -> true",
-     "kill(2): send sig (a number or a name: TERM, SIGTERM, 0 to probe)"},
+     "kill(2): send sig (a number or a name: TERM, SIGTERM, 0 to probe) to "
+     "the one process pid > 0, never a group"},
     {"pidfd_open", l_pidfd_open, "pidfd_open(pid [, flags]) -> pidfd",
      "pidfd_open(2): an fd object for a process (flags: nonblock)"},
     {"pidfd_send_signal", l_pidfd_send_signal,
@@ -514,8 +521,8 @@ const nsl_Reg nsl_proc_lib[] = {
     {"unshare", l_unshare, "unshare(namespaces) -> true",
      "unshare(2): move into new namespaces (and files fs sysvsem)"},
     {"wait", l_wait, "wait([pid [, options]]) -> pid, how, code",
-     "waitpid(2): how is exited|killed|stopped|continued; nohang gives 0 when "
-     "none is ready"},
+     "waitpid(2): pid -1 (default) any child, 0 or -pgid a group's; how is "
+     "exited|killed|stopped|continued; nohang gives 0 when none is ready"},
     {NULL, NULL, NULL, NULL}};
 
 /* signals = { TERM = 15, ..., [15] = "TERM" }: both directions. */

@@ -448,13 +448,12 @@ static int attach(int mnt, int target) {
                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-/* Take the attached mount mnt away again (its root is mnt's path). */
-static void detach(int mnt) {
+/* Take the attached mount mnt away again (its root is mnt's path): 0, or
+ * -1 with errno when it stays where it is. */
+static int detach(int mnt) {
   char proc[64];
-  int err = errno;
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", mnt);
-  umount2(proc, MNT_DETACH);
-  errno = err;
+  return umount2(proc, MNT_DETACH);
 }
 
 /* Is what path now resolves to in root the root of the mount mnt? 1 yes,
@@ -612,19 +611,22 @@ static int l_root_open(lua_State *L) {
   /* the root itself is the caller's choice: resolved on the host; its own
    * mount is the container's to write on (not the mounts below it) */
   uint64_t id;
-  r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (r->fd < 0 || nsl_sys_mount_id(r->fd, &id) != 0 ||
-      mount_set_reserve(&r->own) != 0)
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
     return nsl_fail(L, "root_open '%s'", path);
+  nsl_own(L, &r->fd, fd);
+  if (nsl_sys_mount_id(fd, &id) != 0 || mount_set_reserve(&r->own) != 0)
+    return nsl_fail(L, "root_open '%s'", path); /* the handle closes fd */
   mount_set_add(&r->own, id);
   return 1;
 }
 
 static int root_close(lua_State *L) {
   nsl_root *r = luaL_checkudata(L, 1, NSL_ROOT);
-  if (r->fd >= 0)
-    close(r->fd);
-  r->fd = -1;
+  int fd = r->fd;
+  nsl_disown(L, &r->fd);
+  if (fd >= 0)
+    close(fd);
   free(r->own.ids);
   memset(&r->own, 0, sizeof r->own);
   return 0;
@@ -688,11 +690,12 @@ static int root_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   int flags = (int)nsl_optflags(L, 3, open_flags, "open flag");
   mode_t mode = nsl_optmode(L, 4, 0666);
+  int *slot = nsl_newfd(L);
   int fd = writes(flags) ? open_to_write(r, path, flags, mode)
                          : open_in_root(r->fd, r->how, path, flags, mode);
   if (fd < 0)
     return write_fail(L, r, "open", path);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
@@ -904,18 +907,11 @@ static int root_chmod(lua_State *L) {
   return nsl_ok(L);
 }
 
-/* A uid or gid; -1 leaves it as it is (chown(2)). */
-static unsigned check_id(lua_State *L, int arg) {
-  lua_Integer id = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, id >= -1 && id < 0xffffffffLL, arg, "id out of range");
-  return (unsigned)id;
-}
-
 static int chown_in_root(lua_State *L, const char *op, int extra) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  uid_t uid = check_id(L, 3);
-  gid_t gid = check_id(L, 4);
+  uid_t uid = nsl_optid(L, 3, "uid"); /* nil leaves it as it is */
+  gid_t gid = nsl_optid(L, 4, "gid");
   int fd = open_in_root(r->fd, r->how, path, O_PATH | extra, 0);
   int rc = fd < 0 || mount_set_check(&r->own, fd) != 0
                ? -1
@@ -966,10 +962,14 @@ static int attach_verified(lua_State *L, const nsl_root *r, const char *path,
     return step_fail(L, r, what, "move_mount", NULL);
   }
   unsigned long found = 0;
-  int ok = reaches(r->fd, r->how, path, mnt, &found);
-  if (ok != 1)
-    detach(mnt); /* through /proc/self/fd: stays attached without /proc */
+  int ok = reaches(r->fd, r->how, path, mnt, &found), err = errno;
+  /* through /proc/self/fd: fails without /proc, and then the mount stays
+   * somewhere it was not meant to be: that is the error to report */
+  int detached = ok == 1 || detach(mnt) == 0;
   close_keep_errno(mnt);
+  if (!detached)
+    return step_fail(L, r, what, "umount2 after a failed verify", NULL);
+  errno = err;
   if (ok < 0)
     return step_fail(L, r, what, "verify", NULL);
   return ok ? nsl_ok(L) : verify_fail(L, r, what, expected, found);

@@ -7,6 +7,7 @@
 #include "lnsl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -246,7 +247,7 @@ static unsigned check_comparisons(lua_State *L, int arg,
     return 0;
   luaL_checktype(L, arg, LUA_TTABLE);
   lua_Integer n = luaL_len(L, arg);
-  luaL_argcheck(L, n <= 6, arg, "at most 6 comparisons");
+  luaL_argcheck(L, n >= 0 && n <= 6, arg, "at most 6 comparisons");
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, arg, i);
     to_comparison(L, arg, (int)i, &cmps[i - 1]);
@@ -351,11 +352,12 @@ static int l_seccomp_load_bpf(lua_State *L) {
                 1, "not a BPF program (1..4096 instructions of 8 bytes)");
   struct sock_fprog prog = {(unsigned short)(len / sizeof(struct sock_filter)),
                             (struct sock_filter *)bpf};
+  int *slot = flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? nsl_newfd(L) : NULL;
   int rc = load_program(&prog, flags);
   if (rc < 0)
     return nsl_fail(L, "seccomp_load_bpf (%d instructions)", (int)prog.len);
-  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-    nsl_pushfd(L, rc);
+  if (slot)
+    nsl_own(L, slot, rc);
   else
     lua_pushboolean(L, 1);
   return 1;
@@ -372,8 +374,9 @@ static int l_seccomp_rule_add(lua_State *L) {
   uint32_t action = check_action(L, 2);
   struct scmp_arg_cmp cmps[6];
   unsigned n = check_comparisons(L, 4, cmps);
+  /* a number out of int range was truncated to another syscall's */
   int nr = lua_type(L, 3) == LUA_TNUMBER
-               ? (int)luaL_checkinteger(L, 3)
+               ? (int)nsl_checkrange(L, 3, "syscall", INT_MIN, INT_MAX)
                : seccomp_syscall_resolve_name(luaL_checkstring(L, 3));
   const char *name = luaL_tolstring(L, 3, NULL);
   if (nr == __NR_SCMP_ERROR) /* a name libseccomp does not know */
@@ -395,7 +398,7 @@ static int l_seccomp_syscall_resolve_name(lua_State *L) {
 }
 
 static int l_seccomp_syscall_resolve_num(lua_State *L) {
-  int nr = (int)luaL_checkinteger(L, 1);
+  int nr = (int)nsl_checkrange(L, 1, "syscall", INT_MIN, INT_MAX);
   uint32_t arch = opt_arch(L, 2);
   char *name = seccomp_syscall_resolve_num_arch(arch, nr);
   if (!name)

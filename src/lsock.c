@@ -97,40 +97,44 @@ static ssize_t recv_with_fd(int sock, char *buf, size_t size, int *fd) {
 
 static int l_unix_connect(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  int *slot = nsl_newfd(L);
   int fd = unix_socket(path, 0);
   if (fd < 0)
     return nsl_fail(L, "connect '%s'", path);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
 static int l_unix_listen(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  int *slot = nsl_newfd(L);
   int fd = unix_socket(path, 1);
   if (fd < 0)
     return nsl_fail(L, "listen '%s'", path);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
 static int l_accept(lua_State *L) {
   int sock = nsl_checkfd(L, 1);
+  int *slot = nsl_newfd(L);
   int fd;
   do
     fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return nsl_fail(L, "accept %d", sock);
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   return 1;
 }
 
 static int l_socketpair(lua_State *L) {
+  int *first = nsl_newfd(L), *second = nsl_newfd(L);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return nsl_fail(L, "socketpair");
-  nsl_pushfd(L, sv[0]);
-  nsl_pushfd(L, sv[1]);
+  nsl_own(L, first, sv[0]);
+  nsl_own(L, second, sv[1]);
   return 2;
 }
 
@@ -148,6 +152,7 @@ static int l_send_fd(lua_State *L) {
 
 static int l_recv_fd(lua_State *L) {
   int sock = nsl_checkfd(L, 1);
+  int *slot = nsl_newfd(L);
   char buf[4096];
   int fd;
   ssize_t n = recv_with_fd(sock, buf, sizeof buf, &fd);
@@ -157,7 +162,7 @@ static int l_recv_fd(lua_State *L) {
     errno = EBADMSG;
     return nsl_fail(L, "recv_fd %d: no fd in the message", sock);
   }
-  nsl_pushfd(L, fd);
+  nsl_own(L, slot, fd);
   lua_pushlstring(L, buf, (size_t)n);
   return 2;
 }

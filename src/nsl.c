@@ -55,14 +55,19 @@ extern const char nsl_init_blob[], nsl_init_blob_end[];
  * binary. Returns only on failure. */
 static int l_init_exec(lua_State *L) {
   char pid[24];
-  lua_Integer child = luaL_checkinteger(L, 1);
-  snprintf(pid, sizeof pid, "%lld", (long long)child);
+  /* the init forwards signals to it: 0 or 1 would be its group or itself */
+  pid_t child = nsl_checkpid(L, 1, 2);
+  snprintf(pid, sizeof pid, "%d", (int)child);
   char *argv[] = {"nsl-init", pid, NULL};
   char *envp[] = {NULL};
   int fd = nsl_sys_sealed_memfd(nsl_init_blob,
                                 (size_t)(nsl_init_blob_end - nsl_init_blob));
-  if (fd >= 0)
+  if (fd >= 0) {
     syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    int err = errno;
+    close(fd);
+    errno = err;
+  }
   return nsl_fail(L, "init exec for pid %s", pid);
 }
 

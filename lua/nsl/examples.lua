@@ -84,7 +84,8 @@ nsl.chmod("/tmp/box/tmp", "1777") --> true
 string.format("%o", nsl.stat("/tmp/box/tmp").mode) --> "1777"]],
 
   chown = [[
-nsl.chown("/tmp/box/home/app", 1000, -1) --> true]],
+nsl.chown("/tmp/box/home/app", 1000) --> true
+nsl.chown("/tmp/box/home/app", nil, 100) --> true]],
 
   chroot = [[
 nsl.chroot("/tmp/box") --> true
@@ -782,6 +783,10 @@ nsl.container.wait(pid, master) --> 3]],
   ["identity.cap_name"] = [[
 nsl.identity.cap_name("cap_sys_admin") --> "SYS_ADMIN"
 nsl.identity.cap_name("nope") --> nil, "unknown capability 'nope'"]],
+
+  ["identity.check_id"] = [[
+nsl.identity.check_id(1000, "uid") --> 1000
+nsl.identity.check_id(-1, "uid") --> nil, "uid -1 out of range 0..4294967294"]],
 
   ["identity.config"] = [[
 c = nsl.identity.config({ env = {} }, {})

@@ -138,16 +138,36 @@ function M.with_capabilities(list, add, drop)
   return result
 end
 
+--- The largest uid or gid: 4294967295 is (uid_t)-1, which setresuid(2)
+-- reads as "leave it unchanged", as it does -1.
+M.ID_MAX = 4294967294
+
+--- id if it is a uid or gid (an integer in 0..ID_MAX), else nil and
+-- "WHAT ID out of range 0..4294967294" (what: "uid" or "gid").
+function M.check_id(id, what)
+  if math.type(id) == "integer" and id >= 0 and id <= M.ID_MAX then return id end
+  return nil, string.format("%s %s out of range 0..%d", what, tostring(id), M.ID_MAX)
+end
+
+-- A --user part: a number must be an id, anything else is a name.
+local function user_part(text, part, what)
+  if not tonumber(part) then return part end
+  local id, err = M.check_id(math.tointeger(tonumber(part)) or part, what)
+  if not id then error(string.format("bad user '%s': %s", text, err), 3) end
+  return id
+end
+
 --- Parse "UID[:GID]" or "NAME[:GROUP]" (the --user syntax) into
 -- { uid =, gid =, groups = {} }; a missing gid is looked up in the
--- container's /etc/passwd, else 0, as Docker does.
+-- container's /etc/passwd, else 0, as Docker does. Raises for a number
+-- that is no id (-1 and 4294967295 would leave the ids unchanged).
 function M.parse_user(text)
   local user, group = tostring(text):match("^([^:]+):?([^:]*)$")
   if not user then
     error(string.format("bad user '%s': want UID[:GID] or NAME[:GROUP], like 1000:1000", text), 2)
   end
-  return { uid = math.tointeger(tonumber(user)) or user,
-    gid = group ~= "" and (math.tointeger(tonumber(group)) or group) or nil, groups = {} }
+  return { uid = user_part(text, user, "uid"),
+    gid = group ~= "" and user_part(text, group, "gid") or nil, groups = {} }
 end
 
 --- Parse "NAME=SOFT[:HARD]" (the --rlimit syntax; a limit is a number or
@@ -302,7 +322,15 @@ local function resolve_user(c)
       "setup step 'user': no group '%s' in the container's /etc/group", g), 0)
   end
   local uid = entry and entry.uid or u.uid
-  return uid, gid or (entry and entry.gid) or 0, groups, entry and entry.home or "/"
+  gid = gid or (entry and entry.gid) or 0
+  -- the ids come from the caller or the container's own files: an id out
+  -- of range reaching setresuid would leave the process root
+  local function id(value, what)
+    local checked, err = M.check_id(math.tointeger(value) or value, what)
+    return checked or error("setup step 'user': " .. err, 0)
+  end
+  for i, g in ipairs(groups) do groups[i] = id(g, "gid") end
+  return id(uid, "uid"), id(gid, "gid"), groups, entry and entry.home or "/"
 end
 
 local function setgroups_denied()
