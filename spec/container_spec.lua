@@ -122,7 +122,8 @@ local function assert_standard(out, userns)
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
   assert.equal(3, #procs, s.ps)
   assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
-  assert.matches("^{memfd:nsl} nsl%-init 2$", procs[1][2])
+  -- the init's arguments: the command's pid and the gate it opened for it
+  assert.matches("^{memfd:nsl} nsl%-init 2 %d+$", procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
   return s
@@ -186,6 +187,21 @@ describe("nsl run busybox.lua", function()
     local r = nsl_run("/bin/sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
     assert.equal(0, r.code, r.err)
     assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
+  end)
+
+  it("holds the command until pid 1 is the sealed init, however slow the exec", function()
+    -- with the sealed init's exec delayed, a command that could run before
+    -- it would see the host's nsl at /proc/1/exe
+    local code = string.format([[
+      local nsl = require "nsl"
+      local init = require "nsl.init"
+      local exec = init.exec
+      init.exec = function(...) nsl.poll({}, 300) return exec(...) end
+      os.exit(nsl.container.main { rootfs = %q, tty = false,
+        command = { "/bin/readlink", "/proc/1/exe" } })]], ROOT)
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(code))
+    assert.equal(0, r.code, r.err)
+    assert.equal("/memfd:nsl (deleted)\n", r.out)
   end)
 
   it("filters the init and the command with the default seccomp profile", function()

@@ -734,6 +734,22 @@ describe("nsl.init.exec and nsl-init", function()
     end
   end)
 
+  -- the gate the command waits on: stdio is the command's own
+  it("refuse a gate that is stdio or no fd", function()
+    local code = [[
+      local init = require "nsl.init"
+      for _, bad in ipairs { 0, 2, -1 } do print((select(2, pcall(init.exec, 4711, bad)))) end]]
+    local r = bounded(helper.quote(helper.nsl) .. " -e " .. helper.quote(code))
+    assert.equal(0, r.code, r.err)
+    assert.equal("bad argument #2 to 'nsl.init.exec' (the gate is not stdio)\n" ..
+      "bad argument #2 to 'nsl.init.exec' (the gate is not stdio)\n" ..
+      "bad argument #2 to 'nsl.init.exec' (fd out of range)\n", r.out)
+    for _, bad in ipairs { "0", "2", "-3", "x", "3x", "" } do
+      r = bounded(helper.quote(helper.build .. "/nsl-init") .. " 4711 " .. helper.quote(bad))
+      assert.same({ 125, "nsl-init: bad gate fd '" .. bad .. "'\n" }, { r.code, r.err })
+    end
+  end)
+
   it("closes its in-memory copy when the exec fails", function()
     -- execveat refused by a seccomp filter, in the nsl process only
     local code = [[

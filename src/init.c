@@ -3,7 +3,8 @@
  * nsl.container forks the command, then replaces itself with a sealed
  * in-memory copy of nsl running this loop: no Lua, a few pages of memory,
  * and no path from the container back to the host's nsl binary through
- * /proc/1/exe (CVE-2019-5736). */
+ * /proc/1/exe (CVE-2019-5736). The command is held at a gate until then,
+ * so it never sees a pid 1 that is still the host's nsl. */
 #include "init.h"
 
 #include <errno.h>
@@ -29,7 +30,17 @@ static int reap(pid_t child, int *status) {
   return found;
 }
 
-int nsl_init_main(pid_t child) {
+/* Let the child held at the gate go on: one byte. Should the write fail,
+ * the child reads EOF and ends itself, and the init reports its status. */
+static void release(int gate) {
+  if (gate < 0)
+    return;
+  ssize_t rc = write(gate, "g", 1);
+  (void)rc;
+  close(gate);
+}
+
+int nsl_init_main(pid_t child, int gate) {
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
@@ -38,7 +49,8 @@ int nsl_init_main(pid_t child) {
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   if (sfd < 0)
-    return 125;
+    return 125; /* the gate closes at exit: the child ends at EOF */
+  release(gate);
   int status;
   /* the child may have ended before the signalfd existed */
   if (reap(child, &status))

@@ -531,9 +531,10 @@ local function exec_command(c, report)
 end
 
 -- Start the command as a child of this process (the init to be), held at a
--- gate until the init has dropped its capabilities: a command that ran
--- before the drop could use the init (pid 1, same uid) while it still held
--- them. Returns the pid and the gate's write end; release_command opens it.
+-- gate until the init has dropped its capabilities and become the sealed
+-- init: a command that ran before could use pid 1 (same uid) while it still
+-- held them, or reach the host's nsl through /proc/1/exe. Returns the pid
+-- and the gate's write end (opened by the C init, or release_command).
 -- posix_spawn cannot do this: glibc's (CLONE_VFORK) suspends the parent
 -- until the child has executed, so the child cannot wait for the parent.
 local function start_command(c, report)
@@ -554,8 +555,9 @@ local function start_command(c, report)
   return pid, gate_w
 end
 
--- Let the command held by start_command go on to its exec. Should the
--- write fail, the command sees EOF and ends with 125: it never runs early.
+-- Let the command held by start_command go on to its exec (the Lua init's
+-- way; the C init opens the gate itself once it runs). Should the write
+-- fail, the command sees EOF and ends with 125: it never runs early.
 local function release_command(gate)
   gate:write("g")
   gate:close()
@@ -577,21 +579,22 @@ local function run_init(c, report)
     core.kill(pid, "KILL")
     die(report, 125, "init: drop capabilities: " .. M.explain(err, errno))
   end
-  release_command(gate)
   report:close()
   local has_init, init = pcall(require, "nsl.init")
   if has_init then
     -- in the nsl executable: become the static C init it carries, from a
     -- sealed in-memory copy, so that nothing in the container can reach
-    -- the host's nsl through /proc/1/exe (CVE-2019-5736)
+    -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
+    -- the gate, so the command never sees pid 1 as the host's nsl
     signals:close()
-    local _, err = init.exec(pid)
+    local _, err = init.exec(pid, gate)
     io.stderr:write("nsl: ", err, "\n")
     core.kill(pid, "KILL")
     core._exit(125)
   end
   -- under plain lua5.4 the same loop in Lua, undumpable at least
   core.dumpable(false)
+  release_command(gate)
   while true do
     local sig = core.read_signal(signals)
     if sig == "CHLD" then
