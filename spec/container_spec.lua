@@ -275,6 +275,40 @@ describe("nsl run busybox.lua", function()
   end)
 end)
 
+describe("nsl run busybox.lua on a shared root", function()
+  -- The host's / may be shared (systemd makes it so): the container's
+  -- mounts must not propagate back (step propagation). The spec makes a
+  -- mount namespace of its own, shares its / there, runs containers in it,
+  -- and compares that namespace's mount table before and after.
+  it("propagates none of the container's mounts back, with pivot_root and with --no-pivot", function()
+    local tmp = helper.tmpdir()
+    finally(function() helper.rmtree(tmp) end)
+    local root = tmp .. "/busybox"
+    local made = helper.sh(q(helper.nsl) .. " -e " .. q(string.format("require('nsl').rootfs.busybox(%q)", root)))
+    assert.equal(0, made.code, made.err)
+    local run = q(helper.nsl) .. " run busybox.lua --rootfs " .. q(root) .. " --no-tty "
+    local host_mounts = helper.mountinfo()
+    local r = helper.sh("unshare -m --propagation private -- sh -c " .. q(table.concat({
+      "mount --make-rshared /",
+      "echo == before; cat /proc/self/mountinfo",
+      run .. "/bin/sh -c 'echo == inside; cat /proc/self/mountinfo'; echo == pivot; echo $?",
+      run .. "--no-pivot /bin/true; echo == move; echo $?",
+      "echo == after; cat /proc/self/mountinfo",
+    }, "\n")))
+    assert.equal(0, r.code, r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "0\n", "0\n" }, { s.pivot, s.move }, r.err)
+    -- the test namespace's / is shared; the container's receives from it
+    -- (a slave) but sends nothing back
+    assert.matches(" shared:%d+ ", ("\n" .. s.before):match("\n%d+ %d+ %S+ / / [^\n]*"))
+    local inside = s.inside:match("^[^\n]*")
+    assert.matches(" / %S+ master:%d+ %- ", inside)
+    assert.is_nil(inside:find("shared:", 1, true))
+    assert.equal(s.before, s.after)
+    assert.equal(host_mounts, helper.mountinfo())
+  end)
+end)
+
 describe("nsl run busybox.lua as an ordinary user", function()
   it("builds the standard container in a user namespace", function()
     local cache = helper.tmpdir()
