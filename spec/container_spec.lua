@@ -183,9 +183,21 @@ describe("nsl run busybox.lua", function()
   end)
 
   it("runs the init from a sealed copy: the host's nsl is out of reach", function()
-    local r = nsl_run("/bin/sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
+    -- until pid 1 is the sealed copy, /proc/1/exe is out of reach (below)
+    local r = nsl_run("/bin/sh -c 'until readlink /proc/1/exe >/dev/null 2>&1; do sleep 0.01; done; " ..
+      "readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
     assert.equal(0, r.code, r.err)
     assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
+  end)
+
+  it("never shows the command the host's nsl as /proc/1/exe, even before the init is the sealed copy", function()
+    -- the command starts before pid 1 becomes the sealed copy: in between,
+    -- pid 1 is the host's nsl, and must be out of the command's reach
+    for _ = 1, 10 do
+      local r = nsl_run("/bin/readlink /proc/1/exe")
+      assert.is_nil(r.out:find(helper.nsl, 1, true), r.out)
+      assert.is_nil(r.out:find("/nsl\n", 1, true), r.out)
+    end
   end)
 
   it("filters the init and the command with the default seccomp profile", function()

@@ -556,6 +556,9 @@ local function run_init(c, report)
   watched[#watched + 1] = "CHLD"
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
+  -- undumpable before the command starts: until the exec below, this is
+  -- the host's nsl, and /proc/1/exe must not lead the command to it
+  core.dumpable(false)
   local pid = start_command(c, report)
   report:close()
   -- the command has what the steps gave it; the init needs nothing to
@@ -573,7 +576,6 @@ local function run_init(c, report)
     core._exit(125)
   end
   -- under plain lua5.4 the same loop in Lua, undumpable at least
-  core.dumpable(false)
   while true do
     local sig = core.read_signal(signals)
     if sig == "CHLD" then
