@@ -31,9 +31,7 @@ end
 -- to exec, so the init is container.lua's Lua loop.
 local function plain_lua(init)
   return function(cmd)
-    return helper.sh(string.format("LUA_PATH=%s LUA_CPATH=%s lua5.4 %s %s %s",
-      q(helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;;"),
-      q(helper.build .. "/lib/?.so;;"), q(SCRIPT), init, cmd))
+    return helper.sh(helper.lua5_4() .. " " .. q(SCRIPT) .. " " .. init .. " " .. cmd)
   end
 end
 

@@ -205,6 +205,15 @@ function helper.stage()
   return dir
 end
 
+--- Shell text that runs plain lua5.4 with the library from the source tree
+-- and nsl.core from the build (build/lib/nsl/core.so); append the
+-- arguments.
+function helper.lua5_4()
+  return string.format("LUA_PATH=%s LUA_CPATH=%s lua5.4",
+    helper.quote(helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;;"),
+    helper.quote(helper.build .. "/lib/?.so;;"))
+end
+
 --- Run a shell command as uid/gid 65534 with no supplementary groups, in the
 -- staged directory, with a clean environment; returns helper.sh's table.
 -- The command sees $NSL (the staged nsl binary) and $STAGE. wrap, if given,

@@ -174,3 +174,21 @@ describe("a hostile root", function()
     end
   end
 end)
+
+describe("a hostile root under plain lua5.4", function()
+  -- without the nsl executable there is no C init: the init must not go
+  -- looking for one in the container, where package.path (./?.lua,
+  -- /usr/local/share/lua/...) now names the image's files
+  it("never runs the image's nsl/init.lua in the container's init", function()
+    local root = hostile_root("lua", "mkdir -p nsl usr/local/share/lua/5.4/nsl", "root")
+    local planted = "io.open('/planted', 'w'):write('ran'); return { exec = function() return nil, 'planted' end }"
+    helper.write(root .. "/nsl/init.lua", planted)
+    helper.write(root .. "/usr/local/share/lua/5.4/nsl/init.lua", planted)
+    local script = root .. ".lua"
+    helper.write(script, string.format(
+      "os.exit(require('nsl').container.main { rootfs = %q, command = { '/bin/echo', 'hi' } })", root))
+    local r = helper.sh(helper.throwaway_dev(helper.lua5_4() .. " " .. q(script)))
+    assert.same({ 0, "hi\n", "" }, { r.code, r.out, r.err })
+    assert.is_nil(helper.read(root .. "/planted"))
+  end)
+end)

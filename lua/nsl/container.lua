@@ -564,8 +564,10 @@ local function run_init(c, report)
   -- the command has what the steps gave it; the init needs nothing to
   -- wait and pass signals on to a process of its own uid
   identity.drop_capabilities()
-  local has_init, init = pcall(require, "nsl.init")
-  if has_init then
+  -- only the nsl executable's own (package.preload): a search of
+  -- package.path here would run the image's nsl/init.lua in this process
+  if package.preload["nsl.init"] then
+    local init = require "nsl.init"
     -- in the nsl executable: become the static C init it carries, from a
     -- sealed in-memory copy, so that nothing in the container can reach
     -- the host's nsl through /proc/1/exe (CVE-2019-5736)
