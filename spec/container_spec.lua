@@ -184,10 +184,14 @@ describe("nsl run busybox.lua", function()
 
   it("runs the init from a sealed copy: the host's nsl is out of reach", function()
     -- until pid 1 is the sealed copy, /proc/1/exe is out of reach (below)
+    local seals = ROOT .. "/bin/seals"
+    local built = helper.sh("cc -static -o " .. q(seals) .. " " .. q(helper.root .. "/spec/fixtures/seals.c"))
+    assert.equal(0, built.code, built.err)
+    finally(function() os.remove(seals) end)
     local r = nsl_run("/bin/sh -c 'until readlink /proc/1/exe >/dev/null 2>&1; do sleep 0.01; done; " ..
-      "readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
+      "readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused; /bin/seals'")
     assert.equal(0, r.code, r.err)
-    assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
+    assert.equal("/memfd:nsl (deleted)\nrefused\nseal shrink grow write\n", r.out)
   end)
 
   it("never shows the command the host's nsl as /proc/1/exe, even before the init is the sealed copy", function()
@@ -241,6 +245,39 @@ describe("nsl run busybox.lua", function()
       " --no-tty --seccomp unconfined /bin/tiocsti") .. " /dev/null </dev/null")
     assert.matches("EPERM", r.out)
     assert.is_nil(r.out:find("ok", 1, true))
+  end)
+
+  it("refuses a working directory outside the root through an inherited fd (CVE-2024-21626)", function()
+    local outside = tmp .. "/outside"
+    assert(core.mkdir(outside))
+    local code = string.format("os.exit(require('nsl').container.main { rootfs = %q, tty = false, " ..
+      "cwd = '/proc/self/fd/7', command = { '/bin/pwd' } })", ROOT)
+    local r = helper.sh("exec 7<" .. q(outside) .. "; " .. q(helper.nsl) .. " -e " .. q(code))
+    assert.same({ 125, "" }, { r.code, r.out })
+    assert.matches("^nsl: setup step 'chdir': ", r.err)
+  end)
+
+  it("ends the container when nsl itself is killed (the parent-death signal)", function()
+    local marker = "nsl-spec-pdeathsig-" .. os.time()
+    finally(function()
+      for _, pid in ipairs(helper.leftovers(marker)) do core.kill(pid, "KILL") end
+    end)
+    os.remove(ROOT .. "/tmp/started")
+    -- nsl in the background until the command runs, then SIGKILL (no
+    -- signal nsl could pass on)
+    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
+      " /bin/sh -c 'touch /tmp/started; sleep 1000; :' " .. marker .. " >/dev/null 2>&1 & nsl=$!\n" ..
+      "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
+      "kill -KILL $nsl; wait $nsl; echo $?")
+    assert.same({ 0, "137\n" }, { r.code, r.out }, r.err)
+    os.remove(ROOT .. "/tmp/started")
+    local left
+    for _ = 1, 100 do
+      left = helper.leftovers(marker)
+      if #left == 0 then break end
+      os.execute("sleep 0.05")
+    end
+    assert.same({}, left)
   end)
 
   it("runs the command as pid 1 with --no-init", function()

@@ -44,6 +44,21 @@ describe("nsl ps and nsl enter", function()
     check(r.out, "00000000a80425fb")
   end)
 
+  it("keep no_new_privs in a container without a seccomp filter", function()
+    -- libseccomp sets no_new_privs where it loads a filter: without one,
+    -- only nsl enter's own step keeps it
+    local run = helper.tmpdir()
+    finally(function() helper.rmtree(run) end)
+    local r = helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. [[
+"$NSL" run busybox.lua --name bare --seccomp unconfined /bin/sleep 60 >/dev/null 2>&1 &
+nsl=$!
+i=0; until "$NSL" ps | grep -q '^bare '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+"$NSL" enter bare /bin/grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; echo "rc=$?"
+kill $nsl; wait $nsl
+]])
+    assert.equal("NoNewPrivs:\t1\nSeccomp:\t0\nrc=0\n", r.out, r.err)
+  end)
+
   it("drop the record of a container that is gone", function()
     local run = helper.tmpdir()
     finally(function() helper.rmtree(run) end)
