@@ -318,6 +318,12 @@ describe("nsl run busybox.lua", function()
     assert.equal("box\n", nsl_run("--hostname box /bin/hostname").out)
   end)
 
+  it("reaps the orphans that the init inherits: no zombie stays", function()
+    -- the background sleep is orphaned at once, then ends under the init
+    local r = nsl_run("/bin/sh -c '(sleep 0.1 &); sleep 0.5; cat /proc/[0-9]*/stat | grep -c \") Z \"'")
+    assert.same({ "0\n" }, { r.out }, r.err)
+  end)
+
   it("kills every process of the container when its command ends", function()
     local marker = "nsl-spec-orphan-" .. os.time()
     local r = nsl_run("/bin/sh -c " .. q("sleep 1000 " .. "& exec true") .. " " .. marker)
