@@ -1,7 +1,8 @@
 -- Exit codes in shell convention on every path a command's status takes to
 -- the caller: the init (C in nsl, Lua under plain lua5.4) or none, a pty or
 -- none, as root and as uid 65534. Exit K gives K; a command killed by
--- signal N gives 128+N. (`nsl enter` is in running_spec.lua.)
+-- signal N gives 128+N; a SIGTERM to the caller reaches the command.
+-- (`nsl enter` is in running_spec.lua.)
 local helper = require "helper"
 
 local q = helper.quote
@@ -19,28 +20,35 @@ local COMMANDS = {
   { "/bin/sh -c 'kill -TERM $$'", 128 + 15, init_only = true },
 }
 
--- The ways to run a command: name, whether the init runs, and the shell
--- text that runs CMD as root (nil for uid 65534: see `unprivileged`).
+-- The ways to run a command: each is a function that runs shell text
+-- (the caller's side) with CMD at its end, as root or as uid 65534.
 local function nsl_run(options)
-  return function(cmd)
-    return helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " " .. options .. " " .. cmd)
+  return function(text)
+    return helper.sh(text:gsub("CMD", function()
+      return q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " " .. options
+    end))
   end
 end
 
 -- container.main under plain lua5.4 with build/lib/nsl/core.so: no C init
 -- to exec, so the init is container.lua's Lua loop.
 local function plain_lua(init)
-  return function(cmd)
-    return helper.sh(helper.lua5_4() .. " " .. q(SCRIPT) .. " " .. init .. " " .. cmd)
+  return function(text)
+    return helper.sh(text:gsub("CMD", function()
+      return helper.lua5_4() .. " " .. q(SCRIPT) .. " " .. init
+    end))
   end
 end
 
 local function unprivileged(options)
-  return function(cmd)
-    return helper.unprivileged("\"$NSL\" run busybox.lua --rootfs " .. q(ROOT) .. " " .. options .. " " .. cmd)
+  return function(text)
+    return helper.unprivileged(text:gsub("CMD", function()
+      return "\"$NSL\" run busybox.lua --rootfs " .. q(ROOT) .. " " .. options
+    end))
   end
 end
 
+-- name, whether the init runs, the runner
 local PATHS = {
   { "nsl run", true, nsl_run("--no-tty") },
   { "nsl run --no-init", false, nsl_run("--no-tty --no-init") },
@@ -51,6 +59,17 @@ local PATHS = {
   { "nsl run as uid 65534", true, unprivileged("--no-tty") },
   { "nsl run --no-init as uid 65534", false, unprivileged("--no-tty --no-init") },
 }
+
+-- The caller gets SIGTERM once the command runs; nsl and the init pass it
+-- on, the command traps it and exits 7. Should the signal not arrive, the
+-- caller is killed after 5 s (and the container with it).
+local FORWARD = [[
+CMD /bin/sh -c 'trap "echo got TERM; exit 7" TERM; touch /tmp/started; while :; do sleep 0.05; done' & caller=$!
+i=0; until [ -e STARTED ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done
+kill -TERM $caller
+i=0; while kill -0 $caller 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { kill -KILL $caller; break; }; sleep 0.05; done
+wait $caller; echo rc=$?
+]]
 
 setup(function()
   tmp = helper.tmpdir()
@@ -77,10 +96,27 @@ describe("the exit code", function()
       local cmd, code = case[1], case[2]
       if with_init or not case.init_only then
         it("is " .. code .. " for " .. cmd .. " through " .. name, function()
-          local r = run(cmd)
+          local r = run("CMD " .. cmd)
           assert.equal(code, r.code, r.err)
         end)
       end
+    end
+  end
+end)
+
+-- (with --tty nsl relays the terminal and passes no signal on: a SIGTERM
+-- ends nsl, and the parent-death signal the container)
+describe("a SIGTERM to the caller", function()
+  for _, path in ipairs(PATHS) do
+    local name, run = path[1], path[3]
+    if not name:find("--tty", 1, true) then
+      it("reaches the command, whose exit code comes back, through " .. name, function()
+        local started = ROOT .. "/tmp/started"
+        os.remove(started)
+        finally(function() os.remove(started) end)
+        local r = run((FORWARD:gsub("STARTED", q(started))))
+        assert.same({ 0, "got TERM\nrc=7\n" }, { r.code, r.out }, r.err)
+      end)
     end
   end
 end)
