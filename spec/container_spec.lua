@@ -184,9 +184,25 @@ describe("nsl run busybox.lua", function()
   end)
 
   it("runs the init from a sealed copy: the host's nsl is out of reach", function()
-    local r = nsl_run("/bin/sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused'")
+    -- until pid 1 is the sealed copy, /proc/1/exe is out of reach (below)
+    local seals = ROOT .. "/bin/seals"
+    local built = helper.sh("cc -static -o " .. q(seals) .. " " .. q(helper.root .. "/spec/fixtures/seals.c"))
+    assert.equal(0, built.code, built.err)
+    finally(function() os.remove(seals) end)
+    local r = nsl_run("/bin/sh -c 'until readlink /proc/1/exe >/dev/null 2>&1; do sleep 0.01; done; " ..
+      "readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused; /bin/seals'")
     assert.equal(0, r.code, r.err)
-    assert.equal("/memfd:nsl (deleted)\nrefused\n", r.out)
+    assert.equal("/memfd:nsl (deleted)\nrefused\nseal shrink grow write\n", r.out)
+  end)
+
+  it("never shows the command the host's nsl as /proc/1/exe, even before the init is the sealed copy", function()
+    -- the command starts before pid 1 becomes the sealed copy: in between,
+    -- pid 1 is the host's nsl, and must be out of the command's reach
+    for _ = 1, 10 do
+      local r = nsl_run("/bin/readlink /proc/1/exe")
+      assert.is_nil(r.out:find(helper.nsl, 1, true), r.out)
+      assert.is_nil(r.out:find("/nsl\n", 1, true), r.out)
+    end
   end)
 
   it("holds the command until pid 1 is the sealed init, however slow the exec", function()
@@ -247,6 +263,39 @@ describe("nsl run busybox.lua", function()
     assert.is_nil(r.out:find("ok", 1, true))
   end)
 
+  it("refuses a working directory outside the root through an inherited fd (CVE-2024-21626)", function()
+    local outside = tmp .. "/outside"
+    assert(core.mkdir(outside))
+    local code = string.format("os.exit(require('nsl').container.main { rootfs = %q, tty = false, " ..
+      "cwd = '/proc/self/fd/7', command = { '/bin/pwd' } })", ROOT)
+    local r = helper.sh("exec 7<" .. q(outside) .. "; " .. q(helper.nsl) .. " -e " .. q(code))
+    assert.same({ 125, "" }, { r.code, r.out })
+    assert.matches("^nsl: setup step 'chdir': ", r.err)
+  end)
+
+  it("ends the container when nsl itself is killed (the parent-death signal)", function()
+    local marker = "nsl-spec-pdeathsig-" .. os.time()
+    finally(function()
+      for _, pid in ipairs(helper.leftovers(marker)) do core.kill(pid, "KILL") end
+    end)
+    os.remove(ROOT .. "/tmp/started")
+    -- nsl in the background until the command runs, then SIGKILL (no
+    -- signal nsl could pass on)
+    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
+      " /bin/sh -c 'touch /tmp/started; sleep 1000; :' " .. marker .. " >/dev/null 2>&1 & nsl=$!\n" ..
+      "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
+      "kill -KILL $nsl; wait $nsl; echo $?")
+    assert.same({ 0, "137\n" }, { r.code, r.out }, r.err)
+    os.remove(ROOT .. "/tmp/started")
+    local left
+    for _ = 1, 100 do
+      left = helper.leftovers(marker)
+      if #left == 0 then break end
+      os.execute("sleep 0.05")
+    end
+    assert.same({}, left)
+  end)
+
   it("runs the command as pid 1 with --no-init", function()
     local r = nsl_run("--no-init /bin/sh -c 'echo $$'")
     assert.same({ 0, "1\n" }, { r.code, r.out })
@@ -269,6 +318,12 @@ describe("nsl run busybox.lua", function()
     assert.equal("box\n", nsl_run("--hostname box /bin/hostname").out)
   end)
 
+  it("reaps the orphans that the init inherits: no zombie stays", function()
+    -- the background sleep is orphaned at once, then ends under the init
+    local r = nsl_run("/bin/sh -c '(sleep 0.1 &); sleep 0.5; cat /proc/[0-9]*/stat | grep -c \") Z \"'")
+    assert.same({ "0\n" }, { r.out }, r.err)
+  end)
+
   it("kills every process of the container when its command ends", function()
     local marker = "nsl-spec-orphan-" .. os.time()
     local r = nsl_run("/bin/sh -c " .. q("sleep 1000 " .. "& exec true") .. " " .. marker)
@@ -288,6 +343,40 @@ describe("nsl run busybox.lua", function()
     local r = nsl_run("--rootfs /nonexistent /bin/true")
     assert.equal(125, r.code)
     assert.matches("rootfs '/nonexistent'", r.err, 1, true)
+  end)
+end)
+
+describe("nsl run busybox.lua on a shared root", function()
+  -- The host's / may be shared (systemd makes it so): the container's
+  -- mounts must not propagate back (step propagation). The spec makes a
+  -- mount namespace of its own, shares its / there, runs containers in it,
+  -- and compares that namespace's mount table before and after.
+  it("propagates none of the container's mounts back, with pivot_root and with --no-pivot", function()
+    local tmp = helper.tmpdir()
+    finally(function() helper.rmtree(tmp) end)
+    local root = tmp .. "/busybox"
+    local made = helper.sh(q(helper.nsl) .. " -e " .. q(string.format("require('nsl').rootfs.busybox(%q)", root)))
+    assert.equal(0, made.code, made.err)
+    local run = q(helper.nsl) .. " run busybox.lua --rootfs " .. q(root) .. " --no-tty "
+    local host_mounts = helper.mountinfo()
+    local r = helper.sh("unshare -m --propagation private -- sh -c " .. q(table.concat({
+      "mount --make-rshared /",
+      "echo == before; cat /proc/self/mountinfo",
+      run .. "/bin/sh -c 'echo == inside; cat /proc/self/mountinfo'; echo == pivot; echo $?",
+      run .. "--no-pivot /bin/true; echo == move; echo $?",
+      "echo == after; cat /proc/self/mountinfo",
+    }, "\n")))
+    assert.equal(0, r.code, r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "0\n", "0\n" }, { s.pivot, s.move }, r.err)
+    -- the test namespace's / is shared; the container's receives from it
+    -- (a slave) but sends nothing back
+    assert.matches(" shared:%d+ ", ("\n" .. s.before):match("\n%d+ %d+ %S+ / / [^\n]*"))
+    local inside = s.inside:match("^[^\n]*")
+    assert.matches(" / %S+ master:%d+ %- ", inside)
+    assert.is_nil(inside:find("shared:", 1, true))
+    assert.equal(s.before, s.after)
+    assert.equal(host_mounts, helper.mountinfo())
   end)
 end)
 

@@ -205,10 +205,21 @@ function helper.stage()
   return dir
 end
 
+--- Shell text that runs plain lua5.4 with the library from the source tree
+-- and nsl.core from the build (build/lib/nsl/core.so); append the
+-- arguments.
+function helper.lua5_4()
+  return string.format("LUA_PATH=%s LUA_CPATH=%s lua5.4",
+    helper.quote(helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;;"),
+    helper.quote(helper.build .. "/lib/?.so;;"))
+end
+
 --- Run a shell command as uid/gid 65534 with no supplementary groups, in the
 -- staged directory, with a clean environment; returns helper.sh's table.
--- The command sees $NSL (the staged nsl binary) and $STAGE.
-function helper.unprivileged(cmd, input, seconds)
+-- The command sees $NSL (the staged nsl binary) and $STAGE. wrap, if given,
+-- turns the whole command line (run as root) into another, such as
+-- helper.throwaway_dev.
+function helper.unprivileged(cmd, input, seconds, wrap)
   local dir = helper.stage()
   local wrapped = string.format(
     "cd %s && exec setpriv --reuid=%d --regid=%d --clear-groups -- " ..
@@ -220,7 +231,24 @@ function helper.unprivileged(cmd, input, seconds)
     helper.quote(dir),
     helper.quote(dir .. "/lua/?.lua;" .. dir .. "/lua/?/init.lua;;"),
     helper.quote(dir .. "/lib/?.so;;"), helper.quote(cmd))
-  return helper.sh(wrapped, input, seconds)
+  return helper.sh(wrap and wrap(wrapped) or wrapped, input, seconds)
+end
+
+-- The nodes of a throwaway /dev: name, major, minor.
+local THROWAWAY_NODES = { { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } }
+
+--- Shell text that runs the shell command cmd (as root) in a private mount
+-- namespace of its own whose /dev is a throwaway tmpfs with fresh nodes
+-- (mknod): code under test that should regress and write into /dev writes
+-- there, never into the host's /dev.
+function helper.throwaway_dev(cmd)
+  local setup = { "mount -t tmpfs -o mode=755 nsl-spec-dev /dev", "mkdir /dev/pts /dev/shm" }
+  for _, n in ipairs(THROWAWAY_NODES) do
+    setup[#setup + 1] = string.format("mknod -m 666 /dev/%s c %d %d", n[1], n[2], n[3])
+  end
+  setup[#setup + 1] = "exec sh -c " .. helper.quote(cmd)
+  return "unshare -m --propagation private -- sh -c " .. helper.quote(table.concat(setup, " && "))
 end
 
 --- Run Lua code as uid 65534 through the staged `nsl -e`.

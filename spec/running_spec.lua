@@ -13,6 +13,7 @@ echo "== ps"; "$NSL" ps
 echo "== enter"; "$NSL" enter box /bin/sh -c 'cat /tmp/mark; hostname; id -u; grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ps -o pid= | wc -l'
 echo "rc=$?"
 echo "== code"; "$NSL" enter box /bin/sh -c 'exit 7'; echo "rc=$?"
+echo "== signal"; "$NSL" enter box /bin/sh -c 'kill -USR1 $$'; echo "rc=$?"
 kill $nsl; wait $nsl
 echo "== after"; "$NSL" ps | wc -l
 echo "== missing"; "$NSL" enter box 2>&1; echo "rc=$?"
@@ -23,6 +24,7 @@ local function check(out, bounding)
   assert.matches("== enter\nmade%-inside\nbusybox\n0\nCapBnd:\t" .. bounding ..
     "\nNoNewPrivs:\t1\nSeccomp:\t2\n%s*5\nrc=0\n", out) -- init, sleep, sh, ps, wc
   assert.matches("== code\nrc=7\n", out, 1, true)
+  assert.matches("== signal\nrc=138\n", out, 1, true) -- 128 + SIGUSR1
   assert.matches("== after\n1\n", out, 1, true) -- the header only
   assert.matches("== missing\nnsl: no running container 'box' ('nsl ps' lists them)\nrc=125\n", out, 1, true)
 end
@@ -101,6 +103,21 @@ describe("nsl ps and nsl enter", function()
     local r = helper.unprivileged("export SECRET=" .. q(dir .. "/secret") .. "\n" .. ENTER_WAYS)
     assert.equal(0, r.code, r.out .. r.err)
     check_ways(r.out)
+  end)
+
+  it("keep no_new_privs in a container without a seccomp filter", function()
+    -- libseccomp sets no_new_privs where it loads a filter: without one,
+    -- only nsl enter's own step keeps it
+    local run = helper.tmpdir()
+    finally(function() helper.rmtree(run) end)
+    local r = helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. [[
+"$NSL" run busybox.lua --name bare --seccomp unconfined /bin/sleep 60 >/dev/null 2>&1 &
+nsl=$!
+i=0; until "$NSL" ps | grep -q '^bare '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+"$NSL" enter bare /bin/grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; echo "rc=$?"
+kill $nsl; wait $nsl
+]])
+    assert.equal("NoNewPrivs:\t1\nSeccomp:\t0\nrc=0\n", r.out, r.err)
   end)
 
   it("drop the record of a container that is gone", function()

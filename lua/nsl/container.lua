@@ -570,6 +570,9 @@ local function run_init(c, report)
   watched[#watched + 1] = "CHLD"
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
+  -- undumpable before the command starts: until the exec below, this is
+  -- the host's nsl, and /proc/1/exe must not lead the command to it
+  core.dumpable(false)
   local pid, gate = start_command(c, report)
   -- the command has what the steps gave it; the init needs nothing to
   -- wait and pass signals on to a process of its own uid. Dropped before
@@ -580,8 +583,10 @@ local function run_init(c, report)
     die(report, 125, "init: drop capabilities: " .. M.explain(err, errno))
   end
   report:close()
-  local has_init, init = pcall(require, "nsl.init")
-  if has_init then
+  -- only the nsl executable's own (package.preload): a search of
+  -- package.path here would run the image's nsl/init.lua in this process
+  if package.preload["nsl.init"] then
+    local init = require "nsl.init"
     -- in the nsl executable: become the static C init it carries, from a
     -- sealed in-memory copy, so that nothing in the container can reach
     -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
@@ -593,7 +598,6 @@ local function run_init(c, report)
     core._exit(125)
   end
   -- under plain lua5.4 the same loop in Lua, undumpable at least
-  core.dumpable(false)
   release_command(gate)
   while true do
     local sig = core.read_signal(signals)
