@@ -508,6 +508,10 @@ for _, how in ipairs(HOWS) do
         refused("lchown", "dev/link", r:lchown("dev/link", 7, 7))
         refused("open", "dev/file", r:open("dev/file", "wronly trunc"))
         refused("open", "dev/new", r:open("dev/new", "wronly creat"))
+        -- a dangling link on the root's own mount into the bind: not through it
+        assert(r:symlink("dev/fresh", "via"))
+        refused("open", "via", r:open("via", "wronly creat"))
+        equal(nil, core.lstat(src .. "/fresh"), "nothing made through the link")
         -- reading and mounting over it write nothing: allowed
         assert(r:touch("dev/file")) -- already there: left as it is
         assert(r:open("dev/file", "rdonly")):close()

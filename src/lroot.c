@@ -663,18 +663,49 @@ static int writes(int flags) {
          (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* Open path in root for writing, only on a mount of the root's own: the
- * directory it is made in is checked first, then the file itself (a host
- * file bound onto the path is another mount), and only then truncated. */
+/* Make (O_CREAT) or open the file at path with flags, in a directory
+ * checked to be on a mount of the root's own. A symlink at the end (one that
+ * dangles, or O_CREAT would follow it) is resolved here, inside the root, and
+ * its target's directory checked in turn: nothing is made where the check
+ * did not look. O_CREAT|O_EXCL never follows it, as open(2). */
+static int create_in_own(const nsl_root *r, const char *path, int flags,
+                         mode_t mode) {
+  char cur[PATH_MAX], target[PATH_MAX], name[NAME_MAX + 1];
+  if (strlen(path) >= sizeof cur)
+    return errno = ENAMETOOLONG, -1;
+  strcpy(cur, path);
+  for (int links = 0; links <= MAX_LINKS; links++) {
+    int dir = parent_in_root(r->fd, r->how, cur, name);
+    if (dir < 0)
+      return -1;
+    int fd = mount_set_check(&r->own, dir) != 0
+                 ? -1
+                 : openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    ssize_t n = -1;
+    if (fd < 0 && errno == ELOOP && !(flags & O_EXCL))
+      n = readlinkat(dir, name, target, sizeof target - 1);
+    close_keep_errno(dir);
+    if (n < 0)
+      return fd;
+    target[n] = '\0';
+    /* the link's target, from the directory the link is in */
+    char *slash = target[0] == '/' ? NULL : strrchr(cur, '/');
+    size_t keep = slash ? (size_t)(slash - cur) + 1 : 0;
+    if (keep + (size_t)n >= sizeof cur)
+      return errno = ENAMETOOLONG, -1;
+    memcpy(cur + keep, target, (size_t)n + 1);
+  }
+  return errno = ELOOP, -1;
+}
+
+/* Open path in root for writing, only on a mount of the root's own: what is
+ * there is opened (through links, inside the root) and its mount checked
+ * before anything is truncated; a new file is made by create_in_own. */
 static int open_to_write(const nsl_root *r, const char *path, int flags,
                          mode_t mode) {
-  char name[NAME_MAX + 1];
-  int dir = parent_in_root(r->fd, r->how, path, name);
-  int rc = dir < 0 ? -1 : mount_set_check(&r->own, dir);
-  close_keep_errno(dir);
-  if (rc != 0)
-    return -1;
-  int fd = open_in_root(r->fd, r->how, path, flags & ~O_TRUNC, mode);
+  int fd = (flags & O_CREAT)
+               ? create_in_own(r, path, flags & ~O_TRUNC, mode)
+               : open_in_root(r->fd, r->how, path, flags & ~O_TRUNC, 0);
   if (fd < 0)
     return -1;
   if (mount_set_check(&r->own, fd) != 0 ||
