@@ -638,7 +638,7 @@ describe("nsl oci with less isolation than the default", function()
   end)
 
   it("refuses a frozen cgroup at once instead of hanging in it", function()
-    local path = "nsl-spec/oci-frozen"
+    local path = "nsl-spec/oci-frozen-" .. tmp:match("[^.]+$") -- this run's own
     local cg = assert(cgroup.create(path, {}))
     local id = "frozen"
     finally(function()
@@ -666,7 +666,7 @@ describe("nsl oci with less isolation than the default", function()
       core.wait(pid)
     end
     assert.is_true(ended, "nsl oci run was still in the frozen cgroup after 15 s")
-    assert.matches("cgroup .*oci%-frozen is frozen", helper.read(err))
+    assert.matches("^cgroup .*/oci%-frozen%-%w+ is frozen: thaw it", helper.read(err))
     assert.is_nil(state(id))
     assert.is_true(cg:exists()) -- not nsl-oci's to remove
   end)
