@@ -637,38 +637,49 @@ describe("nsl oci with less isolation than the default", function()
     assert.equal("running", state("pa").status)
   end)
 
-  it("refuses a frozen cgroup at once instead of hanging in it", function()
+  it("refuses a frozen cgroup, and one below it, at once instead of hanging in it", function()
     local path = "nsl-spec/oci-frozen-" .. tmp:match("[^.]+$") -- this run's own
     local cg = assert(cgroup.create(path, {}))
-    local id = "frozen"
+    local inner = assert(cgroup.open(path .. "/inner"))
     finally(function()
       cg:thaw()
-      local st = state(id)
-      finish(id, st and st.pid)
-      -- what a runtime that joined it left there
-      for _, pid in ipairs(cg:procs()) do core.kill(pid, "KILL"); reap(pid) end
-      cg:remove()
+      for _, id in ipairs { "frozen", "frozen2" } do
+        local st = state(id)
+        finish(id, st and st.pid)
+      end
+      -- what a runtime that joined them left there
+      for _, c in ipairs { inner, cg } do
+        for _, pid in ipairs(c:procs()) do core.kill(pid, "KILL"); reap(pid) end
+        c:remove()
+      end
     end)
     assert(cg:freeze())
-    local dir = bundle(config(function(s)
-      s.process.args = { "true" }
-      s.linux.cgroupsPath = path
-    end))
-    local err = tmp .. "/frozen.err"
-    local pid = assert(core.spawn("/bin/sh", { "sh", "-c", "exec " ..
-      cmd("run --bundle " .. q(dir) .. " " .. id) .. " </dev/null >/dev/null 2>" .. q(err) }))
-    -- bounded: a process stuck in the freezer cannot be killed, so thaw
-    -- the cgroup and then reap it
-    local ended, how, code = reap(pid, 15), nil, nil
-    if not ended then
+    -- nsl oci run ID in cgroup at; its stderr, or nil when it did not end
+    -- within 15 s (a process stuck in the freezer cannot be killed: the
+    -- cgroup is thawed, then it is reaped)
+    local function run_in(at, id)
+      local dir = bundle(config(function(s)
+        s.process.args = { "true" }
+        s.linux.cgroupsPath = at
+      end))
+      local err = tmp .. "/" .. id .. ".err"
+      local pid = assert(core.spawn("/bin/sh", { "sh", "-c", "exec " ..
+        cmd("run --bundle " .. q(dir) .. " " .. id) .. " </dev/null >/dev/null 2>" .. q(err) }))
+      if reap(pid, 15) then return helper.read(err) end
       cg:thaw()
       core.kill(pid, "KILL")
       core.wait(pid)
     end
-    assert.is_true(ended, "nsl oci run was still in the frozen cgroup after 15 s")
-    assert.matches("^cgroup .*/oci%-frozen%-%w+ is frozen: thaw it", helper.read(err))
-    assert.is_nil(state(id))
+    local err = run_in(path, "frozen")
+    assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
+    assert.matches("^cgroup .*/oci%-frozen%-%w+ is frozen: thaw it", err)
+    assert.is_nil(state("frozen"))
     assert.is_true(cg:exists()) -- not nsl-oci's to remove
+    err = run_in(path .. "/inner", "frozen2")
+    assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
+    assert.matches("^start: cgroup .*/oci%-frozen%-%w+/inner is frozen: thaw it", err)
+    assert.is_nil(state("frozen2"))
+    assert.is_false(inner:exists()) -- made by nsl-oci, removed again
   end)
 
   it("goes on past hooks that do not read the state, and cleans up when one fails", function()

@@ -708,10 +708,19 @@ end
 ---------------------------------------------------------------------------
 -- the operations
 
+-- Is cg frozen or on its way: v2's cgroup.freeze asks for it and
+-- cgroup.events says when it is done (an ancestor's freeze shows only
+-- there); v1's freezer.state is FREEZING or FROZEN.
+local function freezing(cg)
+  if cg.version == 2 then return cg:read("cgroup.freeze") == "1" or cg:frozen() end
+  local state = cg.dirs.freezer and cg:read("freezer.state")
+  return state == "FREEZING" or state == "FROZEN"
+end
+
 -- Raise when cg (nil: none) is frozen: a process put in it would stop at
 -- once, and nsl-oci with it (in D state, beyond a client's timeout).
 local function refuse_frozen(cg)
-  if cg and cg:frozen() then
+  if cg and freezing(cg) then
     local dir = cg.dirs.unified or cg.dirs.freezer
     fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
       "putting a container in it", dir)
