@@ -521,21 +521,29 @@ describe("nsl oci with less isolation than the default", function()
     assert.equal("in box\n", helper.read(out))
   end)
 
-  it("refuses a config without a mount namespace as uid 65534", function()
+  it("refuses a config without a mount namespace, or with a shared sysctl, as uid 65534", function()
     local dir = tmp .. "/nomnt-nobody"
     assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
       q(dir), q(ROOTFS), q(dir), q(dir))))
     local r = helper.unprivileged("cd " .. q(dir) .. " && \"$NSL\" oci spec --rootless")
     assert.equal(0, r.code, r.err)
-    local spec = json.decode(helper.read(dir .. "/config.json"))
-    spec.process.terminal = false
-    spec.process.args = { "true" }
-    without(spec, "mount")
-    helper.write(dir .. "/config.json", json.encode(spec))
-    r = helper.unprivileged("cd " .. q(dir) .. " && \"$NSL\" oci --root " .. q(dir .. "/state") ..
-      " run r >/dev/null; echo \"run $?\"; ls " .. q(dir .. "/state"))
+    local rootless = helper.read(dir .. "/config.json")
+    local function run(fn)
+      local spec = json.decode(rootless)
+      spec.process.terminal = false
+      spec.process.args = { "true" }
+      fn(spec)
+      helper.write(dir .. "/config.json", json.encode(spec))
+      return helper.unprivileged("cd " .. q(dir) .. " && \"$NSL\" oci --root " ..
+        q(dir .. "/state") .. " run r >/dev/null; echo \"run $?\"; test -e " .. q(dir .. "/state/r") .. " && echo left")
+    end
+    r = run(function(spec) without(spec, "mount") end)
     assert.equal("run 1\n", r.out, r.err)
     assert.matches("^the config has no mount namespace", r.err)
+    -- the rootless config has no network namespace
+    r = run(function(spec) spec.linux.sysctl = { ["net.ipv4.ping_group_range"] = "0 0" } end)
+    assert.same({ "run 1\n", "sysctl net.ipv4.ping_group_range is not allowed in the caller's " ..
+      "network namespace\n" }, { r.out, r.err })
   end)
 
   it("refuses sysctls of namespaces the container shares with its caller", function()
