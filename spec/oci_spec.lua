@@ -714,6 +714,21 @@ describe("nsl oci with less isolation than the default", function()
     assert.is_false(assert(cgroup.open("nsl-oci/hp2")):exists())
   end)
 
+  it("times out a hook that neither reads the state nor ends", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "true" }
+      s.annotations = { big = string.rep("x", 200000) } -- more than a pipe holds
+      s.hooks = { prestart = { { path = "/bin/sh", args = { "sh", "-c", "exec sleep 30" },
+        timeout = 1 } } }
+    end))
+    finally(function() finish("hto") end)
+    local t0 = core.monotime()
+    local r = oci("run --bundle " .. q(dir) .. " hto")
+    assert.same({ 1, "start: prestart hook /bin/sh timed out\n" }, { r.code, r.err })
+    assert.is_true(core.monotime() - t0 < 10)
+    assert.is_nil(state("hto"))
+  end)
+
   it("leaves a /dev bound from outside as it was", function()
     pending("needs the devices and links steps to write only on filesystems nsl mounted " ..
       "(the general fix in nsl.container)")

@@ -429,13 +429,26 @@ end
 
 local function sleep_ms(ms) core.poll({}, ms) end
 
--- Write data to a hook's stdin. A hook need not read it: with SIGPIPE
--- blocked a write to a closed pipe fails with EPIPE instead of killing
--- this process, and the SIGPIPE left pending is taken off through a
--- signalfd before the mask is restored. The hook's exit status decides.
-local function write_ignoring_sigpipe(w, data)
+-- Write data to a hook's stdin until the deadline. A hook need not read
+-- it: with SIGPIPE blocked a write to a closed pipe fails with EPIPE
+-- instead of killing this process (the SIGPIPE left pending is taken off
+-- through a signalfd before the mask is restored), and the writes go
+-- through a non-blocking open of the pipe, so that a hook that neither
+-- reads nor ends cannot hold this process past its timeout. The hook's
+-- exit status decides.
+local function feed_hook(w, data, deadline)
   local _, old = assert(core.sigprocmask("block", { "PIPE" }))
-  w:write(data)
+  local fd = assert(core.open("/proc/self/fd/" .. w:fileno(), "wronly nonblock cloexec"))
+  local at = 1
+  while at <= #data and core.monotime() < deadline do
+    local ready = core.poll({ fd }, 50, "out")
+    if ready[1] then
+      local n, _, errno = fd:write(data:sub(at, at + 65535))
+      if n then at = at + n
+      elseif errno ~= core.errno.EAGAIN then break end -- EPIPE: the hook closed it
+    end
+  end
+  fd:close()
   local pending = assert(core.signalfd({ "PIPE" }, "nonblock"))
   core.read_signal(pending) -- nil when the hook read it all
   pending:close()
@@ -456,9 +469,9 @@ function M.run_hook(hook, state_json)
     core._exit(127)
   end
   r:close()
-  write_ignoring_sigpipe(w, state_json)
-  w:close()
   local deadline = core.monotime() + (math.tointeger(val(hook.timeout)) or 60)
+  feed_hook(w, state_json, deadline)
+  w:close()
   while true do
     local got, how, code = core.wait(pid, "nohang")
     if got == pid then
