@@ -197,10 +197,17 @@ function commands.run()
   local _, pid, master = oci.create(g.root, id, o.bundle, { pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
     preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach })
-  oci.start(g.root, id, warn)
-  if o.detach then return 0 end
-  local code = nsl.container.wait(pid, master)
-  if not o.keep then oci.delete(g.root, id, true, warn) end
+  -- a run that fails after create leaves no container, state or cgroup
+  local ok, code = pcall(function()
+    oci.start(g.root, id, warn)
+    if o.detach then return 0 end
+    return nsl.container.wait(pid, master)
+  end)
+  if not ok then
+    pcall(oci.delete, g.root, id, true, warn)
+    error(code, 0)
+  end
+  if not o.detach and not o.keep then oci.delete(g.root, id, true, warn) end
   return code
 end
 

@@ -477,3 +477,298 @@ describe("nsl oci as uid 65534", function()
     assert.matches("container c does not exist", r.err)
   end)
 end)
+
+-- The config without the namespace of type (an OCI name: "mount", "ipc").
+local function without(s, type)
+  for i, ns in ipairs(s.linux.namespaces) do
+    if ns.type == type then table.remove(s.linux.namespaces, i); return end
+  end
+end
+
+describe("nsl oci with less isolation than the default", function()
+  it("refuses a config without a mount namespace and leaves / alone", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "true" }
+      without(s, "mount")
+    end))
+    -- a runtime that got as far as a container would leave it blocked
+    finally(function()
+      for _, pid in ipairs(helper.leftovers(dir)) do core.kill(pid, "KILL"); reap(pid) end
+    end)
+    -- in a throwaway mount namespace: a runtime that pivoted the caller's
+    -- would change this shell's /, not the host's
+    local err = tmp .. "/nomnt.err"
+    local script = "stat -c '%d %i' /; " .. cmd("run --bundle " .. q(dir) .. " nomnt") ..
+      " >/dev/null 2>" .. q(err) .. "; echo \"run $?\"; stat -c '%d %i' /"
+    local r = helper.sh("unshare -m --propagation private sh -c " .. q(script))
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.same({ lines[1], "run 1", lines[1] }, lines, r.err)
+    assert.equal("the config has no mount namespace: nsl-oci sets the root up only in a " ..
+      "mount namespace of its own (add {\"type\": \"mount\"} to linux.namespaces)\n",
+      helper.read(err))
+    assert.is_nil(state("nomnt"))
+  end)
+
+  it("sets the root up in a copy of a mount namespace given by path", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "echo in $(hostname)" }
+      for _, ns in ipairs(s.linux.namespaces) do
+        if ns.type == "mount" then ns.path = "/proc/self/ns/mnt" end -- the caller's own
+      end
+    end))
+    finally(function()
+      for _, pid in ipairs(helper.leftovers(dir)) do core.kill(pid, "KILL"); reap(pid) end
+    end)
+    local out = tmp .. "/mntpath.out"
+    local script = "stat -c '%d %i' /; " .. cmd("run --bundle " .. q(dir) .. " mntpath") ..
+      " >" .. q(out) .. "; echo \"run $?\"; stat -c '%d %i' /"
+    local r = helper.sh("unshare -m --propagation private sh -c " .. q(script))
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.same({ lines[1], "run 0", lines[1] }, lines, r.err)
+    assert.equal("in box\n", helper.read(out))
+  end)
+
+  it("refuses a config without a mount namespace, or with a shared sysctl, as uid 65534", function()
+    local dir = tmp .. "/nomnt-nobody"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
+      q(dir), q(ROOTFS), q(dir), q(dir))))
+    local r = helper.unprivileged("cd " .. q(dir) .. " && \"$NSL\" oci spec --rootless")
+    assert.equal(0, r.code, r.err)
+    local rootless = helper.read(dir .. "/config.json")
+    local function run(fn)
+      local spec = json.decode(rootless)
+      spec.process.terminal = false
+      spec.process.args = { "true" }
+      fn(spec)
+      helper.write(dir .. "/config.json", json.encode(spec))
+      return helper.unprivileged("cd " .. q(dir) .. " && \"$NSL\" oci --root " ..
+        q(dir .. "/state") .. " run r >/dev/null; echo \"run $?\"; test -e " .. q(dir .. "/state/r") .. " && echo left")
+    end
+    r = run(function(spec) without(spec, "mount") end)
+    assert.equal("run 1\n", r.out, r.err)
+    assert.matches("^the config has no mount namespace", r.err)
+    -- the rootless config has no network namespace
+    r = run(function(spec) spec.linux.sysctl = { ["net.ipv4.ping_group_range"] = "0 0" } end)
+    assert.same({ "run 1\n", "sysctl net.ipv4.ping_group_range is not allowed in the caller's " ..
+      "network namespace\n" }, { r.out, r.err })
+  end)
+
+  it("refuses sysctls of namespaces the container shares with its caller", function()
+    local host = { helper.read("/proc/sys/fs/mqueue/queues_max"),
+      helper.read("/proc/sys/net/ipv4/ping_group_range") }
+    local function with(sysctl, shared)
+      return bundle(config(function(s)
+        s.process.args = { "true" }
+        s.linux.sysctl = sysctl
+        if shared then without(s, shared) end
+      end))
+    end
+    -- the same value as the host's: a runtime that wrote it changes nothing
+    local overcommit = helper.read("/proc/sys/vm/overcommit_memory"):gsub("%s+$", "")
+    local runs = {
+      with({ ["fs.mqueue.queues_max"] = "300" }, "ipc"),
+      with({ ["kernel/msgmax"] = "4096" }, "ipc"),
+      with({ ["net.ipv4.ping_group_range"] = "0 2147483647" }, "network"),
+      with({ ["kernel.domainname"] = "example" }, "uts"),
+      with({ ["kernel.hostname"] = "other" }),
+      with({ ["vm.overcommit_memory"] = overcommit }),
+    }
+    -- a network namespace given by path that is the caller's own
+    runs[#runs + 1] = bundle(config(function(s)
+      s.process.args = { "true" }
+      s.linux.sysctl = { ["net.ipv4.ping_group_range"] = "0 2147483647" }
+      for _, ns in ipairs(s.linux.namespaces) do
+        if ns.type == "network" then ns.path = "/proc/self/ns/net" end
+      end
+    end))
+    local script = {}
+    for i, dir in ipairs(runs) do
+      script[#script + 1] = cmd("run --bundle " .. q(dir) .. " sc" .. i) .. "; echo \"run $?\""
+    end
+    script[#script + 1] = "cat /proc/sys/fs/mqueue/queues_max /proc/sys/kernel/msgmax " ..
+      "/proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/domainname"
+    -- in throwaway ipc, net and uts namespaces: what a runtime writes
+    -- there, the host does not see
+    local r = helper.sh("unshare --ipc --net --uts sh -c " .. q(table.concat(script, "\n")))
+    local want = string.rep("run 1\n", #runs) .. "256\n8192\n1\t0\n(none)\n"
+    assert.equal(want, r.out, r.err)
+    local errs = {}
+    for l in r.err:gmatch("[^\n]+") do errs[#errs + 1] = l end
+    assert.same({
+      "sysctl fs.mqueue.queues_max is not allowed in the caller's ipc namespace",
+      "sysctl kernel.msgmax is not allowed in the caller's ipc namespace",
+      "sysctl net.ipv4.ping_group_range is not allowed in the caller's network namespace",
+      "sysctl kernel.domainname is not allowed in the caller's uts namespace",
+      "sysctl kernel.hostname is not allowed: the hostname is set through config.json",
+      "sysctl vm.overcommit_memory is not in a namespace of the container's own",
+      "sysctl net.ipv4.ping_group_range is not allowed in the caller's network namespace",
+    }, errs)
+    assert.same(host, { helper.read("/proc/sys/fs/mqueue/queues_max"),
+      helper.read("/proc/sys/net/ipv4/ping_group_range") })
+  end)
+
+  it("joins a pid namespace given by path", function()
+    local pid = started("pp1", "sleep 30")
+    finally(function() finish("pp1", pid) end)
+    local want = core.readlink(string.format("/proc/%d/ns/pid", pid))
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "readlink /proc/self/ns/pid; cat /proc/1/cmdline" }
+      for _, ns in ipairs(s.linux.namespaces) do
+        if ns.type == "pid" then ns.path = string.format("/proc/%d/ns/pid", pid) end
+      end
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " pp2")
+    assert.same({ 0, want .. "\nsleep\0" .. "30\0" }, { r.code, r.out }, r.err)
+  end)
+
+  it("deletes only its own processes from a pid namespace it joined, without a cgroup", function()
+    local function without_cgroups(args)
+      -- no cgroup filesystem in a throwaway mount namespace: no cgroup to
+      -- list the processes by
+      return helper.sh("unshare -m --propagation private sh -c " ..
+        q("umount -R /sys/fs/cgroup && " .. cmd("create " .. args) .. " >/dev/null"))
+    end
+    local pa, pb
+    finally(function() finish("pa", pa); finish("pb", pb) end)
+    local r = without_cgroups("--bundle " .. q(bundle(config(function(s)
+      s.process.args = { "sleep", "30" }
+    end))) .. " pa")
+    assert.equal(0, r.code, r.err)
+    pa = state("pa").pid
+    assert.is_nil(json.decode(helper.read(STATE .. "/pa/state.json")).cgroup)
+    r = without_cgroups("--bundle " .. q(bundle(config(function(s)
+      s.process.args = { "sleep", "30" }
+      for _, ns in ipairs(s.linux.namespaces) do
+        if ns.type == "pid" then ns.path = string.format("/proc/%d/ns/pid", pa) end
+      end
+    end))) .. " pb")
+    assert.equal(0, r.code, r.err)
+    pb = state("pb").pid
+    assert.equal(0, oci("start pa").code)
+    assert.equal(0, oci("start pb").code)
+    assert.equal(0, oci("delete --force pb").code)
+    assert.is_true(reap(pb))
+    pb = nil
+    assert.equal("running", state("pa").status)
+  end)
+
+  it("refuses a frozen cgroup, and one below it, at once instead of hanging in it", function()
+    local path = "nsl-spec/oci-frozen-" .. tmp:match("[^.]+$") -- this run's own
+    local cg = assert(cgroup.create(path, {}))
+    local inner = assert(cgroup.open(path .. "/inner"))
+    finally(function()
+      cg:thaw()
+      for _, id in ipairs { "frozen", "frozen2" } do
+        local st = state(id)
+        finish(id, st and st.pid)
+      end
+      -- what a runtime that joined them left there
+      for _, c in ipairs { inner, cg } do
+        for _, pid in ipairs(c:procs()) do core.kill(pid, "KILL"); reap(pid) end
+        c:remove()
+      end
+    end)
+    assert(cg:freeze())
+    -- nsl oci run ID in cgroup at; its stderr, or nil when it did not end
+    -- within 15 s (a process stuck in the freezer cannot be killed: the
+    -- cgroup is thawed, then it is reaped)
+    local function run_in(at, id)
+      local dir = bundle(config(function(s)
+        s.process.args = { "true" }
+        s.linux.cgroupsPath = at
+      end))
+      local err = tmp .. "/" .. id .. ".err"
+      local pid = assert(core.spawn("/bin/sh", { "sh", "-c", "exec " ..
+        cmd("run --bundle " .. q(dir) .. " " .. id) .. " </dev/null >/dev/null 2>" .. q(err) }))
+      if reap(pid, 15) then return helper.read(err) end
+      cg:thaw()
+      core.kill(pid, "KILL")
+      core.wait(pid)
+    end
+    local err = run_in(path, "frozen")
+    assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
+    assert.matches("^cgroup .*/oci%-frozen%-%w+ is frozen: thaw it", err)
+    assert.is_nil(state("frozen"))
+    assert.is_true(cg:exists()) -- not nsl-oci's to remove
+    err = run_in(path .. "/inner", "frozen2")
+    assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
+    assert.matches("^start: cgroup .*/oci%-frozen%-%w+/inner is frozen: thaw it", err)
+    assert.is_nil(state("frozen2"))
+    assert.is_false(inner:exists()) -- made by nsl-oci, removed again
+  end)
+
+  it("goes on past hooks that do not read the state, and cleans up when one fails", function()
+    -- more state than a pipe holds: the write meets the hook's closed stdin
+    local function with(hooks)
+      return bundle(config(function(s)
+        s.process.args = { "true" }
+        s.annotations = { big = string.rep("x", 200000) }
+        s.hooks = hooks
+        s.linux.resources = { pids = { limit = 10 } }
+      end))
+    end
+    finally(function() finish("hp1"); finish("hp2") end)
+    local quiet = { { path = "/bin/true" } }
+    local r = oci("run --bundle " .. q(with { prestart = quiet, poststart = quiet,
+      poststop = quiet }) .. " hp1")
+    assert.equal(0, r.code, r.err)
+    assert.is_nil(state("hp1"))
+    r = oci("run --bundle " .. q(with { createRuntime = { { path = "/bin/sh",
+      args = { "sh", "-c", "exit 3" } } } }) .. " hp2")
+    assert.same({ 1, "start: createRuntime hook /bin/sh exited 3\n" }, { r.code, r.err })
+    assert.is_nil(state("hp2"))
+    assert.is_nil(core.stat(STATE .. "/hp2"))
+    assert.is_false(assert(cgroup.open("nsl-oci/hp2")):exists())
+  end)
+
+  it("times out a hook that neither reads the state nor ends", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "true" }
+      s.annotations = { big = string.rep("x", 200000) } -- more than a pipe holds
+      s.hooks = { prestart = { { path = "/bin/sh", args = { "sh", "-c", "exec sleep 30" },
+        timeout = 1 } } }
+    end))
+    finally(function() finish("hto") end)
+    local t0 = core.monotime()
+    local r = oci("run --bundle " .. q(dir) .. " hto")
+    assert.same({ 1, "start: prestart hook /bin/sh timed out\n" }, { r.code, r.err })
+    assert.is_true(core.monotime() - t0 < 10)
+    assert.is_nil(state("hto"))
+  end)
+
+  it("leaves a /dev bound from outside as it was", function()
+    pending("needs the devices and links steps to write only on filesystems nsl mounted " ..
+      "(the general fix in nsl.container)")
+    local dev = tmp .. "/fakedev"
+    local bundle_dir = bundle(config(function(s)
+      s.process.args = { "true" }
+      for _, m in ipairs(s.mounts) do
+        if m.destination == "/dev" then
+          m.type, m.source, m.options = "bind", dev, { "rbind", "rw" }
+        end
+      end
+    end))
+    -- a throwaway tmpfs with nodes of its own, in a throwaway mount
+    -- namespace: never the host's /dev
+    local script = table.concat({
+      "set -e",
+      "mkdir -p " .. q(dev),
+      "mount -t tmpfs -o mode=755 fakedev " .. q(dev),
+      "cd " .. q(dev),
+      "mkdir pts shm mqueue",
+      "mknod -m 666 null c 1 3; mknod -m 666 zero c 1 5; mknod -m 666 tty c 5 0",
+      "mknod -m 666 ptmx c 5 2; echo keep > marker; ln -s /proc/self/fd fd",
+      "list() { stat -c '%n %i %F %t:%T %a %s %Y' * | sort; cat marker; }",
+      "list > ../before",
+      "set +e",
+      cmd("run --bundle " .. q(bundle_dir) .. " fakedev") .. " >/dev/null",
+      "echo \"run $?\"",
+      "list | diff ../before - && echo same",
+    }, "\n")
+    local r = helper.sh("unshare -m --propagation private sh -c " .. q(script))
+    assert.matches("\nsame\n$", r.out, r.err)
+    assert.is_nil(state("fakedev"))
+  end)
+end)

@@ -14,7 +14,10 @@
 -- seccomp (onto nsl.seccomp's policy table), resources (nsl.cgroup) and
 -- hooks. What the standard steps do not cover is a few steps here, added
 -- to c.steps: join (namespaces by path), hooks, sysctl and hold (wait
--- for `start`, as runc's exec.fifo).
+-- for `start`, as runc's exec.fifo). M.validate refuses, as runc's
+-- validator does, what would change the caller's namespaces: a config
+-- without a mount namespace, a sysctl of a namespace that is not the
+-- container's own.
 --
 -- A container's state lives in ROOT/ID/state.json; ROOT/ID/exec.fifo
 -- exists from create until start.
@@ -134,6 +137,59 @@ end
 local function val(v)
   if v == json.null then return nil end
   return v
+end
+
+-- The sysctls of the ipc namespace (besides fs.mqueue.*), as runc lists them.
+local IPC_SYSCTLS = { ["kernel.msgmax"] = true, ["kernel.msgmnb"] = true,
+  ["kernel.msgmni"] = true, ["kernel.sem"] = true, ["kernel.shmall"] = true,
+  ["kernel.shmmax"] = true, ["kernel.shmmni"] = true, ["kernel.shm_rmid_forced"] = true }
+
+-- Is the namespace of OCI type (a linux.namespaces entry or nil) the
+-- container's own: a new one, or one given by path that is not this
+-- process's (then the host's, or whoever called nsl-oci)?
+local function own_namespace(entry, word)
+  if not entry then return false end
+  local path = val(entry.path)
+  if not path then return true end
+  local st, err = core.stat(path)
+  if not st then fail("linux.namespaces: %s", err) end
+  local mine = assert(core.stat("/proc/self/ns/" .. word))
+  return st.dev ~= mine.dev or st.ino ~= mine.ino
+end
+
+-- Refuse a sysctl that would be written to a namespace the container
+-- shares with its caller (runc's validator does the same).
+local function check_sysctl(key, entries)
+  key = key:gsub("/", ".")
+  local function need(type, word)
+    if not own_namespace(entries[type], word) then
+      fail("sysctl %s is not allowed in the caller's %s namespace", key, type)
+    end
+  end
+  if IPC_SYSCTLS[key] or key:match("^fs%.mqueue%.") then return need("ipc", "ipc") end
+  if key:match("^net%.") then return need("network", "net") end
+  if key == "kernel.hostname" then
+    fail("sysctl kernel.hostname is not allowed: the hostname is set through config.json")
+  end
+  if key == "kernel.domainname" then return need("uts", "uts") end
+  fail("sysctl %s is not in a namespace of the container's own", key)
+end
+
+--- Refuse a config that would have the runtime change what the container
+-- shares with its caller: a root set up without a mount namespace of its
+-- own (the pivot would be the caller's), a sysctl of a shared namespace.
+function M.validate(spec)
+  local linux = val(spec.linux) or {}
+  local entries = {}
+  for _, ns in ipairs(val(linux.namespaces) or {}) do entries[ns.type] = ns end
+  if not entries.mount then
+    fail("the config has no mount namespace: nsl-oci sets the root up only in a mount " ..
+      "namespace of its own (add {\"type\": \"mount\"} to linux.namespaces)")
+  end
+  local keys = {}
+  for k in pairs(val(linux.sysctl) or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do check_sysctl(k, entries) end
 end
 
 --- The nsl.seccomp policy table of an OCI linux.seccomp object.
@@ -328,7 +384,8 @@ function M.options(spec, bundle, id, cg, o)
     env = env_table(spec.process.env) }
   for _, ns in ipairs(val(linux.namespaces) or {}) do
     local word = NAMESPACES[ns.type] or fail("unknown namespace type '%s'", tostring(ns.type))
-    if val(ns.path) then x.joins[#x.joins + 1] = { word, ns.path }
+    if val(ns.path) and word == "pid" then x.pid_path = ns.path -- joined for the clone
+    elseif val(ns.path) then x.joins[#x.joins + 1] = { word, ns.path }
     elseif word == "cgroup" then x.cgroupns = true -- unshared once in the cgroup
     elseif word == "user" then opts.userns = true
     else opts.namespaces[#opts.namespaces + 1] = word end
@@ -371,6 +428,32 @@ end
 
 local function sleep_ms(ms) core.poll({}, ms) end
 
+-- Write data to a hook's stdin until the deadline. A hook need not read
+-- it: with SIGPIPE blocked a write to a closed pipe fails with EPIPE
+-- instead of killing this process (the SIGPIPE left pending is taken off
+-- through a signalfd before the mask is restored), and the writes go
+-- through a non-blocking open of the pipe, so that a hook that neither
+-- reads nor ends cannot hold this process past its timeout. The hook's
+-- exit status decides.
+local function feed_hook(w, data, deadline)
+  local _, old = assert(core.sigprocmask("block", { "PIPE" }))
+  local fd = assert(core.open("/proc/self/fd/" .. w:fileno(), "wronly nonblock cloexec"))
+  local at = 1
+  while at <= #data and core.monotime() < deadline do
+    local ready = core.poll({ fd }, 50, "out")
+    if ready[1] then
+      local n, _, errno = fd:write(data:sub(at, at + 65535))
+      if n then at = at + n
+      elseif errno ~= core.errno.EAGAIN then break end -- EPIPE: the hook closed it
+    end
+  end
+  fd:close()
+  local pending = assert(core.signalfd({ "PIPE" }, "nonblock"))
+  core.read_signal(pending) -- nil when the hook read it all
+  pending:close()
+  assert(core.sigprocmask("setmask", old))
+end
+
 --- Run one OCI hook { path, args, env, timeout } with the state JSON on
 -- its stdin; nil and a message when it fails or times out.
 function M.run_hook(hook, state_json)
@@ -391,9 +474,9 @@ function M.run_hook(hook, state_json)
     end)
   end
   r:close()
-  w:write(state_json)
-  w:close()
   local deadline = core.monotime() + (math.tointeger(val(hook.timeout)) or 60)
+  feed_hook(w, state_json, deadline)
+  w:close()
   while true do
     local got, how, code = core.wait(pid, "nohang")
     if got == pid then
@@ -504,12 +587,24 @@ function M.state_object(st, status)
     annotations = object(val(st.config and st.config.annotations) or {}) }
 end
 
+-- Was a pid namespace made for the container (not one given by path, not
+-- the caller's)? Only then are all of its processes the container's.
+local function own_pid_namespace(st)
+  local linux = val(st.config and st.config.linux) or {}
+  for _, ns in ipairs(val(linux.namespaces) or {}) do
+    if ns.type == "pid" and not val(ns.path) then return true end
+  end
+  return false
+end
+
 --- The container's processes (host pids): its cgroup's, else those in its
--- pid namespace (an ordinary user without a cgroup).
+-- pid namespace when that is its own (an ordinary user without a cgroup),
+-- else its first process alone.
 function M.pids(st)
   local cg = cgroup_of(st)
   if cg and cg:exists() then return cg:procs() end
   if not alive(st) then return {} end
+  if not own_pid_namespace(st) then return { st.pid } end
   local want = core.readlink(string.format("/proc/%d/ns/pid", st.pid))
   local list = {}
   for _, name in ipairs(core.readdir("/proc") or {}) do
@@ -535,7 +630,8 @@ end
 ---------------------------------------------------------------------------
 -- the steps this runtime adds
 
--- Join the namespaces given by path (the user namespace first), then
+-- Join the namespaces given by path (the user namespace first; the pid
+-- namespace was joined by the parent for the clone), then
 -- unshare the cgroup namespace once the parent has put this process in
 -- its cgroup, so that the cgroup is its root.
 local function join_step(x)
@@ -543,6 +639,9 @@ local function join_step(x)
     table.sort(x.joins, function(a, b) return a[1] == "user" and b[1] ~= "user" end)
     for _, j in ipairs(x.joins) do
       container.check("join", core.setns(j[2], j[1]))
+      -- the root is set up in a copy of a mount namespace given by path:
+      -- the pivot and the mounts never land in the namespace itself
+      if j[1] == "mnt" then container.check("join", core.unshare("mnt")) end
     end
     if x.cgroupns then container.check("join", core.unshare("cgroup")) end
   end
@@ -627,6 +726,45 @@ end
 ---------------------------------------------------------------------------
 -- the operations
 
+-- Is cg frozen or on its way: v2's cgroup.freeze asks for it and
+-- cgroup.events says when it is done (an ancestor's freeze shows only
+-- there); v1's freezer.state is FREEZING or FROZEN.
+local function freezing(cg)
+  if cg.version == 2 then return cg:read("cgroup.freeze") == "1" or cg:frozen() end
+  local state = cg.dirs.freezer and cg:read("freezer.state")
+  return state == "FREEZING" or state == "FROZEN"
+end
+
+-- Raise when cg (nil: none) is frozen: a process put in it would stop at
+-- once, and nsl-oci with it (in D state, beyond a client's timeout).
+local function refuse_frozen(cg)
+  if cg and freezing(cg) then
+    local dir = cg.dirs.unified or cg.dirs.freezer
+    fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
+      "putting a container in it", dir)
+  end
+end
+
+-- setns(2) into a pid namespace moves only the children to come, and the
+-- container's process is one: this process joins the namespace given by
+-- path for the clone. The function returned goes back to its own (always
+-- allowed), at once, before a hook runs; it may be called again.
+local function pid_namespace_for_children(path)
+  if not path then return function() end end
+  local own = assert(core.open("/proc/self/ns/pid", "rdonly cloexec"))
+  local ok, err, errno = core.setns(path, "pid")
+  if not ok then
+    own:close()
+    fail("join: %s", container.explain(err, errno))
+  end
+  return function()
+    if not own then return end
+    assert(core.setns(own, "pid"))
+    own:close()
+    own = nil
+  end
+end
+
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: pid_file, console_socket, no_pivot,
 -- preserve_fds, warn(message), keep_tty (return the pty master instead of
@@ -636,6 +774,7 @@ function M.create(root, id, bundle, o)
   if not valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
   bundle = bundle and abs(bundle, core.getcwd()) or core.getcwd()
   local spec = M.read_bundle(bundle)
+  M.validate(spec)
   if spec.process.terminal == true and not o.console_socket and not o.keep_tty then
     fail("cannot allocate a pseudo-TTY without setting a console socket")
   end
@@ -648,8 +787,10 @@ function M.create(root, id, bundle, o)
   end
   local cg, st
   local done = false
+  local leave_pid_namespace = function() end
   local function cleanup()
     if done then return end
+    leave_pid_namespace()
     if cg then cg:remove() end
     core.unlink(dir .. "/exec.fifo")
     core.unlink(dir .. "/state.json")
@@ -657,8 +798,9 @@ function M.create(root, id, bundle, o)
   end
   local success, a, b, c3 = pcall(function()
     local limits = resources(val(spec.linux) and spec.linux.resources)
-    cg = require("nsl.cgroup").for_container { cgroup = cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id),
-      resources = next(limits) and limits or nil }
+    local path = cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
+    refuse_frozen(cgroup.open(path)) -- before anything is made in it
+    cg = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
       owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
     assert(core.mknod(dir .. "/exec.fifo", "fifo", "0622"))
@@ -666,8 +808,14 @@ function M.create(root, id, bundle, o)
     local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
+    leave_pid_namespace = pid_namespace_for_children(x.pid_path)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
+      leave_pid_namespace() -- the hooks run in this process's own
       if cg then
+        -- a process put in a frozen cgroup stops there, and so would this
+        -- one, waiting for it
+        local frozen, ferr = pcall(refuse_frozen, cg)
+        if not frozen then return nil, ferr end
         local added, err, aerrno = cg:add(pid)
         if not added then return nil, err, aerrno end
       end
