@@ -739,8 +739,6 @@ describe("nsl oci with less isolation than the default", function()
   end)
 
   it("leaves a /dev bound from outside as it was", function()
-    pending("needs the devices and links steps to write only on filesystems nsl mounted " ..
-      "(the general fix in nsl.container)")
     local dev = tmp .. "/fakedev"
     local bundle_dir = bundle(config(function(s)
       s.process.args = { "true" }

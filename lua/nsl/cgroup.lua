@@ -287,7 +287,8 @@ end
 -- (M.check_path).
 function M.open(path, hierarchies)
   M.check_path(path)
-  local h, err = hierarchies or M.hierarchies()
+  local h, err = hierarchies, nil
+  if not h then h, err = M.hierarchies() end
   if not h then return nil, err end
   local cg = setmetatable({ version = h.version, path = path, dirs = {}, hierarchies = h }, Cgroup)
   if h.version == 2 then
@@ -600,7 +601,7 @@ end
 -- "nsl/<hostname or nsl>-<pid>" below this process's cgroup) with the
 -- limits c.resources. nil when c has neither. An ordinary user that may
 -- not make it (or has no cgroup filesystem) gets a one-time notice and
--- nil; for real root that is an error. Raises for a bad path or limit
+-- nil; for real root with limits that is an error (without limits, nil). Raises for a bad path or limit
 -- or a refused value. With owned (a container this process runs, as
 -- container.run's), the cgroup must lie below this process's own, and it
 -- is recorded so that M.reclaim removes it should this process be killed
@@ -624,8 +625,12 @@ function M.for_container(c, owned)
     return planned
   end
   if record then core.unlink(record) end
+  -- limits that cannot be applied: an ordinary user is told once and runs
+  -- without, real root gets an error; without limits a cgroup is a mere
+  -- convenience, and no cgroup filesystem is no error
   local privileged = core.geteuid() == 0 and userns.initial()
-  if not privileged and (errno == nil or NOT_ALLOWED[core.errno[errno]]) then
+  local absent = errno == nil or NOT_ALLOWED[core.errno[errno]]
+  if absent and not (privileged and M.any(c.resources)) then
     if M.any(c.resources) then M.notice(err) end
     return nil
   end
