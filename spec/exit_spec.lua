@@ -120,3 +120,31 @@ describe("a SIGTERM to the caller", function()
     end
   end
 end)
+
+describe("a SIGTERM while the container starts", function()
+  it("is passed on to the command, not the end of nsl", function()
+    -- the parent slowed down after the start: a TERM then used to end nsl
+    -- (143) before it watched for signals, and the container with it
+    local started = ROOT .. "/tmp/started"
+    os.remove(started)
+    finally(function() os.remove(started) end)
+    local code = string.format([[
+      local nsl = require "nsl"
+      local container = nsl.container
+      local spawn = container.spawn
+      container.spawn = function(...)
+        local pid, master, message = spawn(...)
+        nsl.poll({}, 500)
+        return pid, master, message
+      end
+      os.exit(container.main { rootfs = %q, tty = false, command = { "/bin/sh", "-c",
+        "trap 'echo got TERM; exit 7' TERM; touch /tmp/started; while :; do sleep 0.05; done" } })]],
+      ROOT)
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(code) .. " & caller=$!\n" .. [[
+i=0; until [ -e ]] .. q(started) .. [[ ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done
+kill -TERM $caller
+wait $caller; echo rc=$?
+]])
+    assert.same({ 0, "got TERM\nrc=7\n" }, { r.code, r.out }, r.err)
+  end)
+end)

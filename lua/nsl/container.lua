@@ -75,6 +75,13 @@ M.env = {
 -- Signals the parent and the init pass on to the command.
 local FORWARDED = { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT" }
 
+-- What the parent and the init watch: FORWARDED and CHLD.
+local function watched_signals()
+  local watched = { table.unpack(FORWARDED) }
+  watched[#watched + 1] = "CHLD"
+  return watched
+end
+
 ---------------------------------------------------------------------------
 -- helpers
 
@@ -566,8 +573,7 @@ end
 -- pid 1 as `docker run --init` has it: start the command, pass signals
 -- on to it, reap every orphan, and exit as the command did.
 local function run_init(c, report)
-  local watched = copy(FORWARDED)
-  watched[#watched + 1] = "CHLD"
+  local watched = watched_signals()
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
   -- undumpable before the command starts: until the exec below, this is
@@ -648,8 +654,7 @@ end
 
 -- Wait for the container, passing the signals nsl gets on to it.
 local function wait_forwarding(pid)
-  local watched = copy(FORWARDED)
-  watched[#watched + 1] = "CHLD"
+  local watched = watched_signals()
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
   while true do
@@ -732,6 +737,11 @@ function M.run(opts)
   local c = M.config(opts)
   -- the name is checked and held before anything runs (nsl.running)
   if c.name then require("nsl.running").reserve(c) end
+  -- without a terminal nsl passes signals on (wait_forwarding): held from
+  -- before the start, one that comes while the container starts is passed
+  -- on too, instead of ending nsl (and the container by its pdeathsig)
+  local held = not c.tty and watched_signals()
+  if held then core.sigprocmask("block", held) end
   local cg
   local ok, status, message = pcall(function()
     -- the cgroup module only for a container that asks for one
@@ -746,6 +756,7 @@ function M.run(opts)
   end)
   if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if cg then cg:remove() end
+  if held then core.sigprocmask("unblock", held) end
   if not ok then error(status, 0) end
   return status, message
 end
