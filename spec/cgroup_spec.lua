@@ -159,9 +159,7 @@ describe("nsl run busybox.lua with limits", function()
   setup(function()
     tmp = helper.tmpdir()
     ROOT = tmp .. "/busybox"
-    local r = helper.sh(q(helper.nsl) .. " -e " ..
-      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
-    assert.equal(0, r.code, r.err)
+    helper.busybox_root(ROOT)
   end)
 
   teardown(function() helper.rmtree(tmp) end)
@@ -223,9 +221,7 @@ describe("nsl run busybox.lua: cgroups checked before anything runs", function()
   setup(function()
     tmp = helper.tmpdir()
     ROOT = tmp .. "/busybox"
-    local r = helper.sh(q(helper.nsl) .. " -e " ..
-      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
-    assert.equal(0, r.code, r.err)
+    helper.busybox_root(ROOT)
   end)
 
   teardown(function() helper.rmtree(tmp) end)
@@ -274,9 +270,7 @@ describe("nsl: stale cgroups", function()
     ROOT = tmp .. "/busybox"
     run = tmp .. "/run"
     assert(os.execute("mkdir -m 700 " .. q(run)))
-    local r = helper.sh(q(helper.nsl) .. " -e " ..
-      q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
-    assert.equal(0, r.code, r.err)
+    helper.busybox_root(ROOT)
     local nsl_cg = assert(cgroup.open("nsl"))
     parent = nsl_cg.dirs.memory or nsl_cg.dirs.unified
   end)

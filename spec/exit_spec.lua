@@ -74,8 +74,7 @@ wait $caller; echo rc=$?
 setup(function()
   tmp = helper.tmpdir()
   ROOT = tmp .. "/busybox"
-  local r = helper.sh(q(helper.nsl) .. " -e " .. q(string.format("require('nsl').rootfs.busybox(%q)", ROOT)))
-  assert.equal(0, r.code, r.err)
+  helper.busybox_root(ROOT)
   r = helper.sh(string.format("cc -static -O0 -o %s %s", q(ROOT .. "/bin/segv"),
     q(helper.root .. "/spec/fixtures/segv.c")))
   assert.equal(0, r.code, r.err)

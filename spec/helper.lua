@@ -91,6 +91,15 @@ function helper.tmpdir()
   return dir
 end
 
+--- A busybox root built at dir by the nsl under test (nsl.rootfs.busybox);
+-- returns dir.
+function helper.busybox_root(dir)
+  local r = helper.sh(helper.quote(helper.nsl) .. " -e " ..
+    helper.quote(string.format("require('nsl').rootfs.busybox(%q)", dir)))
+  assert(r.code == 0, "busybox root: " .. r.err)
+  return dir
+end
+
 --- Remove a directory made by helper.tmpdir (and nothing else).
 function helper.rmtree(dir)
   assert(dir:match("^/tmp/nsl%-spec%.[%w]+"), "refusing to remove " .. dir)

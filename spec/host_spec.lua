@@ -14,9 +14,7 @@ local tmp, BASE
 setup(function()
   tmp = helper.tmpdir()
   BASE = tmp .. "/base"
-  local r = helper.sh(q(helper.nsl) .. " -e " ..
-    q(string.format("require('nsl').rootfs.busybox(%q)", BASE)))
-  assert.equal(0, r.code, r.err)
+  helper.busybox_root(BASE)
 end)
 
 teardown(function() helper.rmtree(tmp) end)

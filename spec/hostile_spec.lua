@@ -46,9 +46,7 @@ setup(function()
   BASE = tmp .. "/base"
   HOST = tmp .. "/host"
   CANARY = "canary " .. tmp
-  local r = helper.sh(q(helper.nsl) .. " -e " ..
-    q(string.format("require('nsl').rootfs.busybox(%q)", BASE)))
-  assert.equal(0, r.code, r.err)
+  helper.busybox_root(BASE)
   assert(os.execute("mkdir -p " .. q(HOST .. "/dir") .. " && echo " .. q(CANARY) .. " > " .. q(HOST .. "/secret")))
 end)
 
