@@ -277,11 +277,26 @@ describe("throwaway roots", function()
       assert.equal(before, listing(root()))
       assert.equal("new\n", helper.read(dir .. "/changes/upper/scribble"))
       assert.truthy(helper.read(dir .. "/changes/upper/etc/passwd"):find("more\n$"))
-      -- and the next run with the same directory sees them
-      r = run[2]("--overlay-dir " .. q(dir .. "/changes") .. " /bin/cat /scribble")
+      -- and the next run with the same directory sees them, named relative
+      -- to the current directory
+      local cmd = "cd " .. q(dir) .. " && %s run busybox.lua --rootfs " .. q(root()) ..
+        " --overlay-dir changes /bin/cat /scribble"
+      r = run[3] == 0 and helper.sh(cmd:format(q(helper.nsl)))
+        or helper.unprivileged(cmd:format("\"$NSL\""))
       assert.same({ 0, "new\n" }, { r.code, r.out }, r.err)
     end)
   end
+
+  it("refuses an --overlay-dir inside the root, which must stay as it is", function()
+    local before = listing(ROOT)
+    for _, dir in ipairs { ROOT .. "/tmp/changes", ROOT, tmp .. "/busybox/./var/../x" } do
+      local r = as_root("--overlay-dir " .. q(dir) .. " /bin/true")
+      assert.same({ 125, "nsl: setup step 'overlay_root': overlay dir '" .. dir .. "' is in the " ..
+        "root '" .. ROOT .. "', which an overlay leaves as it is: put it elsewhere (EINVAL)\n" },
+        { r.code, r.err })
+    end
+    assert.equal(before, listing(ROOT))
+  end)
 
   it("refuses an overlay that is neither true nor { dir = DIR }", function()
     local r = helper.sh(q(helper.nsl) .. " -e " .. q(string.format(

@@ -217,6 +217,27 @@ local function fd_path(handle, sub)
   return string.format("/proc/self/fd/%d%s", handle:fd(), sub or "")
 end
 
+-- The real path of dir's nearest existing ancestor (the setup's working
+-- directory, c.rootfs, is restored).
+local function real_ancestor(c, dir)
+  while dir ~= "" and not core.chdir(dir) do dir = dir:match("^(.*)/[^/]*$") end
+  local real = dir == "" and "/" or check("overlay_root", core.getcwd())
+  check("overlay_root", core.chdir(c.rootfs))
+  return real
+end
+
+-- Raise unless dir (absolute) is outside c.rootfs (real, absolute), its
+-- symlinks followed as far as it exists.
+local function refuse_dir_in_root(c, dir)
+  local real = real_ancestor(c, dir)
+  for _, path in ipairs { dir, real } do
+    if path == c.rootfs or path:sub(1, #c.rootfs + 1) == c.rootfs .. "/" then
+      error(string.format("setup step 'overlay_root': overlay dir '%s' is in the root '%s', " ..
+        "which an overlay leaves as it is: put it elsewhere (EINVAL)", dir, c.rootfs), 0)
+    end
+  end
+end
+
 -- Where the overlay keeps its changes: a fresh tmpfs over the root's path
 -- (c.overlay == true; the lower layer is opened before it is covered) or
 -- the caller's DIR (c.overlay.dir), with upper and work made in it. A
@@ -229,11 +250,12 @@ local function overlay_state(c)
     check("overlay_root", state:mkdir_all("/work"))
     return state
   end
-  -- the caller's directory, made (with upper and work) as the caller asked
+  -- the caller's directory, made (with upper and work) as the caller asked,
+  -- but never in the root, which the overlay is there to leave alone
+  refuse_dir_in_root(c, c.overlay.dir)
   local rootfs = require "nsl.rootfs"
   for _, sub in ipairs { "/upper", "/work" } do
-    local ok, err = pcall(rootfs.mkdir_all, c.overlay.dir .. sub)
-    if not ok then error("setup step 'overlay_root': " .. tostring(err), 0) end
+    check("overlay_root", rootfs.mkdir_all(c.overlay.dir .. sub))
   end
   return check("overlay_root", core.root_open(c.overlay.dir))
 end
@@ -506,6 +528,10 @@ function M.config(opts)
     if c.overlay ~= true and not (type(c.overlay) == "table" and type(c.overlay.dir) == "string") then
       error(string.format("container.config: overlay is true or { dir = DIR }, not %s",
         type(c.overlay) == "string" and "'" .. c.overlay .. "'" or tostring(c.overlay)), 0)
+    end
+    -- the caller's relative DIR, not one in the root (the setup starts there)
+    if type(c.overlay) == "table" and c.overlay.dir:sub(1, 1) ~= "/" then
+      c.overlay.dir = assert(core.getcwd()) .. "/" .. c.overlay.dir
     end
     -- a throwaway root instead of the bind of the directory itself
     for i, step in ipairs(c.steps) do
