@@ -1,6 +1,6 @@
 -- sandbox.lua: run a command in a sandbox built from the host, with the current directory writable
 --
--- usage: nsl run sandbox.lua [--net] [--] COMMAND [ARGS...]
+-- usage: nsl run sandbox.lua [--net] [-v SRC:DST[:ro]] [-w DIR] [-e K=V] [--] COMMAND [ARGS...]
 --
 --   nsl run sandbox.lua make test
 --
@@ -12,17 +12,19 @@
 local nsl = require "nsl"
 local container = nsl.container
 
-local share_net = false
-while arg[1] and arg[1]:sub(1, 2) == "--" do
-  local opt = table.remove(arg, 1)
-  if opt == "--" then break
-  elseif opt == "--net" then share_net = true
-  else io.stderr:write("sandbox.lua: unknown option ", opt, "\n"); os.exit(2) end
-end
-if #arg == 0 then
-  io.stderr:write("usage: nsl run sandbox.lua [--net] [--] COMMAND [ARGS...]\n")
-  os.exit(2)
-end
+local options = require "nsl.options"
+
+local cli = options.with({
+  script = "sandbox.lua",
+  usage = "nsl run sandbox.lua [OPTIONS] [--] COMMAND [ARGS...]",
+  footer = "Volumes and tmpfs mounts go on top of the host's directories; -h is --help.",
+  { "--net", help = "share the host's network (default: loopback only)" },
+  { "--workdir", "-w", value = "DIR", parse = options.target,
+    help = "the working directory (default: the current one; made if missing)" },
+  { "--rm", help = "accepted for docker's habit: nsl keeps no container anyway" },
+}, options.mount_options(), options.env_options())
+local o, command = options.args(cli, arg)
+if #command == 0 then options.fail(cli, "a COMMAND is needed") end
 
 local uid, gid = nsl.getuid(), nsl.getgid()
 local cwd = assert(nsl.getcwd())
@@ -49,6 +51,8 @@ end
 mounts[#mounts + 1] = { source = "tmpfs", target = "/tmp", fstype = "tmpfs", flags = "nosuid nodev", data = "mode=1777" }
 mounts[#mounts + 1] = { source = "tmpfs", target = home, fstype = "tmpfs", flags = "nosuid nodev", data = "mode=700" }
 mounts[#mounts + 1] = { source = cwd, target = cwd, flags = "rbind nosuid nodev" }
+-- -v, --bind, --tmpfs, --mount: after the standard ones, in the order given
+for _, m in ipairs(o.mounts or {}) do mounts[#mounts + 1] = m end
 
 -- Replaces bind_rootfs: the root is a fresh tmpfs, so nothing of the host
 -- shows but what is bound into it.
@@ -59,15 +63,20 @@ local function tmpfs_root(c)
   end
 end
 
+local env = { HOME = home, USER = os.getenv("USER"), LANG = os.getenv("LANG"),
+  PATH = os.getenv("PATH") or container.env.PATH }
+for k, v in pairs(options.environment(o.env)) do env[k] = v end
+
 local namespaces = { "mnt", "pid", "uts", "ipc", "net" }
-if share_net then table.remove(namespaces) end
+if o.net then table.remove(namespaces) end
 local steps = { "propagation", tmpfs_root, "mount_system", "devices", "links",
-  "console", "enter_root", "loopback", "hostname", "umask", "chdir" }
+  "console", "workdir", "enter_root", "loopback", "hostname", "umask", "chdir" }
 
 os.exit(container.main {
   rootfs = root,
-  command = { table.unpack(arg) },
-  cwd = cwd,
+  command = command,
+  cwd = o.workdir or cwd,
+  make_cwd = o.workdir ~= nil,
   hostname = "sandbox",
   namespaces = namespaces,
   mounts = mounts,
@@ -75,6 +84,5 @@ os.exit(container.main {
   -- the caller keeps its own ids (an ordinary user needs a user namespace)
   uid_map = { { uid, uid, 1 } },
   gid_map = { { gid, gid, 1 } },
-  env = { HOME = home, USER = os.getenv("USER"), LANG = os.getenv("LANG"),
-    PATH = os.getenv("PATH") or container.env.PATH },
+  env = env,
 })

@@ -38,6 +38,20 @@ local cfg = {
   },
 }
 
+-- The tutorial's root is the directory it is run from: say so, in one
+-- line, when that is no root (where proc and /dev would be mounted).
+local root_dir = assert(nsl.getcwd()) .. "/" .. rootfs
+if rootfs:sub(1, 1) == "/" then root_dir = rootfs end
+root_dir = root_dir:gsub("/%.$", "")
+for _, m in ipairs(cfg.mounts) do
+  local st = nsl.stat(root_dir .. m.target)
+  if not st or st.type ~= "dir" then
+    io.stderr:write(string.format("unc.lua: '%s' is not a root (no %s directory in it): " ..
+      "run it from inside an unpacked root, or --rootfs DIR / --tar FILE\n", root_dir, m.target))
+    os.exit(125)
+  end
+end
+
 -- pivot_root needs the root to be a mount point: bind it onto itself, then
 -- put the old root under .pivot_root, detach it and remove the directory.
 local function pivot_root(root)

@@ -63,7 +63,7 @@ local CASES = {
       return "nsl: exec '/bin/garbage': Exec format error (in rootfs " .. ROOT .. ")\n"
     end },
   { "an unknown option", function() return busybox("--bogus /bin/true") end,
-    2, function() return "^busybox.lua: unknown option '%-%-bogus'\nusage:" end },
+    2, function() return "^busybox.lua: unknown option '%-%-bogus'\nTry 'nsl run busybox.lua %-%-help' for the options.\n$" end },
   { "a script with a syntax error", function()
       return q(helper.nsl) .. " run " .. q(script("syntax.lua", "local x = = 1\n"))
     end,

@@ -9,7 +9,7 @@ local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "userns", "rootfs", "inspect", "lab",
-  "running", "trace", "doctor", "seccomp", "cgroup", "repl" }
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options" }
 
 local function sorted(t)
   table.sort(t)
@@ -189,6 +189,9 @@ describe("nsl.examples", function()
     "identity.cap_name", "identity.config", "identity.parse_rlimit", "identity.parse_user",
     "identity.with_capabilities",
     "inspect.find_mount", "inspect.mountinfo", "inspect.parse_mountinfo_line",
+    "options.bind", "options.env", "options.env_options", "options.environment",
+    "options.help", "options.mount", "options.mount_options", "options.parse",
+    "options.ro_bind", "options.target", "options.tmpfs", "options.volume", "options.with",
     "repl.complete", "repl.install", "repl.pretty", "repl.results",
     "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
     "userns.format_map", "userns.map_text", "userns.maps", "userns.parse_map",

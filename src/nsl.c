@@ -248,6 +248,25 @@ static const char *scripts_dir(char *buf, size_t size) {
   return NSL_INSTALL_SCRIPTS;
 }
 
+/* Where scripts_dir looked, for a script not found: every place it tried. */
+static void push_places(lua_State *L, const char *dir) {
+  /* the first place that exists is the only one looked in */
+  if (strcmp(dir, NSL_INSTALL_SCRIPTS) != 0 ||
+      (getenv("NSL_SCRIPTS") && *getenv("NSL_SCRIPTS"))) {
+    lua_pushstring(L, dir);
+    return;
+  }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = '\0';
+  *(strrchr(exe, '/') ? strrchr(exe, '/') : exe) = '\0'; /* bin/ */
+  *(strrchr(exe, '/') ? strrchr(exe, '/') : exe) = '\0'; /* beside it */
+  lua_pushfstring(L,
+                  "$NSL_SCRIPTS (not set), %s/share/nsl/scripts (beside the "
+                  "binary) or %s (where it installs)",
+                  exe, NSL_INSTALL_SCRIPTS);
+}
+
 /* A file to run; errno says why not. */
 static int is_file(const char *path) {
   struct stat st;
@@ -277,10 +296,11 @@ static int find_script(lua_State *L, const char *name) {
   path = lua_pushfstring(L, "%s/%s.lua", dir, name);
   if (is_file(path))
     return 1;
+  push_places(L, dir);
   lua_pushfstring(L,
                   "script '%s' not found: not a file here, nor a bundled "
                   "script in %s ('nsl scripts' lists them)",
-                  name, dir);
+                  name, lua_tostring(L, -1));
   return 0;
 }
 
@@ -351,12 +371,11 @@ static int enable_trace(lua_State *L) {
 }
 
 static int run_script(lua_State *L, char **argv, int argc, int at) {
-  if (strcmp(argv[at], "--trace") == 0) {
-    if (++at == argc)
-      return usage_error("run --trace needs a script", "");
+  for (; at < argc && strcmp(argv[at], "--trace") == 0; at++)
     if (!enable_trace(L))
       return EXIT_FAILURE;
-  }
+  if (at == argc)
+    return usage_error("run --trace needs a script", "");
   if (!find_script(L, argv[at])) {
     report(lua_tostring(L, -1));
     return 127;
@@ -395,6 +414,14 @@ static int run_bundled(lua_State *L, const char *name, char **argv, int argc,
 
 static int run_string(lua_State *L, char **argv, int argc, int at) {
   set_arg_table(L, argv, argc, at);
+  /* the REPL's global nsl, so that a line works the same in both */
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "nsl");
+  if (docall_results(L, 1, 1) != LUA_OK) {
+    report(lua_tostring(L, -1));
+    return EXIT_FAILURE;
+  }
+  lua_setglobal(L, "nsl");
   if (luaL_loadbuffer(L, argv[at], strlen(argv[at]), "=(command line)") !=
           LUA_OK ||
       docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
@@ -453,6 +480,15 @@ static int dispatch(lua_State *L, char **argv, int argc) {
   if (strcmp(base ? base + 1 : argv[0], "nsl-oci") == 0)
     return run_bundled(L, "oci.lua", argv, argc, 0);
   if (argc < 2)
+    return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc, argc);
+  /* --trace among nsl's own options, before the command: taken out of argv */
+  while (argc > 1 && strcmp(argv[1], "--trace") == 0) {
+    if (!enable_trace(L))
+      return EXIT_FAILURE;
+    memmove(argv + 1, argv + 2, (size_t)(argc - 1) * sizeof *argv);
+    argc--;
+  }
+  if (argc < 2) /* `nsl --trace`: the REPL, traced */
     return isatty(STDIN_FILENO) ? nsl_repl(L) : run_stdin(L, argv, argc, argc);
   const char *cmd = argv[1];
   if (strcmp(cmd, "run") == 0) {

@@ -6,8 +6,10 @@
 --   os.exit(container.main(c))
 --
 -- The order is early Docker libcontainer's, with the tutorial's pivot_root:
--- propagation, bind_rootfs, readonly, mount_system, devices, links, console,
--- enter_root, then the privileges (nsl.identity's masked paths, rlimits,
+-- propagation, bind_rootfs (overlay_root for a throwaway root), mount_system,
+-- devices, links, console, workdir, readonly (last, so that the mount
+-- targets and the working directory are made first, as runc does), enter_root,
+-- then the privileges (nsl.identity's masked paths, rlimits,
 -- capabilities, user, no_new_privs) and the seccomp filter last; then the
 -- command is executed (under a tiny init by default). Every step is a plain
 -- function in container.step; c.steps lists what runs, so a script can drop,
@@ -59,8 +61,8 @@ M.links = {
 -- readonly_paths, masked_paths, rlimits, capabilities, user and
 -- no_new_privs are nsl.identity's (the privileges); seccomp is nsl.seccomp's,
 -- last, so that the init and the command are both filtered.
-M.steps = { "propagation", "bind_rootfs", "readonly", "mount_system", "devices",
-  "links", "console", "enter_root", "readonly_paths", "masked_paths", "loopback",
+M.steps = { "propagation", "bind_rootfs", "mount_system", "devices",
+  "links", "console", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths", "loopback",
   "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
@@ -180,6 +182,9 @@ local function bind_in_root(step, c, source, path, flags)
   local root = root_of(c)
   local st = core.stat(source)
   if st and st.type ~= "dir" then
+    -- a file's directories first: a volume's target may be new to the image
+    local dir = path:match("^(.+)/[^/]+$")
+    if dir then check(step, root:mkdir_all(dir)) end
     check(step, root:touch(path))
   else
     check(step, root:mkdir_all(path))
@@ -212,7 +217,91 @@ function M.step.bind_rootfs(c)
   check("bind_rootfs", core.mount(c.rootfs, c.rootfs, nil, "rbind"))
 end
 
---- Remount the root read-only when c.readonly.
+-- "/proc/self/fd/N": a path the kernel resolves to what fd N is open on,
+-- for the overlay's layers, which are named by path: the directory opened
+-- is the one used, whatever its path names by then.
+local function fd_path(handle, sub)
+  return string.format("/proc/self/fd/%d%s", handle:fd(), sub or "")
+end
+
+-- The real path of dir's nearest existing ancestor (the setup's working
+-- directory, c.rootfs, is restored).
+local function real_ancestor(c, dir)
+  while dir ~= "" and not core.chdir(dir) do dir = dir:match("^(.*)/[^/]*$") end
+  local real = dir == "" and "/" or check("overlay_root", core.getcwd())
+  check("overlay_root", core.chdir(c.rootfs))
+  return real
+end
+
+-- Raise unless dir (absolute) is outside c.rootfs (real, absolute), its
+-- symlinks followed as far as it exists.
+local function refuse_dir_in_root(c, dir)
+  local real = real_ancestor(c, dir)
+  for _, path in ipairs { dir, real } do
+    if path == c.rootfs or path:sub(1, #c.rootfs + 1) == c.rootfs .. "/" then
+      error(string.format("setup step 'overlay_root': overlay dir '%s' is in the root '%s', " ..
+        "which an overlay leaves as it is: put it elsewhere (EINVAL)", dir, c.rootfs), 0)
+    end
+  end
+end
+
+-- Where the overlay keeps its changes: a fresh tmpfs over the root's path
+-- (c.overlay == true; the lower layer is opened before it is covered) or
+-- the caller's DIR (c.overlay.dir), with upper and work made in it. A
+-- root handle on it, to write only there.
+local function overlay_state(c)
+  if c.overlay == true then
+    check("overlay_root", core.mount("tmpfs", c.rootfs, "tmpfs", "nosuid nodev", "mode=755"))
+    local state = check("overlay_root", core.root_open(c.rootfs))
+    check("overlay_root", state:mkdir_all("/upper"))
+    check("overlay_root", state:mkdir_all("/work"))
+    return state
+  end
+  -- the caller's directory, made (with upper and work) as the caller asked,
+  -- but never in the root, which the overlay is there to leave alone
+  refuse_dir_in_root(c, c.overlay.dir)
+  local rootfs = require "nsl.rootfs"
+  for _, sub in ipairs { "/upper", "/work" } do
+    check("overlay_root", rootfs.mkdir_all(c.overlay.dir .. sub))
+  end
+  return check("overlay_root", core.root_open(c.overlay.dir))
+end
+
+-- The kernel's reason when an overlay mount fails where it could work.
+local function overlay_hint(errno)
+  if errno == core.errno.EPERM or errno == core.errno.EINVAL then
+    return "\n  hint: an overlay in a user namespace needs Linux 5.11 or later, and its " ..
+      "upper and work directories on one filesystem that supports them " ..
+      "(tmpfs, ext4, xfs, btrfs; not another overlay or NFS)"
+  end
+  return ""
+end
+
+--- Replaces bind_rootfs when c.overlay is set: the root becomes an overlay
+-- mounted by nsl, whose lower layer is c.rootfs (never written: changes go
+-- to a tmpfs, or to c.overlay.dir's upper directory, kept).
+function M.step.overlay_root(c)
+  local lower = check("overlay_root", core.root_open(c.rootfs))
+  local state = overlay_state(c)
+  local data = string.format("lowerdir=%s,upperdir=%s,workdir=%s",
+    fd_path(lower), fd_path(state, "/upper"), fd_path(state, "/work"))
+  local ok, err, errno = core.mount("overlay", c.rootfs, "overlay", "", data)
+  lower:close()
+  state:close()
+  if not ok then
+    error(string.format("setup step 'overlay_root': %s%s", M.explain(err, errno),
+      overlay_hint(errno)), 0)
+  end
+  -- the root's path now leads to the overlay (root_of opens it there)
+  local fstype = core.fs_type(c.rootfs)
+  if fstype ~= "overlay" then
+    error(string.format("setup step 'overlay_root': '%s' is %s after the overlay mount, " ..
+      "not the overlay (EXDEV)", c.rootfs, tostring(fstype)), 0)
+  end
+end
+
+--- Remount the root read-only when c.readonly: after the mounts, nodes,
+-- links and the working directory were made in it.
 function M.step.readonly(c)
   if not c.readonly then return end
   check("readonly", root_of(c):remount("/", "rdonly"))
@@ -324,6 +413,16 @@ function M.step.console(c)
   bind_in_root("console", c, c.console, "/dev/console")
 end
 
+--- Make the working directory c.cwd inside the root when c.make_cwd and
+-- it is missing (docker's -w): through the root handle, so never on a host
+-- path bound in (EXDEV).
+function M.step.workdir(c)
+  if not c.make_cwd then return end
+  local root = root_of(c)
+  if root:stat(c.cwd) then return end
+  check("workdir", root:mkdir_all(c.cwd))
+end
+
 --- Make the root the container's /: pivot_root and detach the old root,
 -- or (c.pivot == false) MS_MOVE + chroot, for roots pivot_root refuses
 -- (an initramfs).
@@ -400,7 +499,9 @@ end
 -- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
 -- seccomp (a policy table, "default", "unconfined" or a policy file: see
 -- nsl.seccomp; default "default", Docker's profile); resources (memory,
--- pids, cpus, ... limits: see nsl.cgroup) and cgroup (its path).
+-- pids, cpus, ... limits: see nsl.cgroup) and cgroup (its path); overlay
+-- (true: a throwaway root, its changes on a tmpfs; { dir = DIR }: kept in
+-- DIR/upper) and make_cwd (make cwd in the root when it is missing).
 function M.config(opts)
   if opts._complete then return opts end
   local c = copy(opts)
@@ -430,6 +531,20 @@ function M.config(opts)
   c.devices = c.devices or copy(M.devices)
   c.links = c.links or copy(M.links)
   c.steps = c.steps or copy(M.steps)
+  if c.overlay ~= nil and c.overlay ~= false then
+    if c.overlay ~= true and not (type(c.overlay) == "table" and type(c.overlay.dir) == "string") then
+      error(string.format("container.config: overlay is true or { dir = DIR }, not %s",
+        type(c.overlay) == "string" and "'" .. c.overlay .. "'" or tostring(c.overlay)), 0)
+    end
+    -- the caller's relative DIR, not one in the root (the setup starts there)
+    if type(c.overlay) == "table" and c.overlay.dir:sub(1, 1) ~= "/" then
+      c.overlay.dir = assert(core.getcwd()) .. "/" .. c.overlay.dir
+    end
+    -- a throwaway root instead of the bind of the directory itself
+    for i, step in ipairs(c.steps) do
+      if step == "bind_rootfs" then c.steps[i] = "overlay_root" end
+    end
+  end
   local env = copy(M.env)
   env.TERM = os.getenv("TERM") or "xterm"
   env.HOSTNAME = c.hostname

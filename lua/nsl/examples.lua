@@ -1161,6 +1161,63 @@ cg:frozen() --> false]],
   ---------------------------------------------------------------------------
   -- nsl.repl: what the REPL prints, completes and explains
 
+  ["options.args"] = [[
+cli = { script = "box.lua", { "--readonly", "--read-only", help = "a read-only root" } }
+opts, command = nsl.options.args(cli, { "--read-only", "sh" })
+opts.readonly, command[1] --> true, "sh"]],
+
+  ["options.bind"] = [[
+nsl.options.bind("/tmp", "/data") --> { flags = "rbind", source = "/tmp", target = "/data" }]],
+
+  ["options.env"] = [[
+nsl.options.env("LANG=C") --> { "LANG", "C" }]],
+
+  ["options.env_file"] = [[
+f = io.open("/tmp/env", "w") f:write("# docker's format\nA=1\n") f:close()
+nsl.options.env_file("/tmp/env")[1] --> { "A", "1" }]],
+
+  ["options.env_options"] = [[
+nsl.options.env_options()[1][2] --> "-e"]],
+
+  ["options.environment"] = [[
+nsl.options.environment { { "A", "1" }, { { "A", "2" }, { "B", "3" } } } --> { A = "2", B = "3" }]],
+
+  ["options.fail"] = [[
+cli = { script = "box.lua" }
+nsl.options.fail(cli, "a COMMAND is needed")   -- prints two lines, exits 2]],
+
+  ["options.help"] = [[
+cli = { script = "box.lua", { "--rootfs", value = "DIR", help = "the root" } }
+nsl.options.help(cli):match("\n[^\n]*") --> "\n  --rootfs DIR  the root"]],
+
+  ["options.mount"] = [[
+nsl.options.mount("type=bind,source=/tmp,target=/data,readonly") --> { flags = "rbind rdonly", source = "/tmp", target = "/data" }
+nsl.options.mount("type=tmpfs,target=/t,tmpfs-size=64m").data --> "size=64m,mode=1777"]],
+
+  ["options.mount_options"] = [[
+nsl.options.mount_options()[1][1] --> "--volume"]],
+
+  ["options.parse"] = [[
+cli = { { "--rootfs", value = "DIR" }, { "--readonly", "--read-only" } }
+nsl.options.parse(cli, { "--read-only", "--rootfs", "/r", "sh" }) --> { readonly = true, rootfs = "/r" }, { "sh" }
+nsl.options.parse(cli, { "-x" }) --> nil, "unknown option '-x'"]],
+
+  ["options.ro_bind"] = [[
+nsl.options.ro_bind("/tmp", "/data") --> { flags = "rbind rdonly", source = "/tmp", target = "/data" }]],
+
+  ["options.target"] = [[
+nsl.options.target("/work") --> "/work"]],
+
+  ["options.tmpfs"] = [[
+nsl.options.tmpfs("/t:size=64m").data --> "size=64m,mode=1777"]],
+
+  ["options.volume"] = [[
+nsl.options.volume("/tmp:/data:ro") --> { flags = "rbind rdonly", source = "/tmp", target = "/data" }]],
+
+  ["options.with"] = [[
+cli = nsl.options.with({ script = "box.lua" }, nsl.options.mount_options())
+#cli --> 5]],
+
   ["repl.complete"] = [[
 nsl.repl.complete("string.up") --> { "string.upper" }
 nsl.repl.complete("nsl.stre") --> { "nsl.strerror" }]],

@@ -19,6 +19,7 @@ local modules = {
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
   oci = "nsl.oci",
+  options = "nsl.options",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
   seccomp = "nsl.seccomp",
