@@ -325,10 +325,11 @@ describe("nsl run busybox.lua", function()
   end)
 
   it("kills every process of the container when its command ends", function()
-    local marker = "nsl-spec-orphan-" .. os.time()
-    local r = nsl_run("/bin/sh -c " .. q("sleep 1000 " .. "& exec true") .. " " .. marker)
+    -- a sleep of its own length: another run's sleep is not this one's
+    local sleep = string.format("sleep %d", 1000000 + require("nsl.core").getpid())
+    local r = nsl_run("/bin/sh -c " .. q(sleep .. " & exec true"))
     assert.equal(0, r.code, r.err)
-    local ps = helper.sh("ps -eo args | grep -c '^sleep 1000$' || true")
+    local ps = helper.sh("ps -eo args | grep -c '^" .. sleep .. "$' || true")
     assert.equal("0\n", ps.out)
   end)
 
