@@ -161,3 +161,27 @@ describe("bad input", function()
     assert.same({ 0, "\xff\xfe\x80 caf\xe9\n" }, { r.code, r.out })
   end)
 end)
+
+describe("nsl.userns.parse_map", function()
+  local userns = require "nsl.userns"
+
+  it("takes ranges the kernel can map", function()
+    assert.same({ { 0, 1000, 1 }, { 1, 100000, 65536 } }, userns.parse_map("0:1000:1,1:100000:65536"))
+    assert.same({ { 0, 4294967294, 1 } }, userns.parse_map("0:4294967294:1"))
+  end)
+
+  it("refuses ids past 4294967294, a count of 0 and numbers too big for an integer", function()
+    for _, bad in ipairs { "0:4294967295:1", "4294967295:0:1", "0:0:0", "0:4294967290:10",
+      "0:99999999999999999999:1", "0:0:18446744073709551616" } do
+      assert.has_error(function() userns.parse_map(bad) end,
+        "bad id map '" .. bad .. "': ids are 0..4294967294 and a count at least 1")
+    end
+  end)
+
+  it("is a usage error of busybox.lua for --uid-map, before anything runs", function()
+    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
+      " --uid-map 0:4294967295:1 /bin/echo ran")
+    assert.same({ 2, "" }, { r.code, r.out })
+    assert.matches("bad id map '0:4294967295:1'", r.err)
+  end)
+end)

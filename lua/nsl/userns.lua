@@ -20,6 +20,19 @@ function M.self_maps()
   return { { 0, core.getuid(), 1 } }, { { 0, core.getgid(), 1 } }
 end
 
+-- One range of a map, as numbers the kernel takes: ids 0..4294967294
+-- ((uid_t)-1 is no id), a count of at least 1, neither side past the last id.
+local ID_MAX = 4294967294
+local function checked_range(text, inside, outside, count)
+  local i, o, n = math.tointeger(tonumber(inside)), math.tointeger(tonumber(outside)),
+    math.tointeger(tonumber(count))
+  if not (i and o and n) or n < 1 or i + n - 1 > ID_MAX or o + n - 1 > ID_MAX then
+    error(string.format("bad id map '%s': ids are 0..%d and a count at least 1",
+      text, ID_MAX), 3)
+  end
+  return { i, o, n }
+end
+
 --- Parse "inside:outside:count[,...]" (the --uid-map syntax) into a map.
 function M.parse_map(text)
   local map = {}
@@ -29,7 +42,7 @@ function M.parse_map(text)
       error(string.format("bad id map '%s': want inside:outside:count, like 0:1000:1",
         text), 2)
     end
-    map[#map + 1] = { tonumber(inside), tonumber(outside), tonumber(count) }
+    map[#map + 1] = checked_range(text, inside, outside, count)
   end
   return map
 end
