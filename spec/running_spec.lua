@@ -141,15 +141,17 @@ nsl=$!
 i=0; until "$NSL" ps | grep -q '^box '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
 "$NSL" run busybox.lua --no-tty --name box /bin/echo ran; echo "rc=$?"
 "$NSL" run busybox.lua --no-tty --name ../x /bin/echo ran; echo "rc=$?"
+"$NSL" run busybox.lua --no-tty --name 4711 /bin/echo ran; echo "rc=$?"
 kill $nsl; wait $nsl || :
 ]]
 
 describe("nsl run busybox.lua --name", function()
   local function check(r)
     assert.equal(0, r.code, r.out .. r.err)
-    assert.equal("rc=125\nrc=125\n", r.out)
+    assert.equal("rc=125\nrc=125\nrc=125\n", r.out)
     assert.equal("nsl: a container named 'box' is running already\n" ..
-      "nsl: container name '../x': letters, digits, '.', '_', '-' only\n", r.err)
+      "nsl: container name '../x': letters, digits, '.', '_', '-' only, not digits alone\n" ..
+      "nsl: container name '4711': letters, digits, '.', '_', '-' only, not digits alone\n", r.err)
   end
 
   it("refuses a bad name and a name in use before the command runs, as root", function()

@@ -39,8 +39,11 @@ function M.start_time(pid)
 end
 local start_time = M.start_time
 
+-- A name: letters, digits, '.', '_', '-', not digits alone (nsl enter
+-- would read those as a pid).
 local function valid_name(name)
   return type(name) == "string" and name:match("^[%w][%w_.%-]*$") ~= nil and #name <= 64
+    and not name:match("^%d+$")
 end
 
 local function load_record(path)
@@ -55,7 +58,8 @@ end
 
 local function check_name(name)
   if not valid_name(name) then
-    error(string.format("container name '%s': letters, digits, '.', '_', '-' only",
+    error(string.format("container name '%s': letters, digits, '.', '_', '-' only, " ..
+      "not digits alone",
       tostring(name)), 0)
   end
 end
