@@ -609,6 +609,20 @@ describe("nsl oci with less isolation than the default", function()
       helper.read("/proc/sys/net/ipv4/ping_group_range") })
   end)
 
+  it("refuses a hostname without a uts namespace of its own", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "true" }
+      s.hostname = "not-the-callers"
+      without(s, "uts")
+    end))
+    -- in a throwaway uts namespace: what a runtime sets there, the host keeps
+    local r = helper.sh("unshare --uts sh -c " .. q(cmd("run --bundle " .. q(dir) .. " hn1") ..
+      "; echo \"run $?\"; hostname"))
+    assert.equal("run 1\n" .. helper.sh("hostname").out, r.out, r.err)
+    assert.matches("sets a hostname without a uts namespace of its own", r.err)
+    assert.is_nil(state("hn1"))
+  end)
+
   it("joins a pid namespace given by path", function()
     local pid = started("pp1", "sleep 30")
     finally(function() finish("pp1", pid) end)

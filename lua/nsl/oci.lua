@@ -177,7 +177,8 @@ end
 
 --- Refuse a config that would have the runtime change what the container
 -- shares with its caller: a root set up without a mount namespace of its
--- own (the pivot would be the caller's), a sysctl of a shared namespace.
+-- own (the pivot would be the caller's), a sysctl of a shared namespace, a
+-- hostname without a uts namespace.
 function M.validate(spec)
   local linux = val(spec.linux) or {}
   local entries = {}
@@ -190,6 +191,12 @@ function M.validate(spec)
   for k in pairs(val(linux.sysctl) or {}) do keys[#keys + 1] = k end
   table.sort(keys)
   for _, k in ipairs(keys) do check_sysctl(k, entries) end
+  -- the hostname would be the caller's (runc refuses it too)
+  local hostname = val(spec.hostname)
+  if hostname and hostname ~= "" and not own_namespace(entries.uts, "uts") then
+    fail("the config sets a hostname without a uts namespace of its own: it would be " ..
+      "the caller's (add {\"type\": \"uts\"} to linux.namespaces)")
+  end
 end
 
 --- The nsl.seccomp policy table of an OCI linux.seccomp object.
