@@ -82,5 +82,4 @@ local ok, c = pcall(function()
   return image.config(img, opts)
 end)
 if not ok then io.stderr:write("nsl: ", tostring(c), "\n"); os.exit(125) end
-c.seccomp = c.seccomp or "default"
 os.exit(container.main(c))

@@ -223,6 +223,36 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
   end)
 end)
 
+describe("nsl.image", function()
+  -- image.config's error for a pulled image with this config, or its command
+  local function config_of(config)
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(string.format([[
+local ok, c = pcall(require("nsl.image").config, { ref = "oci:x", rootfs = "/", config = %s })
+io.write(ok and table.concat(c.command, " ") or c)]], config)))
+    return r.out
+  end
+
+  it("refuses an image config whose Entrypoint or Cmd is not a list of strings", function()
+    assert.equal("image 'oci:x': Entrypoint in the image's config is not a list of strings",
+      config_of("{ Entrypoint = { 1, {} } }"))
+    assert.equal("image 'oci:x': Cmd in the image's config is not a list of strings",
+      config_of('{ Cmd = "/bin/sh" }'))
+    assert.equal("/bin/sh -c true", config_of('{ Entrypoint = { "/bin/sh", "-c" }, Cmd = { "true" } }'))
+  end)
+
+  it("names the image and the field for a bad User", function()
+    assert.equal("image 'oci:x': User 'a:b:c' in the image's config: bad user 'a:b:c': " ..
+      "want UID[:GID] or NAME[:GROUP], like 1000:1000", config_of('{ User = "a:b:c", Cmd = { "x" } }'))
+  end)
+
+  it("says which package to install when skopeo is missing", function()
+    local r = helper.sh("PATH=/nonexistent " .. q(helper.nsl) .. " run image.lua " ..
+      q("oci:" .. LAYOUT .. ":plain") .. " true")
+    assert.same({ 125, "nsl: image: inspect oci:" .. LAYOUT .. ":plain: skopeo not found " ..
+      "(Debian's skopeo package: apt-get install skopeo)\n" }, { r.code, r.err })
+  end)
+end)
+
 describe("image.lua as uid 65534", function()
   local SUBUID, SUBGID = "nobody:100000:65536\n", "nobody:200000:65536\n"
 

@@ -238,6 +238,22 @@ local function list(t)
   return type(t) == "table" and t or {}
 end
 
+-- A command list of the image's config (Entrypoint, Cmd): absent, or a
+-- list of strings; anything else is refused, naming the field.
+local function words(img, field)
+  local value = (img.config or {})[field]
+  if value == nil then return {} end
+  local ok, count = type(value) == "table", 0
+  for _, w in pairs(ok and value or {}) do
+    ok, count = ok and type(w) == "string", count + 1
+  end
+  if not ok or count ~= #value then
+    error(string.format("image '%s': %s in the image's config is not a list of strings",
+      img.ref, field), 0)
+  end
+  return value
+end
+
 -- The image's Env ("K=V" strings) as a table, with overrides on top.
 local function environment(config, overrides)
   local env = {}
@@ -263,8 +279,8 @@ function M.config(img, opts)
   for k, v in pairs(opts) do c[k] = v end
   c.args, c.overlay_dir = nil, nil
   local command = {}
-  for _, w in ipairs(list(config.Entrypoint)) do command[#command + 1] = w end
-  local rest = (opts.args and #opts.args > 0) and opts.args or list(config.Cmd)
+  for _, w in ipairs(words(img, "Entrypoint")) do command[#command + 1] = w end
+  local rest = (opts.args and #opts.args > 0) and opts.args or words(img, "Cmd")
   for _, w in ipairs(rest) do command[#command + 1] = w end
   if #command == 0 then
     error(string.format("image '%s' has no Entrypoint or Cmd: give a command " ..
@@ -275,8 +291,16 @@ function M.config(img, opts)
   c.cwd = opts.cwd or (config.WorkingDir ~= "" and config.WorkingDir) or nil
   c.hostname = opts.hostname or hostname_of(img.ref)
   local user = opts.user
-  if user == nil and type(config.User) == "string" and config.User ~= "" then user = config.User end
-  if type(user) == "string" then user = identity.parse_user(user) end
+  if user == nil and type(config.User) == "string" and config.User ~= "" then
+    local ok, parsed = pcall(identity.parse_user, config.User)
+    if not ok then
+      error(string.format("image '%s': User '%s' in the image's config: %s", img.ref,
+        config.User, tostring(parsed):gsub("^[^:]*:%d+: ", "")), 0)
+    end
+    user = parsed
+  elseif type(user) == "string" then
+    user = identity.parse_user(user)
+  end
   c.user = user
   if user and (user.uid ~= 0 and user.uid ~= "root") then
     local missing = M.subids_missing(string.format("user '%s' of the image", tostring(user.uid)))
