@@ -215,10 +215,11 @@ function M.pull(ref, opts)
     if not made then fail("cache", "%s", merr) end
     local ok, uerr = pcall(unpack, ref, tmp)
     if ok then core.chmod(tmp, "0755") end
+    local renamed, rerr = ok and core.rename(tmp, dir)
     -- another nsl may have unpacked the same image meanwhile: keep its copy
-    if not ok or (not core.rename(tmp, dir) and not cached(dir)) then
+    if not ok or (not renamed and not cached(dir)) then
       remove_tree(tmp)
-      error(ok and string.format("image: cache: rename %s to %s failed", tmp, dir) or uerr, 0)
+      error(ok and "image: cache: " .. rerr or uerr, 0)
     end
     if core.stat(tmp) then remove_tree(tmp) end
   end
