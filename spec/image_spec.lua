@@ -245,6 +245,15 @@ io.write(ok and table.concat(c.command, " ") or c)]], config)))
       "want UID[:GID] or NAME[:GROUP], like 1000:1000", config_of('{ User = "a:b:c", Cmd = { "x" } }'))
   end)
 
+  it("names the call, the path and the errno when the cache cannot be made", function()
+    helper.write(tmp .. "/a-file", "")
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(string.format(
+      "io.write(select(2, pcall(require('nsl.image').pull, %q, { cache = %q })))",
+      "oci:" .. LAYOUT .. ":plain", tmp .. "/a-file/cache")))
+    assert.equal("image: cache: mkdir '" .. tmp .. "/a-file/cache': Not a directory (ENOTDIR)",
+      r.out)
+  end)
+
   it("says which package to install when skopeo is missing", function()
     local r = helper.sh("PATH=/nonexistent " .. q(helper.nsl) .. " run image.lua " ..
       q("oci:" .. LAYOUT .. ":plain") .. " true")

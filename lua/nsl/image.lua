@@ -67,6 +67,12 @@ local function run(step, argv)
   return out
 end
 
+-- A core call's message with its errno's name: "...: No such file or directory (ENOENT)".
+local function with_errno(err, errno)
+  local name = errno and core.errno[errno]
+  return tostring(err) .. (name and " (" .. name .. ")" or "")
+end
+
 -- Remove a directory this module made in the cache (rootless umoci may
 -- leave directories without write permission).
 local function remove_tree(dir)
@@ -120,8 +126,8 @@ end
 --- The directory that holds the cached images (rootfs.cache_dir()/images).
 function M.cache_dir()
   local dir = rootfs.cache_dir() .. "/images"
-  local ok, err = rootfs.mkdir_all(dir)
-  if not ok then fail("cache", "mkdir %s: %s", dir, err) end
+  local ok, err, errno = rootfs.mkdir_all(dir)
+  if not ok then fail("cache", "%s", with_errno(err, errno)) end
   return dir
 end
 
@@ -199,8 +205,8 @@ function M.pull(ref, opts)
   local digest = M.digest(ref)
   local algo, hex = digest:match("^(%w+):(%x+)$")
   local cache = opts.cache or M.cache_dir()
-  local made_cache, cerr = rootfs.mkdir_all(cache)
-  if not made_cache then fail("cache", "mkdir %s: %s", cache, cerr) end
+  local made_cache, cerr, cerrno = rootfs.mkdir_all(cache)
+  if not made_cache then fail("cache", "%s", with_errno(cerr, cerrno)) end
   local dir = string.format("%s/%s-%s", cache, algo, hex)
   local img = { ref = ref, digest = digest, dir = dir, rootfs = dir .. "/rootfs", cached = true }
   if not cached(dir) then
@@ -211,15 +217,16 @@ function M.pull(ref, opts)
     end
     local tmp = string.format("%s/.tmp-%s-%d", cache, hex, core.getpid())
     remove_tree(tmp)
-    local made, merr = core.mkdir(tmp, "0700")
-    if not made then fail("cache", "%s", merr) end
+    local made, merr, merrno = core.mkdir(tmp, "0700")
+    if not made then fail("cache", "%s", with_errno(merr, merrno)) end
     local ok, uerr = pcall(unpack, ref, tmp)
     if ok then core.chmod(tmp, "0755") end
-    local renamed, rerr = ok and core.rename(tmp, dir)
+    local renamed, rerr, rerrno
+    if ok then renamed, rerr, rerrno = core.rename(tmp, dir) end
     -- another nsl may have unpacked the same image meanwhile: keep its copy
     if not ok or (not renamed and not cached(dir)) then
       remove_tree(tmp)
-      error(ok and "image: cache: " .. rerr or uerr, 0)
+      error(ok and "image: cache: " .. with_errno(rerr, rerrno) or uerr, 0)
     end
     if core.stat(tmp) then remove_tree(tmp) end
   end
