@@ -126,6 +126,20 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
     assert.truthy(entries:match("^sha256%-%x+\n$"), entries)
   end)
 
+  it("lets two runs unpack the same image at once, keeping one copy", function()
+    local cache = tmp .. "/cache-race"
+    local pull = q(helper.nsl) .. " -e " .. q(string.format(
+      "io.write(require('nsl.image').pull(%q, { cache = %q }).rootfs)",
+      "oci:" .. LAYOUT .. ":plain", cache))
+    local r = helper.sh(string.format("%s >%s & %s >%s & wait", pull, q(tmp .. "/race1"), pull,
+      q(tmp .. "/race2")))
+    assert.equal(0, r.code, r.err)
+    local one, two = helper.read(tmp .. "/race1"), helper.read(tmp .. "/race2")
+    assert.truthy(one:match("/sha256%-%x+/rootfs$"), one .. r.err)
+    assert.equal(one, two)
+    assert.truthy(helper.sh("ls -A " .. q(cache)).out:match("^sha256%-%x+\n$"))
+  end)
+
   it("prints a progress line on a first unpack when stderr is a terminal, and only then",
     function()
       local cache = tmp .. "/cache-tty"

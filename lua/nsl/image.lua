@@ -177,8 +177,11 @@ local function unpack(ref, tmp)
   local layout = "oci:" .. tmp .. "/layout:" .. TAG
   run("copy " .. ref, { M.tools.skopeo, "copy", "--quiet", ref, layout })
   local unpack_argv = { M.tools.umoci, "raw", "unpack" }
-  -- an ordinary user cannot chown: every file becomes the caller's
-  if core.geteuid() ~= 0 then unpack_argv[#unpack_argv + 1] = "--rootless" end
+  -- an ordinary user cannot chown, nor can root in a user namespace to
+  -- ids it does not map: every file becomes the caller's
+  if core.geteuid() ~= 0 or not userns.initial() then
+    unpack_argv[#unpack_argv + 1] = "--rootless"
+  end
   for _, w in ipairs { "--image", tmp .. "/layout:" .. TAG, tmp .. "/rootfs" } do
     unpack_argv[#unpack_argv + 1] = w
   end
