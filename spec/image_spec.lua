@@ -37,6 +37,8 @@ setup(function()
   must(q(helper.nsl) .. " -e " .. q(string.format("require('nsl').rootfs.busybox(%q)", bb)))
   helper.write(bb .. "/etc/os-release", 'NAME="bbtest"\nID=bbtest\n')
   must("mkdir " .. q(bb .. "/work"))
+  -- an owner besides root, which a root that maps only itself cannot chown to
+  must("chown 65534:65534 " .. q(bb .. "/home"))
   LAYOUT = tmp .. "/layout"
   local L = q(LAYOUT)
   must(table.concat({
@@ -124,6 +126,14 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
     -- nothing half-made is left beside it
     local entries = helper.sh("ls -A " .. q(cache)).out
     assert.truthy(entries:match("^sha256%-%x+\n$"), entries)
+  end)
+
+  it("unpacks with --rootless as root in a user namespace that maps only itself", function()
+    local r = helper.sh("unshare --user --map-root-user " .. q(helper.nsl) .. " -e " ..
+      q(string.format("local img = require('nsl.image').pull(%q, { cache = %q }) " ..
+        "io.write(require('nsl.core').stat(img.rootfs .. '/home').uid)",
+        "oci:" .. LAYOUT .. ":plain", tmp .. "/cache-userns")))
+    assert.same({ 0, "0" }, { r.code, r.out }, r.err)
   end)
 
   it("lets two runs unpack the same image at once, keeping one copy", function()

@@ -38,9 +38,10 @@ local function fail(step, fmt, ...)
   error(string.format("image: %s: " .. fmt, step, ...), 0)
 end
 
--- skopeo and umoci say `level=fatal msg="..."`: the message alone.
+-- skopeo says `level=fatal msg="..."`, umoci `⨯ ...`: the message alone.
 local function tool_message(out)
-  local msg = out:match('level=fatal msg="(.-)"%s*$') or out:match('msg="(.-)"') or out
+  local msg = out:match('level=fatal msg="(.-)"%s*$') or out:match('msg="(.-)"') or
+    out:match("\u{2a2f} ([^\n]*)") or out
   msg = msg:gsub('\\"', '"'):gsub("%s+$", "")
   return msg ~= "" and msg or "no message"
 end
@@ -62,7 +63,8 @@ local function run(step, argv)
     if how == "exit" and code == 127 then
       fail(step, "%s not found (Debian's %s package: apt-get install %s)", argv[1], argv[1], argv[1])
     end
-    fail(step, "%s %s: %s", argv[1], argv[2], tool_message(err .. out))
+    fail(step, "%s %s: %s", argv[1], argv[2] == "raw" and "raw unpack" or argv[2],
+      tool_message(err .. out))
   end
   return out
 end
