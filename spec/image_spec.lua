@@ -204,6 +204,16 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
     assert.is_nil(helper.read(cached_rootfs("oci:" .. LAYOUT .. ":plain") .. "/marker"))
   end)
 
+  it("prints its options for --help, and exits 0", function()
+    local r = image_run("--help")
+    assert.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("usage: nsl run image.lua [OPTIONS] IMAGE [COMMAND [ARGS...]]\n", 1,
+      true), r.out)
+    for _, option in ipairs { "--overlay-dir DIR", "--user U[:G]", "--env K=V|K" } do
+      assert.truthy(r.out:find("\n  " .. option .. " ", 1, true), option)
+    end
+  end)
+
   it("refuses bad input with a clear message and the shell's exit codes", function()
     local L = "oci:" .. LAYOUT .. ":plain"
     local cases = {

@@ -83,7 +83,7 @@ local function remove_tree(dir)
 end
 
 --- Check an image reference: TRANSPORT:NAME with a transport skopeo reads
--- (M.transports). Returns the transport, or nil and a message.
+-- (image.transports). Returns the transport, or nil and a message.
 function M.check_ref(ref)
   if type(ref) ~= "string" or ref == "" then
     return nil, "image: no image given (oci:DIR[:TAG], docker-archive:FILE, containers-storage:NAME)"
