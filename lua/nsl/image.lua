@@ -301,7 +301,8 @@ function M.config(img, opts)
   end
   c.rootfs, c.command = img.rootfs, command
   c.env = environment(config, opts.env)
-  c.cwd = opts.cwd or (config.WorkingDir ~= "" and config.WorkingDir) or nil
+  local workdir = type(config.WorkingDir) == "string" and config.WorkingDir ~= "" and config.WorkingDir
+  c.cwd = opts.cwd or workdir or nil
   c.hostname = opts.hostname or hostname_of(img.ref)
   local user = opts.user
   if user == nil and type(config.User) == "string" and config.User ~= "" then
@@ -316,11 +317,12 @@ function M.config(img, opts)
   end
   c.user = user
   if user and (user.uid ~= 0 and user.uid ~= "root") then
-    local missing = M.subids_missing(string.format("user '%s' of the image", tostring(user.uid)))
+    local missing = M.subids_missing(string.format(opts.user and "user '%s'" or
+      "user '%s' of the image", tostring(user.uid)))
     if missing then error("image: " .. missing, 0) end
   end
   if require("nsl.container").step.overlay_root then
-    c.overlay = opts.overlay_dir and { dir = opts.overlay_dir } or true
+    c.overlay = opts.overlay or (opts.overlay_dir and { dir = opts.overlay_dir }) or true
   elseif opts.overlay_dir then
     error("image: --overlay-dir needs the overlay root (container.step.overlay_root), " ..
       "which this nsl does not have", 0)
