@@ -8,7 +8,7 @@ local repl = require "nsl.repl"
 local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
-local MODULES = { "container", "identity", "userns", "rootfs", "inspect", "lab",
+local MODULES = { "container", "identity", "image", "userns", "rootfs", "inspect", "lab",
   "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options" }
 
 local function sorted(t)
@@ -193,8 +193,9 @@ describe("nsl.examples", function()
     "options.help", "options.mount", "options.mount_options", "options.parse",
     "options.ro_bind", "options.target", "options.tmpfs", "options.volume", "options.with",
     "repl.complete", "repl.install", "repl.pretty", "repl.results",
-    "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
+    "image.check_ref", "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
     "userns.format_map", "userns.map_text", "userns.maps", "userns.parse_map",
+    "userns.user_name",
   }
 
   -- the numbers differ (pids, fds, ids, syscall numbers); what changes

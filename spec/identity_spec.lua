@@ -139,15 +139,7 @@ end
 -- and /etc/subgid are binds of the given texts: the range is granted to
 -- uid 65534 without touching the host's files.
 local function nobody_with_subids(cmd, subuid, subgid)
-  local dir = helper.stage()
-  helper.write(tmp .. "/subuid", subuid)
-  helper.write(tmp .. "/subgid", subgid)
-  assert(os.execute("chmod 0644 " .. q(tmp .. "/subuid") .. " " .. q(tmp .. "/subgid")))
-  local inner = string.format("mount --bind %s /etc/subuid && mount --bind %s /etc/subgid && " ..
-    "cd %s && exec setpriv --reuid=%d --regid=%d --clear-groups -- " ..
-    "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent NSL=%s/bin/nsl sh -c %s",
-    q(tmp .. "/subuid"), q(tmp .. "/subgid"), q(dir), helper.NOBODY, helper.NOBODY, q(dir), q(cmd))
-  return helper.sh("exec unshare --mount --propagation private sh -c " .. q(inner))
+  return helper.unprivileged(cmd, nil, nil, helper.with_subids(tmp, subuid, subgid))
 end
 
 setup(function()

@@ -853,6 +853,9 @@ nsl.userns.self_maps() --> { { 0, 1000, 1 } }, { { 0, 1000, 1 } }]],
 -- as a user given "user:100000:65536" in /etc/subuid
 nsl.userns.subordinate_ranges("uid") --> { { 100000, 65536 } }]],
 
+  ["userns.user_name"] = [[
+nsl.userns.user_name(0) --> "root"]],
+
   ["userns.write_maps"] = [[
 pid = nsl.clone({ "user" }) if pid == 0 then nsl.poll({}, 1000) nsl._exit(0) end
 nsl.userns.write_maps(pid, { { 0, 1000, 1 } }, { { 0, 1000, 1 } }) --> true
@@ -860,6 +863,30 @@ nsl.wait(pid) --> 4711, "exited", 0]],
 
   ---------------------------------------------------------------------------
   -- nsl.rootfs
+
+  ["image.cache_dir"] = [[
+nsl.image.cache_dir() --> "/root/.cache/nsl/images"]],
+
+  ["image.check_ref"] = [[
+nsl.image.check_ref("oci:/srv/layout:12") --> "oci"
+nsl.image.check_ref("debian") --> nil, "image 'debian': want TRANSPORT:NAME with a transport of oci, oci-archive, docker-archive, containers-storage, dir, docker (containers-storage:debian for podman's store)"]],
+
+  ["image.config"] = [[
+img = nsl.image.pull("oci:/srv/layout:12")
+c = nsl.image.config(img, { args = { "cat", "/etc/os-release" }, env = { LANG = "C.UTF-8" } })
+c.command --> { "cat", "/etc/os-release" }
+nsl.container.main(c) --> 0]],
+
+  ["image.digest"] = [[
+nsl.image.digest("oci:/srv/layout:12") --> "sha256:9b2a0c..."]],
+
+  ["image.pull"] = [[
+img = nsl.image.pull("oci:/srv/layout:12", { progress = print })
+-- prints: unpacking oci:/srv/layout:12 (sha256:9b2a0c4d1e5) into /root/.cache/nsl/images/sha256-9b2a...
+img.rootfs, img.cached, img.config.Cmd --> "/root/.cache/nsl/images/sha256-9b2a.../rootfs", false, { "bash" }]],
+
+  ["image.subids_missing"] = [[
+nsl.image.subids_missing("podman's store") --> nil (root, or a user with /etc/subuid ranges)]],
 
   ["rootfs.busybox"] = [[
 nsl.rootfs.busybox("/tmp/box") --> "/tmp/box"

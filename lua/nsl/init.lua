@@ -16,6 +16,7 @@ local modules = {
   cgroup = "nsl.cgroup",
   container = "nsl.container",
   identity = "nsl.identity",
+  image = "nsl.image",
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
   oci = "nsl.oci",

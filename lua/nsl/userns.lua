@@ -94,9 +94,9 @@ function M.map_text(map)
   return table.concat(ranges, ",")
 end
 
--- The name of uid in the host's /etc/passwd (newuidmap finds the caller
+--- The name of uid in the host's /etc/passwd (newuidmap finds the caller
 -- by getpwuid the same way), or nil.
-local function user_name(uid)
+function M.user_name(uid)
   local f = io.open("/etc/passwd")
   if not f then return nil end
   for line in f:lines() do
@@ -108,6 +108,7 @@ local function user_name(uid)
   end
   f:close()
 end
+local user_name = M.user_name
 
 --- The ranges { start, count } that /etc/subuid (kind "uid") or /etc/subgid
 -- (kind "gid") grants the calling user, by name or by uid, in file order.
