@@ -100,6 +100,15 @@ describe("image.lua as root", function()
     assert.same({ 0, "x||bye|/work|0\n" }, { r.code, r.out }, r.err)
   end)
 
+  it("takes the scripts' options: a read-only volume and a working directory", function()
+    local data = tmp .. "/volume"
+    assert(os.execute("mkdir -p " .. q(data) .. " && echo shared > " .. q(data .. "/x")))
+    local r = image_run("-v " .. q(data .. ":/data:ro") .. " -w /work " ..
+      q("oci:" .. LAYOUT .. ":plain") .. " sh -c 'cat /data/x; pwd; touch /data/y || echo ro'")
+    assert.same({ 0, "shared\n/work\nro\n" }, { r.code, r.out }, r.err)
+    assert.is_nil(helper.read(data .. "/y"))
+  end)
+
   it("runs a docker-archive (what podman save and docker save write)", function()
     local r = image_run(q("docker-archive:" .. ARCHIVE) .. " sh -c 'cat /etc/os-release'")
     assert.same({ 0, 'NAME="bbtest"\nID=bbtest\n' }, { r.code, r.out }, r.err)
@@ -209,7 +218,8 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
     assert.equal(0, r.code, r.err)
     assert.truthy(r.out:find("usage: nsl run image.lua [OPTIONS] IMAGE [COMMAND [ARGS...]]\n", 1,
       true), r.out)
-    for _, option in ipairs { "--overlay-dir DIR", "--user U[:G]", "--env K=V|K" } do
+    for _, option in ipairs { "--overlay-dir DIR", "--user, -u U[:G]", "--volume, -v",
+      "--env, -e" } do
       assert.truthy(r.out:find("\n  " .. option .. " ", 1, true), option)
     end
   end)
@@ -219,7 +229,7 @@ print(a.rootfs:sub(#%q + 2, #%q + 8))]], "oci:" .. LAYOUT .. ":plain", cache,
     local cases = {
       { "", 2, "image.lua: no image given\n" },
       { "--bogus " .. q(L), 2, "image.lua: unknown option '--bogus'\n" },
-      { "--overlay-dir", 2, "image.lua: --overlay-dir needs a value\n" },
+      { "--overlay-dir", 2, "image.lua: --overlay-dir needs a value (DIR)\n" },
       { "--user 'a:b:c' " .. q(L), 2, "image.lua: bad user 'a:b:c'" },
       { "busybox", 125, "nsl: image 'busybox': want TRANSPORT:NAME with a transport of oci, " ..
         "oci-archive, docker-archive, containers-storage, dir, docker (containers-storage:busybox " ..
