@@ -25,7 +25,13 @@ if #arg == 0 then
   os.exit(2)
 end
 if tarball then
-  rootfs = nsl.rootfs.unpack(tarball, nsl.rootfs.cache_dir() .. "/unc")
+  local skipped
+  rootfs, skipped = nsl.rootfs.unpack(tarball, nsl.rootfs.cache_dir() .. "/unc")
+  if #skipped > 0 then
+    io.stderr:write(string.format("unc: %d device node(s) of the tarball not made " ..
+      "(mknod needs real root; /dev is a fresh tmpfs anyway): %s\n", #skipped,
+      table.concat(skipped, " ")))
+  end
 end
 
 local cfg = {

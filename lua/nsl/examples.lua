@@ -903,7 +903,8 @@ nsl.rootfs.check("/etc/passwd") --> nil, "rootfs '/etc/passwd' is a file, not a 
 nsl.rootfs.mkdir_all("/tmp/box/var/lib/app") --> true]],
 
   ["rootfs.unpack"] = [[
-nsl.rootfs.unpack("rootfs.tar", "/tmp/alpine") --> "/tmp/alpine"]],
+nsl.rootfs.unpack("rootfs.tar", "/tmp/alpine") --> "/tmp/alpine", {}
+nsl.rootfs.unpack("debian.tar", "/tmp/debian") --> "/tmp/debian", { "./dev/null", "./dev/zero" } (an ordinary user: no mknod)]],
 
   ---------------------------------------------------------------------------
   -- nsl.inspect (mountinfo, mount_diff and namespaces are nsl's fields too)

@@ -99,21 +99,72 @@ function M.busybox(dir, busybox)
   return dir
 end
 
+-- Run tar -xf tarball -C dir (extra words after), as root of a new user
+-- namespace with maps when given; its output and whether it succeeded.
+local function run_tar(tarball, dir, extra, maps)
+  local argv = { "tar", "-xf", tarball, "-C", dir, table.unpack(extra) }
+  local r, w = assert(core.pipe())
+  local userns = require "nsl.userns"
+  local pid, err = userns.clone(maps and { "user" } or {}, maps, { pdeathsig = "KILL" })
+  if not pid then
+    r:close(); w:close()
+    fail("unpack " .. tarball, err)
+  end
+  if pid == 0 then
+    userns.child(nil, function()
+      r:close()
+      core.dup2(w, 1)
+      core.dup2(w, 2)
+      local _, xerr = core.execp("tar", argv, nil)
+      io.stderr:write("tar: ", tostring(xerr), "\n")
+      core._exit(127)
+    end)
+  end
+  w:close()
+  local chunks = {}
+  repeat
+    local chunk = r:read(65536)
+    chunks[#chunks + 1] = chunk
+  until not chunk or chunk == ""
+  r:close()
+  local _, how, code = core.wait(pid)
+  return table.concat(chunks), how == "exited" and code == 0
+end
+
 --- Unpack a tarball (like the tutorial's rootfs.tar) into dir, which is
--- created if needed. Returns dir.
+-- created if needed. Returns dir and the paths of the device nodes that
+-- could not be made (an ordinary user may not mknod, not even in a user
+-- namespace: the container's /dev is a fresh tmpfs anyway). As an ordinary
+-- user with a subordinate range (/etc/subuid and newuidmap), tar runs as
+-- root of a user namespace that maps it, so the files keep their owners as
+-- the container will see them; without one, every file is the user's.
 function M.unpack(tarball, dir)
   if not core.stat(tarball) then fail("unpack", tarball .. ": no such file") end
   local ok, err = M.mkdir_all(dir)
   if not ok then fail("mkdir " .. dir, err) end
-  -- an ordinary user cannot chown to the owners stored in the archive
-  local owner = core.geteuid() == 0 and "" or " --no-same-owner"
-  local cmd = string.format("tar -xf '%s' -C '%s'%s 2>&1", tarball:gsub("'", "'\\''"),
-    dir:gsub("'", "'\\''"), owner)
-  local p = io.popen(cmd)
-  local out = p:read("a")
-  local done = p:close()
-  if not done then fail("unpack " .. tarball, out) end
-  return dir
+  local maps, extra = nil, {}
+  if core.geteuid() ~= 0 then
+    local uid_map, gid_map = require("nsl.userns").default_maps()
+    if #uid_map > 1 then
+      maps = { uid = uid_map, gid = gid_map }
+    else
+      extra = { "--no-same-owner" } -- no owner but the user's own can be set
+    end
+  end
+  local out, done = run_tar(tarball, dir, extra, maps)
+  local skipped, other = {}, {}
+  for line in out:gmatch("[^\n]+") do
+    local node = line:match("^tar: (.-): Cannot mknod: Operation not permitted$")
+    if node then
+      skipped[#skipped + 1] = node
+    elseif not line:match("^tar: Exiting with failure status due to previous errors") then
+      other[#other + 1] = line
+    end
+  end
+  if not done and (#other > 0 or #skipped == 0) then
+    fail("unpack " .. tarball, #other > 0 and table.concat(other, "\n") or out)
+  end
+  return dir, skipped
 end
 
 --- Check that dir can serve as a root: a directory with something in it.
