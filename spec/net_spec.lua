@@ -1,0 +1,245 @@
+-- nsl.net: the CNI plugins invoked as the CNI spec says, pasta, a
+-- container's network as data, and c.network / c.publish end to end.
+--
+-- Every container network here lives in a "host" network namespace the
+-- spec makes first (unshare -n, with its own /run for iptables' lock):
+-- the machine's interfaces, routes and firewall are never touched, and
+-- traffic only goes between namespaces the spec made.
+local helper = require "helper"
+local core = require "nsl.core"
+local net = require "nsl.net"
+
+local q = helper.quote
+
+-- A busybox container on network MODE (none, host, bridge, pasta or the
+-- path of a CNI config), publishing PUBLISH ("-" for none), running CMD.
+local BOX = [[
+local container = require "nsl.container"
+local net = require "nsl.net"
+local root = require("nsl.rootfs").busybox(os.getenv("XDG_CACHE_HOME") .. "/busybox")
+local mode, publish, cmd = ...
+os.exit(container.main{ rootfs = root, tty = false, hostname = "box",
+  network = mode:find("/", 1, true) and net.parse_mode(mode) or mode,
+  publish = publish ~= "-" and { net.parse_publish(publish) } or nil,
+  command = { "sh", "-c", cmd } })
+]]
+
+-- Shell text that makes the spec's "host" network namespace (and a
+-- private mount namespace with its own /run) and runs script in it.
+local function in_host_ns(script)
+  return "unshare -n -m --propagation private -- sh -c " .. q(
+    "mount -t tmpfs nsl-spec-run /run && ip link set lo up && " .. script)
+end
+
+-- What is left in the spec's namespace: veths, CNI rules of nsl's
+-- containers, leases, records.
+local LEFT = [[
+echo == veth; ip -o link show type veth | grep -v ' v[01]@' | cut -d: -f2
+echo == rules; iptables-save -t nat | grep -e 'id: \"nsl-' -e '^-A CNI-DN-'
+echo == leases; ls "$RUN/nsl/cni/nsl" 2>/dev/null | grep -v -e lock -e last_reserved
+echo == records; ls "$RUN/nsl/.net" 2>/dev/null
+]]
+
+local tmp
+before_each(function()
+  tmp = helper.tmpdir()
+  helper.write(tmp .. "/box.lua", BOX)
+  os.execute("chmod 0644 " .. q(tmp .. "/box.lua"))
+end)
+after_each(function() helper.rmtree(tmp) end)
+
+-- Run script as root in a host namespace of its own, with $NSL, $BOX
+-- and $RUN (the runtime directory).
+local function root_run(script, seconds)
+  return helper.sh(string.format("export NSL=%s BOX=%s RUN=%s XDG_RUNTIME_DIR=%s; %s",
+    q(helper.nsl), q(tmp .. "/box.lua"), q(tmp), q(tmp), in_host_ns(script)), nil, seconds or 90)
+end
+
+describe("nsl.net.parse_publish", function()
+  it("turns -p strings into publish entries", function()
+    assert.same({ host_port = 8080, port = 80, proto = "tcp" }, net.parse_publish("8080:80"))
+    assert.same({ host_ip = "127.0.0.1", host_port = 53, port = 5353, proto = "udp" },
+      net.parse_publish("127.0.0.1:53:5353/udp"))
+  end)
+
+  it("raises one line for bad input", function()
+    assert.has_error(function() net.parse_publish("80") end,
+      "publish '80': expected [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]")
+    assert.has_error(function() net.parse_publish("0:80") end,
+      "publish '0:80': host port '0' is not a port (1-65535)")
+    assert.has_error(function() net.parse_publish("8080:99999") end,
+      "publish '8080:99999': container port '99999' is not a port (1-65535)")
+    assert.has_error(function() net.parse_publish("8080:80/sctp") end,
+      "publish '8080:80/sctp': protocol 'sctp' is not tcp or udp")
+    assert.has_error(function() net.parse_publish("1.2.3.400:8080:80") end,
+      "publish '1.2.3.400:8080:80': '1.2.3.400' is not an IPv4 address")
+  end)
+end)
+
+describe("nsl.net.parse_mode", function()
+  it("takes the modes and reads a CNI config file", function()
+    for _, mode in ipairs { "none", "host", "bridge", "pasta" } do
+      assert.equal(mode, net.parse_mode(mode))
+    end
+    helper.write(tmp .. "/n.conflist", '{"cniVersion":"1.0.0","name":"x","plugins":[{"type":"bridge"}]}')
+    assert.equal("bridge", net.parse_mode(tmp .. "/n.conflist").plugins[1].type)
+  end)
+
+  it("raises for an unknown mode and an unreadable config", function()
+    assert.has_error(function() net.parse_mode("bogus") end,
+      "network 'bogus': expected none, host, bridge, pasta or the path of a CNI config")
+    assert.has_error(function() net.parse_mode(tmp .. "/none.conf") end,
+      "network '" .. tmp .. "/none.conf': cannot read the CNI config")
+  end)
+end)
+
+describe("nsl.net.overlaps", function()
+  it("compares IPv4 prefixes", function()
+    assert.is_true(net.overlaps("10.88.0.0/16", "10.88.5.0/24"))
+    assert.is_true(net.overlaps("10.88.5.7", "10.88.0.0/16"))
+    assert.is_false(net.overlaps("10.88.0.0/16", "10.89.0.0/16"))
+  end)
+end)
+
+describe("nsl.net.cni", function()
+  -- A plugin that records its environment and stdin and answers with a
+  -- result naming itself (or fails, for FAIL=its name).
+  local PLUGIN = [[#!/bin/sh
+in=$(cat)
+{ echo "$0 $CNI_COMMAND $CNI_NETNS $CNI_CONTAINERID $CNI_IFNAME $CNI_PATH"; echo "$in"; } >> "$(dirname "$0")/log"
+name=$(basename "$0")
+if [ "$FAIL" = "$name" ]; then echo '{"code":11,"msg":"it failed","details":"on purpose"}'; exit 1; fi
+[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0","ips":[{"address":"10.1.2.3/24"}],"dns":{"nameservers":["'$name'"]}}'
+exit 0
+]]
+  local path, log
+  before_each(function()
+    path = tmp .. "/plugins"
+    log = path .. "/log"
+    assert(core.mkdir(path))
+    for _, name in ipairs { "one", "two" } do
+      helper.write(path .. "/" .. name, PLUGIN)
+      os.execute("chmod 0755 " .. q(path .. "/" .. name))
+    end
+  end)
+
+  local LIST = { cniVersion = "1.0.0", name = "spec",
+    plugins = { { type = "one", mtu = 1400 }, { type = "two", capabilities = { portMappings = true } } } }
+
+  -- The log as { { argv line, decoded config } }.
+  local function calls()
+    local json, out, lines = require "dkjson", {}, {}
+    for line in (helper.read(log) or ""):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    for i = 1, #lines, 2 do out[#out + 1] = { lines[i]:sub(#path + 2), json.decode(lines[i + 1]) } end
+    return out
+  end
+
+  it("chains a conflist's plugins with prevResult and the runtime config", function()
+    local result = net.cni.add(LIST, "/proc/1/ns/net", "c1",
+      { path = path, publish = { net.parse_publish("8080:80") } })
+    assert.same({ "two" }, result.dns.nameservers)
+    local c = calls()
+    assert.equal(2, #c)
+    assert.equal("one ADD /proc/1/ns/net c1 eth0 " .. path, c[1][1])
+    assert.same({ "1.0.0", "spec", 1400 }, { c[1][2].cniVersion, c[1][2].name, c[1][2].mtu })
+    assert.is_nil(c[1][2].prevResult)
+    assert.is_nil(c[1][2].runtimeConfig)
+    assert.same({ "one" }, c[2][2].prevResult.dns.nameservers)
+    assert.same({ { hostPort = 8080, containerPort = 80, protocol = "tcp" } },
+      c[2][2].runtimeConfig.portMappings)
+    assert.is_true(net.cni.del(LIST, "", "c1", { path = path, result = result }))
+    c = calls()
+    assert.same({ "two DEL  c1 eth0 " .. path, "one DEL  c1 eth0 " .. path }, { c[3][1], c[4][1] })
+    assert.same({ "two" }, c[3][2].prevResult.dns.nameservers)
+  end)
+
+  it("undoes a failed ADD with DEL and raises the plugin's message", function()
+    -- FAIL reaches the plugins through the environment of nsl -e
+    local r = helper.sh(string.format("FAIL=two %s -e %s", q(helper.nsl), q(string.format(
+      "local list = { cniVersion = '1.0.0', name = 'spec', plugins = { { type = 'one' }, " ..
+      "{ type = 'two' } } } print(select(2, pcall(require('nsl.net').cni.add, list, " ..
+      "'/proc/1/ns/net', 'c2', { path = %q })))", path))))
+    assert.equal("cni ADD 'two' (network 'spec'): it failed: on purpose\n", r.out, r.err)
+    local names = {}
+    for _, c in ipairs(calls()) do names[#names + 1] = c[1]:match("^(%S+ %S+)") end
+    assert.same({ "one ADD", "two ADD", "two DEL", "one DEL" }, names)
+  end)
+
+  it("raises for a plugin that is not there, before running any", function()
+    local list = { cniVersion = "1.0.0", name = "spec", plugins = { { type = "one" }, { type = "nsl-none" } } }
+    assert.has_error(function() net.cni.add(list, "/proc/1/ns/net", "c3", { path = path }) end,
+      "cni: plugin 'nsl-none' not found in " .. path ..
+      " (Debian: apt-get install containernetworking-plugins)")
+    assert.is_nil(helper.read(log))
+  end)
+end)
+
+describe("nsl.net.interfaces", function()
+  it("lists a process's interfaces and routes as data", function()
+    local r, w = assert(core.pipe())
+    local pid = assert(core.clone({ "net" }))
+    if pid == 0 then
+      r:close()
+      core.if_up("lo")
+      w:close()
+      core.exec("/bin/sleep", { "sleep", "30" })
+      core._exit(127)
+    end
+    w:close()
+    r:read(1) -- EOF once lo is up
+    r:close()
+    finally(function() core.kill(pid, "KILL"); core.wait(pid) end)
+    local links, routes = net.interfaces(pid)
+    assert.same({ { name = "lo", up = true, mac = "00:00:00:00:00:00", mtu = 65536,
+      addresses = { "127.0.0.1/8", "::1/128" } } }, links)
+    assert.same({}, routes)
+  end)
+end)
+
+describe("container network", function()
+  it("puts bridge containers on one network, with a published port and nothing left", function()
+    local r = root_run([[
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" bridge 127.0.0.1:8080:80 'echo hello > /run/index.html; exec httpd -f -p 80 -h /run' & A=$!
+i=0; until "$NSL" run "$BOX" host - 'wget -qO- http://10.88.0.2/' >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == b
+"$NSL" run "$BOX" bridge - 'ping -c1 -W2 10.88.0.2 >/dev/null && echo pinged; wget -qO- http://10.88.0.2/; cat /etc/hostname; grep box /etc/hosts'
+echo == published
+"$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/'
+kill $A; wait $A; a=$?; echo == a; echo $a
+]] .. LEFT)
+    assert.equal(0, r.code, r.err)
+    assert.same({ b = "pinged\nhello\nbox\n10.88.0.3\tbox\n", published = "hello\n", a = "143\n" },
+      { b = helper.sections(r.out).b, published = helper.sections(r.out).published,
+        a = helper.sections(r.out).a }, r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
+  end)
+
+  it("refuses an unknown mode, a taken port, a missing plugin and a subnet collision", function()
+    helper.write(tmp .. "/missing.conflist",
+      '{"cniVersion":"1.0.0","name":"nsl","plugins":[{"type":"bridge","bridge":"nsl0"},{"type":"nsl-no-such"}]}')
+    local r = root_run([[
+"$NSL" run "$BOX" none - true # the root, built once
+busybox nc -l -p 8080 & L=$!
+sleep 0.2
+for args in "bogus -" "bridge 8080:80" "$RUN/missing.conflist -"; do
+  "$NSL" run "$BOX" $args true; echo "rc=$?"
+done
+kill $L; wait $L 2>/dev/null
+ip link add v0 type veth peer name v1 && ip addr add 10.88.5.1/24 dev v0 && ip link set v0 up
+"$NSL" run "$BOX" bridge - true; echo "rc=$?"
+]] .. LEFT)
+    assert.equal(0, r.code, r.err)
+    assert.equal("rc=125\nrc=125\nrc=125\nrc=125\n", r.out:match("^(.-)==") or r.out, r.err)
+    assert.equal(table.concat({
+      "nsl: network 'bogus': expected none, host, bridge, pasta or the path of a CNI config",
+      "nsl: start: publish 0.0.0.0:8080/tcp: the port is in use on this host",
+      "nsl: start: cni: plugin 'nsl-no-such' not found in /usr/lib/cni " ..
+        "(Debian: apt-get install containernetworking-plugins)",
+      "nsl: start: network 'nsl': subnet 10.88.0.0/16 collides with route 10.88.5.0/24 dev v0 " ..
+        "(choose another subnet)", "" }, "\n"), r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
+  end)
+end)
