@@ -35,7 +35,7 @@ end
 -- containers, leases, records.
 local LEFT = [[
 echo == veth; ip -o link show type veth | grep -v ' v[01]@' | cut -d: -f2
-echo == rules; iptables-save -t nat | grep -e 'id: \"nsl-' -e '^-A CNI-DN-'
+echo == rules; iptables-save -t nat | grep -e 'nsl-[0-9]' -e '^-A CNI-DN-'
 echo == leases; ls "$RUN/nsl/cni/nsl" 2>/dev/null | grep -v -e lock -e last_reserved
 echo == records; ls "$RUN/nsl/.net" 2>/dev/null
 ]]
@@ -216,6 +216,21 @@ kill $A; wait $A; a=$?; echo == a; echo $a
     assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
   end)
 
+  it("detaches the network of a killed nsl at the next nsl ps", function()
+    local r = root_run([[
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" bridge 8080:80 'exec sleep 30' & A=$!
+i=0; until [ -n "$(ls "$RUN/nsl/.net" 2>/dev/null)" ] && ip -o link show type veth | grep -q . || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL $A; wait $A
+echo == before; ls "$RUN/nsl/.net" | wc -l
+"$NSL" ps >/dev/null
+]] .. LEFT)
+    assert.equal(0, r.code, r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "1\n", "", "", "", "" }, { s.before, s.veth, s.rules, s.leases, s.records },
+      r.out)
+  end)
+
   it("refuses an unknown mode, a taken port, a missing plugin and a subnet collision", function()
     helper.write(tmp .. "/missing.conflist",
       '{"cniVersion":"1.0.0","name":"nsl","plugins":[{"type":"bridge","bridge":"nsl0"},{"type":"nsl-no-such"}]}')
@@ -241,5 +256,61 @@ ip link add v0 type veth peer name v1 && ip addr add 10.88.5.1/24 dev v0 && ip l
         "(choose another subnet)", "" }, "\n"), r.err)
     local s = helper.sections(r.out)
     assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
+  end)
+end)
+
+describe("container network pasta", function()
+  -- The spec's host namespace for pasta: an uplink (a veth with an
+  -- address and a default route, for pasta to copy), a server on its
+  -- loopback, and a 0666 tun node bound over /dev/net/tun in this private
+  -- mount namespace only (the host's is 0600: see README).
+  local function pasta_host(tun)
+    return function(cmd)
+      return in_host_ns(table.concat({
+        "ip link add v0 type veth peer name v1",
+        "ip addr add 10.0.2.15/24 dev v0", "ip link set v1 up", "ip link set v0 up",
+        "ip route add default via 10.0.2.2",
+        "mknod -m 666 " .. q(tun) .. " c 10 200", "mount --bind " .. q(tun) .. " /dev/net/tun",
+        "echo from-host > " .. q(tmp .. "/index.html"),
+        "{ busybox httpd -f -p 127.0.0.1:8081 -h " .. q(tmp) .. " & H=$!; }",
+        "(" .. cmd .. "); rc=$?; kill $H; wait $H; exit $rc" }, " && "))
+    end
+  end
+
+  it("reaches the host's loopback and a published port as root", function()
+    local r = root_run(pasta_host(tmp .. "/tun")([[
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" pasta 127.0.0.1:8080:80 'echo hello > /run/index.html; exec httpd -f -p 80 -h /run' & A=$!
+i=0; until "$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/' >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == out
+"$NSL" run "$BOX" pasta - 'wget -qO- http://10.0.2.2:8081/index.html'
+echo == published
+"$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/'
+kill $A; wait $A; a=$?; echo == a; echo $a
+echo == left; ls "$RUN/nsl/.net"; pgrep -f "pasta.*--netns $RUN"; true
+]]):gsub("^unshare %-n %-m %-%-propagation private %-%- sh %-c ", "sh -c "), 90)
+    assert.equal(0, r.code, r.out .. r.err)
+    local s = helper.sections(r.out)
+    assert.same({ out = "from-host\n", published = "hello\n", a = "143\n", left = "" },
+      { out = s.out, published = s.published, a = s.a, left = s.left }, r.err)
+  end)
+
+  it("reaches the host's loopback and a published port as uid 65534", function()
+    local r = helper.unprivileged(string.format([[
+BOX=%s
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" pasta 8080:80 'echo hello > /run/index.html; exec httpd -f -p 80 -h /run' & A=$!
+i=0; until "$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/' >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == out
+"$NSL" run "$BOX" pasta - 'wget -qO- http://10.0.2.2:8081/index.html; cat /etc/resolv.conf'
+echo == published
+"$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/'
+kill $A; wait $A; a=$?; echo == a; echo $a
+echo == left; ls "$XDG_CACHE_HOME/nsl/run/.net"; pgrep -u 65534 pasta; true
+]], q(tmp .. "/box.lua")), nil, 90, pasta_host(tmp .. "/tun"))
+    assert.equal(0, r.code, r.out .. r.err)
+    local s = helper.sections(r.out)
+    assert.same({ out = "from-host\nnameserver 169.254.1.1\n", published = "hello\n", a = "143\n",
+      left = "" }, { out = s.out, published = s.published, a = s.a, left = s.left }, r.err)
   end)
 end)

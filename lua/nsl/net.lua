@@ -412,8 +412,22 @@ function M.pasta.attach(pid, opts)
   args[#args + 1] = "-u " .. (#udp > 0 and table.concat(udp, ",") or "none")
   local pidfile = os.tmpname()
   args[#args + 1] = "-P " .. quote(pidfile)
-  args[#args + 1] = tostring(math.tointeger(pid) or error("pasta: pid is not a number", 0))
-  local out, ok = run(string.format("timeout -k 2 %d %s 2>&1", TIMEOUT, table.concat(args, " ")))
+  pid = math.tointeger(pid) or error("pasta: pid is not a number", 0)
+  local cmdline
+  if core.geteuid() == 0 then
+    -- pasta run by root becomes nobody, who may not open a root process's
+    -- /proc/PID/ns/net: it gets the namespace as a file instead, bound on
+    -- a tmpfs of a private mount namespace of its own (as podman's
+    -- /run/netns, but seen by pasta alone), and stays root (--runas 0)
+    local dir = require("nsl.running").dir()
+    cmdline = string.format("unshare -m --propagation private -- sh -c %s", quote(string.format(
+      "mount -t tmpfs -o size=4k,mode=0700 nsl-pasta %s && touch %s/net && " ..
+      "mount --bind /proc/%d/ns/net %s/net && exec %s --runas 0 --netns %s/net",
+      quote(dir), quote(dir), pid, quote(dir), table.concat(args, " "), quote(dir))))
+  else
+    cmdline = table.concat(args, " ") .. " " .. pid
+  end
+  local out, ok = run(string.format("timeout -k 2 %d %s 2>&1", TIMEOUT, cmdline))
   local pasta_pid = tonumber(read_file(pidfile) or "")
   os.remove(pidfile)
   if not ok or not pasta_pid then
@@ -522,10 +536,10 @@ local function write_record(h)
   local running = require "nsl.running"
   local path = h.record or string.format("%s/%d-%s", records_dir(), core.getpid(), h.id)
   local text = string.format("return { pid = %d, start = %q, kind = %q, id = %q, " ..
-    "config = %q, result = %q, pasta_pid = %s, pasta_start = %q }\n", core.getpid(),
+    "config = %q, result = %q, publish = %q, pasta_pid = %s, pasta_start = %q }\n", core.getpid(),
     running.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
     h.config and json().encode(h.config) or "", h.result and json().encode(h.result) or "",
-    tostring(h.pasta_pid or "nil"), h.pasta_start or "")
+    json().encode(h.publish or {}), tostring(h.pasta_pid or "nil"), h.pasta_start or "")
   local f = io.open(path .. ".tmp", "w")
   if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
     os.remove(path .. ".tmp")
@@ -542,6 +556,24 @@ local function load_record(path)
   end
 end
 
+-- The bridge plugin undoes its outbound NAT only while the namespace it
+-- configured is there (it reads the addresses from the interface); once
+-- the namespace has gone with a killed nsl's container, its rules are
+-- found by the container id in their comment and removed here.
+local function remove_masquerade(id)
+  local out, ok = run("iptables -t nat -S POSTROUTING 2>/dev/null")
+  if not ok then return end
+  for line in out:gmatch("[^\n]+") do
+    if line:find('id: \\"' .. id .. '\\"', 1, true) then
+      local chain = line:match("%-j (CNI%-%x+)$")
+      -- iptables -S quotes its output as sh does
+      run("iptables -t nat " .. line:gsub("^%-A", "-D") .. " 2>&1")
+      if chain then run(string.format("iptables -t nat -F %s && iptables -t nat -X %s 2>&1",
+        chain, chain)) end
+    end
+  end
+end
+
 -- Undo what a record says was attached; true when nothing is left.
 local function detach_record(rec)
   if rec.kind == "pasta" then
@@ -551,8 +583,12 @@ local function detach_record(rec)
   local config = json().decode(rec.config or "")
   if type(config) ~= "table" then return true end
   local result = rec.result ~= "" and json().decode(rec.result) or nil
+  local publish = json().decode(rec.publish or "")
   -- the namespace went with the container: DEL without one, as the spec allows
-  return M.cni.del(config, "", rec.id, { result = result }) == true
+  local done = M.cni.del(config, "", rec.id, { result = result,
+    publish = type(publish) == "table" and publish or nil }) == true
+  if done and rec.id:match("^nsl%-%d+%-%d+$") then remove_masquerade(rec.id) end
+  return done
 end
 
 --- Detach the networks that this user's nsl attached and left behind
