@@ -9,7 +9,7 @@ local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "userns", "rootfs", "inspect", "lab",
-  "running", "trace", "doctor", "seccomp", "cgroup", "repl" }
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "net" }
 
 local function sorted(t)
   table.sort(t)
@@ -192,6 +192,7 @@ describe("nsl.examples", function()
     "repl.complete", "repl.install", "repl.pretty", "repl.results",
     "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
     "userns.format_map", "userns.map_text", "userns.maps", "userns.parse_map",
+    "net.check_publish", "net.overlaps", "net.parse_publish",
   }
 
   -- the numbers differ (pids, fds, ids, syscall numbers); what changes

@@ -18,6 +18,7 @@ local modules = {
   identity = "nsl.identity",
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
+  net = "nsl.net",
   oci = "nsl.oci",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
