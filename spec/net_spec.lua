@@ -216,6 +216,33 @@ kill $A; wait $A; a=$?; echo == a; echo $a
     assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
   end)
 
+  it("binds its /etc files over the image's without writing them; a user's bind wins", function()
+    helper.write(tmp .. "/hosts", "10.9.9.9 mine\n")
+    helper.write(tmp .. "/own.lua", string.format([[
+local container = require "nsl.container"
+local root = os.getenv("XDG_CACHE_HOME") .. "/busybox"
+local mounts = {}
+for _, m in ipairs(container.mounts) do mounts[#mounts + 1] = m end
+if ... then mounts[#mounts + 1] = { source = %q, target = "/etc/hosts", flags = "bind rdonly" } end
+os.exit(container.main{ rootfs = root, tty = false, hostname = "box", network = "host",
+  mounts = mounts, command = { "sh", "-c", "cat /etc/hosts /etc/hostname; mount | grep -c /etc/" } })
+]], tmp .. "/hosts"))
+    local r = root_run([[
+"$NSL" run "$BOX" none - true # the root, built once
+echo == generated; "$NSL" run "$RUN/own.lua"
+echo == own; "$NSL" run "$RUN/own.lua" own
+echo == image; cat "$XDG_CACHE_HOME/busybox/etc/hosts" "$XDG_CACHE_HOME/busybox/etc/hostname"
+]])
+    assert.equal(0, r.code, r.err)
+    local s = helper.sections(r.out)
+    assert.same({
+      generated = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" ..
+        "127.0.1.1\tbox\nbox\n3\n",
+      own = "10.9.9.9 mine\nbox\n3\n",
+      image = "127.0.0.1\tlocalhost\nbusybox\n",
+    }, { generated = s.generated, own = s.own, image = s.image }, r.err)
+  end)
+
   it("detaches the network of a killed nsl at the next nsl ps", function()
     local r = root_run([[
 "$NSL" run "$BOX" none - true # the root, built once
