@@ -341,3 +341,24 @@ echo == left; ls "$XDG_CACHE_HOME/nsl/run/.net"; pgrep -u 65534 pasta; true
       left = "" }, { out = s.out, published = s.published, a = s.a, left = s.left }, r.err)
   end)
 end)
+
+describe("container network checks", function()
+  it("refuses ports without a network to publish them on", function()
+    local container = require "nsl.container"
+    assert.has_error(function()
+      container.config{ rootfs = "/", publish = { net.parse_publish("8080:80") } }
+    end, "publish: network 'none' has no ports to publish (use bridge or pasta)")
+    assert.has_error(function()
+      container.config{ rootfs = "/", network = "bridge", namespaces = { "mnt", "pid" } }
+    end, "network 'bridge' needs a network namespace (\"net\" in namespaces)")
+  end)
+
+  it("refuses bridge for an ordinary user with one line, before any plugin runs", function()
+    local r = helper.unprivileged(string.format([[
+"$NSL" run %s bridge - true; echo "rc=$?"
+ls "$XDG_CACHE_HOME/nsl/run/.net"
+]], q(tmp .. "/box.lua")))
+    assert.same({ "rc=125\n", "nsl: start: network 'bridge' needs root (the CNI plugins " ..
+      "configure the host's side); an ordinary user has pasta\n" }, { r.out, r.err })
+  end)
+end)

@@ -664,6 +664,11 @@ local function attach(self, pid)
     write_record(self)
     return
   end
+  if core.geteuid() ~= 0 or not require("nsl.userns").initial() then
+    error(string.format("network '%s' needs root (the CNI plugins configure the host's " ..
+      "side); an ordinary user has pasta", self.mode == "cni" and tostring(self.config.name)
+      or self.mode), 0)
+  end
   M.cni.check(self.config)
   M.cni.check_subnets(self.config)
   M.check_ports(self.publish)
