@@ -340,6 +340,24 @@ echo == left; ls "$XDG_CACHE_HOME/nsl/run/.net"; pgrep -u 65534 pasta; true
     assert.same({ out = "from-host\nnameserver 169.254.1.1\n", published = "hello\n", a = "143\n",
       left = "" }, { out = s.out, published = s.published, a = s.a, left = s.left }, r.err)
   end)
+
+  it("leaves no pasta and no record after a killed nsl and the next nsl ps, as uid 65534", function()
+    local r = helper.unprivileged(string.format([[
+BOX=%s
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" pasta - 'exec sleep 30' & A=$!
+i=0; until [ -n "$(ls "$XDG_CACHE_HOME/nsl/run/.net" 2>/dev/null)" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL $A; wait $A
+echo == before; ls "$XDG_CACHE_HOME/nsl/run/.net" | wc -l
+"$NSL" ps >/dev/null
+# pasta ends with the namespace's tap; stopped by the reclaim otherwise
+i=0; while pgrep -u 65534 -x pasta >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == after; pgrep -u 65534 -x pasta | wc -l; ls "$XDG_CACHE_HOME/nsl/run/.net" | wc -l
+]], q(tmp .. "/box.lua")), nil, 90, pasta_host(tmp .. "/tun"))
+    assert.equal(0, r.code, r.out .. r.err)
+    local s = helper.sections(r.out)
+    assert.same({ "1\n", "0\n0\n" }, { s.before, s.after }, r.out .. r.err)
+  end)
 end)
 
 describe("container network checks", function()
