@@ -7,7 +7,7 @@
 --
 -- The order is early Docker libcontainer's, with the tutorial's pivot_root:
 -- propagation, bind_rootfs, readonly, mount_system, devices, links, console,
--- enter_root, then the privileges (nsl.identity's masked paths, rlimits,
+-- network_files (a network's /etc files), enter_root, then the privileges (nsl.identity's masked paths, rlimits,
 -- capabilities, user, no_new_privs) and the seccomp filter last; then the
 -- command is executed (under a tiny init by default). Every step is a plain
 -- function in container.step; c.steps lists what runs, so a script can drop,
@@ -60,8 +60,8 @@ M.links = {
 -- no_new_privs are nsl.identity's (the privileges); seccomp is nsl.seccomp's,
 -- last, so that the init and the command are both filtered.
 M.steps = { "propagation", "bind_rootfs", "readonly", "mount_system", "devices",
-  "links", "console", "network_files", "enter_root", "readonly_paths", "masked_paths", "loopback",
-  "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" }
+  "links", "console", "network_files", "enter_root", "readonly_paths", "masked_paths",
+  "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
 M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
@@ -443,7 +443,8 @@ end
 -- links, steps, umask, pass_fds (fds besides stdio the command gets,
 -- ascending), network ("none": its own namespace with lo only, the
 -- default; "host"; "bridge"; "pasta"; or a CNI config table: see nsl.net),
--- publish ({ { host_ip =, host_port =, port =, proto = } }), name (recorded for `nsl ps` and `nsl enter`: nsl.running);
+-- publish ({ { host_ip =, host_port =, port =, proto = } }), name
+-- (recorded for `nsl ps` and `nsl enter`: nsl.running);
 -- and nsl.identity's user, capabilities, ambient,
 -- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
 -- seccomp (a policy table, "default", "unconfined" or a policy file: see

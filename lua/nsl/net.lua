@@ -246,14 +246,18 @@ local function invoke(command, list, plugin, prev, netns, id, opts)
   local f = assert(io.open(input, "w"))
   f:write(json().encode(plugin_config(list, plugin, prev, opts)))
   f:close()
+  -- stderr apart: the result on stdout stays plain JSON
+  local errors = os.tmpname()
   local out, ok = run(string.format("CNI_COMMAND=%s CNI_NETNS=%s CNI_CONTAINERID=%s " ..
-    "CNI_IFNAME=%s CNI_PATH=%s timeout -k 2 %d %s <%s 2>&1", command, quote(netns or ""),
+    "CNI_IFNAME=%s CNI_PATH=%s timeout -k 2 %d %s <%s 2>%s", command, quote(netns or ""),
     quote(id), quote(opts.ifname or "eth0"), quote(opts.path or M.CNI_PATH), TIMEOUT,
-    quote(path), quote(input)))
+    quote(path), quote(input), quote(errors)))
+  local stderr = read_file(errors) or ""
   os.remove(input)
+  os.remove(errors)
   local result = json().decode(out)
   if not ok then
-    local msg = type(result) == "table" and result.msg or out:gsub("%s+$", "")
+    local msg = type(result) == "table" and result.msg or (out .. stderr):gsub("%s+$", "")
     if type(result) == "table" and result.details and result.details ~= "" then
       msg = msg .. ": " .. result.details
     end
