@@ -341,6 +341,27 @@ echo == left; ls "$XDG_CACHE_HOME/nsl/run/.net"; pgrep -u 65534 pasta; true
       left = "" }, { out = s.out, published = s.published, a = s.a, left = s.left }, r.err)
   end)
 
+  it("falls back to slirp4netns without pasta, as uid 65534", function()
+    local r = helper.unprivileged(string.format([[
+export NSL_PASTA=/nonexistent BOX=%s
+"$NSL" run "$BOX" none - true # the root, built once
+"$NSL" run "$BOX" pasta 8080:80 'echo hello > /run/index.html; exec httpd -f -p 80 -h /run' & A=$!
+i=0; until "$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/' >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == out
+"$NSL" run "$BOX" pasta - 'wget -qO- http://10.0.2.2:8081/index.html; cat /etc/resolv.conf'
+echo == published
+"$NSL" run "$BOX" host - 'wget -qO- http://127.0.0.1:8080/'
+kill $A; wait $A; a=$?; echo == a; echo $a
+# killed, it takes a moment to leave its namespace
+i=0; while pgrep -u 65534 slirp4netns >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo == left; ls "$XDG_CACHE_HOME/nsl/run/.net"; pgrep -u 65534 slirp4netns; true
+]], q(tmp .. "/box.lua")), nil, 90, pasta_host(tmp .. "/tun"))
+    assert.equal(0, r.code, r.out .. r.err)
+    local s = helper.sections(r.out)
+    assert.same({ out = "from-host\nnameserver 10.0.2.3\n", published = "hello\n", a = "143\n",
+      left = "" }, { out = s.out, published = s.published, a = s.a, left = s.left }, r.out .. r.err)
+  end)
+
   it("leaves no pasta and no record after a killed nsl and the next nsl ps, as uid 65534", function()
     local r = helper.unprivileged(string.format([[
 BOX=%s

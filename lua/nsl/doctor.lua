@@ -124,7 +124,7 @@ M.checks = {
     "apt-get install containernetworking-plugins iptables (--network bridge)", true },
   { "pasta is installed (networks for ordinary users)",
     function() return require("nsl.net").pasta.path() ~= nil, "pasta is not on PATH" end,
-    "apt-get install passt (--network pasta)", true },
+    "apt-get install passt (--network pasta; slirp4netns is the fallback)", true },
   { "this user can open /dev/net/tun (pasta)",
     function()
       local fd, err = core.open("/dev/net/tun", "rdwr")

@@ -1,7 +1,7 @@
 -- nsl.net: a container's network beyond `lo`, from the components podman
 -- and CNI runtimes use: the CNI reference plugins (Debian's
 -- containernetworking-plugins) for a bridge as root, pasta (Debian's passt)
--- for an ordinary user.
+-- for an ordinary user, slirp4netns where pasta is missing.
 --
 --   local net = require "nsl.net"
 --   local result = net.cni.add(net.cni.bridge{}, "/proc/1234/ns/net", "web")
@@ -16,7 +16,7 @@
 -- start or `nsl ps` detach the network of a container whose nsl was killed.
 local core = require "nsl.core"
 
-local M = { cni = {}, pasta = {} }
+local M = { cni = {}, pasta = {}, slirp = {} }
 
 --- Where the CNI plugins are looked for (CNI_PATH): $NSL_CNI_PATH, else
 -- Debian's /usr/lib/cni.
@@ -384,11 +384,19 @@ end
 ---------------------------------------------------------------------------
 -- pasta
 
---- The pasta executable on PATH (or in /usr/bin), or nil.
-function M.pasta.path()
+-- The executable name on PATH (or in /usr/bin), or nil.
+local function program(name)
   for dir in ((os.getenv("PATH") or "") .. ":/usr/bin:/usr/sbin"):gmatch("[^:]+") do
-    if core.access(dir .. "/pasta", "x") then return dir .. "/pasta" end
+    if core.access(dir .. "/" .. name, "x") then return dir .. "/" .. name end
   end
+end
+
+--- The pasta executable: $NSL_PASTA if set, else pasta on PATH; nil when
+-- there is none.
+function M.pasta.path()
+  local given = os.getenv("NSL_PASTA")
+  if given then return core.access(given, "x") and given or nil end
+  return program("pasta")
 end
 
 -- pasta's -t/-u option value for a publish entry: [ADDR/]HOST:CONTAINER.
@@ -440,13 +448,72 @@ function M.pasta.attach(pid, opts)
   return pasta_pid
 end
 
---- Stop the pasta of pid pasta_pid, if it is still the process that
--- started at start (its start time, nsl.running.start_time).
-function M.pasta.detach(pasta_pid, start)
+--- Stop the pasta (or slirp4netns) of pid helper_pid, if it is still the
+-- process that started at start (its start time, nsl.running.start_time).
+function M.pasta.detach(helper_pid, start)
   local running = require "nsl.running"
-  if pasta_pid and running.start_time(pasta_pid) == start then
-    core.kill(pasta_pid, "TERM")
+  if helper_pid and running.start_time(helper_pid) == start then
+    -- KILL: started by nsl while it holds TERM blocked (container.run),
+    -- the helper inherited the mask; it keeps nothing that needs a goodbye
+    core.kill(helper_pid, "KILL")
   end
+end
+
+---------------------------------------------------------------------------
+-- slirp4netns: pasta's fallback
+
+--- The DNS forwarder slirp4netns offers the container.
+M.SLIRP_DNS = "10.0.2.3"
+
+--- The slirp4netns executable on PATH, or nil.
+function M.slirp.path()
+  return program("slirp4netns")
+end
+
+-- Ask the slirp4netns API at socket to forward a publish entry.
+local function slirp_forward(socket, p)
+  local fd, err = core.unix_connect(socket)
+  if not fd then error("slirp4netns: " .. err, 0) end
+  fd:write(json().encode({ execute = "add_hostfwd", arguments = { proto = p.proto,
+    host_addr = p.host_ip or "0.0.0.0", host_port = p.host_port, guest_port = p.port } }))
+  local reply = json().decode(fd:read(4096) or "")
+  fd:close()
+  if type(reply) ~= "table" or reply.error then
+    error(string.format("slirp4netns: publish %d:%d/%s: %s", p.host_port, p.port, p.proto,
+      type(reply) == "table" and tostring(reply.error.desc or "refused") or "no reply"), 0)
+  end
+end
+
+--- Attach slirp4netns to the network namespace of process pid (in its
+-- user namespace for an ordinary user): 10.0.2.100 with the host's
+-- loopback at 10.0.2.2 and DNS at M.SLIRP_DNS; opts.publish forwarded
+-- through its API socket opts.socket. Runs in the background; returns its
+-- pid once the network is up. Raises "slirp4netns: MESSAGE".
+function M.slirp.attach(pid, opts)
+  local slirp = M.slirp.path()
+  if not slirp then error("slirp4netns: not found (Debian: apt-get install slirp4netns)", 0) end
+  pid = math.tointeger(pid) or error("slirp4netns: pid is not a number", 0)
+  local userns = ""
+  if core.geteuid() ~= 0 then userns = string.format("--userns-path=/proc/%d/ns/user ", pid) end
+  local errors = os.tmpname()
+  -- its pid first, then the ready byte ("1") on fd 3 once configured
+  local p = assert(io.popen(string.format("%s --configure --mtu=65520 --ready-fd=3 " ..
+    "--api-socket %s %s%d tap0 3>&1 >/dev/null 2>%s </dev/null & echo $!", quote(slirp),
+    quote(opts.socket), userns, pid, quote(errors))))
+  local slirp_pid = tonumber(p:read("l") or "")
+  local ready = p:read(1)
+  p:close()
+  local err = (read_file(errors) or ""):gsub("%s+$", "")
+  os.remove(errors)
+  if ready ~= "1" then error("slirp4netns: " .. (err:match("([^\n]*)$") or "failed"), 0) end
+  local ok, ferr = pcall(function()
+    for _, entry in ipairs(opts.publish or {}) do slirp_forward(opts.socket, entry) end
+  end)
+  if not ok then
+    core.kill(slirp_pid, "KILL")
+    error(ferr, 0)
+  end
+  return slirp_pid
 end
 
 ---------------------------------------------------------------------------
@@ -512,7 +579,9 @@ function M.files(c, h)
   local hostname = c.hostname or core.gethostname() or "localhost"
   local address = h and h:address() or "127.0.1.1"
   local resolv
-  if h and h.mode == "pasta" then
+  if h and h.slirp then
+    resolv = "nameserver " .. M.SLIRP_DNS .. "\n"
+  elseif h and h.mode == "pasta" then
     resolv = "nameserver " .. M.PASTA_DNS .. "\n"
   else
     resolv = host_resolv(not h or h.mode == "host")
@@ -540,10 +609,11 @@ local function write_record(h)
   local running = require "nsl.running"
   local path = h.record or string.format("%s/%d-%s", records_dir(), core.getpid(), h.id)
   local text = string.format("return { pid = %d, start = %q, kind = %q, id = %q, " ..
-    "config = %q, result = %q, publish = %q, pasta_pid = %s, pasta_start = %q }\n", core.getpid(),
+    "config = %q, result = %q, publish = %q, helper_pid = %s, helper_start = %q }\n",
+    core.getpid(),
     running.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
     h.config and json().encode(h.config) or "", h.result and json().encode(h.result) or "",
-    json().encode(h.publish or {}), tostring(h.pasta_pid or "nil"), h.pasta_start or "")
+    json().encode(h.publish or {}), tostring(h.helper_pid or "nil"), h.helper_start or "")
   local f = io.open(path .. ".tmp", "w")
   if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
     os.remove(path .. ".tmp")
@@ -581,7 +651,8 @@ end
 -- Undo what a record says was attached; true when nothing is left.
 local function detach_record(rec)
   if rec.kind == "pasta" then
-    M.pasta.detach(rec.pasta_pid, rec.pasta_start)
+    M.pasta.detach(rec.helper_pid, rec.helper_start)
+    os.remove(string.format("%s/%s.sock", records_dir(), rec.id)) -- slirp4netns's API
     return true
   end
   local config = json().decode(rec.config or "")
@@ -663,8 +734,14 @@ local function attach(self, pid)
   self.id = string.format("nsl-%d-%d", core.getpid(), pid)
   if self.mode == "pasta" then
     M.check_ports(self.publish)
-    self.pasta_pid = M.pasta.attach(pid, { publish = self.publish })
-    self.pasta_start = require("nsl.running").start_time(self.pasta_pid)
+    if M.pasta.path() or not M.slirp.path() then
+      self.helper_pid = M.pasta.attach(pid, { publish = self.publish })
+    else
+      self.slirp = true
+      self.helper_pid = M.slirp.attach(pid, { publish = self.publish,
+        socket = string.format("%s/%s.sock", records_dir(), self.id) })
+    end
+    self.helper_start = require("nsl.running").start_time(self.helper_pid)
     write_record(self)
     return
   end
@@ -701,9 +778,10 @@ end
 -- record stays for a later reclaim).
 function Net:detach()
   local ok, err = true, nil
-  if self.pasta_pid then
-    M.pasta.detach(self.pasta_pid, self.pasta_start)
-    self.pasta_pid = nil
+  if self.helper_pid then
+    M.pasta.detach(self.helper_pid, self.helper_start)
+    self.helper_pid = nil
+    if self.slirp then os.remove(string.format("%s/%s.sock", records_dir(), self.id)) end
   elseif self.record and self.config then
     ok, err = M.cni.del(self.config, self.netns_path or "", self.id,
       { result = self.result, publish = self.publish })
