@@ -371,7 +371,7 @@ i=0; until [ -n "$(ls "$XDG_CACHE_HOME/nsl/run/.net" 2>/dev/null)" ] || [ $i -gt
 kill -KILL $A; wait $A
 echo == before; ls "$XDG_CACHE_HOME/nsl/run/.net" | wc -l
 "$NSL" ps >/dev/null
-# pasta ends with the namespace's tap; stopped by the reclaim otherwise
+# the reclaim stops a pasta that has not ended with the namespace
 i=0; while pgrep -u 65534 -x pasta >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 echo == after; pgrep -u 65534 -x pasta | wc -l; ls "$XDG_CACHE_HOME/nsl/run/.net" | wc -l
 ]], q(tmp .. "/box.lua")), nil, 90, pasta_host(tmp .. "/tun"))
