@@ -247,7 +247,9 @@ echo == image; cat "$XDG_CACHE_HOME/busybox/etc/hosts" "$XDG_CACHE_HOME/busybox/
     local r = root_run([[
 "$NSL" run "$BOX" none - true # the root, built once
 "$NSL" run "$BOX" bridge 8080:80 'exec sleep 30' & A=$!
-i=0; until [ -n "$(ls "$RUN/nsl/.net" 2>/dev/null)" ] && ip -o link show type veth | grep -q . || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
+# killed once the ADD is done (its result recorded): a kill during the ADD
+# leaves a plugin running that the next reclaim may race
+i=0; until grep -qs 'result = "{' "$RUN"/nsl/.net/* || [ $i -gt 50 ]; do sleep 0.1; i=$((i+1)); done
 kill -KILL $A; wait $A
 echo == before; ls "$RUN/nsl/.net" | wc -l
 "$NSL" ps >/dev/null
