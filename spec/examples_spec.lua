@@ -9,7 +9,7 @@ local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "image", "userns", "rootfs", "inspect", "lab",
-  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options" }
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net" }
 
 local function sorted(t)
   table.sort(t)
@@ -196,6 +196,7 @@ describe("nsl.examples", function()
     "image.check_ref", "rootfs.check", "seccomp.check", "seccomp.policy", "trace.enabled",
     "userns.format_map", "userns.map_text", "userns.maps", "userns.parse_map",
     "userns.user_name",
+    "net.check_publish", "net.overlaps", "net.parse_publish",
   }
 
   -- the numbers differ (pids, fds, ids, syscall numbers); what changes

@@ -7,9 +7,10 @@
 --
 -- The order is early Docker libcontainer's, with the tutorial's pivot_root:
 -- propagation, bind_rootfs (overlay_root for a throwaway root), mount_system,
--- devices, links, console, workdir, readonly (last, so that the mount
--- targets and the working directory are made first, as runc does), enter_root,
--- then the privileges (nsl.identity's masked paths, rlimits,
+-- devices, links, console, network_files (a network's /etc files), workdir,
+-- readonly (last, so that the mount targets and the working directory are
+-- made first, as runc does), enter_root, then the privileges (nsl.identity's
+-- masked paths, rlimits,
 -- capabilities, user, no_new_privs) and the seccomp filter last; then the
 -- command is executed (under a tiny init by default). Every step is a plain
 -- function in container.step; c.steps lists what runs, so a script can drop,
@@ -61,9 +62,10 @@ M.links = {
 -- readonly_paths, masked_paths, rlimits, capabilities, user and
 -- no_new_privs are nsl.identity's (the privileges); seccomp is nsl.seccomp's,
 -- last, so that the init and the command are both filtered.
-M.steps = { "propagation", "bind_rootfs", "mount_system", "devices",
-  "links", "console", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths", "loopback",
-  "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" }
+M.steps = { "propagation", "bind_rootfs", "mount_system", "devices", "links", "console",
+  "network_files", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths",
+  "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs",
+  "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
 M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
@@ -423,6 +425,52 @@ function M.step.workdir(c)
   check("workdir", root:mkdir_all(c.cwd))
 end
 
+-- Is path the target of one of c.mounts (a user's own bind)?
+local function mounted_by_user(c, path)
+  for _, m in ipairs(c.mounts) do
+    if m.target == path then return true end
+  end
+  return false
+end
+
+-- Read all of fd (a pipe) to its end.
+local function read_all(fd)
+  local chunks = {}
+  repeat
+    local s = fd:read(4096)
+    chunks[#chunks + 1] = s
+  until not s or s == ""
+  return table.concat(chunks)
+end
+
+--- The container's /etc/resolv.conf, /etc/hosts and /etc/hostname for a
+-- network other than "none": written by the parent (nsl.net.files) into
+-- a pipe, made here on the container's own /run tmpfs (/run/nsl) and
+-- bound onto the image's files, which are never written. A file the user
+-- binds in c.mounts wins; an image without the file gets none.
+function M.step.network_files(c)
+  if not c.network_fd then return end
+  local text = read_all(c.network_fd)
+  c.network_fd:close()
+  c.network_fd = nil
+  local files = (load(text, "=network files", "t", {}) or error)()
+  local root = root_of(c)
+  check("network_files", root:mkdir_all("/run/nsl"))
+  for _, name in ipairs { "hostname", "hosts", "resolv.conf" } do
+    local target = "/etc/" .. name
+    if not mounted_by_user(c, target) and root:stat(target) then
+      local source = "/run/nsl/" .. name
+      local f = check("network_files", root:open(source, "wronly creat trunc", "0644"))
+      check("network_files", f:write(files[name]))
+      f:close()
+      -- the host path of the file is the container's own: bound through
+      -- an fd, so no symlink of the image's /run can lead elsewhere
+      local fd <close> = check("network_files", root:open(source, "rdonly"))
+      check("network_files", root:bind_on(target, "/proc/self/fd/" .. fd:fileno(), "rdonly"))
+    end
+  end
+end
+
 --- Make the root the container's /: pivot_root and detach the old root,
 -- or (c.pivot == false) MS_MOVE + chroot, for roots pivot_root refuses
 -- (an initramfs).
@@ -494,7 +542,10 @@ end
 -- namespaces, userns (default: when not root), uid_map, gid_map, tty
 -- (default: stdin is a terminal), init (default true), mounts, devices,
 -- links, steps, umask, pass_fds (fds besides stdio the command gets,
--- ascending), name (recorded for `nsl ps` and `nsl enter`: nsl.running);
+-- ascending), network ("none": its own namespace with lo only, the
+-- default; "host"; "bridge"; "pasta"; or a CNI config table: see nsl.net),
+-- publish ({ { host_ip =, host_port =, port =, proto = } }), name
+-- (recorded for `nsl ps` and `nsl enter`: nsl.running);
 -- and nsl.identity's user, capabilities, ambient,
 -- no_new_privs (default true), rlimits, masked_paths, readonly_paths;
 -- seccomp (a policy table, "default", "unconfined" or a policy file: see
@@ -514,6 +565,18 @@ function M.config(opts)
   if c.init == nil then c.init = true end
   if c.tty == nil then c.tty = core.isatty(0) end
   c.namespaces = c.namespaces or copy(M.namespaces)
+  c.network = c.network or "none"
+  if c.network ~= "none" or c.publish then
+    require("nsl.net").check(c)
+    if c.network == "host" then
+      for i, ns in ipairs(c.namespaces) do
+        if ns == "net" then table.remove(c.namespaces, i) end
+      end
+    elseif not contains(c.namespaces, "net") then
+      error(string.format("network '%s' needs a network namespace (\"net\" in namespaces)",
+        type(c.network) == "table" and "cni" or c.network), 0)
+    end
+  end
   if c.userns == nil then c.userns = core.geteuid() ~= 0 end
   if c.userns then
     if not contains(c.namespaces, "user") then table.insert(c.namespaces, 1, "user") end
@@ -804,9 +867,11 @@ end
 --- Start the container without waiting for it: set it up in new
 -- namespaces and start c.command. Returns its pid, the pty master (with
 -- c.tty) and, for a command that could not run, the reason. how.prepare
--- (pid) runs before the child goes on (see userns.clone); how.pdeathsig
--- is what the container gets when this process dies (default "KILL";
--- false for none). Raises when the setup fails.
+-- (pid) runs before the child goes on (see userns.clone); how.network is
+-- the container's network (nsl.net.for_container, attached by
+-- how.prepare) whose /etc files it gets; how.pdeathsig is what the
+-- container gets when this process dies (default "KILL"; false for
+-- none). Raises when the setup fails.
 function M.spawn(opts, how)
   local c = M.config(opts)
   how = how or {}
@@ -821,13 +886,38 @@ function M.spawn(opts, how)
     c.tty_fd, c.console = slave, c.console or path
   end
   local report_r, report_w = assert(core.pipe())
+  -- the network's /etc files go to the child once the network is attached
+  local files_w
+  if c.network ~= "none" then c.network_fd, files_w = assert(core.pipe()) end
+  local function prepare(pid)
+    if how.prepare then
+      local ok, err, errno = how.prepare(pid)
+      if not ok then return nil, err, errno end
+    end
+    if files_w then
+      local files = require("nsl.net").files(c, how.network)
+      local ok, err, errno = files_w:write(string.format(
+        "return { hostname = %q, hosts = %q, [\"resolv.conf\"] = %q }",
+        files.hostname, files.hosts, files.resolv))
+      if not ok then return nil, "network files: " .. tostring(err), errno end
+      files_w:close()
+      files_w = nil
+    end
+    return true
+  end
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
   local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
   local pid, err, errno = userns.clone(c.namespaces, maps,
-    { pdeathsig = pdeathsig, prepare = how.prepare })
+    { pdeathsig = pdeathsig, prepare = prepare })
+  if c.network_fd and pid ~= 0 then
+    c.network_fd:close()
+    c.network_fd = nil
+    if files_w then files_w:close() end
+  end
   if not pid then error("start: " .. M.explain(err, errno), 0) end
   if pid == 0 then
     report_r:close()
+    if files_w then files_w:close() end
     if master then master:close() end
     -- nothing of the child returns into the caller's code, even on a raise
     userns.child(report_w, child, c, report_w)
@@ -857,11 +947,20 @@ function M.run(opts)
   -- on too, instead of ending nsl (and the container by its pdeathsig)
   local held = not c.tty and watched_signals()
   if held then core.sigprocmask("block", held) end
-  local cg
+  local cg, network
   local ok, status, message = pcall(function()
     -- the cgroup module only for a container that asks for one
     cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c, true)
-    local pid, master, message = M.spawn(c, { prepare = cg and function(pid) return cg:add(pid) end })
+    network = c.network ~= "none" and require("nsl.net").for_container(c)
+    local function prepare(pid)
+      if cg then
+        local ok, err, errno = cg:add(pid)
+        if not ok then return nil, err, errno end
+      end
+      if network then return network:attach(pid) end
+      return true
+    end
+    local pid, master, message = M.spawn(c, { prepare = prepare, network = network })
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
       local recorded, err = require("nsl.running").record(c, pid)
@@ -870,6 +969,10 @@ function M.run(opts)
     return master and wait_tty(pid, master) or wait_forwarding(pid), message
   end)
   if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
+  if network then
+    local detached, err = network:detach()
+    if not detached then io.stderr:write("nsl: network: ", tostring(err), "\n") end
+  end
   if cg then cg:remove() end
   if held then core.sigprocmask("unblock", held) end
   if not ok then error(status, 0) end

@@ -51,7 +51,8 @@ local function in_child(namespaces, fn)
   return false, msg ~= "" and msg or string.format("child %s %d", how, code)
 end
 
---- The checks: { name, check function, fix }.
+--- The checks: { name, check function, fix [, optional] }. An optional
+-- check (what a network mode needs) warns instead of failing.
 M.checks = {
   { "user namespaces are enabled (user.max_user_namespaces > 0)",
     function()
@@ -114,10 +115,29 @@ M.checks = {
       return (read("/proc/self/status") or ""):match("\nSeccomp:") ~= nil, "no Seccomp in /proc/self/status"
     end,
     "a kernel built with CONFIG_SECCOMP_FILTER" },
+  { "the CNI plugins are installed (bridge, host-local, portmap, loopback)",
+    function()
+      local list = { plugins = { { type = "bridge" }, { type = "host-local" },
+        { type = "portmap" }, { type = "loopback" } } }
+      return pcall(require("nsl.net").cni.check, list)
+    end,
+    "apt-get install containernetworking-plugins iptables (--network bridge)", true },
+  { "pasta is installed (networks for ordinary users)",
+    function() return require("nsl.net").pasta.path() ~= nil, "pasta is not on PATH" end,
+    "apt-get install passt (--network pasta; slirp4netns is the fallback)", true },
+  { "this user can open /dev/net/tun (pasta)",
+    function()
+      local fd, err = core.open("/dev/net/tun", "rdwr")
+      if fd then fd:close() end
+      return fd ~= nil, err
+    end,
+    "chmod 0666 /dev/net/tun (as podman's hosts have it; the kernel still checks " ..
+    "CAP_NET_ADMIN in the namespace for each device)", true },
 }
 
 --- Run every check; print "ok" or "FAIL ... fix: ..." lines to out (a
--- file, default io.stdout). Returns the number of failed checks.
+-- file, default io.stdout), "WARN ..." for an optional one. Returns the
+-- number of failed checks (warnings not counted).
 function M.run(out)
   out = out or io.stdout
   local failed = 0
@@ -127,6 +147,9 @@ function M.run(out)
     local ok, why = c[2]()
     if ok then
       out:write("ok    ", c[1], "\n")
+    elseif c[4] then
+      out:write("WARN  ", c[1], "\n      why: ", tostring(why):gsub("\n", " "),
+        "\n      fix: ", c[3], "\n")
     else
       failed = failed + 1
       out:write("FAIL  ", c[1], "\n      why: ", tostring(why):gsub("\n", " "),

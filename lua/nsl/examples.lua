@@ -1246,6 +1246,47 @@ nsl.options.volume("/tmp:/data:ro") --> { flags = "rbind rdonly", source = "/tmp
 cli = nsl.options.with({ script = "box.lua" }, nsl.options.mount_options())
 #cli --> 5]],
 
+  ---------------------------------------------------------------------------
+  -- nsl.net
+
+  ["net.check"] = [[
+nsl.net.check{ network = "bridge", publish = { { host_port = 8080, port = 80 } } } --> "bridge", { { host_port = 8080, port = 80, proto = "tcp" } }]],
+
+  ["net.check_ports"] = [[
+nsl.net.check_ports{ nsl.net.parse_publish("8080:80") } -- nothing: the port is free
+nsl.net.check_ports{ nsl.net.parse_publish("22:22") } --> error: publish 0.0.0.0:22/tcp: the port is in use on this host]],
+
+  ["net.check_publish"] = [[
+nsl.net.check_publish{ host_port = 8080, port = 80 } --> { host_port = 8080, port = 80, proto = "tcp" }]],
+
+  ["net.files"] = [[
+nsl.net.files({ hostname = "box" }).hosts --> "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tbox\n"]],
+
+  ["net.for_container"] = [[
+h = nsl.net.for_container{ network = "bridge" }
+h:attach(4711) --> true
+h:address() --> "10.88.0.2"
+h:detach() --> true]],
+
+  ["net.interfaces"] = [[
+links, routes = nsl.net.interfaces(4711)
+links[2] --> { addresses = { "10.88.0.2/16" }, mac = "5e:1c:...", mtu = 1500, name = "eth0", up = true }
+routes[1] --> { dev = "eth0", dst = "default", gateway = "10.88.0.1" }]],
+
+  ["net.overlaps"] = [[
+nsl.net.overlaps("10.88.0.0/16", "10.88.5.0/24") --> true
+nsl.net.overlaps("10.88.0.0/16", "10.89.0.0/16") --> false]],
+
+  ["net.parse_mode"] = [[
+nsl.net.parse_mode("pasta") --> "pasta"
+nsl.net.parse_mode("/etc/cni/net.d/web.conflist").name --> "web"]],
+
+  ["net.parse_publish"] = [[
+nsl.net.parse_publish("127.0.0.1:8080:80/tcp") --> { host_ip = "127.0.0.1", host_port = 8080, port = 80, proto = "tcp" }]],
+
+  ["net.reclaim"] = [[
+nsl.net.reclaim() --> 0]],
+
   ["repl.complete"] = [[
 nsl.repl.complete("string.up") --> { "string.upper" }
 nsl.repl.complete("nsl.stre") --> { "nsl.strerror" }]],

@@ -19,6 +19,7 @@ local modules = {
   image = "nsl.image",
   doctor = "nsl.doctor",
   inspect = "nsl.inspect",
+  net = "nsl.net",
   oci = "nsl.oci",
   options = "nsl.options",
   repl = "nsl.repl",

@@ -66,7 +66,8 @@ local function applets(busybox)
 end
 
 --- Build a busybox root in dir (created if needed): bin/busybox, a link
--- for every applet, etc/passwd, etc/group and the empty mount points.
+-- for every applet, etc/passwd, etc/group, etc/hostname, etc/hosts,
+-- etc/resolv.conf and the empty mount points.
 -- An existing root (one with bin/busybox) is left as it is. Returns dir.
 function M.busybox(dir, busybox)
   busybox = busybox or M.busybox_binary
@@ -94,6 +95,9 @@ function M.busybox(dir, busybox)
   write_file(dir .. "/etc/passwd", M.passwd, "0644")
   write_file(dir .. "/etc/group", M.group, "0644")
   write_file(dir .. "/etc/hostname", "busybox\n", "0644")
+  -- what a network's generated files are bound onto (nsl.net.files)
+  write_file(dir .. "/etc/hosts", "127.0.0.1\tlocalhost\n", "0644")
+  write_file(dir .. "/etc/resolv.conf", "", "0644")
   -- last, so that a half-built root is rebuilt next time
   assert(core.rename(dir .. "/bin/busybox.tmp", dir .. "/bin/busybox"))
   return dir

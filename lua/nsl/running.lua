@@ -193,6 +193,8 @@ function M.ps(out)
   out = out or io.stdout
   -- the cgroups of containers whose nsl was killed go here too
   pcall(function() require("nsl.cgroup").reclaim() end)
+  -- and their networks (nsl.net)
+  pcall(function() require("nsl.net").reclaim() end)
   out:write(string.format("%-16s %8s  %-30s %s\n", "NAME", "PID", "ROOTFS", "COMMAND"))
   for _, rec in ipairs(M.list()) do
     out:write(string.format("%-16s %8d  %-30s %s\n", rec.name, rec.pid, rec.rootfs, rec.command))
