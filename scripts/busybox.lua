@@ -61,14 +61,15 @@ local cli = options.with({
   { "--no-mask", help = "no masked or read-only paths in /proc and /sys" },
   { "--seccomp", value = "P",
     help = "default (Docker's), unconfined, or FILE.lua returning a policy table" },
-}, options.mount_options(), options.env_options())
+}, options.mount_options(), options.env_options(), options.network_options())
 
 local o, command = options.args(cli, arg)
 local opts = { rootfs = o.rootfs, readonly = o.readonly, hostname = o.hostname or "busybox",
   pivot = o.pivot, name = o.name, init = o.init, tty = o.tty, user = o.user,
   no_new_privs = o.no_new_privs, cgroup = o.cgroup, seccomp = o.seccomp or "default",
   userns = o.userns or o.uid_map ~= nil or o.gid_map ~= nil or nil,
-  uid_map = o.uid_map, gid_map = o.gid_map, ambient = o.cap_ambient }
+  uid_map = o.uid_map, gid_map = o.gid_map, ambient = o.cap_ambient,
+  network = o.network, publish = o.publish }
 if o.volatile then opts.overlay = true end
 if o.overlay_dir then opts.overlay = { dir = o.overlay_dir } end
 if o.workdir then opts.cwd, opts.make_cwd = o.workdir, true end

@@ -28,13 +28,14 @@ local cli = options.with({
   { "--tty", help = "a pseudo-terminal (default: when stdin is one)" },
   { "--no-tty", key = "tty", set = false, help = "no pseudo-terminal" },
   { "--rm", help = "accepted for docker's habit: nsl keeps no container anyway" },
-}, options.mount_options(), options.env_options())
+}, options.mount_options(), options.env_options(), options.network_options())
 
 local o, rest = options.args(cli, arg)
 local ref = rest[1]
 if not ref then options.fail(cli, "no image given") end
 local opts = { user = o.user, overlay_dir = o.overlay_dir, hostname = o.hostname,
-  name = o.name, tty = o.tty, args = table.move(rest, 2, #rest, 1, {}) }
+  name = o.name, tty = o.tty, network = o.network, publish = o.publish,
+  args = table.move(rest, 2, #rest, 1, {}) }
 if o.env then opts.env = options.environment(o.env) end
 if o.workdir then opts.cwd, opts.make_cwd = o.workdir, true end
 

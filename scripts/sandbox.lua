@@ -1,12 +1,13 @@
 -- sandbox.lua: run a command in a sandbox built from the host, with the current directory writable
 --
--- usage: nsl run sandbox.lua [--net] [-v SRC:DST[:ro]] [-w DIR] [-e K=V] [--] COMMAND [ARGS...]
+-- usage: nsl run sandbox.lua [--network MODE] [-v SRC:DST[:ro]] [-w DIR] [-e K=V] [--] COMMAND [ARGS...]
 --
 --   nsl run sandbox.lua make test
 --
 -- The host's /usr, /bin, /sbin, /lib*, and /etc are bound read-only, the
 -- current directory read-write at its own path; /tmp and the home are
--- fresh tmpfs; no network but loopback unless --net. The command runs as
+-- fresh tmpfs; no network but loopback unless --network (--net is
+-- --network host: the host's own). The command runs as
 -- the calling user. Copy this file next to a project as nsl-sandbox.lua,
 -- adapt it, and run it with `nsl run ./nsl-sandbox.lua`.
 local nsl = require "nsl"
@@ -18,11 +19,11 @@ local cli = options.with({
   script = "sandbox.lua",
   usage = "nsl run sandbox.lua [OPTIONS] [--] COMMAND [ARGS...]",
   footer = "Volumes and tmpfs mounts go on top of the host's directories; -h is --help.",
-  { "--net", help = "share the host's network (default: loopback only)" },
+  { "--net", key = "network", set = "host", help = "share the host's network: --network host" },
   { "--workdir", "-w", value = "DIR", parse = options.target,
     help = "the working directory (default: the current one; made if missing)" },
   { "--rm", help = "accepted for docker's habit: nsl keeps no container anyway" },
-}, options.mount_options(), options.env_options())
+}, options.mount_options(), options.env_options(), options.network_options())
 local o, command = options.args(cli, arg)
 if #command == 0 then options.fail(cli, "a COMMAND is needed") end
 
@@ -67,10 +68,8 @@ local env = { HOME = home, USER = os.getenv("USER"), LANG = os.getenv("LANG"),
   PATH = os.getenv("PATH") or container.env.PATH }
 for k, v in pairs(options.environment(o.env)) do env[k] = v end
 
-local namespaces = { "mnt", "pid", "uts", "ipc", "net" }
-if o.net then table.remove(namespaces) end
 local steps = { "propagation", tmpfs_root, "mount_system", "devices", "links",
-  "console", "workdir", "enter_root", "loopback", "hostname", "umask", "chdir" }
+  "console", "network_files", "workdir", "enter_root", "loopback", "hostname", "umask", "chdir" }
 
 os.exit(container.main {
   rootfs = root,
@@ -78,7 +77,8 @@ os.exit(container.main {
   cwd = o.workdir or cwd,
   make_cwd = o.workdir ~= nil,
   hostname = "sandbox",
-  namespaces = namespaces,
+  network = o.network,
+  publish = o.publish,
   mounts = mounts,
   steps = steps,
   -- the caller keeps its own ids (an ordinary user needs a user namespace)

@@ -403,3 +403,46 @@ ls "$XDG_CACHE_HOME/nsl/run/.net"
       "configure the host's side); an ordinary user has pasta\n" }, { r.out, r.err })
   end)
 end)
+
+describe("busybox.lua --network and -p", function()
+  local HTTPD = "'echo hello > /run/index.html; exec httpd -f -p 80 -h /run'"
+
+  it("publishes a bridge container's port to the host namespace, as root", function()
+    local r = root_run([[
+"$NSL" run busybox.lua --no-tty --network bridge -p 127.0.0.1:8080:80 /bin/sh -c ]] .. HTTPD ..
+      [[ & A=$!
+i=0; until busybox wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1 || [ $i -gt 80 ]; do sleep 0.1; i=$((i+1)); done
+echo == published; busybox wget -qO- http://127.0.0.1:8080/
+kill $A; wait $A
+]] .. LEFT)
+    assert.equal(0, r.code, r.err)
+    local s = helper.sections(r.out)
+    assert.equal("hello\n", s.published, r.out .. r.err)
+    assert.same({ "", "", "", "" }, { s.veth, s.rules, s.leases, s.records }, r.out)
+  end)
+
+  it("publishes a pasta container's port, as uid 65534", function()
+    local tun = tmp .. "/tun"
+    local wrap = function(cmd)
+      return in_host_ns(table.concat({
+        "ip link add v0 type veth peer name v1", "ip addr add 10.0.2.15/24 dev v0",
+        "ip link set v1 up", "ip link set v0 up", "ip route add default via 10.0.2.2",
+        "mknod -m 666 " .. q(tun) .. " c 10 200", "mount --bind " .. q(tun) .. " /dev/net/tun",
+        "(" .. cmd .. ")" }, " && "))
+    end
+    local r = helper.unprivileged([[
+"$NSL" run busybox.lua --no-tty --network pasta -p 8080:80 /bin/sh -c ]] .. HTTPD .. [[ & A=$!
+i=0; until busybox wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1 || [ $i -gt 80 ]; do sleep 0.1; i=$((i+1)); done
+echo == published; busybox wget -qO- http://127.0.0.1:8080/
+kill $A; wait $A; true
+]], nil, 90, wrap)
+    assert.equal(0, r.code, r.out .. r.err)
+    assert.equal("hello\n", helper.sections(r.out).published, r.out .. r.err)
+  end)
+
+  it("refuses a mode it does not know as a usage error", function()
+    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --network bogus true")
+    assert.same({ 2, "" }, { r.code, r.out })
+    assert.matches("^busybox.lua: network 'bogus': expected none, host, bridge, pasta", r.err)
+  end)
+end)

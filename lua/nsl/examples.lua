@@ -1225,6 +1225,11 @@ nsl.options.mount("type=tmpfs,target=/t,tmpfs-size=64m").data --> "size=64m,mode
   ["options.mount_options"] = [[
 nsl.options.mount_options()[1][1] --> "--volume"]],
 
+  ["options.network_options"] = [[
+cli = nsl.options.with({ script = "box.lua" }, nsl.options.network_options())
+opts = nsl.options.args(cli, { "--network", "pasta", "-p", "8080:80", "sh" })
+opts.network, opts.publish[1].port --> "pasta", 80]],
+
   ["options.parse"] = [[
 cli = { { "--rootfs", value = "DIR" }, { "--readonly", "--read-only" } }
 nsl.options.parse(cli, { "--read-only", "--rootfs", "/r", "sh" }) --> { readonly = true, rootfs = "/r" }, { "sh" }

@@ -359,6 +359,20 @@ function M.env_options()
   }
 end
 
+--- The network options (--network MODE, -p/--publish), as declarations
+-- for a cli table: opts.network (nsl.net.parse_mode's) and opts.publish (a
+-- list of nsl.net.parse_publish's). nsl.net is loaded only when used.
+function M.network_options()
+  return {
+    { "--network", value = "MODE",
+      parse = function(v) return require("nsl.net").parse_mode(v) end,
+      help = "none (own, lo only: the default), host, bridge (root), pasta, or a CNI config file" },
+    { "--publish", "-p", value = "[IP:]HOST:PORT[/tcp|udp]", many = true,
+      parse = function(v) return require("nsl.net").parse_publish(v) end,
+      help = "publish the container's PORT on the host's HOST (bridge, pasta)" },
+  }
+end
+
 --- A cli table of options (a list of declarations) with the lists given
 -- appended: options.with(cli, options.mount_options()).
 function M.with(cli, ...)
