@@ -141,7 +141,8 @@ describe("nsl run busybox.lua", function()
   setup(function()
     tmp = helper.tmpdir()
     ROOT = tmp .. "/busybox"
-    local r = helper.sh(q(helper.nsl) .. " -e " .. q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
     assert.equal(0, r.code, r.err)
     host_mounts = helper.mountinfo()
   end)

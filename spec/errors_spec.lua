@@ -67,7 +67,9 @@ local CASES = {
   { "a script with a syntax error", function()
       return q(helper.nsl) .. " run " .. q(script("syntax.lua", "local x = = 1\n"))
     end,
-    1, function() return "^nsl: " .. (tmp .. "/syntax.lua"):gsub("%p", "%%%0") .. ":1: unexpected symbol near '='\n" end },
+    1, function()
+      return "^nsl: " .. (tmp .. "/syntax.lua"):gsub("%p", "%%%0") .. ":1: unexpected symbol near '='\n"
+    end },
   { "a script error in the middle of the setup", function()
       return q(helper.nsl) .. " run " .. q(script("midway.lua", string.format([[
         local c = require("nsl").container

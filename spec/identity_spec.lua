@@ -354,7 +354,8 @@ describe("nsl.identity as root", function()
         m[#m + 1] = { source = "tmpfs", target = "/run/sub", fstype = "tmpfs" }
         return m
       end)(),
-      command = { "/bin/sh", "-c", "touch /run/a; touch /run/sub/b; grep -cE ' /run(/sub)? ro,' /proc/self/mountinfo" }]])
+      command = { "/bin/sh", "-c",
+        "touch /run/a; touch /run/sub/b; grep -cE ' /run(/sub)? ro,' /proc/self/mountinfo" }]])
     assert.same({ 0, "2\n" }, { r.code, r.out }, r.err)
     assert.matches("touch: /run/a: Read%-only file system\ntouch: /run/sub/b: Read%-only file system", r.err)
   end)

@@ -776,6 +776,7 @@ static int root_symlink(lua_State *L) {
 }
 
 static int do_unlink(int dir, const char *name, const void *arg) {
+  (void)arg; /* unused: at_parent's callbacks share one signature */
   return unlinkat(dir, name, 0); /* a symlink itself, never its target */
 }
 
