@@ -71,6 +71,22 @@ describe("nsl.pipe, read, write, close and fd", function()
     r:close()
   end)
 
+  it("reads with a count larger than read(2) can return, without a buffer that size", function()
+    local r, w = assert(core.pipe())
+    assert.equal(4, w:write("ping"))
+    assert.equal("ping", r:read(1 << 40)) -- 1 TiB: no allocator gives that
+    assert.equal(4, w:write("pong"))
+    assert.equal("pong", r:read(math.maxinteger))
+    r:close()
+    w:close()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    helper.write(dir .. "/big", string.rep("x", 3 << 20))
+    local f = assert(core.open(dir .. "/big"))
+    assert.equal(1 << 20, #f:read(2 << 20)) -- at most 1 MiB a call
+    f:close()
+  end)
+
   it("wraps a number in an fd object that closes it", function()
     local r, w = assert(core.pipe())
     local n = r:release()

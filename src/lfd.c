@@ -327,10 +327,17 @@ static int l_pipe(lua_State *L) {
   return 2;
 }
 
+/* The most one read() takes: n is a bound, not a buffer size (a count of
+ * 1 TiB was an allocation of 1 TiB, and "not enough memory"); read(2) may
+ * return less than asked in any case. */
+#define READ_MAX ((lua_Integer)1 << 20)
+
 static int l_read(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
   lua_Integer n = luaL_optinteger(L, 2, LUAL_BUFFERSIZE);
   luaL_argcheck(L, n > 0, 2, "count must be positive");
+  if (n > READ_MAX)
+    n = READ_MAX;
   luaL_Buffer b;
   char *buf = luaL_buffinitsize(L, &b, (size_t)n);
   ssize_t got;
@@ -625,7 +632,8 @@ const nsl_Reg nsl_fd_lib[] = {
      "poll(2) a list of fds for events (default \"in\"); revents[i] is false "
      "or words like \"in|hup\""},
     {"read", l_read, "read(fd [, n]) -> string",
-     "read(2) up to n bytes (default a buffer); \"\" at end of file"},
+     "read(2) up to n bytes (default a buffer, at most 1 MiB a call); \"\" "
+     "at end of file"},
     {"relay", l_relay, "relay(master [, {pid=n}]) -> true",
      "console loop: fd 0 -> master -> fd 1, SIGWINCH passed on, until the "
      "master hangs up or pid exits"},
