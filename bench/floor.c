@@ -90,10 +90,10 @@ int main(int argc, char **argv) {
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0)
     die("pipe");
-  struct clone_args args = {
-      .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-               CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0),
-      .exit_signal = SIGCHLD};
+  struct clone_args args = {.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+                                     CLONE_NEWIPC | CLONE_NEWNET |
+                                     (userns ? CLONE_NEWUSER : 0),
+                            .exit_signal = SIGCHLD};
   pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0)
     die("clone3");

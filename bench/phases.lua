@@ -30,7 +30,6 @@ local NAMES = {
 }
 
 local runs, run = {}, nil
-local members -- pid -> role ("top", "child1", ...) in the current run
 
 local function event(pid, t, kind, detail)
   if kind == "sched_process_exec" then

@@ -25,6 +25,6 @@ function os.exit(...) -- luacheck: ignore
     (os.clock() - t0) * 1e6))
   return real_exit(...)
 end
-arg = { [0] = script, table.unpack(arg, 2) }
+arg = { [0] = script, table.unpack(arg, 2) } -- luacheck: ignore 121 (the script sees its own arg)
 local chunk = assert(loadfile(script))
 chunk(table.unpack(arg))

@@ -5,6 +5,8 @@
 # container start pays for it. The source stays, for help() to read the ---
 # docs; the digest keys caches of what is built from a module (the default
 # seccomp profile's program).
+# The bytes are unsigned char: 0x80 and up do not fit a (signed) char, and a
+# compiler warns about each (-Woverflow with -Wpedantic).
 file(GLOB FILES ${ROOT}/nsl/*.lua)
 set(body "")
 set(table "")
@@ -17,7 +19,7 @@ foreach(file ${FILES})
   file(SHA256 ${file} digest)
   file(READ ${file} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
-  string(APPEND body "static const char src${i}[] = {${hex}0};\n")
+  string(APPEND body "static const unsigned char src${i}[] = {${hex}0};\n")
   # run from ROOT/.. so that the chunk is named "@lua/nsl/x.lua"
   set(bc ${OUT}.${i}.luac)
   execute_process(COMMAND ${LUAC} -o ${bc} lua/${rel}
@@ -28,9 +30,9 @@ foreach(file ${FILES})
   file(READ ${bc} hex HEX)
   file(REMOVE ${bc})
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
-  string(APPEND body "static const char bc${i}[] = {${hex}0};\n")
-  string(APPEND table "  {\"${mod}\", \"@lua/${rel}\", src${i}, sizeof src${i} - 1, "
-                      "bc${i}, sizeof bc${i} - 1, \"${digest}\"},\n")
+  string(APPEND body "static const unsigned char bc${i}[] = {${hex}0};\n")
+  string(APPEND table "  {\"${mod}\", \"@lua/${rel}\", (const char *)src${i}, sizeof src${i} - 1, "
+                      "(const char *)bc${i}, sizeof bc${i} - 1, \"${digest}\"},\n")
   math(EXPR i "${i} + 1")
 endforeach()
 file(WRITE ${OUT}.tmp

@@ -95,8 +95,9 @@ end
 -- an ambient capability is in the bounding set too
 local cap_add = table.move(o.cap_ambient or {}, 1, #(o.cap_ambient or {}), #(o.cap_add or {}) + 1,
   o.cap_add or {})
-local ok, caps = pcall(identity.with_capabilities, identity.capabilities, cap_add, o.cap_drop or {})
-if not ok then options.fail(cli, tostring(caps)) end
+local capped, caps = pcall(identity.with_capabilities, identity.capabilities, cap_add,
+  o.cap_drop or {})
+if not capped then options.fail(cli, tostring(caps)) end
 opts.capabilities = caps
 if opts.resources then
   local valid, err = pcall(nsl.cgroup.limits, opts.resources)

@@ -36,7 +36,9 @@ local root = nsl.rootfs.cache_dir() .. "/sandbox-root"
 nsl.rootfs.mkdir_all(root)
 
 local mounts = {}
-local function bind_ro(path) mounts[#mounts + 1] = { source = path, target = path, flags = "rbind rdonly nosuid nodev" } end
+local function bind_ro(path)
+  mounts[#mounts + 1] = { source = path, target = path, flags = "rbind rdonly nosuid nodev" }
+end
 local links = {}
 for _, dir in ipairs { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc" } do
   local st = nsl.lstat(dir)
@@ -49,7 +51,8 @@ end
 for _, m in ipairs(container.mounts) do
   if m.target ~= "/run" then mounts[#mounts + 1] = m end
 end
-mounts[#mounts + 1] = { source = "tmpfs", target = "/tmp", fstype = "tmpfs", flags = "nosuid nodev", data = "mode=1777" }
+mounts[#mounts + 1] = { source = "tmpfs", target = "/tmp", fstype = "tmpfs", flags = "nosuid nodev",
+  data = "mode=1777" }
 mounts[#mounts + 1] = { source = "tmpfs", target = home, fstype = "tmpfs", flags = "nosuid nodev", data = "mode=700" }
 mounts[#mounts + 1] = { source = cwd, target = cwd, flags = "rbind nosuid nodev" }
 -- -v, --bind, --tmpfs, --mount: after the standard ones, in the order given

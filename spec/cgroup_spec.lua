@@ -74,6 +74,22 @@ describe("nsl.cgroup.files", function()
   end)
 end)
 
+describe("nsl.cgroup without a cgroup filesystem", function()
+  it("open returns nil and the reason", function()
+    -- in a mount namespace of its own, cut off from the host's mounts
+    -- (slave) before the cgroup filesystems go, deepest first
+    helper.child(function()
+      assert(core.mount(nil, "/", nil, "rec slave"))
+      local mounts = assert(require("nsl.inspect").mountinfo())
+      for i = #mounts, 1, -1 do
+        if mounts[i].fstype:match("^cgroup2?$") then assert(core.umount(mounts[i].target, "detach")) end
+      end
+      helper.child_same({ nil, "no cgroup filesystem is mounted (see /proc/self/mountinfo)" },
+        { cgroup.open("nsl-spec/none") })
+    end, { "mnt" })
+  end)
+end)
+
 describe("nsl.cgroup as root", function()
   local h = assert(cgroup.hierarchies())
 

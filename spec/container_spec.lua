@@ -141,7 +141,8 @@ describe("nsl run busybox.lua", function()
   setup(function()
     tmp = helper.tmpdir()
     ROOT = tmp .. "/busybox"
-    local r = helper.sh(q(helper.nsl) .. " -e " .. q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
+    local r = helper.sh(q(helper.nsl) .. " -e " ..
+      q("require('nsl').rootfs.busybox(" .. string.format("%q", ROOT) .. ")"))
     assert.equal(0, r.code, r.err)
     host_mounts = helper.mountinfo()
   end)
@@ -283,7 +284,8 @@ describe("nsl run busybox.lua", function()
     -- signal nsl could pass on)
     local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
       " /bin/sh -c 'touch /tmp/started; sleep 1000; :' " .. marker .. " >/dev/null 2>&1 & nsl=$!\n" ..
-      "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
+      "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); " ..
+      "[ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
       "kill -KILL $nsl; wait $nsl; echo $?")
     assert.same({ 0, "137\n" }, { r.code, r.out }, r.err)
     os.remove(ROOT .. "/tmp/started")

@@ -63,11 +63,16 @@ local CASES = {
       return "nsl: exec '/bin/garbage': Exec format error (in rootfs " .. ROOT .. ")\n"
     end },
   { "an unknown option", function() return busybox("--bogus /bin/true") end,
-    2, function() return "^busybox.lua: unknown option '%-%-bogus'\nTry 'nsl run busybox.lua %-%-help' for the options.\n$" end },
+    2, function()
+      return "^busybox.lua: unknown option '%-%-bogus'\nTry 'nsl run busybox.lua %-%-help' " ..
+        "for the options.\n$"
+    end },
   { "a script with a syntax error", function()
       return q(helper.nsl) .. " run " .. q(script("syntax.lua", "local x = = 1\n"))
     end,
-    1, function() return "^nsl: " .. (tmp .. "/syntax.lua"):gsub("%p", "%%%0") .. ":1: unexpected symbol near '='\n" end },
+    1, function()
+      return "^nsl: " .. (tmp .. "/syntax.lua"):gsub("%p", "%%%0") .. ":1: unexpected symbol near '='\n"
+    end },
   { "a script error in the middle of the setup", function()
       return q(helper.nsl) .. " run " .. q(script("midway.lua", string.format([[
         local c = require("nsl").container

@@ -75,7 +75,7 @@ setup(function()
   tmp = helper.tmpdir()
   ROOT = tmp .. "/busybox"
   helper.busybox_root(ROOT)
-  r = helper.sh(string.format("cc -static -O0 -o %s %s", q(ROOT .. "/bin/segv"),
+  local r = helper.sh(string.format("cc -static -O0 -o %s %s", q(ROOT .. "/bin/segv"),
     q(helper.root .. "/spec/fixtures/segv.c")))
   assert.equal(0, r.code, r.err)
   -- for lua5.4: init or no-init, then the command

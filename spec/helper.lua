@@ -56,8 +56,10 @@ function helper.sh(cmd, input, seconds)
     helper.write(inf, input)
   end
   -- nsl's caches (roots, compiled seccomp filters) stay in a temporary
-  -- directory, not in the home of whoever runs the suite
-  local full = string.format("XDG_CACHE_HOME=%s timeout -k 5 %d sh -c %s <%s 2>%s",
+  -- directory, not in the home of whoever runs the suite. LD_PRELOAD goes:
+  -- the sanitizer suite (tools/sanitize) preloads libasan into busted's
+  -- lua5.4 only; nsl links it, and ps deadlocks under it.
+  local full = string.format("env -u LD_PRELOAD XDG_CACHE_HOME=%s timeout -k 5 %d sh -c %s <%s 2>%s",
     helper.quote(helper.cache()), seconds or 60, helper.quote(cmd), inf or "/dev/null", errf)
   local p = io.popen(full, "r")
   local out = p:read("a")

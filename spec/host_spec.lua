@@ -36,7 +36,7 @@ end
 local function with_throwaway_dev(cmd, who)
   local list = "for f in /dev/* /dev/.[!.]*; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; " ..
     "stat -c '%n %F %t:%T %i %a %s %U' \"$f\"; readlink \"$f\" || true; done; cat /dev/canary"
-  local run = cmd
+  local run
   if who ~= "root" then
     local stage = helper.stage()
     run = string.format("setpriv --reuid=%d --regid=%d --clear-groups -- env -i " ..

@@ -181,12 +181,12 @@ describe("nsl.mount_flags", function()
         table.insert(words[bits], word)
       end
     end
-    for bits, list in pairs(words) do
-      table.sort(list)
+    for bits, names in pairs(words) do
+      table.sort(names)
       if bits == flags.ro then
-        assert.same({ "rdonly", "ro" }, list)
+        assert.same({ "rdonly", "ro" }, names)
       else
-        assert.equal(1, #list, table.concat(list, " "))
+        assert.equal(1, #names, table.concat(names, " "))
       end
     end
   end)
@@ -195,7 +195,7 @@ describe("nsl.mount_flags", function()
     in_mnt_child(function(dir)
       local missing = dir .. "/missing"
       for word in pairs(core.mount_flags()) do
-        local ok, msg, err = core.mount(nil, missing, nil, word)
+        local _, msg, err = core.mount(nil, missing, nil, word)
         equal(E.ENOENT, err, word .. ": " .. tostring(msg))
       end
     end)

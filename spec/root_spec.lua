@@ -426,7 +426,7 @@ for _, how in ipairs(HOWS) do
     end)
 
     it("mounts proc, sysfs and devpts and they are what was asked", function()
-      with_mounted_root(how, function(r, dir)
+      with_mounted_root(how, function(r)
         for _, m in ipairs({ { "proc", "proc" }, { "sys", "sysfs" }, { "dev/pts", "devpts" } }) do
           assert(r:mkdir_all(m[1]))
           assert(r:mount_on(m[1], m[2], m[2], "nosuid noexec",

@@ -146,7 +146,7 @@ kill $nsl; wait $nsl || :
 ]]
 
 describe("nsl run busybox.lua --name", function()
-  local function check(r)
+  local function check_refused(r)
     assert.equal(0, r.code, r.out .. r.err)
     assert.equal("rc=125\nrc=125\nrc=125\n", r.out)
     assert.equal("nsl: a container named 'box' is running already\n" ..
@@ -157,10 +157,10 @@ describe("nsl run busybox.lua --name", function()
   it("refuses a bad name and a name in use before the command runs, as root", function()
     local run = helper.tmpdir()
     finally(function() helper.rmtree(run) end)
-    check(helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. TAKEN))
+    check_refused(helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. TAKEN))
   end)
 
   it("does the same as uid 65534", function()
-    check(helper.unprivileged(TAKEN))
+    check_refused(helper.unprivileged(TAKEN))
   end)
 end)

@@ -4,9 +4,9 @@
 #include <stddef.h>
 
 typedef struct nsl_Embedded {
-  const char *module; /* "nsl.container" */
+  const char *module;    /* "nsl.container" */
   const char *chunkname; /* "@lua/nsl/container.lua" */
-  const char *source; /* for help(): the --- docs */
+  const char *source;    /* for help(): the --- docs */
   size_t len;
   const char *bytecode; /* what runs: luac's output */
   size_t bytecode_len;

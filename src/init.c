@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* What nsl.container blocks before the fork: keep the two lists equal. */
-static const int forwarded[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM,
+static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM,
                                 SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
 /* Reap everything that has ended; child's status in *status when it is

@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -300,15 +300,18 @@ static int l_fd(lua_State *L) {
   }
   if (nsl_owner(L, fd))
     luaL_argerror(L, 1,
-                  lua_pushfstring(L, "fd %d already has an owner: use it, or "
-                                     "release it first", fd));
+                  lua_pushfstring(L,
+                                  "fd %d already has an owner: use it, or "
+                                  "release it first",
+                                  fd));
   nsl_own(L, nsl_newfd(L), fd);
   return 1;
 }
 
-static const nsl_Flag pipe_flags[] = {
-    {"cloexec", O_CLOEXEC}, {"direct", O_DIRECT}, {"nonblock", O_NONBLOCK},
-    {NULL, 0}};
+static const nsl_Flag pipe_flags[] = {{"cloexec", O_CLOEXEC},
+                                      {"direct", O_DIRECT},
+                                      {"nonblock", O_NONBLOCK},
+                                      {NULL, 0}};
 
 static int l_pipe(lua_State *L) {
   /* close-on-exec unless asked otherwise: nothing leaks into a container */
@@ -324,10 +327,17 @@ static int l_pipe(lua_State *L) {
   return 2;
 }
 
+/* The most one read() takes: n is a bound, not a buffer size (a count of
+ * 1 TiB was an allocation of 1 TiB, and "not enough memory"); read(2) may
+ * return less than asked in any case. */
+#define READ_MAX ((lua_Integer)1 << 20)
+
 static int l_read(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
   lua_Integer n = luaL_optinteger(L, 2, LUAL_BUFFERSIZE);
   luaL_argcheck(L, n > 0, 2, "count must be positive");
+  if (n > READ_MAX)
+    n = READ_MAX;
   luaL_Buffer b;
   char *buf = luaL_buffinitsize(L, &b, (size_t)n);
   ssize_t got;
@@ -356,9 +366,9 @@ static int l_write(lua_State *L) {
 
 /* ---- copies and fd flags ------------------------------------------------- */
 
-static const nsl_Flag close_range_flags[] = {
-    {"cloexec", CLOSE_RANGE_CLOEXEC}, {"unshare", CLOSE_RANGE_UNSHARE},
-    {NULL, 0}};
+static const nsl_Flag close_range_flags[] = {{"cloexec", CLOSE_RANGE_CLOEXEC},
+                                             {"unshare", CLOSE_RANGE_UNSHARE},
+                                             {NULL, 0}};
 
 /* Objects that own fds in the range are not told: close_range is for a
  * child about to exec. */
@@ -367,8 +377,10 @@ static int l_close_range(lua_State *L) {
   lua_Integer last = luaL_optinteger(L, 2, (lua_Integer)~0U);
   unsigned flags =
       (unsigned)nsl_optflags(L, 3, close_range_flags, "close_range flag");
-  luaL_argcheck(L, first >= 0 && first <= (lua_Integer)~0U, 1, "fd out of range");
-  luaL_argcheck(L, last >= first && last <= (lua_Integer)~0U, 2, "fd out of range");
+  luaL_argcheck(L, first >= 0 && first <= (lua_Integer)~0U, 1,
+                "fd out of range");
+  luaL_argcheck(L, last >= first && last <= (lua_Integer)~0U, 2,
+                "fd out of range");
   if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, flags) != 0)
     return nsl_fail(L, "close_range %d..%d", (int)first, (int)last);
   return nsl_ok(L);
@@ -596,7 +608,8 @@ static int l_relay(lua_State *L) {
 const nsl_Reg nsl_fd_lib[] = {
     {"close", l_close, "close(fd) -> true",
      "close an fd (object or number); an fd object is closed for good"},
-    {"close_range", l_close_range, "close_range(first [, last [, flags]]) -> true",
+    {"close_range", l_close_range,
+     "close_range(first [, last [, flags]]) -> true",
      "close_range(2): close fds first..last (default: all above); flags "
      "cloexec unshare"},
     {"dup", l_dup, "dup(fd) -> fd",
@@ -619,7 +632,8 @@ const nsl_Reg nsl_fd_lib[] = {
      "poll(2) a list of fds for events (default \"in\"); revents[i] is false "
      "or words like \"in|hup\""},
     {"read", l_read, "read(fd [, n]) -> string",
-     "read(2) up to n bytes (default a buffer); \"\" at end of file"},
+     "read(2) up to n bytes (default a buffer, at most 1 MiB a call); \"\" "
+     "at end of file"},
     {"relay", l_relay, "relay(master [, {pid=n}]) -> true",
      "console loop: fd 0 -> master -> fd 1, SIGWINCH passed on, until the "
      "master hangs up or pid exits"},
@@ -642,7 +656,8 @@ const nsl_Reg nsl_fd_lib[] = {
      "written"},
     {NULL, NULL, NULL, NULL}};
 
-/* ---- the fd object --------------------------------------------------------- */
+/* ---- the fd object ---------------------------------------------------------
+ */
 
 static int fd_gc(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
@@ -682,8 +697,8 @@ static int fd_tostring(lua_State *L) {
 
 void nsl_fd_open(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"close", l_close},   {"fileno", fd_fileno}, {"read", l_read},
-      {"release", fd_release}, {"write", l_write}, {NULL, NULL}};
+      {"close", l_close},      {"fileno", fd_fileno}, {"read", l_read},
+      {"release", fd_release}, {"write", l_write},    {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__close", fd_gc},
                                   {"__gc", fd_gc},
                                   {"__index", NULL},

@@ -12,7 +12,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* ---- plain helpers --------------------------------------------------------- */
+/* ---- plain helpers ---------------------------------------------------------
+ */
 
 /* The entries of a directory but . and .. */
 static int not_dots(const struct dirent *e) {
@@ -24,10 +25,11 @@ static int by_name(const struct dirent **a, const struct dirent **b) {
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* ---- nodes and links -------------------------------------------------------- */
+/* ---- nodes and links --------------------------------------------------------
+ */
 
-static const char *const node_types[] = {"char", "block", "fifo", "file",
-                                         "socket", NULL};
+static const char *const node_types[] = {"char", "block",  "fifo",
+                                         "file", "socket", NULL};
 static const mode_t node_bits[] = {S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG,
                                    S_IFSOCK};
 
@@ -64,7 +66,8 @@ static int l_readlink(lua_State *L) {
   return 1;
 }
 
-/* ---- directories ------------------------------------------------------------ */
+/* ---- directories ------------------------------------------------------------
+ */
 
 static int l_mkdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -134,7 +137,8 @@ static int l_readdir(lua_State *L) {
   return 1;
 }
 
-/* ---- names ------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------
+ */
 
 static int l_unlink(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -151,7 +155,8 @@ static int l_rename(lua_State *L) {
   return nsl_ok(L);
 }
 
-/* ---- ownership and permissions ---------------------------------------------- */
+/* ---- ownership and permissions ----------------------------------------------
+ */
 
 static int l_chmod(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -177,13 +182,9 @@ static int do_chown(lua_State *L, chown_fn fn, const char *name) {
   return nsl_ok(L);
 }
 
-static int l_chown(lua_State *L) {
-  return do_chown(L, chown, "chown");
-}
+static int l_chown(lua_State *L) { return do_chown(L, chown, "chown"); }
 
-static int l_lchown(lua_State *L) {
-  return do_chown(L, lchown, "lchown");
-}
+static int l_lchown(lua_State *L) { return do_chown(L, lchown, "lchown"); }
 
 static int l_umask(lua_State *L) {
   lua_pushinteger(L, umask(nsl_checkmode(L, 1) & 0777));
@@ -203,8 +204,11 @@ static int check_access_mode(lua_State *L, int arg, const char *s) {
     while (i < n && access_letters[i].letter != *s)
       i++;
     if (i == n)
-      luaL_argerror(L, arg, lua_pushfstring(L, "unknown access mode '%c' "
-                                               "(one of r w x f)", *s));
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L,
+                                    "unknown access mode '%c' "
+                                    "(one of r w x f)",
+                                    *s));
     bits |= access_letters[i].bits;
   }
   return bits;
@@ -219,13 +223,14 @@ static int l_access(lua_State *L) {
   return nsl_ok(L);
 }
 
-/* ---- stat ------------------------------------------------------------------- */
+/* ---- stat -------------------------------------------------------------------
+ */
 
 static const struct {
   mode_t bits;
   const char *name;
-} file_types[] = {{S_IFREG, "file"},  {S_IFDIR, "dir"},   {S_IFLNK, "link"},
-                  {S_IFCHR, "char"},  {S_IFBLK, "block"}, {S_IFIFO, "fifo"},
+} file_types[] = {{S_IFREG, "file"},   {S_IFDIR, "dir"},   {S_IFLNK, "link"},
+                  {S_IFCHR, "char"},   {S_IFBLK, "block"}, {S_IFIFO, "fifo"},
                   {S_IFSOCK, "socket"}};
 
 static const char *type_name(mode_t mode) {
@@ -282,13 +287,14 @@ static int l_lstat(lua_State *L) {
   return push_stat(L, &st);
 }
 
-/* ---- open ------------------------------------------------------------------- */
+/* ---- open -------------------------------------------------------------------
+ */
 
 /* Not an open(2) flag: the word that turns the default O_CLOEXEC off. */
 #define NOCLOEXEC (1UL << 30)
-_Static_assert((NOCLOEXEC & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC |
-                             O_APPEND | O_NOFOLLOW | O_PATH | O_CLOEXEC |
-                             O_NONBLOCK | O_NOCTTY | O_TMPFILE)) == 0,
+_Static_assert((NOCLOEXEC & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND |
+                             O_NOFOLLOW | O_PATH | O_CLOEXEC | O_NONBLOCK |
+                             O_NOCTTY | O_TMPFILE)) == 0,
                "NOCLOEXEC must be a bit open(2) does not use");
 
 static const nsl_Flag open_flags[] = {

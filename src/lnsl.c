@@ -7,8 +7,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <strings.h>
+#include <time.h>
 
 int nsl_fail(lua_State *L, const char *fmt, ...) {
   int err = errno; /* before anything can clobber it */
@@ -28,9 +28,7 @@ int nsl_ok(lua_State *L) {
   return 1;
 }
 
-const char *nsl_errname(int err) {
-  return strerrorname_np(err);
-}
+const char *nsl_errname(int err) { return strerrorname_np(err); }
 
 /* ---- flag words ---------------------------------------------------------- */
 
@@ -45,9 +43,8 @@ static unsigned long word_bits(lua_State *L, int arg, const char *word,
     if (strlen(f->word) == len && memcmp(f->word, word, len) == 0)
       return f->bits;
   lua_pushlstring(L, word, len);
-  return luaL_argerror(L, arg,
-                       lua_pushfstring(L, "unknown %s '%s'", what,
-                                       lua_tostring(L, -1)));
+  return luaL_argerror(
+      L, arg, lua_pushfstring(L, "unknown %s '%s'", what, lua_tostring(L, -1)));
 }
 
 static unsigned long string_bits(lua_State *L, int arg, const char *s,
@@ -152,9 +149,9 @@ lua_Integer nsl_checkrange(lua_State *L, int arg, const char *what,
                            lua_Integer min, lua_Integer max) {
   lua_Integer n = luaL_checkinteger(L, arg);
   if (n < min || n > max)
-    luaL_argerror(L, arg,
-                  lua_pushfstring(L, "%s %I out of range %I..%I", what, n,
-                                  min, max));
+    luaL_argerror(
+        L, arg,
+        lua_pushfstring(L, "%s %I out of range %I..%I", what, n, min, max));
   return n;
 }
 
@@ -192,9 +189,9 @@ mode_t nsl_checkmode(lua_State *L, int arg) {
     char *end;
     unsigned long m = strtoul(s, &end, 8);
     if (*s == '\0' || *end != '\0' || m > 07777)
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "bad mode '%s' (octal, like \"0755\")",
-                                    s));
+      luaL_argerror(
+          L, arg,
+          lua_pushfstring(L, "bad mode '%s' (octal, like \"0755\")", s));
     return (mode_t)m;
   }
   lua_Integer m = luaL_checkinteger(L, arg);
@@ -224,8 +221,7 @@ char **nsl_checkstrings(lua_State *L, int arg, int allow_map, size_t *np) {
   lua_createtable(L, (int)(n + extra), 0);
   size_t k = 0;
   for (size_t i = 1; i <= n; i++, k++) {
-    if (lua_geti(L, arg, (lua_Integer)i) != LUA_TSTRING &&
-        !lua_isnumber(L, -1))
+    if (lua_geti(L, arg, (lua_Integer)i) != LUA_TSTRING && !lua_isnumber(L, -1))
       luaL_argerror(L, arg,
                     lua_pushfstring(L, "item %d is %s, not a string", (int)i,
                                     luaL_typename(L, -1)));
@@ -291,8 +287,8 @@ static void push_errno_table(lua_State *L) {
 }
 
 static const nsl_Reg *const areas[] = {
-    core_lib,    nsl_proc_lib, nsl_mount_lib,   nsl_file_lib, nsl_id_lib,
-    nsl_fd_lib,  nsl_net_lib,  nsl_root_lib,    nsl_seccomp_lib, nsl_sock_lib};
+    core_lib,   nsl_proc_lib, nsl_mount_lib, nsl_file_lib,    nsl_id_lib,
+    nsl_fd_lib, nsl_net_lib,  nsl_root_lib,  nsl_seccomp_lib, nsl_sock_lib};
 
 /* The module's __index: _doc (name -> { sig, doc }) is built on first use,
  * by help(); a container start has no use for it. */

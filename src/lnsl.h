@@ -37,8 +37,8 @@ extern const nsl_Reg nsl_mount_lib[]; /* lmount.c: mounts and roots */
 extern const nsl_Reg nsl_file_lib[];  /* lfile.c: files */
 extern const nsl_Reg nsl_id_lib[];    /* lid.c: identity, capabilities, prctl */
 extern const nsl_Reg nsl_fd_lib[];    /* lfd.c: fds, pipes, ttys */
-extern const nsl_Reg nsl_net_lib[];  /* lnet.c: network interfaces */
-extern const nsl_Reg nsl_root_lib[]; /* lroot.c: root handles (safe paths) */
+extern const nsl_Reg nsl_net_lib[];   /* lnet.c: network interfaces */
+extern const nsl_Reg nsl_root_lib[];  /* lroot.c: root handles (safe paths) */
 extern const nsl_Reg nsl_seccomp_lib[]; /* lseccomp.c: seccomp filters */
 extern const nsl_Reg nsl_sock_lib[]; /* lsock.c: AF_UNIX sockets, fd passing */
 

@@ -163,8 +163,9 @@ static short check_spawn_opts(lua_State *L, int arg, sigset_t *mask) {
       if (lua_toboolean(L, -1))
         flags |= POSIX_SPAWN_SETSID;
     } else {
-      luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'",
-                                            luaL_tolstring(L, -2, NULL)));
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown option '%s'",
+                                    luaL_tolstring(L, -2, NULL)));
     }
     lua_pop(L, 1);
   }

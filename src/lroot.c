@@ -531,7 +531,6 @@ static const nsl_Flag open_flags[] = {
     {"path", O_PATH},     {"cloexec", O_CLOEXEC},   {"nonblock", O_NONBLOCK},
     {"noctty", O_NOCTTY}, {"tmpfile", O_TMPFILE},   {NULL, 0}};
 
-
 /* The mount flags at arg, raising for the words outside allowed. */
 static unsigned long check_mount_flags(lua_State *L, int arg,
                                        unsigned long allowed,
@@ -554,7 +553,7 @@ typedef struct nsl_root {
   int fd; /* O_PATH|O_DIRECTORY, -1 once closed */
   int how;
   mount_set own; /* the root's mount and what mount_on made: writable */
-  char path[]; /* as root_open had it, for messages */
+  char path[];   /* as root_open had it, for messages */
 } nsl_root;
 
 static nsl_root *check_root(lua_State *L) {
@@ -754,7 +753,7 @@ static int at_parent(const nsl_root *r, const char *path, at_fn fn,
   int dir = parent_in_root(r->fd, r->how, path, name);
   if (dir < 0)
     return -1;
-  int rc = !name[0]                              ? (errno = is_dir_errno, -1)
+  int rc = !name[0]                                ? (errno = is_dir_errno, -1)
            : own && mount_set_check(own, dir) != 0 ? -1
                                                    : fn(dir, name, arg);
   close_keep_errno(dir);
@@ -808,6 +807,7 @@ static int root_symlink(lua_State *L) {
 }
 
 static int do_unlink(int dir, const char *name, const void *arg) {
+  (void)arg; /* unused: at_parent's callbacks share one signature */
   return unlinkat(dir, name, 0); /* a symlink itself, never its target */
 }
 
@@ -837,9 +837,8 @@ static int do_touch(int dir, const char *name, const void *arg) {
                                  : 0;
   if (errno != ENOENT || mount_set_check(t->own, dir) != 0)
     return -1;
-  int fd = openat(dir, name,
-                  O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  t->mode);
+  int fd = openat(
+      dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
   return fd < 0 ? -1 : close(fd);
 }
 
@@ -923,8 +922,8 @@ static int root_chmod(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   mode_t mode = nsl_checkmode(L, 3);
   int fd = open_in_root(r->fd, r->how, path, O_PATH, 0);
-  int rc = fd < 0 || mount_set_check(&r->own, fd) != 0 ? -1
-                                                       : chmod_fd(fd, mode);
+  int rc =
+      fd < 0 || mount_set_check(&r->own, fd) != 0 ? -1 : chmod_fd(fd, mode);
   close_keep_errno(fd);
   if (rc != 0 && errno == EXDEV)
     return write_fail(L, r, "chmod", path);
@@ -1025,8 +1024,8 @@ static int root_mount_on(lua_State *L) {
   const char *step, *key;
   uint64_t id;
   int mnt = new_mount(fstype, source, options, ms, &step, &key);
-  if (mnt >= 0 && (nsl_sys_mount_id(mnt, &id) != 0 ||
-                   mount_set_reserve(&r->own) != 0)) {
+  if (mnt >= 0 &&
+      (nsl_sys_mount_id(mnt, &id) != 0 || mount_set_reserve(&r->own) != 0)) {
     close_keep_errno(mnt);
     mnt = -1, step = "statx", key = NULL;
   }
@@ -1165,26 +1164,17 @@ const nsl_Reg nsl_root_lib[] = {
  *   root:remount(path, flags [, clear]) -> true  mount_setattr(2)
  *   root:fd() -> n, root:path() -> host path, root:close() -> true */
 void nsl_root_open(lua_State *L) {
-  static const luaL_Reg methods[] = {{"bind_on", root_bind_on},
-                                     {"chmod", root_chmod},
-                                     {"chown", root_chown},
-                                     {"close", root_closed},
-                                     {"fd", root_fd},
-                                     {"lchown", root_lchown},
-                                     {"lstat", root_lstat},
-                                     {"mkdir_all", root_mkdir_all},
-                                     {"mknod", root_mknod},
-                                     {"mount_on", root_mount_on},
-                                     {"open", root_open},
-                                     {"owns", root_owns},
-                                     {"path", root_path},
-                                     {"readlink", root_readlink},
-                                     {"remount", root_remount},
-                                     {"stat", root_stat},
-                                     {"symlink", root_symlink},
-                                     {"touch", root_touch},
-                                     {"unlink", root_unlink},
-                                     {NULL, NULL}};
+  static const luaL_Reg methods[] = {
+      {"bind_on", root_bind_on}, {"chmod", root_chmod},
+      {"chown", root_chown},     {"close", root_closed},
+      {"fd", root_fd},           {"lchown", root_lchown},
+      {"lstat", root_lstat},     {"mkdir_all", root_mkdir_all},
+      {"mknod", root_mknod},     {"mount_on", root_mount_on},
+      {"open", root_open},       {"owns", root_owns},
+      {"path", root_path},       {"readlink", root_readlink},
+      {"remount", root_remount}, {"stat", root_stat},
+      {"symlink", root_symlink}, {"touch", root_touch},
+      {"unlink", root_unlink},   {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__close", root_close},
                                   {"__gc", root_close},
                                   {"__index", NULL},

@@ -15,11 +15,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,8 +33,9 @@ typedef struct nsl_filter {
 
 /* What libseccomp exports for ctx (seccomp_export_bpf(3) or _pfc), in a
  * malloc'ed buffer: it only writes to an fd, so through a memfd. */
-static int export_filter(scmp_filter_ctx ctx, int (*export)(const scmp_filter_ctx, int),
-                         char **out, size_t *len) {
+static int export_filter(scmp_filter_ctx ctx,
+                         int (*export)(const scmp_filter_ctx, int), char **out,
+                         size_t *len) {
   int fd = memfd_create("nsl-seccomp-export", MFD_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -66,7 +67,8 @@ static int load_program(const struct sock_fprog *prog, unsigned long flags) {
   return (int)rc;
 }
 
-/* ---- words ----------------------------------------------------------------- */
+/* ---- words -----------------------------------------------------------------
+ */
 
 /* Actions without data; "errno N" and "trace N" are parsed apart. "kill"
  * kills the whole process: libseccomp's SCMP_ACT_KILL only kills the
@@ -80,10 +82,14 @@ static const nsl_Flag actions[] = {{"allow", SCMP_ACT_ALLOW},
                                    {"trap", SCMP_ACT_TRAP},
                                    {NULL, 0}};
 
-static const nsl_Flag operators[] = {
-    {"ne", SCMP_CMP_NE}, {"lt", SCMP_CMP_LT}, {"le", SCMP_CMP_LE},
-    {"eq", SCMP_CMP_EQ}, {"ge", SCMP_CMP_GE}, {"gt", SCMP_CMP_GT},
-    {"masked_eq", SCMP_CMP_MASKED_EQ}, {NULL, 0}};
+static const nsl_Flag operators[] = {{"ne", SCMP_CMP_NE},
+                                     {"lt", SCMP_CMP_LT},
+                                     {"le", SCMP_CMP_LE},
+                                     {"eq", SCMP_CMP_EQ},
+                                     {"ge", SCMP_CMP_GE},
+                                     {"gt", SCMP_CMP_GT},
+                                     {"masked_eq", SCMP_CMP_MASKED_EQ},
+                                     {NULL, 0}};
 
 static const nsl_Flag attributes[] = {
     {"act_badarch", SCMP_FLTATR_ACT_BADARCH},
@@ -102,18 +108,26 @@ static const nsl_Flag load_flags[] = {
     {NULL, 0}};
 
 /* libseccomp resolves arch names but has no way back from a token. */
-static const nsl_Flag arches[] = {
-    {"x86", SCMP_ARCH_X86},         {"x86_64", SCMP_ARCH_X86_64},
-    {"x32", SCMP_ARCH_X32},         {"arm", SCMP_ARCH_ARM},
-    {"aarch64", SCMP_ARCH_AARCH64}, {"mips", SCMP_ARCH_MIPS},
-    {"mips64", SCMP_ARCH_MIPS64},   {"mips64n32", SCMP_ARCH_MIPS64N32},
-    {"mipsel", SCMP_ARCH_MIPSEL},   {"mipsel64", SCMP_ARCH_MIPSEL64},
-    {"mipsel64n32", SCMP_ARCH_MIPSEL64N32},
-    {"ppc", SCMP_ARCH_PPC},         {"ppc64", SCMP_ARCH_PPC64},
-    {"ppc64le", SCMP_ARCH_PPC64LE}, {"s390", SCMP_ARCH_S390},
-    {"s390x", SCMP_ARCH_S390X},     {"parisc", SCMP_ARCH_PARISC},
-    {"parisc64", SCMP_ARCH_PARISC64}, {"riscv64", SCMP_ARCH_RISCV64},
-    {NULL, 0}};
+static const nsl_Flag arches[] = {{"x86", SCMP_ARCH_X86},
+                                  {"x86_64", SCMP_ARCH_X86_64},
+                                  {"x32", SCMP_ARCH_X32},
+                                  {"arm", SCMP_ARCH_ARM},
+                                  {"aarch64", SCMP_ARCH_AARCH64},
+                                  {"mips", SCMP_ARCH_MIPS},
+                                  {"mips64", SCMP_ARCH_MIPS64},
+                                  {"mips64n32", SCMP_ARCH_MIPS64N32},
+                                  {"mipsel", SCMP_ARCH_MIPSEL},
+                                  {"mipsel64", SCMP_ARCH_MIPSEL64},
+                                  {"mipsel64n32", SCMP_ARCH_MIPSEL64N32},
+                                  {"ppc", SCMP_ARCH_PPC},
+                                  {"ppc64", SCMP_ARCH_PPC64},
+                                  {"ppc64le", SCMP_ARCH_PPC64LE},
+                                  {"s390", SCMP_ARCH_S390},
+                                  {"s390x", SCMP_ARCH_S390X},
+                                  {"parisc", SCMP_ARCH_PARISC},
+                                  {"parisc64", SCMP_ARCH_PARISC64},
+                                  {"riscv64", SCMP_ARCH_RISCV64},
+                                  {NULL, 0}};
 
 static int word_index(const nsl_Flag *words, const char *s, size_t len) {
   for (int i = 0; words[i].word; i++)
@@ -175,7 +189,8 @@ static const char *arch_name(uint32_t token) {
   return "unknown";
 }
 
-/* ---- the filter object ----------------------------------------------------- */
+/* ---- the filter object -----------------------------------------------------
+ */
 
 static nsl_filter *check_filter(lua_State *L, int arg) {
   nsl_filter *f = luaL_checkudata(L, arg, NSL_SECCOMP);
@@ -206,13 +221,16 @@ static int fail_rc(lua_State *L, int rc, const char *fmt, const char *arg) {
   return nsl_fail(L, fmt, arg);
 }
 
-/* ---- comparisons ----------------------------------------------------------- */
+/* ---- comparisons -----------------------------------------------------------
+ */
 
 /* One { arg, op, a [, b] } at the top of the stack into *cmp; masked_eq
  * reads a as the mask and b as the value (SCMP_CMP(3)). */
-static void to_comparison(lua_State *L, int arg, int n, struct scmp_arg_cmp *cmp) {
+static void to_comparison(lua_State *L, int arg, int n,
+                          struct scmp_arg_cmp *cmp) {
   if (!lua_istable(L, -1))
-    luaL_argerror(L, arg, lua_pushfstring(L, "comparison %d is not a table", n));
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "comparison %d is not a table", n));
   lua_geti(L, -1, 1);
   lua_geti(L, -2, 2);
   lua_geti(L, -3, 3);
@@ -230,12 +248,16 @@ static void to_comparison(lua_State *L, int arg, int n, struct scmp_arg_cmp *cmp
                                   op ? op : "(none)"));
   lua_Integer a = lua_tointegerx(L, -2, &isnum);
   if (!isnum)
-    luaL_argerror(L, arg, lua_pushfstring(L, "comparison %d: value is not an integer", n));
+    luaL_argerror(
+        L, arg,
+        lua_pushfstring(L, "comparison %d: value is not an integer", n));
   lua_Integer b = lua_tointegerx(L, -1, &isnum);
   if (!isnum && operators[i].bits == SCMP_CMP_MASKED_EQ)
-    luaL_argerror(L, arg,
-                  lua_pushfstring(L, "comparison %d: masked_eq needs mask and value", n));
-  *cmp = (struct scmp_arg_cmp){(unsigned)index, (enum scmp_compare)operators[i].bits,
+    luaL_argerror(
+        L, arg,
+        lua_pushfstring(L, "comparison %d: masked_eq needs mask and value", n));
+  *cmp = (struct scmp_arg_cmp){(unsigned)index,
+                               (enum scmp_compare)operators[i].bits,
                                (scmp_datum_t)a, isnum ? (scmp_datum_t)b : 0};
   lua_pop(L, 4);
 }
@@ -256,7 +278,8 @@ static unsigned check_comparisons(lua_State *L, int arg,
   return (unsigned)n;
 }
 
-/* ---- the bindings ---------------------------------------------------------- */
+/* ---- the bindings ----------------------------------------------------------
+ */
 
 static int l_seccomp_api_get(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)seccomp_api_get());
@@ -291,7 +314,8 @@ static int l_seccomp_attr_set(lua_State *L) {
   const char *name = luaL_checkstring(L, 2);
   int i = word_index(attributes, name, strlen(name));
   if (i < 0)
-    luaL_argerror(L, 2, lua_pushfstring(L, "unknown seccomp attribute '%s'", name));
+    luaL_argerror(L, 2,
+                  lua_pushfstring(L, "unknown seccomp attribute '%s'", name));
   /* act_badarch takes an action, the others a number or a boolean */
   uint32_t value = attributes[i].bits == SCMP_FLTATR_ACT_BADARCH
                        ? check_action(L, 3)
@@ -347,8 +371,9 @@ static int l_seccomp_load_bpf(lua_State *L) {
   size_t len;
   const char *bpf = luaL_checklstring(L, 1, &len);
   unsigned long flags = nsl_optflags(L, 2, load_flags, "seccomp load flag");
-  luaL_argcheck(L, len > 0 && len % sizeof(struct sock_filter) == 0 &&
-                       len / sizeof(struct sock_filter) <= BPF_MAXINSNS,
+  luaL_argcheck(L,
+                len > 0 && len % sizeof(struct sock_filter) == 0 &&
+                    len / sizeof(struct sock_filter) <= BPF_MAXINSNS,
                 1, "not a BPF program (1..4096 instructions of 8 bytes)");
   struct sock_fprog prog = {(unsigned short)(len / sizeof(struct sock_filter)),
                             (struct sock_filter *)bpf};
@@ -417,39 +442,57 @@ static int l_seccomp_version(lua_State *L) {
 
 const nsl_Reg nsl_seccomp_lib[] = {
     {"seccomp_api_get", l_seccomp_api_get, "seccomp_api_get() -> level",
-     "the seccomp API level libseccomp found in this kernel (seccomp_api_get(3))"},
-    {"seccomp_arch_add", l_seccomp_arch_add, "seccomp_arch_add(filter, arch) -> true",
-     "let the filter match another architecture's syscalls, e.g. \"x86\" (seccomp_arch_add(3))"},
-    {"seccomp_arch_native", l_seccomp_arch_native, "seccomp_arch_native() -> arch",
-     "this system's architecture as libseccomp names it, e.g. \"x86_64\" (seccomp_arch_native(3))"},
+     "the seccomp API level libseccomp found in this kernel "
+     "(seccomp_api_get(3))"},
+    {"seccomp_arch_add", l_seccomp_arch_add,
+     "seccomp_arch_add(filter, arch) -> true",
+     "let the filter match another architecture's syscalls, e.g. \"x86\" "
+     "(seccomp_arch_add(3))"},
+    {"seccomp_arch_native", l_seccomp_arch_native,
+     "seccomp_arch_native() -> arch",
+     "this system's architecture as libseccomp names it, e.g. \"x86_64\" "
+     "(seccomp_arch_native(3))"},
     {"seccomp_arch_remove", l_seccomp_arch_remove,
      "seccomp_arch_remove(filter, arch) -> true",
      "stop the filter matching an architecture (seccomp_arch_remove(3))"},
     {"seccomp_attr_set", l_seccomp_attr_set,
      "seccomp_attr_set(filter, attr, value) -> true",
-     "set ctl_nnp, ctl_tsync, ctl_log, ctl_ssb, ctl_optimize or act_badarch (seccomp_attr_set(3))"},
-    {"seccomp_export_bpf", l_seccomp_export_bpf, "seccomp_export_bpf(filter) -> bpf",
-     "compile the filter and return its BPF program as a string (seccomp_export_bpf(3) to a memfd)"},
-    {"seccomp_export_pfc", l_seccomp_export_pfc, "seccomp_export_pfc(filter) -> text",
-     "the filter as libseccomp's readable pseudo filter code, to inspect it (seccomp_export_pfc(3))"},
+     "set ctl_nnp, ctl_tsync, ctl_log, ctl_ssb, ctl_optimize or act_badarch "
+     "(seccomp_attr_set(3))"},
+    {"seccomp_export_bpf", l_seccomp_export_bpf,
+     "seccomp_export_bpf(filter) -> bpf",
+     "compile the filter and return its BPF program as a string "
+     "(seccomp_export_bpf(3) to a memfd)"},
+    {"seccomp_export_pfc", l_seccomp_export_pfc,
+     "seccomp_export_pfc(filter) -> text",
+     "the filter as libseccomp's readable pseudo filter code, to inspect it "
+     "(seccomp_export_pfc(3))"},
     {"seccomp_init", l_seccomp_init, "seccomp_init(action) -> filter",
-     "a new filter with a default action: allow, kill, kill_thread, trap, log, notify, \"errno EPERM\", \"trace N\" (seccomp_init(3))"},
+     "a new filter with a default action: allow, kill, kill_thread, trap, log, "
+     "notify, \"errno EPERM\", \"trace N\" (seccomp_init(3))"},
     {"seccomp_load", l_seccomp_load, "seccomp_load(filter) -> true",
-     "compile and load the filter into this process; sets no_new_privs unless ctl_nnp is off (seccomp_load(3))"},
-    {"seccomp_load_bpf", l_seccomp_load_bpf, "seccomp_load_bpf(bpf [, flags]) -> true | listener",
-     "load a BPF program (as exported) with seccomp(2) SECCOMP_SET_MODE_FILTER; flags tsync log spec_allow new_listener"},
+     "compile and load the filter into this process; sets no_new_privs unless "
+     "ctl_nnp is off (seccomp_load(3))"},
+    {"seccomp_load_bpf", l_seccomp_load_bpf,
+     "seccomp_load_bpf(bpf [, flags]) -> true | listener",
+     "load a BPF program (as exported) with seccomp(2) "
+     "SECCOMP_SET_MODE_FILTER; flags tsync log spec_allow new_listener"},
     {"seccomp_release", l_seccomp_release, "seccomp_release(filter) -> true",
      "free the filter now rather than at collection (seccomp_release(3))"},
     {"seccomp_rule_add", l_seccomp_rule_add,
-     "seccomp_rule_add(filter, action, syscall [, {{arg, op, a [, b]}...}]) -> true",
-     "add a rule for a syscall (name or number) with argument comparisons ne lt le eq ge gt masked_eq (seccomp_rule_add(3))"},
+     "seccomp_rule_add(filter, action, syscall [, {{arg, op, a [, b]}...}]) -> "
+     "true",
+     "add a rule for a syscall (name or number) with argument comparisons ne "
+     "lt le eq ge gt masked_eq (seccomp_rule_add(3))"},
     {"seccomp_syscall_resolve_name", l_seccomp_syscall_resolve_name,
      "seccomp_syscall_resolve_name(name [, arch]) -> number",
-     "a syscall's number (negative: not on this arch) (seccomp_syscall_resolve_name(3))"},
+     "a syscall's number (negative: not on this arch) "
+     "(seccomp_syscall_resolve_name(3))"},
     {"seccomp_syscall_resolve_num", l_seccomp_syscall_resolve_num,
      "seccomp_syscall_resolve_num(number [, arch]) -> name",
      "a syscall's name from its number (seccomp_syscall_resolve_num_arch(3))"},
-    {"seccomp_version", l_seccomp_version, "seccomp_version() -> \"major.minor.micro\"",
+    {"seccomp_version", l_seccomp_version,
+     "seccomp_version() -> \"major.minor.micro\"",
      "the version of the libseccomp in use (seccomp_version(3))"},
     {NULL, NULL, NULL, NULL}};
 
@@ -457,22 +500,32 @@ const nsl_Reg nsl_seccomp_lib[] = {
  * f:rule_add(...)) and core.seccomp_values, the numbers policies compare
  * syscall arguments with, as this system's headers define them. */
 void nsl_seccomp_open(lua_State *L) {
-  static const luaL_Reg methods[] = {
-      {"arch_add", l_seccomp_arch_add},     {"arch_remove", l_seccomp_arch_remove},
-      {"attr_set", l_seccomp_attr_set},     {"export_bpf", l_seccomp_export_bpf},
-      {"export_pfc", l_seccomp_export_pfc},
-      {"load", l_seccomp_load},             {"release", l_seccomp_release},
-      {"rule_add", l_seccomp_rule_add},     {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", filter_gc}, {"__gc", filter_gc},
-                                  {"__index", NULL},      {"__tostring", filter_tostring},
+  static const luaL_Reg methods[] = {{"arch_add", l_seccomp_arch_add},
+                                     {"arch_remove", l_seccomp_arch_remove},
+                                     {"attr_set", l_seccomp_attr_set},
+                                     {"export_bpf", l_seccomp_export_bpf},
+                                     {"export_pfc", l_seccomp_export_pfc},
+                                     {"load", l_seccomp_load},
+                                     {"release", l_seccomp_release},
+                                     {"rule_add", l_seccomp_rule_add},
+                                     {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__close", filter_gc},
+                                  {"__gc", filter_gc},
+                                  {"__index", NULL},
+                                  {"__tostring", filter_tostring},
                                   {NULL, NULL}};
-  static const nsl_Flag values[] = {
-      {"TIOCSTI", TIOCSTI},         {"TIOCLINUX", TIOCLINUX},
-      {"CLONE_NEWNS", CLONE_NEWNS}, {"CLONE_NEWCGROUP", CLONE_NEWCGROUP},
-      {"CLONE_NEWUTS", CLONE_NEWUTS}, {"CLONE_NEWIPC", CLONE_NEWIPC},
-      {"CLONE_NEWUSER", CLONE_NEWUSER}, {"CLONE_NEWPID", CLONE_NEWPID},
-      {"CLONE_NEWNET", CLONE_NEWNET}, {"CLONE_NEWTIME", CLONE_NEWTIME},
-      {"AF_VSOCK", AF_VSOCK},       {NULL, 0}};
+  static const nsl_Flag values[] = {{"TIOCSTI", TIOCSTI},
+                                    {"TIOCLINUX", TIOCLINUX},
+                                    {"CLONE_NEWNS", CLONE_NEWNS},
+                                    {"CLONE_NEWCGROUP", CLONE_NEWCGROUP},
+                                    {"CLONE_NEWUTS", CLONE_NEWUTS},
+                                    {"CLONE_NEWIPC", CLONE_NEWIPC},
+                                    {"CLONE_NEWUSER", CLONE_NEWUSER},
+                                    {"CLONE_NEWPID", CLONE_NEWPID},
+                                    {"CLONE_NEWNET", CLONE_NEWNET},
+                                    {"CLONE_NEWTIME", CLONE_NEWTIME},
+                                    {"AF_VSOCK", AF_VSOCK},
+                                    {NULL, 0}};
   if (luaL_newmetatable(L, NSL_SECCOMP)) {
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);

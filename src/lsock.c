@@ -54,7 +54,8 @@ static ssize_t send_with_fd(int sock, int fd, const char *data, size_t len) {
     struct cmsghdr align;
   } control;
   struct iovec iov = {(void *)data, len};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
                        .msg_control = control.buf,
                        .msg_controllen = sizeof control.buf};
   memset(control.buf, 0, sizeof control.buf);
@@ -77,7 +78,8 @@ static ssize_t recv_with_fd(int sock, char *buf, size_t size, int *fd) {
     struct cmsghdr align;
   } control;
   struct iovec iov = {buf, size};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
                        .msg_control = control.buf,
                        .msg_controllen = sizeof control.buf};
   ssize_t n;

@@ -2,8 +2,8 @@
  * mode; pmain sets the state up and dispatches to run, -e, scripts or the
  * REPL. Only this file prints "nsl: ..." and chooses the exit status. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +17,9 @@
 #include <lualib.h>
 
 #include "embedded.h"
-#include "sys.h"
 #include "lnsl.h"
 #include "repl.h"
+#include "sys.h"
 
 int luaopen_nsl_core(lua_State *L);
 
@@ -27,16 +27,20 @@ static const char *progname = "nsl";
 
 static const char usage_text[] =
     "usage: nsl run [--trace] SCRIPT [ARGS...]\n"
-    "                                  run a script (a path or a bundled name);\n"
+    "                                  run a script (a path or a bundled "
+    "name);\n"
     "                                  --trace prints every core call\n"
     "       nsl -e CODE [ARGS...]      run a string of Lua\n"
     "       nsl scripts                list the bundled scripts\n"
     "       nsl doctor                 check what containers need here\n"
     "       nsl ps                     list the containers run with --name\n"
-    "       nsl enter NAME|PID [CMD]   run CMD (a shell) in a running container\n"
-    "       nsl oci COMMAND [ARGS...]  an OCI runtime with runc's command line\n"
+    "       nsl enter NAME|PID [CMD]   run CMD (a shell) in a running "
+    "container\n"
+    "       nsl oci COMMAND [ARGS...]  an OCI runtime with runc's command "
+    "line\n"
     "                                  (scripts/oci.lua; also run as nsl-oci)\n"
-    "       nsl                        the interactive REPL (stdin a terminal)\n"
+    "       nsl                        the interactive REPL (stdin a "
+    "terminal)\n"
     "       nsl --version | --help\n"
     "Scripts see their arguments in `arg` and `...`; `nsl` is preloaded:\n"
     "  local nsl = require \"nsl\"\n";
@@ -46,7 +50,8 @@ static void report(const char *msg) {
   fflush(stderr);
 }
 
-/* ---- the container's init ------------------------------------------------- */
+/* ---- the container's init -------------------------------------------------
+ */
 
 extern const char nsl_init_blob[], nsl_init_blob_end[];
 
@@ -86,7 +91,8 @@ static int open_init(lua_State *L) {
   return 1;
 }
 
-/* ---- loading the library --------------------------------------------------- */
+/* ---- loading the library ---------------------------------------------------
+ */
 
 static int load_embedded(lua_State *L) {
   const nsl_Embedded *e = lua_touserdata(L, lua_upvalueindex(1));
@@ -99,8 +105,9 @@ static int load_embedded(lua_State *L) {
 }
 
 /* nsl.sources["lua/nsl/NAME.lua"]: an embedded module's source text, made
- * a Lua string on first use (by help) rather than at every start. Iterating it with pairs finds only the texts used so far:
- * ask for every name of package.preload instead. */
+ * a Lua string on first use (by help) rather than at every start. Iterating it
+ * with pairs finds only the texts used so far: ask for every name of
+ * package.preload instead. */
 static int source_index(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
@@ -181,15 +188,16 @@ static void preload_library(lua_State *L) {
 #endif
 }
 
-/* ---- running chunks ---------------------------------------------------------- */
+/* ---- running chunks
+ * ---------------------------------------------------------- */
 
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -204,9 +212,7 @@ static int docall_results(lua_State *L, int narg, int nres) {
   return status;
 }
 
-static int docall(lua_State *L, int narg) {
-  return docall_results(L, narg, 0);
-}
+static int docall(lua_State *L, int narg) { return docall_results(L, narg, 0); }
 
 /* arg = { [-k..-1] = what came before the script, [0] = script, ARGS... } */
 static void set_arg_table(lua_State *L, char **argv, int argc, int script) {
@@ -225,7 +231,8 @@ static int push_script_args(lua_State *L, char **argv, int argc, int first) {
   return first < argc ? argc - first : 0;
 }
 
-/* ---- finding bundled scripts ------------------------------------------------- */
+/* ---- finding bundled scripts
+ * ------------------------------------------------- */
 
 /* The bundled scripts: $NSL_SCRIPTS; the source tree's scripts/ when this is
  * the build tree's binary; else share/nsl/scripts beside the binary's bin/. */
@@ -355,7 +362,8 @@ static int list_scripts(void) {
   return EXIT_SUCCESS;
 }
 
-/* ---- the commands -------------------------------------------------------------- */
+/* ---- the commands
+ * -------------------------------------------------------------- */
 
 static int usage_error(const char *what, const char *arg);
 
@@ -456,8 +464,7 @@ static int run_doctor(lua_State *L) {
 
 /* A command whose work lives in the library: code gets argv[2..] as `...`
  * and returns the exit status. */
-static int run_library(lua_State *L, const char *code, char **argv,
-                       int argc) {
+static int run_library(lua_State *L, const char *code, char **argv, int argc) {
   set_arg_table(L, argv, argc, 1);
   if (luaL_loadbuffer(L, code, strlen(code), argv[1]) != LUA_OK ||
       docall_results(L, push_script_args(L, argv, argc, 2), 1) != LUA_OK) {
@@ -544,6 +551,17 @@ static int pmain(lua_State *L) {
   lua_pushinteger(L, dispatch(L, argv, argc));
   return 1;
 }
+
+#ifdef __SANITIZE_ADDRESS__
+/* The sanitizer build (NSL_SANITIZE), whatever environment the command
+ * line gets (env -i, an OCI client): a report aborts, so that the caller sees
+ * a signal; no leak check at exit, whose ptrace of the process's own threads
+ * hangs or fails in the namespaces nsl enters. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "abort_on_error=1:detect_leaks=0";
+}
+#endif
 
 int main(int argc, char **argv) {
   lua_State *L = luaL_newstate();

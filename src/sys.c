@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -29,9 +29,9 @@ pid_t nsl_sys_clone(unsigned long flags, int *pidfd) {
     return errno = EINVAL, -1;
   if (pidfd)
     *pidfd = -1;
-  return (pid_t)syscall(SYS_clone, (flags | SIGCHLD) |
-                                       (pidfd ? CLONE_PIDFD : 0),
-                        NULL, pidfd, NULL, NULL);
+  return (pid_t)syscall(SYS_clone,
+                        (flags | SIGCHLD) | (pidfd ? CLONE_PIDFD : 0), NULL,
+                        pidfd, NULL, NULL);
 }
 
 int nsl_sys_pivot_root(const char *new_root, const char *put_old) {
@@ -73,8 +73,7 @@ int nsl_sys_sealed_copy(const char *path) {
   fd = memfd_create("nsl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0)
     goto out;
-  if (copy_all(src, fd, st.st_size) != 0 ||
-      fchmod(fd, 0555) != 0 ||
+  if (copy_all(src, fd, st.st_size) != 0 || fchmod(fd, 0555) != 0 ||
       fcntl(fd, F_ADD_SEALS,
             F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
     err = errno;

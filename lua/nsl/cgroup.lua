@@ -287,9 +287,12 @@ end
 -- (M.check_path).
 function M.open(path, hierarchies)
   M.check_path(path)
-  local h, err = hierarchies, nil
-  if not h then h, err = M.hierarchies() end
-  if not h then return nil, err end
+  local h = hierarchies
+  if not h then
+    local err
+    h, err = M.hierarchies()
+    if not h then return nil, err end
+  end
   local cg = setmetatable({ version = h.version, path = path, dirs = {}, hierarchies = h }, Cgroup)
   if h.version == 2 then
     cg.dirs.unified = dir_of(h.unified, path)

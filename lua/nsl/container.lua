@@ -776,8 +776,8 @@ local function run_init(c, report)
     -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
     -- the gate, so the command never sees pid 1 as the host's nsl
     signals:close()
-    local _, err = init.exec(pid, gate)
-    io.stderr:write("nsl: ", err, "\n")
+    local _, exec_err = init.exec(pid, gate)
+    io.stderr:write("nsl: ", exec_err, "\n")
     core.kill(pid, "KILL")
     core._exit(125)
   end

@@ -377,7 +377,7 @@ end
 --- The container.config options of an OCI config (see the top of this
 -- file), and the extras the steps here need: { joins, sysctl, hooks,
 -- oom_score_adj, cgroupns, warnings }.
-function M.options(spec, bundle, id, cg, o)
+function M.options(spec, bundle, _id, cg, o)
   o = o or {}
   local linux = val(spec.linux) or {}
   local warnings = {}
@@ -1084,12 +1084,12 @@ end
 --- A default config.json (runc spec's), as Lua data; rootless: a user
 -- namespace mapping the caller to root, no network namespace, /sys bound.
 function M.default_spec(rootless)
-  local caps = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" }
+  local kept = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" }
   local spec = {
     ociVersion = M.spec_version,
     process = { terminal = true, user = { uid = 0, gid = 0 }, args = { "sh" },
       env = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm" },
-      cwd = "/", capabilities = { bounding = caps, effective = caps, permitted = caps },
+      cwd = "/", capabilities = { bounding = kept, effective = kept, permitted = kept },
       rlimits = { { type = "RLIMIT_NOFILE", hard = 1024, soft = 1024 } },
       noNewPrivileges = true },
     root = { path = "rootfs", readonly = true },

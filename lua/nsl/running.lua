@@ -304,11 +304,11 @@ function M.enter(target, argv)
   if not pidfd then return nil, perr end
   -- join every namespace that differs from ours at once (setns with a
   -- pidfd, setns(2)): the user namespace first of all
-  local mine, theirs = {}, {}
+  local theirs = {}
   local inspect = require "nsl.inspect"
   local ours, its = inspect.namespaces(), inspect.namespaces(rec.pid)
   for _, ns in ipairs(NAMESPACES) do
-    if its[ns] and its[ns] ~= ours[ns] then theirs[#theirs + 1] = ns else mine[#mine + 1] = ns end
+    if its[ns] and its[ns] ~= ours[ns] then theirs[#theirs + 1] = ns end
   end
   local ok, serr, errno = core.setns(pidfd, theirs)
   pidfd:close()
@@ -332,8 +332,8 @@ function M.enter(target, argv)
   local container = require "nsl.container"
   local closed, cerr, cerrno = container.close_on_exec({})
   if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
-  local pid, perr = core.clone({})
-  if not pid then return nil, "enter: " .. perr end
+  local pid, clone_err = core.clone({})
+  if not pid then return nil, "enter: " .. clone_err end
   if pid == 0 then
     require("nsl.userns").child(nil, function()
       local _, xerr = core.execp(path, argv, state.env)
