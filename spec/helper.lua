@@ -220,7 +220,11 @@ end
 -- and nsl.core from the build (build/lib/nsl/core.so); append the
 -- arguments.
 function helper.lua5_4()
-  return string.format("LUA_PATH=%s LUA_CPATH=%s lua5.4",
+  -- a sanitizer build's core.so needs its runtime preloaded, which
+  -- helper.sh takes away from other commands (tools/sanitize sets it)
+  local preload = os.getenv("LD_PRELOAD")
+  return string.format("%sLUA_PATH=%s LUA_CPATH=%s lua5.4",
+    preload and "LD_PRELOAD=" .. helper.quote(preload) .. " " or "",
     helper.quote(helper.root .. "/lua/?.lua;" .. helper.root .. "/lua/?/init.lua;;"),
     helper.quote(helper.build .. "/lib/?.so;;"))
 end
