@@ -162,8 +162,10 @@ local function eval(prog, pc, a, env, out)
   local yes, no = split(code, range[1], range[2], mask, k)
   for _, side in ipairs{ { yes, yes_pc }, { no, no_pc } } do
     for _, r in ipairs(side[1]) do
-      local sub = setmetatable({}, { __index = env })
-      sub[key] = r
+      local sub = { [key] = r }
+      for k, v in pairs(env) do
+        if k ~= key then sub[k] = v end
+      end
       eval(prog, side[2], a, sub, out)
     end
   end
@@ -314,14 +316,17 @@ local function decide(pieces, order, d)
   end
   if #starts == 1 then return decide(pieces, order, d + 1) end
   table.sort(starts)
+  -- the pieces over each slab: those whose range holds its start
+  local index, over = {}, {}
+  for i, lo in ipairs(starts) do index[lo], over[i] = i, {} end
+  for _, p in ipairs(pieces) do
+    local r = range_of(p, key)
+    local last = r[2] == U32 and #starts or index[r[2] + 1] - 1
+    for i = index[r[1]], last do table.insert(over[i], p) end
+  end
   local slabs = {}
-  for _, lo in ipairs(starts) do
-    local over = {}
-    for _, p in ipairs(pieces) do
-      local r = range_of(p, key)
-      if r[1] <= lo and lo <= r[2] then over[#over + 1] = p end
-    end
-    local code = decide(over, order, d + 1)
+  for i, lo in ipairs(starts) do
+    local code = decide(over[i], order, d + 1)
     local text = M.encode(code)
     local last = slabs[#slabs]
     if not (last and last.text == text) then slabs[#slabs + 1] = { lo, code, text = text } end
