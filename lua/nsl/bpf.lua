@@ -219,6 +219,7 @@ local function bitmap(slabs, base)
     local v = #code == 1 and code[1][1] == RET_K and code[1][4]
     if v == first and v then bits = bits | 1 << pos
     elseif not v or v ~= second then
+      if #code > 255 then return nil end -- past a jeq's reach: no bitmap here
       out[#out + 1] = { JEQ, 0, #code, base + pos }
       table.move(code, 1, #code, #out + 1, out)
     end
@@ -353,9 +354,11 @@ function M.rewrite(bpf)
     if pieces == Unsupported then return nil, "the program does what the rewrite does not handle" end
     error(pieces, 0)
   end
-  local code = decide(pieces, order_of(pieces), 1)
-  if #code > MAXINSNS then return nil, "the rewrite is too long" end
-  return M.encode(code)
+  -- a rewrite that goes wrong leaves the program as it is (fail closed)
+  local built, code = pcall(function() return M.encode(decide(pieces, order_of(pieces), 1)) end)
+  if not built then return nil, "the rewrite failed: " .. tostring(code) end
+  if #code > MAXINSNS * 8 then return nil, "the rewrite is too long" end
+  return code
 end
 
 --- M.rewrite(bpf) when it is shorter than bpf; else nil and why.
