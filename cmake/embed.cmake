@@ -36,7 +36,10 @@ endforeach()
 # The bundled scripts (SCRIPTS/*.lua) the same way, by file name: nsl runs
 # the bytecode of one whose file has the very same text, without parsing it.
 set(scripts "")
-file(GLOB SCRIPT_FILES ${SCRIPTS}/*.lua)
+set(SCRIPT_FILES "")
+if(SCRIPTS)
+  file(GLOB SCRIPT_FILES ${SCRIPTS}/*.lua)
+endif()
 foreach(file ${SCRIPT_FILES})
   get_filename_component(name ${file} NAME)
   file(SHA256 ${file} digest)
