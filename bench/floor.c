@@ -8,7 +8,8 @@
  *       uid and gid become 0 inside) before the child goes on, as an
  *       unprivileged runtime must: see user_namespaces(7).
  *
- * Built by bench/run with `cc -O2`. Exit status: the command's, 125 when
+ * Built by bench/run with `cc -O2 -static` (and without -static for the
+ * floor-dynamic rows). Exit status: the command's, 125 when
  * the setup failed (with a message on stderr). */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -218,6 +218,25 @@ describe("nsl (the executable)", function()
       }, lines)
     end)
 
+    it("runs a script with a bundled one's text from the chunk compiled into nsl, a changed one from its file",
+      function()
+      helper.write(scripts .. "/sandbox.lua", helper.read(helper.root .. "/scripts/sandbox.lua"))
+      helper.write(scripts .. "/busybox.lua",
+        "print('changed')\n" .. helper.read(helper.root .. "/scripts/busybox.lua"))
+      local r = with_scripts("scripts")
+      assert.equal(0, r.code, r.err)
+      assert.matches("\n  sandbox%.lua [^\n]* %(precompiled in nsl%)\n", r.out)
+      assert.matches("\n  busybox%.lua *\n", r.out) -- no marker: it is not the text compiled in
+      -- the changed copy runs as it is now
+      r = with_scripts("run busybox.lua --help")
+      assert.equal(0, r.code, r.err)
+      assert.matches("^changed\nusage: nsl run busybox.lua", r.out)
+      -- the same text: the same script, its chunk named after the bundled one
+      r = with_scripts("run sandbox.lua")
+      assert.equal(2, r.code)
+      assert.matches("^sandbox.lua: a COMMAND is needed\n", r.err)
+    end)
+
     it("runs a bundled script by its name and by its name without .lua", function()
       local r = with_scripts("run hello.lua a b")
       assert.same({ 0, "hello\ta\tb\n", "" }, { r.code, r.out, r.err })

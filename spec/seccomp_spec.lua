@@ -445,3 +445,225 @@ return p
     assert.is_nil(core.lstat(path))
   end)
 end)
+
+-- An interpreter of classic BPF seccomp programs, written apart from
+-- nsl.bpf so that a misreading of an opcode there does not hide here:
+-- returns the verdict and the offsets of the argument words it read.
+local function decode(bpf)
+  local prog = {}
+  for i = 1, #bpf, 8 do prog[#prog + 1] = { string.unpack("<I2I1I1I4", bpf, i) } end
+  return prog
+end
+
+local ALU = { [0x00] = function(a, b) return a + b end, [0x10] = function(a, b) return a - b end,
+  [0x20] = function(a, b) return a * b end, [0x30] = function(a, b) return a // b end,
+  [0x40] = function(a, b) return a | b end, [0x50] = function(a, b) return a & b end,
+  [0x60] = function(a, b) return a << b end, [0x70] = function(a, b) return a >> b end,
+  [0x80] = function(a) return -a end, [0x90] = function(a, b) return a % b end,
+  [0xa0] = function(a, b) return a ~ b end }
+local JUMP = { [0x10] = function(a, b) return a == b end, [0x20] = function(a, b) return a > b end,
+  [0x30] = function(a, b) return a >= b end, [0x40] = function(a, b) return a & b ~= 0 end }
+
+-- The verdict of prog on the input words (offset -> value), and the
+-- values worth trying for the argument words it read: the constants it
+-- compared or masked them with, and their neighbours, by offset.
+local function run_bpf(prog, words)
+  local A, X, mem, pc = 0, 0, {}, 1
+  local tried, from, mask = {}, nil, 0xffffffff
+  local function note(k)
+    if not from then return end
+    local list = tried[from] or {}
+    tried[from] = list
+    for _, v in ipairs{ k, k - 1, k + 1, k | ~mask, (k | ~mask) + 1 } do list[#list + 1] = v & 0xffffffff end
+  end
+  while true do
+    local code, jt, jf, k = table.unpack((assert(prog[pc], "ran off the end")))
+    local class, pc_next = code & 7, pc + 1
+    if class == 0 or class == 1 then -- ld, ldx
+      local mode, v = code & 0xe0, nil
+      if mode == 0x20 then
+        assert(code & 0x18 == 0 and k % 4 == 0 and k < 64, "a load the kernel refuses")
+        v = words[k] or 0
+        if class == 0 then from, mask = k >= 8 and k or nil, 0xffffffff end
+        if k >= 8 then tried[k] = tried[k] or {} end
+      elseif mode == 0x00 then v = k
+      elseif mode == 0x60 then v = assert(mem[k], "scratch read before written")
+      elseif mode == 0x80 then v = 64
+      else error("unknown load " .. code) end
+      if class == 0 then A = v else X = v end
+    elseif class == 2 then mem[k] = A
+    elseif class == 3 then mem[k] = X
+    elseif class == 4 then
+      local b = code & 8 ~= 0 and X or k
+      if code & 0xf0 == 0x50 then mask = mask & b end
+      note(b)
+      A = assert(ALU[code & 0xf0], "unknown alu")(A, b) & 0xffffffff
+    elseif class == 5 then
+      if code & 0xf0 == 0 then pc_next = pc + 1 + k
+      else
+        local b = code & 8 ~= 0 and X or k
+        note(b)
+        local hit = assert(JUMP[code & 0xf0], "unknown jump")(A, b)
+        pc_next = pc + 1 + (hit and jt or jf)
+      end
+    elseif class == 6 then
+      return code & 0x18 == 0x10 and A or k, tried
+    else
+      if code & 0xf8 == 0 then X = A else A = X end
+    end
+    pc = pc_next
+  end
+end
+
+local AUDIT_X86_64, AUDIT_I386 = 0xc000003e, 0x40000003
+
+-- Every constant of a program and its neighbours: syscall numbers to try.
+local function constants(prog, out)
+  for _, ins in ipairs(prog) do
+    local k = ins[4]
+    for _, v in ipairs{ k, k - 1, k + 1 } do out[v & 0xffffffff] = true end
+  end
+  return out
+end
+
+-- Do the two programs give the same verdict for every syscall number of
+-- x86_64, x32 and i386 (and every number either compares with), for other
+-- architectures, and for the arguments either reads: each argument word
+-- through every value either compares it with (and its neighbours, again
+-- until no run finds a new one), and pairs of arguments through theirs?
+-- Returns how many inputs it tried.
+local function assert_same_verdicts(old, new)
+  local p1, p2 = decode(old), decode(new)
+  local count = 0
+  local function same(words)
+    local v1, tried = run_bpf(p1, words)
+    local v2, tried2 = run_bpf(p2, words)
+    count = count + 1
+    if v1 ~= v2 then
+      local text = {}
+      for off, v in pairs(words) do text[#text + 1] = string.format("[%d]=0x%x", off, v) end
+      table.sort(text)
+      error(string.format("%s: libseccomp's program says 0x%08x, the short one 0x%08x",
+        table.concat(text, " "), v1, v2), 2)
+    end
+    for off, list in pairs(tried2) do
+      tried[off] = tried[off] or {}
+      table.move(list, 1, #list, #tried[off] + 1, tried[off])
+    end
+    return tried
+  end
+  local function with(base, extra)
+    local words = {}
+    for k, v in pairs(base) do words[k] = v end
+    for k, v in pairs(extra) do words[k] = v end
+    return words
+  end
+  -- the argument words of one (arch, nr): every value until none is new
+  local function arguments(base, tried)
+    local values, queue = {}, {}
+    local function add(found)
+      for off, list in pairs(found) do
+        values[off] = values[off] or { [0] = true, [1] = true, [0x80000000] = true, [0xffffffff] = true }
+        for _, v in ipairs(list) do
+          if not values[off][v] then values[off][v] = true; queue[#queue + 1] = { off, v } end
+        end
+        for v in pairs(values[off]) do queue[#queue + 1] = { off, v } end
+      end
+    end
+    add(tried)
+    local done = {}
+    while #queue > 0 do
+      local off, v = table.unpack(table.remove(queue))
+      local key = off .. ":" .. v
+      if not done[key] then
+        done[key] = true
+        add(same(with(base, { [off] = v })))
+      end
+    end
+    -- pairs of words through their values
+    local offs = {}
+    for off in pairs(values) do offs[#offs + 1] = off end
+    for i = 1, #offs do
+      for j = i + 1, #offs do
+        for a in pairs(values[offs[i]]) do
+          for b in pairs(values[offs[j]]) do same(with(base, { [offs[i]] = a, [offs[j]] = b })) end
+        end
+      end
+    end
+  end
+  local nrs = constants(p2, constants(p1, {}))
+  local cases = {}
+  for _, arch in ipairs{ AUDIT_X86_64, AUDIT_I386 } do
+    for nr = 0, 1023 do cases[#cases + 1] = { arch, nr } end
+    for nr in pairs(nrs) do cases[#cases + 1] = { arch, nr } end
+  end
+  for nr = 0x40000000, 0x400003ff do cases[#cases + 1] = { AUDIT_X86_64, nr } end -- x32
+  for _, arch in ipairs{ 0, 0xc00000b7, 0x40000028, AUDIT_X86_64 + 1, AUDIT_X86_64 - 1,
+    AUDIT_I386 + 1, 0xffffffff } do
+    for _, nr in ipairs{ 0, 1, 59, 0x40000000, 0xffffffff } do cases[#cases + 1] = { arch, nr } end
+  end
+  for _, case in ipairs(cases) do
+    local base = { [0] = case[2], [4] = case[1] }
+    local tried = same(base)
+    if next(tried) then arguments(base, tried) end
+  end
+  return count
+end
+
+describe("nsl.bpf.shrink", function()
+  local bpf = require "nsl.bpf"
+
+  -- libseccomp's program of a policy, and its rewrite
+  local function both(policy)
+    local f <close> = seccomp.compile(policy)
+    local old = assert(f:export_bpf())
+    return old, assert(bpf.rewrite(old))
+  end
+
+  it("gives the default profile's verdicts in half the instructions or fewer", function()
+    local old, new = both(require "nsl.seccomp_default")
+    assert.is_true(#new * 2 <= #old, string.format("%d instructions of %d", #new // 8, #old // 8))
+    assert.is_true(assert_same_verdicts(old, new) > 5000)
+  end)
+
+  it("keeps the verdicts of a profile with more rules and another default", function()
+    assert_same_verdicts(both(default_with{ { "mkdir", action = "errno EACCES" },
+      { "reboot", args = { { 0, "gt", 0x1ff } } },
+      { "ptrace", args = { { 0, "le", 1 }, { 1, "masked_eq", 0xff, 9 } } } }))
+    local rules = { { "bpf", action = "errno ENOSYS" },
+      { "mkdir", action = "errno EACCES", args = { { 1, "ge", 0x100 } } },
+      { "ioctl", action = "trap", args = { { 1, "masked_eq", 0xffffffff, 0x5412 } } } }
+    for _, name in ipairs{ "acct", "add_key", "delete_module", "finit_module", "init_module",
+      "kexec_load", "keyctl", "mount", "move_pages", "open_by_handle_at", "perf_event_open",
+      "pivot_root", "process_vm_readv", "ptrace", "quotactl", "reboot", "request_key", "setns",
+      "swapoff", "swapon", "umount2", "unshare", "userfaultfd", "vm86" } do
+      rules[#rules + 1] = { name, action = "kill" }
+    end
+    assert_same_verdicts(both{ default = "allow", arches = { x86_64 = { "x86", "x32" } },
+      optimize = 2, skip_unknown = true, rules = rules })
+  end)
+
+  it("is what seccomp.bpf caches and loads, and the kernel takes it", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local old = both(require "nsl.seccomp_default")
+    local short = seccomp.bpf("default", dir)
+    assert.is_true(#short < #old)
+    assert_same_verdicts(old, short)
+    helper.child(function()
+      assert(seccomp.load(short))
+      assert.same({ nil, "unshare 'user': Operation not permitted", E.EPERM },
+        { core.unshare("user") })
+    end)
+  end)
+
+  it("leaves a program it does not handle as it is, and refuses what is not a program", function()
+    -- tax; ret A: the X register
+    local x = string.pack("<I2I1I1I4", 0x07, 0, 0, 0) .. string.pack("<I2I1I1I4", 0x16, 0, 0, 0)
+    assert.same({ nil, "the program does what the rewrite does not handle" }, { bpf.shrink(x) })
+    -- ret 0x7fff0000 (allow): already as short as it gets
+    local short = string.pack("<I2I1I1I4", 0x06, 0, 0, 0x7fff0000)
+    assert.same({ nil, "the rewrite is no shorter" }, { bpf.shrink(short) })
+    assert.same({ nil, "not a BPF program (1..4096 instructions of 8 bytes)" }, { bpf.shrink("1234") })
+  end)
+end)

@@ -14,5 +14,7 @@ typedef struct nsl_Embedded {
 } nsl_Embedded;
 
 extern const nsl_Embedded nsl_embedded[];
+/* the bundled scripts, by file name ("busybox.lua"), chunks "@scripts/..." */
+extern const nsl_Embedded nsl_embedded_scripts[];
 
 #endif

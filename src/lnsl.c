@@ -313,7 +313,12 @@ static int module_index(lua_State *L) {
 
 int luaopen_nsl_core(lua_State *L);
 int luaopen_nsl_core(lua_State *L) {
-  lua_newtable(L);
+  int n = 8; /* errno, version and what the *_open add */
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    for (const nsl_Reg *r = areas[i]; r->name; r++)
+      n++;
+  /* sized once: growing it by doubling rehashed every field each time */
+  lua_createtable(L, 0, n);
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++) {
       lua_pushcfunction(L, r->func);

@@ -311,6 +311,37 @@ static int find_script(lua_State *L, const char *name) {
   return 0;
 }
 
+/* The bundled script compiled into nsl whose text is the file at path: its
+ * chunk loads without a parse. NULL for any other file (another script, or
+ * one changed since the build) and for one that cannot be read. */
+static const nsl_Embedded *embedded_script(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const nsl_Embedded *e = nsl_embedded_scripts;
+  while (e->module && strcmp(e->module, base) != 0)
+    e++;
+  if (!e->module)
+    return NULL;
+  FILE *f = fopen(path, "rb");
+  char *text = f ? malloc(e->len + 1) : NULL;
+  /* one byte more than the embedded text: a longer file differs */
+  size_t n = text ? fread(text, 1, e->len + 1, f) : 0;
+  int same = text && n == e->len && memcmp(text, e->source, e->len) == 0;
+  free(text);
+  if (f)
+    fclose(f);
+  return same ? e : NULL;
+}
+
+/* luaL_loadfile, or the precompiled chunk of a bundled script with the same
+ * text (its errors then name it "scripts/NAME.lua"). */
+static int load_script(lua_State *L, const char *path) {
+  const nsl_Embedded *e = embedded_script(path);
+  if (e)
+    return luaL_loadbufferx(L, e->bytecode, e->bytecode_len, e->chunkname, "b");
+  return luaL_loadfile(L, path);
+}
+
 /* The description of a script: its first comment line, after any shebang. */
 static void print_description(const char *dir, const char *file) {
   char path[PATH_MAX], line[512];
@@ -329,7 +360,8 @@ static void print_description(const char *dir, const char *file) {
     }
     break;
   }
-  printf("  %-18s %s\n", file, desc);
+  printf("  %-18s %s%s\n", file, desc,
+         embedded_script(path) ? " (precompiled in nsl)" : "");
   if (f)
     fclose(f);
 }
@@ -390,7 +422,7 @@ static int run_script(lua_State *L, char **argv, int argc, int at) {
   }
   const char *path = lua_tostring(L, -1);
   set_arg_table(L, argv, argc, at);
-  if (luaL_loadfile(L, path) != LUA_OK) {
+  if (load_script(L, path) != LUA_OK) {
     report(lua_tostring(L, -1));
     return EXIT_FAILURE;
   }
@@ -409,7 +441,7 @@ static int run_bundled(lua_State *L, const char *name, char **argv, int argc,
   const char *path =
       lua_pushfstring(L, "%s/%s", scripts_dir(buf, sizeof buf), name);
   set_arg_table(L, argv, argc, at);
-  if (luaL_loadfile(L, path) != LUA_OK) {
+  if (load_script(L, path) != LUA_OK) {
     report(lua_tostring(L, -1));
     return EXIT_FAILURE;
   }

@@ -390,14 +390,16 @@ local function hash(s)
 end
 
 -- What else a compiled program depends on: this architecture, libseccomp's
--- version and the kernel's seccomp API level.
+-- version, the kernel's seccomp API level, and the rewrite of nsl.bpf
+-- (its version, so that a cache of another nsl is not taken for it).
 local function platform()
-  return string.format("|%s|%s|%d", core.seccomp_arch_native(),
+  return string.format("|%s|%s|%d|shrink1", core.seccomp_arch_native(),
     core.seccomp_version(), core.seccomp_api_get())
 end
 
 --- The cache key of a policy: a hash of its canonical text, this
--- architecture, libseccomp's version and the kernel's seccomp API level.
+-- architecture, libseccomp's version, the kernel's seccomp API level and
+-- the version of nsl.bpf's rewrite.
 function M.key(policy)
   local out = {}
   serialize(policy, out, 0)
@@ -445,7 +447,8 @@ end
 --- The compiled program of policy (a table, or the name of a built-in
 -- profile like "default"): read from the cache (dir, default
 -- M.cache_dir()) when a start already compiled it, else compiled,
--- exported and cached. Returns bpf, path of the cache file.
+-- exported, shortened by nsl.bpf.shrink and cached. Returns bpf, path of
+-- the cache file.
 function M.bpf(policy, dir)
   dir = dir or M.cache_dir()
   local key = type(policy) == "string" and builtin_key(policy)
@@ -461,6 +464,9 @@ function M.bpf(policy, dir)
   if type(policy) == "string" then policy = M.policy(policy) end
   local filter <close> = M.compile(policy)
   bpf = assert(filter:export_bpf())
+  -- the same verdicts in fewer instructions: the kernel's load is
+  -- proportional to the length (nil: libseccomp's program as it is)
+  bpf = require("nsl.bpf").shrink(bpf) or bpf
   write_cached(dir, path, bpf)
   return bpf, path
 end
