@@ -23,11 +23,20 @@ local function config(fn)
   return spec
 end
 
+-- The cgroups of this run's containers, apart from another run's at the
+-- same time (the default, nsl-oci/ID, is shared by every run on a host).
+local CGROUP = "nsl-spec/oci-" .. core.getpid()
+local cgroup_of = {} -- bundle directory -> its container's cgroup path
+
 local count = 0
 -- A bundle directory with config.json for spec; returns its path.
 local function bundle(spec)
   count = count + 1
   local dir = string.format("%s/bundle%d", tmp, count)
+  if spec.linux and spec.linux.cgroupsPath == nil then
+    spec.linux.cgroupsPath = string.format("%s/b%d", CGROUP, count)
+  end
+  cgroup_of[dir] = spec.linux and spec.linux.cgroupsPath
   assert(os.execute("mkdir -p " .. q(dir)))
   helper.write(dir .. "/config.json", json.encode(spec))
   return dir
@@ -93,6 +102,9 @@ end)
 teardown(function()
   core.child_subreaper(false)
   helper.rmtree(tmp)
+  -- the containers' cgroups went with them: their parent goes too
+  local parent = cgroup.open(CGROUP)
+  if parent then parent:remove() end
 end)
 
 describe("nsl oci, the command line", function()
@@ -286,10 +298,10 @@ describe("nsl oci create, start, state, kill, delete", function()
   end)
 
   it("deletes a running container with --force and removes its cgroup", function()
-    local pid = started("force", "sleep 30", function(s)
+    local pid, dir = started("force", "sleep 30", function(s)
       s.linux.resources = { pids = { limit = 10 }, memory = { limit = 64 * 1024 * 1024 } }
     end)
-    local cg = assert(cgroup.open("nsl-oci/force"))
+    local cg = assert(cgroup.open(cgroup_of[dir]))
     local ok = pcall(function()
       if cg.version == 1 then
         assert.same({ "10", tostring(64 * 1024 * 1024) }, { cg:read("pids.max"),
@@ -729,12 +741,12 @@ describe("nsl oci with less isolation than the default", function()
       poststop = quiet }) .. " hp1")
     assert.equal(0, r.code, r.err)
     assert.is_nil(state("hp1"))
-    r = oci("run --bundle " .. q(with { createRuntime = { { path = "/bin/sh",
-      args = { "sh", "-c", "exit 3" } } } }) .. " hp2")
+    local failing = with { createRuntime = { { path = "/bin/sh", args = { "sh", "-c", "exit 3" } } } }
+    r = oci("run --bundle " .. q(failing) .. " hp2")
     assert.same({ 1, "start: createRuntime hook /bin/sh exited 3\n" }, { r.code, r.err })
     assert.is_nil(state("hp2"))
     assert.is_nil(core.stat(STATE .. "/hp2"))
-    assert.is_false(assert(cgroup.open("nsl-oci/hp2")):exists())
+    assert.is_false(assert(cgroup.open(cgroup_of[failing])):exists())
   end)
 
   it("times out a hook that neither reads the state nor ends", function()
