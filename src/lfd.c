@@ -659,7 +659,7 @@ const nsl_Reg nsl_fd_lib[] = {
 /* ---- the fd object ---------------------------------------------------------
  */
 
-static int fd_gc(lua_State *L) {
+static int l_fd_gc(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   int fd = p->fd;
   nsl_disown(L, &p->fd);
@@ -668,7 +668,7 @@ static int fd_gc(lua_State *L) {
   return 0;
 }
 
-static int fd_fileno(lua_State *L) {
+static int l_fd_fileno(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   if (p->fd < 0)
     luaL_pushfail(L);
@@ -678,7 +678,7 @@ static int fd_fileno(lua_State *L) {
 }
 
 /* The number, which the object no longer closes (for passing it on). */
-static int fd_release(lua_State *L) {
+static int l_fd_release(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   luaL_argcheck(L, p->fd >= 0, 1, "fd is closed");
   lua_pushinteger(L, p->fd);
@@ -686,7 +686,7 @@ static int fd_release(lua_State *L) {
   return 1;
 }
 
-static int fd_tostring(lua_State *L) {
+static int l_fd_tostring(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   if (p->fd < 0)
     lua_pushliteral(L, "fd (closed)");
@@ -697,12 +697,12 @@ static int fd_tostring(lua_State *L) {
 
 void nsl_fd_open(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"close", l_close},      {"fileno", fd_fileno}, {"read", l_read},
-      {"release", fd_release}, {"write", l_write},    {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", fd_gc},
-                                  {"__gc", fd_gc},
+      {"close", l_close},        {"fileno", l_fd_fileno}, {"read", l_read},
+      {"release", l_fd_release}, {"write", l_write},      {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__close", l_fd_gc},
+                                  {"__gc", l_fd_gc},
                                   {"__index", NULL},
-                                  {"__tostring", fd_tostring},
+                                  {"__tostring", l_fd_tostring},
                                   {NULL, NULL}};
   if (luaL_newmetatable(L, NSL_FD)) {
     luaL_setfuncs(L, meta, 0);

@@ -102,7 +102,7 @@ typedef struct dir_list {
   int n;
 } dir_list;
 
-static int dir_list_free(lua_State *L) {
+static int l_dir_list_gc(lua_State *L) {
   dir_list *d = lua_touserdata(L, 1);
   for (int i = 0; i < d->n; i++)
     free(d->names[i]);
@@ -118,7 +118,7 @@ static int l_readdir(lua_State *L) {
   d->names = NULL;
   d->n = 0;
   if (luaL_newmetatable(L, "nsl.dir_list")) {
-    lua_pushcfunction(L, dir_list_free);
+    lua_pushcfunction(L, l_dir_list_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
@@ -131,7 +131,7 @@ static int l_readdir(lua_State *L) {
     lua_pushstring(L, d->names[i]->d_name);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushcfunction(L, dir_list_free);
+  lua_pushcfunction(L, l_dir_list_gc);
   lua_pushvalue(L, -3);
   lua_call(L, 1, 0);
   return 1;

@@ -292,7 +292,7 @@ static const nsl_Reg *const areas[] = {
 
 /* The module's __index: _doc (name -> { sig, doc }) is built on first use,
  * by help(); a container start has no use for it. */
-static int module_index(lua_State *L) {
+static int l_core_index(lua_State *L) {
   if (strcmp(luaL_checkstring(L, 2), "_doc") != 0)
     return 0;
   lua_newtable(L);
@@ -320,7 +320,7 @@ int luaopen_nsl_core(lua_State *L) {
       lua_setfield(L, -2, r->name);
     }
   lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, module_index);
+  lua_pushcfunction(L, l_core_index);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   push_errno_table(L);

@@ -3,6 +3,10 @@
  * Conventions (see README "The Lua API"):
  *   - a binding is l_<luaname>; it raises on bad arguments and returns
  *     nil, "call 'arg': strerror", errno on a failed syscall (nsl_fail);
+ *   - a method or metamethod of an object is l_<type>_<name>, the type being
+ *     its metatable's name after "nsl." (root:mount_on is l_root_mount_on,
+ *     fd's __gc l_fd_gc); the one clash, root:open against nsl.root_open,
+ *     is l_root_openat;
  *   - flag sets are words (a string or a table of strings) or an integer;
  *   - modes are integers or octal strings ("0755").
  */

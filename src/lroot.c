@@ -141,7 +141,7 @@ static int l_root_open(lua_State *L) {
   return 1;
 }
 
-static int root_close(lua_State *L) {
+static int l_root_gc(lua_State *L) {
   nsl_root *r = luaL_checkudata(L, 1, NSL_ROOT);
   int fd = r->root.fd;
   nsl_disown(L, &r->root.fd);
@@ -152,12 +152,12 @@ static int root_close(lua_State *L) {
   return 0;
 }
 
-static int root_closed(lua_State *L) {
-  root_close(L);
+static int l_root_close(lua_State *L) {
+  l_root_gc(L);
   return nsl_ok(L);
 }
 
-static int root_tostring(lua_State *L) {
+static int l_root_tostring(lua_State *L) {
   nsl_root *r = luaL_checkudata(L, 1, NSL_ROOT);
   if (r->root.fd < 0)
     lua_pushfstring(L, "nsl.root '%s' (closed)", r->path);
@@ -166,12 +166,12 @@ static int root_tostring(lua_State *L) {
   return 1;
 }
 
-static int root_fd(lua_State *L) {
+static int l_root_fd(lua_State *L) {
   lua_pushinteger(L, check_root(L)->root.fd);
   return 1;
 }
 
-static int root_path(lua_State *L) {
+static int l_root_path(lua_State *L) {
   lua_pushstring(L, ((nsl_root *)luaL_checkudata(L, 1, NSL_ROOT))->path);
   return 1;
 }
@@ -183,7 +183,8 @@ static int writes(int flags) {
          (flags & O_ACCMODE) != O_RDONLY;
 }
 
-static int root_open(lua_State *L) {
+/* root:open (nsl.root_open has the name l_root_open) */
+static int l_root_openat(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   int flags = (int)nsl_optflags(L, 3, open_flags, "open flag");
@@ -197,7 +198,7 @@ static int root_open(lua_State *L) {
   return 1;
 }
 
-static int root_mkdir_all(lua_State *L) {
+static int l_root_mkdir_all(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   mode_t mode = nsl_optmode(L, 3, 0755);
@@ -224,7 +225,7 @@ static int do_mknod(int dir, const char *name, const void *arg) {
   return mknodat(dir, name, n->mode, n->dev); /* never follows a symlink */
 }
 
-static int root_mknod(lua_State *L) {
+static int l_root_mknod(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   int type = luaL_checkoption(L, 3, NULL, node_types);
@@ -244,7 +245,7 @@ static int do_symlink(int dir, const char *name, const void *target) {
   return symlinkat(target, dir, name);
 }
 
-static int root_symlink(lua_State *L) {
+static int l_root_symlink(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *target = luaL_checkstring(L, 2);
   const char *linkpath = luaL_checkstring(L, 3);
@@ -262,7 +263,7 @@ static int do_unlink(int dir, const char *name, const void *arg) {
   return unlinkat(dir, name, 0); /* a symlink itself, never its target */
 }
 
-static int root_unlink(lua_State *L) {
+static int l_root_unlink(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   if (nsl_walk_at_parent(&r->root, path, do_unlink, NULL, EISDIR,
@@ -294,7 +295,7 @@ static int do_touch(int dir, const char *name, const void *arg) {
   return fd < 0 ? -1 : close(fd);
 }
 
-static int root_touch(lua_State *L) {
+static int l_root_touch(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   touch_arg t = {nsl_optmode(L, 3, 0644), &r->root.own};
@@ -322,9 +323,9 @@ static int stat_in_root(lua_State *L, const char *op, int extra) {
   return lua_gettop(L) - base;
 }
 
-static int root_stat(lua_State *L) { return stat_in_root(L, "stat", 0); }
+static int l_root_stat(lua_State *L) { return stat_in_root(L, "stat", 0); }
 
-static int root_owns(lua_State *L) {
+static int l_root_owns(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   int fd = nsl_walk_open(&r->root, path, O_PATH, 0);
@@ -336,11 +337,11 @@ static int root_owns(lua_State *L) {
   return 1;
 }
 
-static int root_lstat(lua_State *L) {
+static int l_root_lstat(lua_State *L) {
   return stat_in_root(L, "lstat", O_NOFOLLOW);
 }
 
-static int root_readlink(lua_State *L) {
+static int l_root_readlink(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   char buf[PATH_MAX];
@@ -357,7 +358,7 @@ static int root_readlink(lua_State *L) {
   return 1;
 }
 
-static int root_chmod(lua_State *L) {
+static int l_root_chmod(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   mode_t mode = nsl_checkmode(L, 3);
@@ -396,9 +397,9 @@ static int chown_in_root(lua_State *L, const char *op, int extra) {
   return nsl_ok(L);
 }
 
-static int root_chown(lua_State *L) { return chown_in_root(L, "chown", 0); }
+static int l_root_chown(lua_State *L) { return chown_in_root(L, "chown", 0); }
 
-static int root_lchown(lua_State *L) {
+static int l_root_lchown(lua_State *L) {
   return chown_in_root(L, "lchown", O_NOFOLLOW);
 }
 
@@ -446,7 +447,7 @@ static int attach_verified(lua_State *L, const nsl_root *r, const char *path,
   return ok ? nsl_ok(L) : verify_fail(L, r, what, expected, found);
 }
 
-static int root_mount_on(lua_State *L) {
+static int l_root_mount_on(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   const char *source = luaL_optstring(L, 3, NULL);
@@ -482,7 +483,7 @@ static int root_mount_on(lua_State *L) {
   return n;
 }
 
-static int root_bind_on(lua_State *L) {
+static int l_root_bind_on(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   const char *source = luaL_checkstring(L, 3);
@@ -514,7 +515,7 @@ static int root_bind_on(lua_State *L) {
   return attach_verified(L, r, path, target, tree, what, expected);
 }
 
-static int root_remount(lua_State *L) {
+static int l_root_remount(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
   unsigned long ms = check_mount_flags(
@@ -606,20 +607,20 @@ const nsl_Reg nsl_root_lib[] = {
  *   root:fd() -> n, root:path() -> host path, root:close() -> true */
 void nsl_root_open(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"bind_on", root_bind_on}, {"chmod", root_chmod},
-      {"chown", root_chown},     {"close", root_closed},
-      {"fd", root_fd},           {"lchown", root_lchown},
-      {"lstat", root_lstat},     {"mkdir_all", root_mkdir_all},
-      {"mknod", root_mknod},     {"mount_on", root_mount_on},
-      {"open", root_open},       {"owns", root_owns},
-      {"path", root_path},       {"readlink", root_readlink},
-      {"remount", root_remount}, {"stat", root_stat},
-      {"symlink", root_symlink}, {"touch", root_touch},
-      {"unlink", root_unlink},   {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", root_close},
-                                  {"__gc", root_close},
+      {"bind_on", l_root_bind_on}, {"chmod", l_root_chmod},
+      {"chown", l_root_chown},     {"close", l_root_close},
+      {"fd", l_root_fd},           {"lchown", l_root_lchown},
+      {"lstat", l_root_lstat},     {"mkdir_all", l_root_mkdir_all},
+      {"mknod", l_root_mknod},     {"mount_on", l_root_mount_on},
+      {"open", l_root_openat},     {"owns", l_root_owns},
+      {"path", l_root_path},       {"readlink", l_root_readlink},
+      {"remount", l_root_remount}, {"stat", l_root_stat},
+      {"symlink", l_root_symlink}, {"touch", l_root_touch},
+      {"unlink", l_root_unlink},   {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__close", l_root_gc},
+                                  {"__gc", l_root_gc},
                                   {"__index", NULL},
-                                  {"__tostring", root_tostring},
+                                  {"__tostring", l_root_tostring},
                                   {NULL, NULL}};
   if (luaL_newmetatable(L, NSL_ROOT)) {
     luaL_setfuncs(L, meta, 0);

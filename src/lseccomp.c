@@ -198,7 +198,7 @@ static nsl_filter *check_filter(lua_State *L, int arg) {
   return f;
 }
 
-static int filter_gc(lua_State *L) {
+static int l_seccomp_gc(lua_State *L) {
   nsl_filter *f = luaL_checkudata(L, 1, NSL_SECCOMP);
   if (f->ctx)
     seccomp_release(f->ctx);
@@ -206,7 +206,7 @@ static int filter_gc(lua_State *L) {
   return 0;
 }
 
-static int filter_tostring(lua_State *L) {
+static int l_seccomp_tostring(lua_State *L) {
   nsl_filter *f = luaL_checkudata(L, 1, NSL_SECCOMP);
   if (f->ctx)
     lua_pushfstring(L, "seccomp filter (%p)", (void *)f->ctx);
@@ -390,7 +390,7 @@ static int l_seccomp_load_bpf(lua_State *L) {
 
 static int l_seccomp_release(lua_State *L) {
   check_filter(L, 1);
-  filter_gc(L);
+  l_seccomp_gc(L);
   return nsl_ok(L);
 }
 
@@ -509,10 +509,10 @@ void nsl_seccomp_open(lua_State *L) {
                                      {"release", l_seccomp_release},
                                      {"rule_add", l_seccomp_rule_add},
                                      {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", filter_gc},
-                                  {"__gc", filter_gc},
+  static const luaL_Reg meta[] = {{"__close", l_seccomp_gc},
+                                  {"__gc", l_seccomp_gc},
                                   {"__index", NULL},
-                                  {"__tostring", filter_tostring},
+                                  {"__tostring", l_seccomp_tostring},
                                   {NULL, NULL}};
   static const nsl_Flag values[] = {{"TIOCSTI", TIOCSTI},
                                     {"TIOCLINUX", TIOCLINUX},
