@@ -107,6 +107,17 @@ size_t nsl_checklen(lua_State *L, int arg, lua_Integer max);
 mode_t nsl_checkmode(lua_State *L, int arg);
 mode_t nsl_optmode(lua_State *L, int arg, mode_t def);
 
+/* A file type and mode at arg, arg + 1 ("char", "0666") and the device
+ * major, minor at arg + 2, arg + 3 (0 when nil) into *dev: mknod(2)'s mode
+ * and dev, for nsl.mknod and root:mknod (lfile.c). */
+mode_t nsl_checknode(lua_State *L, int arg, dev_t *dev);
+
+/* open(2)'s flags from the words at arg (nsl.open's: "rdonly creat ..."),
+ * O_CLOEXEC added unless the word "nocloexec" is there, which only
+ * with_nocloexec accepts: a root handle's fds are always close-on-exec
+ * (lfile.c). */
+int nsl_optopenflags(lua_State *L, int arg, int with_nocloexec);
+
 /* A NULL-terminated char*[] from the table of strings at arg, kept alive
  * in a userdata pushed on the stack (so a raised error frees it).
  * With allow_map, string keys k = v become "k=v" (environments). */

@@ -46,14 +46,6 @@
 
 /* ---- flag words ---------------------------------------------------------- */
 
-/* open(2)'s words, as nsl.open takes them; O_CLOEXEC is always added. */
-static const nsl_Flag open_flags[] = {
-    {"rdonly", O_RDONLY}, {"wronly", O_WRONLY},     {"rdwr", O_RDWR},
-    {"creat", O_CREAT},   {"excl", O_EXCL},         {"trunc", O_TRUNC},
-    {"append", O_APPEND}, {"nofollow", O_NOFOLLOW}, {"directory", O_DIRECTORY},
-    {"path", O_PATH},     {"cloexec", O_CLOEXEC},   {"nonblock", O_NONBLOCK},
-    {"noctty", O_NOCTTY}, {"tmpfile", O_TMPFILE},   {NULL, 0}};
-
 /* The mount flags at arg, raising for the words outside allowed. */
 static unsigned long check_mount_flags(lua_State *L, int arg,
                                        unsigned long allowed,
@@ -187,7 +179,7 @@ static int writes(int flags) {
 static int l_root_openat(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  int flags = (int)nsl_optflags(L, 3, open_flags, "open flag");
+  int flags = nsl_optopenflags(L, 3, 0); /* always close-on-exec */
   mode_t mode = nsl_optmode(L, 4, 0666);
   int *slot = nsl_newfd(L);
   int fd = writes(flags) ? nsl_walk_open_to_write(&r->root, path, flags, mode)
@@ -210,11 +202,6 @@ static int l_root_mkdir_all(lua_State *L) {
   return nsl_ok(L);
 }
 
-static const char *const node_types[] = {"char", "block",  "fifo",
-                                         "file", "socket", NULL};
-static const mode_t node_bits[] = {S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG,
-                                   S_IFSOCK};
-
 typedef struct node {
   mode_t mode;
   dev_t dev;
@@ -228,13 +215,8 @@ static int do_mknod(int dir, const char *name, const void *arg) {
 static int l_root_mknod(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  int type = luaL_checkoption(L, 3, NULL, node_types);
-  mode_t mode = nsl_checkmode(L, 4);
-  lua_Integer major = luaL_optinteger(L, 5, 0);
-  lua_Integer minor = luaL_optinteger(L, 6, 0);
-  luaL_argcheck(L, major >= 0 && major <= 0xfff, 5, "major out of range");
-  luaL_argcheck(L, minor >= 0 && minor <= 0xfffff, 6, "minor out of range");
-  node n = {node_bits[type] | mode, makedev((unsigned)major, (unsigned)minor)};
+  node n;
+  n.mode = nsl_checknode(L, 3, &n.dev);
   if (nsl_walk_at_parent(&r->root, path, do_mknod, &n, EEXIST, &r->root.own) !=
       0)
     return write_fail(L, r, "mknod", path);
