@@ -571,24 +571,16 @@ static int l_poll(lua_State *L) {
 
 /* relay's options: { pid = n }. */
 static pid_t check_relay_opts(lua_State *L, int arg) {
-  pid_t pid = 0;
-  if (lua_isnoneornil(L, arg))
+  static const char *const known[] = {"pid", NULL};
+  if (!nsl_checkoptions(L, arg, known) ||
+      lua_getfield(L, arg, "pid") == LUA_TNIL)
     return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    if (strcmp(key, "pid") != 0)
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "unknown option '%s'",
-                                    luaL_tolstring(L, -2, NULL)));
-    luaL_argcheck(L,
-                  lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
-                      lua_tointeger(L, -1) <= 0x7fffffff,
-                  arg, "pid must be a positive integer");
-    pid = (pid_t)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-  }
+  luaL_argcheck(L,
+                lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
+                    lua_tointeger(L, -1) <= 0x7fffffff,
+                arg, "pid must be a positive integer");
+  pid_t pid = (pid_t)lua_tointeger(L, -1);
+  lua_pop(L, 1);
   return pid;
 }
 

@@ -173,6 +173,25 @@ pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def) {
 
 /* A __len may return anything: a negative one cast to size_t made a size
  * that wrapped around. */
+int nsl_checkoptions(lua_State *L, int arg, const char *const known[]) {
+  if (lua_isnoneornil(L, arg))
+    return 0;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int i = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      while (known[i] && strcmp(known[i], lua_tostring(L, -2)) != 0)
+        i++;
+    if (lua_type(L, -2) != LUA_TSTRING || known[i] == NULL)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown option '%s'",
+                                    luaL_tolstring(L, -2, NULL)));
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
 size_t nsl_checklen(lua_State *L, int arg, lua_Integer max) {
   lua_Integer n = luaL_len(L, arg);
   if (n < 0 || n > max)

@@ -100,6 +100,10 @@ uid_t nsl_optid(lua_State *L, int arg, const char *what);
  * -INT_MAX where groups are meant (waitpid(2)). */
 pid_t nsl_checkpid(lua_State *L, int arg, lua_Integer min);
 pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def);
+/* An options table at arg ({ pidfd = true }): 0 for nil, else 1 once every
+ * key is checked to be one of known (NULL-terminated): another raises
+ * "unknown option 'KEY'". The caller reads the values by name. */
+int nsl_checkoptions(lua_State *L, int arg, const char *const known[]);
 /* The length of the table at arg (its __len too), in 0..max. */
 size_t nsl_checklen(lua_State *L, int arg, lua_Integer max);
 
