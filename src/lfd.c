@@ -687,10 +687,17 @@ static int l_fd_tostring(lua_State *L) {
   return 1;
 }
 
+const nsl_Reg nsl_fd_methods[] = {
+    {"close", l_close, NULL, NULL},
+    {"fileno", l_fd_fileno, "fd:fileno() -> n | nil",
+     "the fd's number, or nil once it is closed"},
+    {"read", l_read, NULL, NULL},
+    {"release", l_fd_release, "fd:release() -> n",
+     "the fd's number, which the object no longer closes (to pass it on)"},
+    {"write", l_write, NULL, NULL},
+    {NULL, NULL, NULL, NULL}};
+
 void nsl_fd_open(lua_State *L) {
-  static const luaL_Reg methods[] = {
-      {"close", l_close},        {"fileno", l_fd_fileno}, {"read", l_read},
-      {"release", l_fd_release}, {"write", l_write},      {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__close", l_fd_gc},
                                   {"__gc", l_fd_gc},
                                   {"__index", NULL},
@@ -698,7 +705,8 @@ void nsl_fd_open(lua_State *L) {
                                   {NULL, NULL}};
   if (luaL_newmetatable(L, NSL_FD)) {
     luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
+    lua_newtable(L);
+    nsl_setmethods(L, nsl_fd_methods, 0);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);

@@ -309,22 +309,54 @@ static const nsl_Reg *const areas[] = {
     core_lib,   nsl_proc_lib, nsl_mount_lib, nsl_file_lib,    nsl_id_lib,
     nsl_fd_lib, nsl_net_lib,  nsl_root_lib,  nsl_seccomp_lib, nsl_sock_lib};
 
-/* The module's __index: _doc (name -> { sig, doc }) is built on first use,
- * by help(); a container start has no use for it. */
+/* The objects whose methods have docs, by the prefix help names them with. */
+static const struct {
+  const char *prefix;
+  const nsl_Reg *methods;
+} objects[] = {{"fd:", nsl_fd_methods}, {"root:", nsl_root_methods}};
+
+void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup) {
+  luaL_checkstack(L, nup, "too many upvalues");
+  for (const nsl_Reg *r = methods; r->name; r++) {
+    for (int i = 0; i < nup; i++)
+      lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, r->func, nup);
+    lua_setfield(L, -(nup + 2), r->name);
+  }
+  lua_pop(L, nup);
+}
+
+/* Push { sig = r->sig, doc = r->doc }. */
+static void push_doc(lua_State *L, const nsl_Reg *r) {
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, r->sig);
+  lua_setfield(L, -2, "sig");
+  lua_pushstring(L, r->doc);
+  lua_setfield(L, -2, "doc");
+}
+
+/* The module's __index: _doc (name -> { sig, doc }) and _method_doc
+ * ("root:mount_on" -> { sig, doc }) are built on first use, by help(); a
+ * container start has no use for them. */
 static int l_core_index(lua_State *L) {
-  if (strcmp(luaL_checkstring(L, 2), "_doc") != 0)
+  const char *key = luaL_checkstring(L, 2);
+  int methods = strcmp(key, "_method_doc") == 0;
+  if (!methods && strcmp(key, "_doc") != 0)
     return 0;
   lua_newtable(L);
-  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+  for (size_t i = 0; !methods && i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++) {
-      lua_createtable(L, 0, 2);
-      lua_pushstring(L, r->sig);
-      lua_setfield(L, -2, "sig");
-      lua_pushstring(L, r->doc);
-      lua_setfield(L, -2, "doc");
+      push_doc(L, r);
       lua_setfield(L, -2, r->name);
     }
-  lua_pushliteral(L, "_doc");
+  for (size_t i = 0; methods && i < sizeof objects / sizeof *objects; i++)
+    for (const nsl_Reg *r = objects[i].methods; r->name; r++)
+      if (r->sig) {
+        lua_pushfstring(L, "%s%s", objects[i].prefix, r->name);
+        push_doc(L, r);
+        lua_rawset(L, -3);
+      }
+  lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
   return 1;

@@ -35,6 +35,16 @@ typedef struct nsl_Flag {
   unsigned long bits;
 } nsl_Flag;
 
+/* The methods of the objects the core makes, with their docs: the REPL's
+ * help reads them from core._method_doc ("root:mount_on" -> { sig, doc }).
+ * A method that is a core function under its own name (fd:read is
+ * nsl.read) has no sig nor doc here: help shows that function's. */
+extern const nsl_Reg nsl_fd_methods[];   /* lfd.c: fd objects, "fd:" */
+extern const nsl_Reg nsl_root_methods[]; /* lroot.c: root handles, "root:" */
+/* luaL_setfuncs for an nsl_Reg table: each function gets the nup values
+ * below the table on top as upvalues (popped). */
+void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup);
+
 /* The areas; each ends with a {NULL} entry. */
 extern const nsl_Reg nsl_proc_lib[];  /* lproc.c: processes, namespaces */
 extern const nsl_Reg nsl_mount_lib[]; /* lmount.c: mounts and roots */

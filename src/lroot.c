@@ -570,35 +570,55 @@ const nsl_Reg nsl_root_lib[] = {
 /* The methods of a root (paths are inside it; absolute or relative both
  * start at the root). Each returns nil, "OP 'PATH' in root 'ROOT': ...",
  * errno on failure, and raises for bad arguments. Writes refused because
- * the place is not on a mount of the root's own fail with EXDEV.
- *   root:open(path [, flags [, mode]]) -> fd     flags as nsl.open's words
- *   root:mkdir_all(path [, mode]) -> true        mode 0755 by default
- *   root:mknod(path, type, mode [, major, minor]) -> true
- *   root:symlink(target, linkpath) -> true
- *   root:unlink(path) -> true                    a link itself, not a dir
- *   root:readlink(path) -> target
- *   root:stat(path), root:lstat(path) -> { type, mode, ... } as nsl.stat's
- *   root:chmod(path, mode), root:chown(path, uid, gid),
- *   root:lchown(path, uid, gid) -> true
- *   root:touch(path [, mode]) -> true            an empty file to bind onto
- *   root:owns(path) -> boolean   is path on a mount made for the container
- *                                (the root's own or one mount_on made)?
- *   root:mount_on(path, source, fstype [, flags [, data]]) -> true
- *   root:bind_on(path, host_source [, flags]) -> true
- *   root:remount(path, flags [, clear]) -> true  mount_setattr(2)
- *   root:fd() -> n, root:path() -> host path, root:close() -> true */
+ * the place is not on a mount of the root's own fail with EXDEV. */
+const nsl_Reg nsl_root_methods[] = {
+    {"bind_on", l_root_bind_on,
+     "root:bind_on(path, host_source [, flags]) -> true",
+     "bind host_source (resolved on the host) onto path, flags set before it "
+     "is attached (open_tree, mount_setattr, move_mount)"},
+    {"chmod", l_root_chmod, "root:chmod(path, mode) -> true",
+     "chmod the object path names, on a mount of the root's own"},
+    {"chown", l_root_chown, "root:chown(path, uid [, gid]) -> true",
+     "chown the object path names (following links, inside the root); nil "
+     "keeps an id"},
+    {"close", l_root_close, "root:close() -> true", "close the root's fd"},
+    {"fd", l_root_fd, "root:fd() -> n", "the root's O_PATH fd"},
+    {"lchown", l_root_lchown, "root:lchown(path, uid [, gid]) -> true",
+     "chown a symlink itself; nil keeps an id"},
+    {"lstat", l_root_lstat, "root:lstat(path) -> table",
+     "nsl.lstat of path resolved in the root: a symlink itself"},
+    {"mkdir_all", l_root_mkdir_all, "root:mkdir_all(path [, mode]) -> true",
+     "make path and its missing parents (mode 0755), on the root's own mounts"},
+    {"mknod", l_root_mknod,
+     "root:mknod(path, type, mode [, major, minor]) -> true",
+     "mknodat(2) in path's resolved parent; type char block fifo file socket"},
+    {"mount_on", l_root_mount_on,
+     "root:mount_on(path, source, fstype [, flags [, data]]) -> true",
+     "mount a new filesystem onto exactly the resolved path (fsopen, fsmount, "
+     "move_mount) and check that path reaches it"},
+    {"open", l_root_openat, "root:open(path [, flags [, mode]]) -> fd",
+     "open path resolved in the root; flags as nsl.open's words, always "
+     "close-on-exec; writes only on the root's own mounts"},
+    {"owns", l_root_owns, "root:owns(path) -> boolean",
+     "is path on a mount made for the container (the root's own, or one "
+     "mount_on made)?"},
+    {"path", l_root_path, "root:path() -> string",
+     "the host path the root was opened with"},
+    {"readlink", l_root_readlink, "root:readlink(path) -> target",
+     "the text of the symlink at path"},
+    {"remount", l_root_remount, "root:remount(path, flags [, clear]) -> true",
+     "mount_setattr(2) on the mount at path: set flags, clear clear"},
+    {"stat", l_root_stat, "root:stat(path) -> table",
+     "nsl.stat of path resolved in the root"},
+    {"symlink", l_root_symlink, "root:symlink(target, linkpath) -> true",
+     "make linkpath a symlink to target (text, resolved when used)"},
+    {"touch", l_root_touch, "root:touch(path [, mode]) -> true",
+     "an empty file to bind a file onto; an existing file is left as it is"},
+    {"unlink", l_root_unlink, "root:unlink(path) -> true",
+     "unlink path (a symlink itself, never a directory)"},
+    {NULL, NULL, NULL, NULL}};
+
 void nsl_root_open(lua_State *L) {
-  static const luaL_Reg methods[] = {
-      {"bind_on", l_root_bind_on}, {"chmod", l_root_chmod},
-      {"chown", l_root_chown},     {"close", l_root_close},
-      {"fd", l_root_fd},           {"lchown", l_root_lchown},
-      {"lstat", l_root_lstat},     {"mkdir_all", l_root_mkdir_all},
-      {"mknod", l_root_mknod},     {"mount_on", l_root_mount_on},
-      {"open", l_root_openat},     {"owns", l_root_owns},
-      {"path", l_root_path},       {"readlink", l_root_readlink},
-      {"remount", l_root_remount}, {"stat", l_root_stat},
-      {"symlink", l_root_symlink}, {"touch", l_root_touch},
-      {"unlink", l_root_unlink},   {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__close", l_root_gc},
                                   {"__gc", l_root_gc},
                                   {"__index", NULL},
@@ -609,7 +629,7 @@ void nsl_root_open(lua_State *L) {
     lua_newtable(L);
     /* stat and lstat build their table with nsl.stat(fd) */
     lua_getfield(L, -3, "stat");
-    luaL_setfuncs(L, methods, 1);
+    nsl_setmethods(L, nsl_root_methods, 1);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
