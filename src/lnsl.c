@@ -75,7 +75,7 @@ unsigned long nsl_optflags(lua_State *L, int arg, const nsl_Flag *words,
     return string_bits(L, arg, lua_tostring(L, arg), words, what);
   case LUA_TTABLE: {
     unsigned long bits = 0;
-    lua_Integer n = luaL_len(L, arg);
+    lua_Integer n = (lua_Integer)nsl_checklen(L, arg, NSL_LEN_MAX);
     for (lua_Integer i = 1; i <= n; i++) {
       if (lua_geti(L, arg, i) != LUA_TSTRING)
         luaL_argerror(L, arg,
@@ -171,8 +171,6 @@ pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def) {
   return lua_isnoneornil(L, arg) ? def : nsl_checkpid(L, arg, min);
 }
 
-/* A __len may return anything: a negative one cast to size_t made a size
- * that wrapped around. */
 int nsl_checkoptions(lua_State *L, int arg, const char *const known[]) {
   if (lua_isnoneornil(L, arg))
     return 0;
@@ -192,6 +190,8 @@ int nsl_checkoptions(lua_State *L, int arg, const char *const known[]) {
   return 1;
 }
 
+/* A __len may return anything: a negative one cast to size_t made a size
+ * that wrapped around. */
 size_t nsl_checklen(lua_State *L, int arg, lua_Integer max) {
   lua_Integer n = luaL_len(L, arg);
   if (n < 0 || n > max)

@@ -58,7 +58,7 @@ static void check_sigset(lua_State *L, int arg, sigset_t *set) {
       strcmp(lua_tostring(L, arg), "all") == 0) {
     sigfillset(set);
   } else if (lua_type(L, arg) == LUA_TTABLE) {
-    lua_Integer n = luaL_len(L, arg);
+    lua_Integer n = (lua_Integer)nsl_checklen(L, arg, NSL_LEN_MAX);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, arg, i);
       sigaddset(set, nsl_checksignal(L, -1, arg, 1));
