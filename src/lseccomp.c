@@ -286,13 +286,19 @@ static int l_seccomp_api_get(lua_State *L) {
   return 1;
 }
 
-static int l_seccomp_arch_add(lua_State *L) {
+/* seccomp_arch_add or _remove (call) on the filter and arch at 1, 2. */
+static int arch_change(lua_State *L, int (*change)(scmp_filter_ctx, uint32_t),
+                       const char *call) {
   nsl_filter *f = check_filter(L, 1);
   uint32_t arch = check_arch(L, 2);
-  int rc = seccomp_arch_add(f->ctx, arch);
+  int rc = change(f->ctx, arch);
   if (rc < 0)
-    return fail_rc(L, rc, "seccomp_arch_add '%s'", lua_tostring(L, 2));
+    return fail_rc(L, rc, call, lua_tostring(L, 2));
   return nsl_ok(L);
+}
+
+static int l_seccomp_arch_add(lua_State *L) {
+  return arch_change(L, seccomp_arch_add, "seccomp_arch_add '%s'");
 }
 
 static int l_seccomp_arch_native(lua_State *L) {
@@ -301,12 +307,7 @@ static int l_seccomp_arch_native(lua_State *L) {
 }
 
 static int l_seccomp_arch_remove(lua_State *L) {
-  nsl_filter *f = check_filter(L, 1);
-  uint32_t arch = check_arch(L, 2);
-  int rc = seccomp_arch_remove(f->ctx, arch);
-  if (rc < 0)
-    return fail_rc(L, rc, "seccomp_arch_remove '%s'", lua_tostring(L, 2));
-  return nsl_ok(L);
+  return arch_change(L, seccomp_arch_remove, "seccomp_arch_remove '%s'");
 }
 
 static int l_seccomp_attr_set(lua_State *L) {
