@@ -254,34 +254,11 @@ static int l_root_unlink(lua_State *L) {
   return nsl_ok(L);
 }
 
-/* An empty file to bind a file onto. An existing non-directory is left as
- * it is (a file, a device node..., on any mount: nothing is written); a
- * symlink is refused (ELOOP: the thing at the path would be its target) and
- * so is a directory (EISDIR). A new file only on a mount of the root's. */
-typedef struct touch_arg {
-  mode_t mode;
-  const nsl_mountset *own;
-} touch_arg;
-
-static int do_touch(int dir, const char *name, const void *arg) {
-  const touch_arg *t = arg;
-  struct stat st;
-  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
-           : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
-                                 : 0;
-  if (errno != ENOENT || nsl_mountset_check(t->own, dir) != 0)
-    return -1;
-  int fd = openat(
-      dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
-  return fd < 0 ? -1 : close(fd);
-}
-
 static int l_root_touch(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  touch_arg t = {nsl_optmode(L, 3, 0644), &r->root.own};
-  if (nsl_walk_at_parent(&r->root, path, do_touch, &t, EISDIR, NULL) != 0)
+  mode_t mode = nsl_optmode(L, 3, 0644);
+  if (nsl_walk_touch(&r->root, path, mode) != 0)
     return write_fail(L, r, "touch", path);
   return nsl_ok(L);
 }

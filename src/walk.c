@@ -351,3 +351,31 @@ int nsl_walk_at_parent(const nsl_walk_root *r, const char *path, nsl_at_fn fn,
 int nsl_walk_mkdir_all(const nsl_walk_root *r, const char *path, mode_t mode) {
   return walk(r->fd, path, O_PATH | O_DIRECTORY, mode, &r->own);
 }
+
+/* An empty file to bind a file onto. An existing non-directory is left as
+ * it is (a file, a device node..., on any mount: nothing is written); a
+ * symlink is refused (ELOOP: the thing at the path would be its target) and
+ * so is a directory (EISDIR). A new file only on a mount of the root's. */
+typedef struct touch_arg {
+  mode_t mode;
+  const nsl_mountset *own;
+} touch_arg;
+
+static int touch_at(int dir, const char *name, const void *arg) {
+  const touch_arg *t = arg;
+  struct stat st;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
+           : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
+                                 : 0;
+  if (errno != ENOENT || nsl_mountset_check(t->own, dir) != 0)
+    return -1;
+  int fd = openat(
+      dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
+  return fd < 0 ? -1 : close(fd);
+}
+
+int nsl_walk_touch(const nsl_walk_root *r, const char *path, mode_t mode) {
+  touch_arg t = {mode, &r->own};
+  return nsl_walk_at_parent(r, path, touch_at, &t, EISDIR, NULL);
+}

@@ -48,6 +48,12 @@ int nsl_walk_open_to_write(const nsl_walk_root *r, const char *path, int flags,
  * root. An O_PATH fd of the last one. */
 int nsl_walk_mkdir_all(const nsl_walk_root *r, const char *path, mode_t mode);
 
+/* An empty file at path to bind a file onto, made (mode) only on a mount
+ * of the root's own. An existing non-directory is left as it is (on any
+ * mount: nothing is written); a symlink is refused (ELOOP) and so is a
+ * directory (EISDIR). */
+int nsl_walk_touch(const nsl_walk_root *r, const char *path, mode_t mode);
+
 /* A *at(2) call on the last name of a path in its parent's fd. */
 typedef int (*nsl_at_fn)(int dir, const char *name, const void *arg);
 /* Call fn on the last name of path in its parent, resolved in the root; the
