@@ -13,6 +13,18 @@ describe("nsl.core", function()
     end
   end)
 
+  it("raises for a list of words or signals whose __len is huge, rather than reading on", function()
+    -- an __index that always answers made the loop run 2^63 times
+    local function endless(word)
+      return setmetatable({}, { __len = function() return math.maxinteger end,
+        __index = function() return word end })
+    end
+    assert.has_error(function() core.open("/dev/null", endless("rdonly")) end,
+      "bad argument #2 to 'open' (length 9223372036854775807 out of range 0..1048576)")
+    assert.has_error(function() core.sigprocmask("block", endless("USR2")) end,
+      "bad argument #2 to 'sigprocmask' (length 9223372036854775807 out of range 0..1048576)")
+  end)
+
   it("maps errno names to numbers and back", function()
     assert.equal(1, core.errno.EPERM)
     assert.equal("ENOENT", core.errno[2])

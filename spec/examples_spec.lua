@@ -235,6 +235,132 @@ describe("nsl.examples", function()
   end)
 end)
 
+-- Each thing is documented in one place: a core function's signature and
+-- doc in its nsl_Reg entry (core._doc), a core method's in its object's
+-- method table (core._method_doc), a library function's in the `---`
+-- comment above it, every example in nsl.examples. What two of them both
+-- state, the name and the arguments of a call, must agree.
+describe("the docs' sources", function()
+  -- The parameters a signature names ("mount(source, target [, flags])"):
+  -- their count, or math.huge for "...".
+  local function arity(sig)
+    local params = assert(sig:match("^[^(]*%((.-)%)"), sig)
+    if params:find("%.%.%.") then return math.huge end
+    params = params:gsub("%[", ""):gsub("%]", "")
+    if not params:find("%S") then return 0 end
+    local n = 1
+    for _ in params:gmatch(",") do n = n + 1 end
+    return n
+  end
+
+  -- The argument counts of every call in text that starts with prefix
+  -- ("nsl.mount(", ":mount_on("): commas at the call's own level, outside
+  -- strings and brackets.
+  local function calls(text, prefix)
+    local counts, from = {}, 1
+    while true do
+      local s, e = text:find(prefix, from, true)
+      if not s then return counts end
+      local depth, n, i, quote, any = 1, 1, e + 1, nil, false
+      while i <= #text and depth > 0 do
+        local c = text:sub(i, i)
+        if quote then
+          if c == "\\" then i = i + 1 elseif c == quote then quote = nil end
+        elseif c == '"' or c == "'" then quote, any = c, true
+        elseif c:match("[%(%[{]") then depth, any = depth + 1, true
+        elseif c:match("[%)%]}]") then depth = depth - 1
+        elseif c == "," and depth == 1 then n = n + 1
+        elseif c:match("%S") then any = true end
+        i = i + 1
+      end
+      counts[#counts + 1] = any and n or 0
+      from = e + 1
+    end
+  end
+
+  -- The calls in key's example that pass more arguments than sig names.
+  local function too_many(key, prefix, sig)
+    local out = {}
+    for _, n in ipairs(calls(examples[key] or "", prefix)) do
+      if n > arity(sig) then out[#out + 1] = string.format("%s: %d arguments to %s", key, n, sig) end
+    end
+    return out
+  end
+
+  it("documents every method of the core's objects in C, or it is a core function", function()
+    local objects = object_methods()
+    local undocumented, stale = {}, {}
+    for _, kind in ipairs { "fd", "root", "filter" } do
+      for _, name in ipairs(function_names(objects[kind])) do
+        local key, same = kind .. ":" .. name, nil
+        for fname, f in pairs(core) do
+          if f == objects[kind][name] and core._doc[fname] then same = fname end
+        end
+        local doc = core._method_doc[key]
+        if doc then
+          assert.matches("^" .. key:gsub("%p", "%%%0") .. "%(", doc.sig)
+          assert.is_nil(doc.doc:find("\n"), key .. ": doc is not one line")
+          assert.is_nil(same, key .. " is nsl." .. tostring(same) .. ": its doc is that one's")
+        elseif not same then
+          undocumented[#undocumented + 1] = key
+        end
+      end
+    end
+    for key in pairs(core._method_doc) do
+      local kind, name = key:match("^(%w+):([%w_]+)$")
+      if not (objects[kind] and objects[kind][name]) then stale[#stale + 1] = key end
+    end
+    assert.same({}, sorted(undocumented))
+    assert.same({}, sorted(stale))
+  end)
+
+  it("has a --- doc above every public function of the library modules", function()
+    local missing_doc = {}
+    for _, module in ipairs(MODULES) do
+      for _, name in ipairs(function_names(require("nsl." .. module))) do
+        local text = repl.help(module .. "." .. name)
+        if text:find("(no --- comment above its definition)", 1, true) then
+          missing_doc[#missing_doc + 1] = module .. "." .. name
+        end
+      end
+    end
+    local objects = object_methods()
+    for _, kind in ipairs { "lab", "cgroup" } do
+      for _, name in ipairs(function_names(objects[kind])) do
+        if repl.help(kind .. ":" .. name):find("(no --- comment", 1, true) then
+          missing_doc[#missing_doc + 1] = kind .. ":" .. name
+        end
+      end
+    end
+    assert.same({}, sorted(missing_doc))
+  end)
+
+  it("calls each function in its example with no more arguments than its doc names", function()
+    local wrong = {}
+    local function check(key, prefix, sig)
+      for _, line in ipairs(too_many(key, prefix, sig)) do wrong[#wrong + 1] = line end
+    end
+    for name, doc in pairs(core._doc) do check(name, "nsl." .. name .. "(", doc.sig) end
+    for key, doc in pairs(core._method_doc) do check(key, ":" .. key:match(":(.*)") .. "(", doc.sig) end
+    for _, module in ipairs(MODULES) do
+      for _, name in ipairs(function_names(require("nsl." .. module))) do
+        local key = module .. "." .. name
+        local sig = repl.help(key):match("^nsl%.[%w_.]+%b()")
+        if sig then check(key, key .. "(", sig) end
+      end
+    end
+    assert.same({}, sorted(wrong))
+  end)
+
+  it("catches an example that calls a function with more arguments than its doc names", function()
+    examples["test:arity"] = 'nsl.strerror(2, 3)'
+    finally(function() examples["test:arity"] = nil end)
+    assert.same({ "test:arity: 2 arguments to strerror(errno) -> string" },
+      too_many("test:arity", "nsl.strerror(", core._doc.strerror.sig))
+    assert.same({ 0, 3, 1 }, calls('f() f(a, { b, c }, "d,e") f(g(h, i))', "f("))
+  end)
+end)
+
 describe("help with examples", function()
   -- "  example:" and the example's lines, as help shows them
   local function shown(key)
@@ -262,8 +388,9 @@ describe("help with examples", function()
     local root = assert(core.root_open("/"))
     finally(function() root:close() end)
     local text = repl.help("root:mount_on")
-    assert.equal("root:mount_on: a method of root handles (nsl.root_open)" ..
-      shown("root:mount_on"), text)
+    local doc = core._method_doc["root:mount_on"]
+    assert.equal("root:mount_on: a method of root handles (nsl.root_open)\n  " ..
+      doc.sig .. "\n  " .. doc.doc .. shown("root:mount_on"), text)
     assert.equal(text, repl.help(root.mount_on))
     local read = repl.help("fd:read")
     assert.truthy(read:find("^fd:read: a method of fd objects .-, the same as nsl.read\n" ..

@@ -236,6 +236,8 @@ describe("nsl.spawn", function()
   it("raises for an unknown option", function()
     assert.has_error(function() core.spawn("/bin/true", { "true" }, nil, { pgroup = 0 }) end,
       "bad argument #4 to 'spawn' (unknown option 'pgroup')")
+    assert.has_error(function() core.spawn("/bin/true", { "true" }, nil, { setsid = true, [1] = 0 }) end,
+      "bad argument #4 to 'spawn' (unknown option '1')")
   end)
 
   it("raises for an argv whose __len is negative or huge", function()

@@ -1,6 +1,8 @@
 /* lfd.c: fds as Lua values, pipes, read/write/close; ttys (ptys, raw
- * mode, window sizes), poll, and the console relay. */
+ * mode, window sizes), poll, and the console relay (the plain C of ptys
+ * and the relay is tty.c). */
 #include "lnsl.h"
+#include "tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 /* An fd object: closes on collection and at the end of a <close> variable.
@@ -81,198 +81,6 @@ int nsl_checkfd(lua_State *L, int arg) {
     luaL_typeerror(L, arg, "fd or integer");
   luaL_argcheck(L, p->fd >= 0, arg, "fd is closed");
   return p->fd;
-}
-
-/* ---- plain helpers ------------------------------------------------------- */
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* poll(2), retried after EINTR with what is left of timeout (-1: none). */
-static int poll_retry(struct pollfd *fds, nfds_t n, int timeout) {
-  long long deadline = now_ms() + timeout;
-  for (;;) {
-    int rc = poll(fds, n, timeout);
-    if (rc >= 0 || errno != EINTR)
-      return rc;
-    if (timeout > 0) {
-      long long left = deadline - now_ms();
-      timeout = left > 0 ? (int)left : 0;
-    }
-  }
-}
-
-static ssize_t read_retry(int fd, char *buf, size_t len) {
-  ssize_t got;
-  do
-    got = read(fd, buf, len);
-  while (got < 0 && errno == EINTR);
-  return got;
-}
-
-/* All of buf, through short writes and EINTR. */
-static int write_all(int fd, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t put = write(fd, buf, len);
-    if (put < 0 && errno == EINTR)
-      continue;
-    if (put < 0)
-      return -1;
-    buf += put;
-    len -= (size_t)put;
-  }
-  return 0;
-}
-
-/* A pty pair, both ends O_NOCTTY|O_CLOEXEC (see pty(7), posix_openpt(3)),
- * the slave's path in path. On failure *step is the call that failed. */
-static int open_pty(int *master, int *slave, char *path, size_t size,
-                    const char **step) {
-  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), err;
-  if (m < 0)
-    return *step = "posix_openpt", -1;
-  if (grantpt(m) != 0)
-    *step = "grantpt";
-  else if (unlockpt(m) != 0)
-    *step = "unlockpt";
-  else if ((err = ptsname_r(m, path, size)) != 0)
-    *step = "ptsname_r", errno = err;
-  else if ((*slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-    *step = "open";
-  else
-    return *master = m, 0;
-  err = errno;
-  close(m);
-  errno = err;
-  return -1;
-}
-
-/* ---- the console relay (plain C) ----------------------------------------- */
-
-/* What relay works with, and which call failed when it returns -1. */
-typedef struct relay {
-  int master; /* the console's pty master */
-  int in;     /* fd 0, or -1 after its end of file */
-  int winch;  /* a signalfd for SIGWINCH */
-  int pidfd;  /* the child whose exit ends the relay, or -1 */
-  const char *failed;
-  int failed_fd;
-} relay;
-
-static int relay_fail(relay *r, const char *call, int fd) {
-  r->failed = call;
-  r->failed_fd = fd;
-  return -1;
-}
-
-/* The master gets fd 0's window size, when fd 0 is a terminal. */
-static void copy_winsize(int master) {
-  struct winsize ws;
-  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl(master, TIOCSWINSZ, &ws);
-}
-
-/* Consume the queued SIGWINCHs (the signalfd is non-blocking), then pass
- * the size on once. */
-static int relay_winch(relay *r) {
-  struct signalfd_siginfo si;
-  while (read(r->winch, &si, sizeof si) == (ssize_t)sizeof si)
-    ;
-  copy_winsize(r->master);
-  return 0;
-}
-
-/* fd 0 -> master. 0 to go on, 1 when the master hung up, -1 on error.
- * End of file, or EIO from a hung-up terminal, stops reading fd 0 only. */
-static int relay_in(relay *r) {
-  char buf[4096];
-  ssize_t got = read_retry(r->in, buf, sizeof buf);
-  if (got == 0 || (got < 0 && errno == EIO))
-    return r->in = -1, 0;
-  if (got < 0)
-    return errno == EAGAIN ? 0 : relay_fail(r, "read", r->in);
-  if (write_all(r->master, buf, (size_t)got) != 0)
-    return errno == EIO ? 1 : relay_fail(r, "write", r->master);
-  return 0;
-}
-
-/* master -> fd 1. 0 to go on, 1 when the master hung up (read gives EIO
- * once no slave fd is open: see pty(7)), -1 on error. */
-static int relay_out(relay *r) {
-  char buf[4096];
-  ssize_t got = read_retry(r->master, buf, sizeof buf);
-  if (got == 0 || (got < 0 && errno == EIO))
-    return 1;
-  if (got < 0)
-    return errno == EAGAIN ? 0 : relay_fail(r, "read", r->master);
-  if (write_all(STDOUT_FILENO, buf, (size_t)got) != 0)
-    return relay_fail(r, "write", STDOUT_FILENO);
-  return 0;
-}
-
-/* The child exited: copy what the master holds without waiting for more.
- * A pty's poll flushes the pending input first (n_tty_poll), so what the
- * child wrote before it exited is there. */
-static int relay_drain(relay *r) {
-  struct pollfd p = {r->master, POLLIN, 0};
-  int rc = 0;
-  while (rc == 0 && poll_retry(&p, 1, 0) > 0)
-    rc = relay_out(r);
-  return rc < 0 ? -1 : 0;
-}
-
-static int relay_loop(relay *r) {
-  for (;;) {
-    struct pollfd p[4] = {{r->winch, POLLIN, 0},
-                          {r->in, POLLIN, 0},
-                          {r->master, POLLIN, 0},
-                          {r->pidfd, POLLIN, 0}};
-    if (poll_retry(p, 4, -1) < 0)
-      return relay_fail(r, "poll", -1);
-    int rc = 0;
-    /* the size first: the input read next may be a reaction to it */
-    if (p[0].revents)
-      rc = relay_winch(r);
-    if (rc == 0 && p[1].revents)
-      rc = relay_in(r);
-    if (rc == 0 && p[2].revents)
-      rc = relay_out(r);
-    if (rc == 0 && p[3].revents)
-      return relay_drain(r);
-    if (rc != 0)
-      return rc < 0 ? -1 : 0;
-  }
-}
-
-/* SIGWINCH is blocked and read from a signalfd while the relay runs, and
- * the signal mask is restored after. */
-static int relay_run(relay *r, int master, pid_t pid) {
-  *r = (relay){master, STDIN_FILENO, -1, -1, NULL, -1};
-  if (pid > 0 && (r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
-    return relay_fail(r, "pidfd_open", pid);
-  sigset_t winch, old;
-  sigemptyset(&winch);
-  sigaddset(&winch, SIGWINCH);
-  sigprocmask(SIG_BLOCK, &winch, &old);
-  int rc;
-  r->winch = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (r->winch < 0) {
-    rc = relay_fail(r, "signalfd", -1);
-  } else {
-    copy_winsize(master);
-    rc = relay_loop(r);
-  }
-  int err = errno;
-  if (r->winch >= 0)
-    close(r->winch);
-  if (r->pidfd >= 0)
-    close(r->pidfd);
-  sigprocmask(SIG_SETMASK, &old, NULL);
-  errno = err;
-  return rc;
 }
 
 /* ---- bindings ------------------------------------------------------------ */
@@ -450,7 +258,7 @@ static int l_openpty(lua_State *L) {
   char path[PATH_MAX];
   const char *step;
   int *mslot = nsl_newfd(L), *sslot = nsl_newfd(L);
-  if (open_pty(&master, &slave, path, sizeof path, &step) != 0)
+  if (nsl_open_pty(&master, &slave, path, sizeof path, &step) != 0)
     return strcmp(step, "open") == 0 ? nsl_fail(L, "openpty: open '%s'", path)
                                      : nsl_fail(L, "openpty: %s", step);
   nsl_own(L, mslot, master);
@@ -554,7 +362,7 @@ static int l_poll(lua_State *L) {
     p[i - 1] = (struct pollfd){to_fd(L, -1, 1, i), events, 0};
     lua_pop(L, 1);
   }
-  int ready = poll_retry(p, (nfds_t)n, (int)timeout);
+  int ready = nsl_poll_retry(p, (nfds_t)n, (int)timeout);
   if (ready < 0)
     return nsl_fail(L, "poll");
   lua_createtable(L, (int)n, 0);
@@ -571,35 +379,28 @@ static int l_poll(lua_State *L) {
 
 /* relay's options: { pid = n }. */
 static pid_t check_relay_opts(lua_State *L, int arg) {
-  pid_t pid = 0;
-  if (lua_isnoneornil(L, arg))
+  static const char *const known[] = {"pid", NULL};
+  if (!nsl_checkoptions(L, arg, known) ||
+      lua_getfield(L, arg, "pid") == LUA_TNIL)
     return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    if (strcmp(key, "pid") != 0)
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "unknown option '%s'",
-                                    luaL_tolstring(L, -2, NULL)));
-    luaL_argcheck(L,
-                  lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
-                      lua_tointeger(L, -1) <= 0x7fffffff,
-                  arg, "pid must be a positive integer");
-    pid = (pid_t)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-  }
+  luaL_argcheck(L,
+                lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
+                    lua_tointeger(L, -1) <= 0x7fffffff,
+                arg, "pid must be a positive integer");
+  pid_t pid = (pid_t)lua_tointeger(L, -1);
+  lua_pop(L, 1);
   return pid;
 }
 
-/* The console loop (relay_loop): true once the master hangs up or opts.pid
- * exits; nil, "relay: write 1: ...", errno when a step fails. The caller
- * closes its own copy of the slave first, or the master never hangs up. */
+/* The console loop (nsl_relay_run, tty.c): true once the master hangs up or
+ * opts.pid exits; nil, "relay: write 1: ...", errno when a step fails. The
+ * caller closes its own copy of the slave first, or the master never hangs up.
+ */
 static int l_relay(lua_State *L) {
   int master = nsl_checkfd(L, 1);
   pid_t pid = check_relay_opts(L, 2);
-  relay r;
-  if (relay_run(&r, master, pid) != 0)
+  nsl_relay r;
+  if (nsl_relay_run(&r, master, pid) != 0)
     return r.failed_fd >= 0 ? nsl_fail(L, "relay: %s %d", r.failed, r.failed_fd)
                             : nsl_fail(L, "relay: %s", r.failed);
   return nsl_ok(L);
@@ -659,7 +460,7 @@ const nsl_Reg nsl_fd_lib[] = {
 /* ---- the fd object ---------------------------------------------------------
  */
 
-static int fd_gc(lua_State *L) {
+static int l_fd_gc(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   int fd = p->fd;
   nsl_disown(L, &p->fd);
@@ -668,7 +469,7 @@ static int fd_gc(lua_State *L) {
   return 0;
 }
 
-static int fd_fileno(lua_State *L) {
+static int l_fd_fileno(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   if (p->fd < 0)
     luaL_pushfail(L);
@@ -678,7 +479,7 @@ static int fd_fileno(lua_State *L) {
 }
 
 /* The number, which the object no longer closes (for passing it on). */
-static int fd_release(lua_State *L) {
+static int l_fd_release(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   luaL_argcheck(L, p->fd >= 0, 1, "fd is closed");
   lua_pushinteger(L, p->fd);
@@ -686,7 +487,7 @@ static int fd_release(lua_State *L) {
   return 1;
 }
 
-static int fd_tostring(lua_State *L) {
+static int l_fd_tostring(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
   if (p->fd < 0)
     lua_pushliteral(L, "fd (closed)");
@@ -695,18 +496,26 @@ static int fd_tostring(lua_State *L) {
   return 1;
 }
 
+const nsl_Reg nsl_fd_methods[] = {
+    {"close", l_close, NULL, NULL},
+    {"fileno", l_fd_fileno, "fd:fileno() -> n | nil",
+     "the fd's number, or nil once it is closed"},
+    {"read", l_read, NULL, NULL},
+    {"release", l_fd_release, "fd:release() -> n",
+     "the fd's number, which the object no longer closes (to pass it on)"},
+    {"write", l_write, NULL, NULL},
+    {NULL, NULL, NULL, NULL}};
+
 void nsl_fd_open(lua_State *L) {
-  static const luaL_Reg methods[] = {
-      {"close", l_close},      {"fileno", fd_fileno}, {"read", l_read},
-      {"release", fd_release}, {"write", l_write},    {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", fd_gc},
-                                  {"__gc", fd_gc},
+  static const luaL_Reg meta[] = {{"__close", l_fd_gc},
+                                  {"__gc", l_fd_gc},
                                   {"__index", NULL},
-                                  {"__tostring", fd_tostring},
+                                  {"__tostring", l_fd_tostring},
                                   {NULL, NULL}};
   if (luaL_newmetatable(L, NSL_FD)) {
     luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
+    lua_newtable(L);
+    nsl_setmethods(L, nsl_fd_methods, 0);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);

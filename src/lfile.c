@@ -33,16 +33,23 @@ static const char *const node_types[] = {"char", "block",  "fifo",
 static const mode_t node_bits[] = {S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG,
                                    S_IFSOCK};
 
+mode_t nsl_checknode(lua_State *L, int arg, dev_t *dev) {
+  int type = luaL_checkoption(L, arg, NULL, node_types);
+  mode_t mode = nsl_checkmode(L, arg + 1);
+  lua_Integer major = luaL_optinteger(L, arg + 2, 0);
+  lua_Integer minor = luaL_optinteger(L, arg + 3, 0);
+  luaL_argcheck(L, major >= 0 && major <= 0xfff, arg + 2, "major out of range");
+  luaL_argcheck(L, minor >= 0 && minor <= 0xfffff, arg + 3,
+                "minor out of range");
+  *dev = makedev((unsigned)major, (unsigned)minor);
+  return node_bits[type] | mode;
+}
+
 static int l_mknod(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  int type = luaL_checkoption(L, 2, NULL, node_types);
-  mode_t mode = nsl_checkmode(L, 3);
-  lua_Integer major = luaL_optinteger(L, 4, 0);
-  lua_Integer minor = luaL_optinteger(L, 5, 0);
-  luaL_argcheck(L, major >= 0 && major <= 0xfff, 4, "major out of range");
-  luaL_argcheck(L, minor >= 0 && minor <= 0xfffff, 5, "minor out of range");
-  dev_t dev = makedev((unsigned)major, (unsigned)minor);
-  if (mknod(path, node_bits[type] | mode, dev) != 0)
+  dev_t dev;
+  mode_t mode = nsl_checknode(L, 2, &dev);
+  if (mknod(path, mode, dev) != 0)
     return nsl_fail(L, "mknod '%s'", path);
   return nsl_ok(L);
 }
@@ -102,7 +109,7 @@ typedef struct dir_list {
   int n;
 } dir_list;
 
-static int dir_list_free(lua_State *L) {
+static int l_dir_list_gc(lua_State *L) {
   dir_list *d = lua_touserdata(L, 1);
   for (int i = 0; i < d->n; i++)
     free(d->names[i]);
@@ -118,7 +125,7 @@ static int l_readdir(lua_State *L) {
   d->names = NULL;
   d->n = 0;
   if (luaL_newmetatable(L, "nsl.dir_list")) {
-    lua_pushcfunction(L, dir_list_free);
+    lua_pushcfunction(L, l_dir_list_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
@@ -131,7 +138,7 @@ static int l_readdir(lua_State *L) {
     lua_pushstring(L, d->names[i]->d_name);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushcfunction(L, dir_list_free);
+  lua_pushcfunction(L, l_dir_list_gc);
   lua_pushvalue(L, -3);
   lua_call(L, 1, 0);
   return 1;
@@ -307,14 +314,19 @@ static const nsl_Flag open_flags[] = {
     {"nonblock", O_NONBLOCK},   {"noctty", O_NOCTTY},
     {"tmpfile", O_TMPFILE},     {NULL, 0}};
 
+int nsl_optopenflags(lua_State *L, int arg, int with_nocloexec) {
+  unsigned long words = nsl_optflags(L, arg, open_flags, "open flag");
+  if (!(words & NOCLOEXEC)) /* nothing leaks into a container */
+    return (int)words | O_CLOEXEC;
+  if (!with_nocloexec)
+    luaL_argerror(L, arg, "unknown open flag 'nocloexec'");
+  return (int)(words & ~NOCLOEXEC);
+}
+
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  unsigned long words = nsl_optflags(L, 2, open_flags, "open flag");
+  int flags = nsl_optopenflags(L, 2, 1);
   mode_t mode = nsl_optmode(L, 3, 0666);
-  /* close-on-exec unless asked otherwise: nothing leaks into a container */
-  int flags = (int)(words & ~NOCLOEXEC);
-  if (!(words & NOCLOEXEC))
-    flags |= O_CLOEXEC;
   int *slot = nsl_newfd(L);
   int fd = open(path, flags, mode);
   if (fd < 0)

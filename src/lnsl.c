@@ -75,7 +75,7 @@ unsigned long nsl_optflags(lua_State *L, int arg, const nsl_Flag *words,
     return string_bits(L, arg, lua_tostring(L, arg), words, what);
   case LUA_TTABLE: {
     unsigned long bits = 0;
-    lua_Integer n = luaL_len(L, arg);
+    lua_Integer n = (lua_Integer)nsl_checklen(L, arg, NSL_LEN_MAX);
     for (lua_Integer i = 1; i <= n; i++) {
       if (lua_geti(L, arg, i) != LUA_TSTRING)
         luaL_argerror(L, arg,
@@ -169,6 +169,25 @@ pid_t nsl_checkpid(lua_State *L, int arg, lua_Integer min) {
 
 pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def) {
   return lua_isnoneornil(L, arg) ? def : nsl_checkpid(L, arg, min);
+}
+
+int nsl_checkoptions(lua_State *L, int arg, const char *const known[]) {
+  if (lua_isnoneornil(L, arg))
+    return 0;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int i = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      while (known[i] && strcmp(known[i], lua_tostring(L, -2)) != 0)
+        i++;
+    if (lua_type(L, -2) != LUA_TSTRING || known[i] == NULL)
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown option '%s'",
+                                    luaL_tolstring(L, -2, NULL)));
+    lua_pop(L, 1);
+  }
+  return 1;
 }
 
 /* A __len may return anything: a negative one cast to size_t made a size
@@ -290,22 +309,54 @@ static const nsl_Reg *const areas[] = {
     core_lib,   nsl_proc_lib, nsl_mount_lib, nsl_file_lib,    nsl_id_lib,
     nsl_fd_lib, nsl_net_lib,  nsl_root_lib,  nsl_seccomp_lib, nsl_sock_lib};
 
-/* The module's __index: _doc (name -> { sig, doc }) is built on first use,
- * by help(); a container start has no use for it. */
-static int module_index(lua_State *L) {
-  if (strcmp(luaL_checkstring(L, 2), "_doc") != 0)
+/* The objects whose methods have docs, by the prefix help names them with. */
+static const struct {
+  const char *prefix;
+  const nsl_Reg *methods;
+} objects[] = {{"fd:", nsl_fd_methods}, {"root:", nsl_root_methods}};
+
+void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup) {
+  luaL_checkstack(L, nup, "too many upvalues");
+  for (const nsl_Reg *r = methods; r->name; r++) {
+    for (int i = 0; i < nup; i++)
+      lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, r->func, nup);
+    lua_setfield(L, -(nup + 2), r->name);
+  }
+  lua_pop(L, nup);
+}
+
+/* Push { sig = r->sig, doc = r->doc }. */
+static void push_doc(lua_State *L, const nsl_Reg *r) {
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, r->sig);
+  lua_setfield(L, -2, "sig");
+  lua_pushstring(L, r->doc);
+  lua_setfield(L, -2, "doc");
+}
+
+/* The module's __index: _doc (name -> { sig, doc }) and _method_doc
+ * ("root:mount_on" -> { sig, doc }) are built on first use, by help(); a
+ * container start has no use for them. */
+static int l_core_index(lua_State *L) {
+  const char *key = luaL_checkstring(L, 2);
+  int methods = strcmp(key, "_method_doc") == 0;
+  if (!methods && strcmp(key, "_doc") != 0)
     return 0;
   lua_newtable(L);
-  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+  for (size_t i = 0; !methods && i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++) {
-      lua_createtable(L, 0, 2);
-      lua_pushstring(L, r->sig);
-      lua_setfield(L, -2, "sig");
-      lua_pushstring(L, r->doc);
-      lua_setfield(L, -2, "doc");
+      push_doc(L, r);
       lua_setfield(L, -2, r->name);
     }
-  lua_pushliteral(L, "_doc");
+  for (size_t i = 0; methods && i < sizeof objects / sizeof *objects; i++)
+    for (const nsl_Reg *r = objects[i].methods; r->name; r++)
+      if (r->sig) {
+        lua_pushfstring(L, "%s%s", objects[i].prefix, r->name);
+        push_doc(L, r);
+        lua_rawset(L, -3);
+      }
+  lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
   return 1;
@@ -325,7 +376,7 @@ int luaopen_nsl_core(lua_State *L) {
       lua_setfield(L, -2, r->name);
     }
   lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, module_index);
+  lua_pushcfunction(L, l_core_index);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   push_errno_table(L);

@@ -3,6 +3,10 @@
  * Conventions (see README "The Lua API"):
  *   - a binding is l_<luaname>; it raises on bad arguments and returns
  *     nil, "call 'arg': strerror", errno on a failed syscall (nsl_fail);
+ *   - a method or metamethod of an object is l_<type>_<name>, the type being
+ *     its metatable's name after "nsl." (root:mount_on is l_root_mount_on,
+ *     fd's __gc l_fd_gc); the one clash, root:open against nsl.root_open,
+ *     is l_root_openat;
  *   - flag sets are words (a string or a table of strings) or an integer;
  *   - modes are integers or octal strings ("0755").
  */
@@ -30,6 +34,16 @@ typedef struct nsl_Flag {
   const char *word;
   unsigned long bits;
 } nsl_Flag;
+
+/* The methods of the objects the core makes, with their docs: the REPL's
+ * help reads them from core._method_doc ("root:mount_on" -> { sig, doc }).
+ * A method that is a core function under its own name (fd:read is
+ * nsl.read) has no sig nor doc here: help shows that function's. */
+extern const nsl_Reg nsl_fd_methods[];   /* lfd.c: fd objects, "fd:" */
+extern const nsl_Reg nsl_root_methods[]; /* lroot.c: root handles, "root:" */
+/* luaL_setfuncs for an nsl_Reg table: each function gets the nup values
+ * below the table on top as upvalues (popped). */
+void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup);
 
 /* The areas; each ends with a {NULL} entry. */
 extern const nsl_Reg nsl_proc_lib[];  /* lproc.c: processes, namespaces */
@@ -96,12 +110,27 @@ uid_t nsl_optid(lua_State *L, int arg, const char *what);
  * -INT_MAX where groups are meant (waitpid(2)). */
 pid_t nsl_checkpid(lua_State *L, int arg, lua_Integer min);
 pid_t nsl_optpid(lua_State *L, int arg, lua_Integer min, pid_t def);
+/* An options table at arg ({ pidfd = true }): 0 for nil, else 1 once every
+ * key is checked to be one of known (NULL-terminated): another raises
+ * "unknown option 'KEY'". The caller reads the values by name. */
+int nsl_checkoptions(lua_State *L, int arg, const char *const known[]);
 /* The length of the table at arg (its __len too), in 0..max. */
 size_t nsl_checklen(lua_State *L, int arg, lua_Integer max);
 
 /* A mode: an integer or an octal string ("0755", "755"). */
 mode_t nsl_checkmode(lua_State *L, int arg);
 mode_t nsl_optmode(lua_State *L, int arg, mode_t def);
+
+/* A file type and mode at arg, arg + 1 ("char", "0666") and the device
+ * major, minor at arg + 2, arg + 3 (0 when nil) into *dev: mknod(2)'s mode
+ * and dev, for nsl.mknod and root:mknod (lfile.c). */
+mode_t nsl_checknode(lua_State *L, int arg, dev_t *dev);
+
+/* open(2)'s flags from the words at arg (nsl.open's: "rdonly creat ..."),
+ * O_CLOEXEC added unless the word "nocloexec" is there, which only
+ * with_nocloexec accepts: a root handle's fds are always close-on-exec
+ * (lfile.c). */
+int nsl_optopenflags(lua_State *L, int arg, int with_nocloexec);
 
 /* A NULL-terminated char*[] from the table of strings at arg, kept alive
  * in a userdata pushed on the stack (so a raised error frees it).

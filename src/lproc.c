@@ -58,7 +58,7 @@ static void check_sigset(lua_State *L, int arg, sigset_t *set) {
       strcmp(lua_tostring(L, arg), "all") == 0) {
     sigfillset(set);
   } else if (lua_type(L, arg) == LUA_TTABLE) {
-    lua_Integer n = luaL_len(L, arg);
+    lua_Integer n = (lua_Integer)nsl_checklen(L, arg, NSL_LEN_MAX);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, arg, i);
       sigaddset(set, nsl_checksignal(L, -1, arg, 1));
@@ -97,17 +97,9 @@ static void push_sigset(lua_State *L, const sigset_t *set) {
 
 /* opts = { pidfd = true }: check it all before forking. */
 static int check_clone_opts(lua_State *L, int arg) {
-  if (lua_isnoneornil(L, arg))
+  static const char *const known[] = {"pidfd", NULL};
+  if (!nsl_checkoptions(L, arg, known))
     return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "pidfd"))
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "unknown option '%s'",
-                                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
   lua_getfield(L, arg, "pidfd");
   int want = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -149,26 +141,17 @@ static int l_exec(lua_State *L) { return do_exec(L, "exec", 0); }
 /* spawn's opts: sigmask (the signals blocked in the new process; default
  * this process's) and setsid (a session of its own). */
 static short check_spawn_opts(lua_State *L, int arg, sigset_t *mask) {
+  static const char *const known[] = {"setsid", "sigmask", NULL};
   short flags = 0;
-  if (lua_isnoneornil(L, arg))
+  if (!nsl_checkoptions(L, arg, known))
     return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    if (strcmp(key, "sigmask") == 0) {
-      check_sigset(L, lua_gettop(L), mask);
-      flags |= POSIX_SPAWN_SETSIGMASK;
-    } else if (strcmp(key, "setsid") == 0) {
-      if (lua_toboolean(L, -1))
-        flags |= POSIX_SPAWN_SETSID;
-    } else {
-      luaL_argerror(L, arg,
-                    lua_pushfstring(L, "unknown option '%s'",
-                                    luaL_tolstring(L, -2, NULL)));
-    }
-    lua_pop(L, 1);
+  if (lua_getfield(L, arg, "sigmask") != LUA_TNIL) {
+    check_sigset(L, lua_gettop(L), mask);
+    flags |= POSIX_SPAWN_SETSIGMASK;
   }
+  if (lua_getfield(L, arg, "setsid") != LUA_TNIL && lua_toboolean(L, -1))
+    flags |= POSIX_SPAWN_SETSID;
+  lua_pop(L, 2);
   return flags;
 }
 

@@ -198,7 +198,7 @@ static nsl_filter *check_filter(lua_State *L, int arg) {
   return f;
 }
 
-static int filter_gc(lua_State *L) {
+static int l_seccomp_gc(lua_State *L) {
   nsl_filter *f = luaL_checkudata(L, 1, NSL_SECCOMP);
   if (f->ctx)
     seccomp_release(f->ctx);
@@ -206,7 +206,7 @@ static int filter_gc(lua_State *L) {
   return 0;
 }
 
-static int filter_tostring(lua_State *L) {
+static int l_seccomp_tostring(lua_State *L) {
   nsl_filter *f = luaL_checkudata(L, 1, NSL_SECCOMP);
   if (f->ctx)
     lua_pushfstring(L, "seccomp filter (%p)", (void *)f->ctx);
@@ -286,13 +286,19 @@ static int l_seccomp_api_get(lua_State *L) {
   return 1;
 }
 
-static int l_seccomp_arch_add(lua_State *L) {
+/* seccomp_arch_add or _remove (call) on the filter and arch at 1, 2. */
+static int arch_change(lua_State *L, int (*change)(scmp_filter_ctx, uint32_t),
+                       const char *call) {
   nsl_filter *f = check_filter(L, 1);
   uint32_t arch = check_arch(L, 2);
-  int rc = seccomp_arch_add(f->ctx, arch);
+  int rc = change(f->ctx, arch);
   if (rc < 0)
-    return fail_rc(L, rc, "seccomp_arch_add '%s'", lua_tostring(L, 2));
+    return fail_rc(L, rc, call, lua_tostring(L, 2));
   return nsl_ok(L);
+}
+
+static int l_seccomp_arch_add(lua_State *L) {
+  return arch_change(L, seccomp_arch_add, "seccomp_arch_add '%s'");
 }
 
 static int l_seccomp_arch_native(lua_State *L) {
@@ -301,12 +307,7 @@ static int l_seccomp_arch_native(lua_State *L) {
 }
 
 static int l_seccomp_arch_remove(lua_State *L) {
-  nsl_filter *f = check_filter(L, 1);
-  uint32_t arch = check_arch(L, 2);
-  int rc = seccomp_arch_remove(f->ctx, arch);
-  if (rc < 0)
-    return fail_rc(L, rc, "seccomp_arch_remove '%s'", lua_tostring(L, 2));
-  return nsl_ok(L);
+  return arch_change(L, seccomp_arch_remove, "seccomp_arch_remove '%s'");
 }
 
 static int l_seccomp_attr_set(lua_State *L) {
@@ -390,7 +391,7 @@ static int l_seccomp_load_bpf(lua_State *L) {
 
 static int l_seccomp_release(lua_State *L) {
   check_filter(L, 1);
-  filter_gc(L);
+  l_seccomp_gc(L);
   return nsl_ok(L);
 }
 
@@ -509,10 +510,10 @@ void nsl_seccomp_open(lua_State *L) {
                                      {"release", l_seccomp_release},
                                      {"rule_add", l_seccomp_rule_add},
                                      {NULL, NULL}};
-  static const luaL_Reg meta[] = {{"__close", filter_gc},
-                                  {"__gc", filter_gc},
+  static const luaL_Reg meta[] = {{"__close", l_seccomp_gc},
+                                  {"__gc", l_seccomp_gc},
                                   {"__index", NULL},
-                                  {"__tostring", filter_tostring},
+                                  {"__tostring", l_seccomp_tostring},
                                   {NULL, NULL}};
   static const nsl_Flag values[] = {{"TIOCSTI", TIOCSTI},
                                     {"TIOCLINUX", TIOCLINUX},

@@ -191,7 +191,7 @@ static void preload_library(lua_State *L) {
 /* ---- running chunks
  * ---------------------------------------------------------- */
 
-static int msghandler(lua_State *L) {
+int nsl_msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -205,7 +205,7 @@ static int msghandler(lua_State *L) {
 
 static int docall_results(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, nsl_msghandler);
   lua_insert(L, base);
   int status = lua_pcall(L, narg, nres, base);
   lua_remove(L, base);
@@ -410,17 +410,10 @@ static int enable_trace(lua_State *L) {
   return 1;
 }
 
-static int run_script(lua_State *L, char **argv, int argc, int at) {
-  for (; at < argc && strcmp(argv[at], "--trace") == 0; at++)
-    if (!enable_trace(L))
-      return EXIT_FAILURE;
-  if (at == argc)
-    return usage_error("run --trace needs a script", "");
-  if (!find_script(L, argv[at])) {
-    report(lua_tostring(L, -1));
-    return 127;
-  }
-  const char *path = lua_tostring(L, -1);
+/* Load the script at path and run it with argv[at..] as arg (argv[at] its
+ * arg[0]), reporting an error: the exit status. */
+static int run_file(lua_State *L, const char *path, char **argv, int argc,
+                    int at) {
   set_arg_table(L, argv, argc, at);
   if (load_script(L, path) != LUA_OK) {
     report(lua_tostring(L, -1));
@@ -433,6 +426,20 @@ static int run_script(lua_State *L, char **argv, int argc, int at) {
   return EXIT_SUCCESS;
 }
 
+static int run_script(lua_State *L, char **argv, int argc, int at) {
+  for (; at < argc && strcmp(argv[at], "--trace") == 0; at++)
+    if (!enable_trace(L))
+      return EXIT_FAILURE;
+  if (at == argc)
+    return usage_error("run --trace needs a script", "");
+  if (!find_script(L, argv[at])) {
+    report(lua_tostring(L, -1));
+    return 127;
+  }
+  const char *path = lua_tostring(L, -1);
+  return run_file(L, path, argv, argc, at);
+}
+
 /* A bundled script by name (never a file of the current directory, where
  * an OCI client runs us in the bundle): argv[at] is its arg[0]. */
 static int run_bundled(lua_State *L, const char *name, char **argv, int argc,
@@ -440,16 +447,7 @@ static int run_bundled(lua_State *L, const char *name, char **argv, int argc,
   char buf[PATH_MAX];
   const char *path =
       lua_pushfstring(L, "%s/%s", scripts_dir(buf, sizeof buf), name);
-  set_arg_table(L, argv, argc, at);
-  if (load_script(L, path) != LUA_OK) {
-    report(lua_tostring(L, -1));
-    return EXIT_FAILURE;
-  }
-  if (docall(L, push_script_args(L, argv, argc, at + 1)) != LUA_OK) {
-    report(lua_tostring(L, -1));
-    return EXIT_FAILURE;
-  }
-  return EXIT_SUCCESS;
+  return run_file(L, path, argv, argc, at);
 }
 
 static int run_string(lua_State *L, char **argv, int argc, int at) {

@@ -253,21 +253,9 @@ static char **complete(const char *text, int start, int end) {
 
 /* ---- running chunks (lua.c) -------------------------------------------- */
 
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      return 1;
-    msg =
-        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
 static int docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, nsl_msghandler);
   lua_insert(L, base);
   set_handler(SIGINT, laction, 0);
   int status = lua_pcall(L, narg, nres, base);

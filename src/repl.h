@@ -7,4 +7,8 @@
  * status for main. */
 int nsl_repl(lua_State *L);
 
+/* lua.c's message handler (nsl.c): the error message with a traceback,
+ * for the scripts and the REPL alike. */
+int nsl_msghandler(lua_State *L);
+
 #endif

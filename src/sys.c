@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -111,4 +112,25 @@ fail:;
   close(fd);
   errno = err;
   return -1;
+}
+
+void nsl_sys_close_keep_errno(int fd) {
+  int err = errno;
+  if (fd >= 0)
+    close(fd);
+  errno = err;
+}
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6; one number on every architecture */
+#endif
+
+int nsl_sys_chmod_fd(int fd, mode_t mode) {
+  if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return -1;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return chmod(proc, mode);
 }

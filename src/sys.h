@@ -28,4 +28,12 @@ int nsl_sys_sealed_memfd(const void *data, size_t len);
  * STATX_MNT_ID, as in /proc/self/mountinfo's first field). */
 int nsl_sys_mount_id(int fd, uint64_t *id);
 
+/* close(2) an fd (or nothing for -1) keeping errno for the failure being
+ * reported. */
+void nsl_sys_close_keep_errno(int fd);
+
+/* fchmodat2(2) on an O_PATH fd (Linux 6.6), else chmod(2) through the fd's
+ * magic link, which names exactly that inode. */
+int nsl_sys_chmod_fd(int fd, mode_t mode);
+
 #endif

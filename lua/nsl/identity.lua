@@ -79,8 +79,6 @@ local function check(step, ok, err, errno)
   return container().check(step, ok, err, errno)
 end
 
---- The canonical name of a capability ("cap_chown", "chown" -> "CHOWN"),
--- or nil and a message for one the kernel and libcap do not know.
 local cap_names -- core.cap_names(), asked once: it asks libcap for each
 
 -- The kernel's number of a capability name, or nil and a message.
@@ -91,6 +89,8 @@ local function cap_number(name)
   return nil, string.format("unknown capability '%s'", tostring(name))
 end
 
+--- The canonical name of a capability ("cap_chown", "chown" -> "CHOWN"),
+-- or nil and a message for one the kernel and libcap do not know.
 function M.cap_name(name)
   local number, err = cap_number(name)
   if not number then return nil, err end

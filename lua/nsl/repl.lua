@@ -320,14 +320,18 @@ local function core_methods(object)
   return type(index) == "table" and index or nil
 end
 
--- Help for method `name` of a core object: what it is, the doc of the core
--- function it is the same as (fd:read is nsl.read), and its example.
+-- Help for method `name` of a core object: what it is, its doc (from C,
+-- core._method_doc) or that of the core function it is the same as (fd:read
+-- is nsl.read), and its example.
 local function core_method_help(object, name, f)
   local key = object[1] .. ":" .. name
   local same = core_name(f)
+  local own = core._method_doc[key]
   local out = { format("%s: a method of %s%s", key, object[3],
     same and ", the same as nsl." .. same or "") }
-  if same then
+  if own then
+    out[#out + 1] = format("  %s\n  %s", own.sig, own.doc)
+  elseif same then
     out[#out + 1] = format("  nsl.%s\n  %s", core._doc[same].sig, core._doc[same].doc)
   end
   out[#out + 1] = example_text(key) or (same and example_text(same))
@@ -369,7 +373,9 @@ local function ldoc_above(text, line)
   while first > 1 and lines[first - 1]:match("^%s*%-%-") do first = first - 1 end
   local start
   for k = first, #lines do
-    if lines[k]:match("^%s*%-%-%-+%s*[^%-%s]") or lines[k]:match("^%s*%-%-%-$") then
+    -- "--- Doc", "--- --bind SRC DST", "---"; not a "------ rule"
+    if lines[k]:match("^%s*%-%-%-+%s*[^%-%s]") or lines[k]:match("^%s*%-%-%-%s")
+        or lines[k]:match("^%s*%-%-%-$") then
       start = k
     end
   end
