@@ -9,7 +9,8 @@ local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "image", "userns", "rootfs", "inspect", "lab",
-  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net" }
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net",
+  "process", "errors", "util" }
 
 local function sorted(t)
   table.sort(t)
@@ -186,6 +187,7 @@ describe("nsl.examples", function()
     "filter:attr_set", "filter:export_bpf", "filter:release", "filter:rule_add",
     "cgroup.any", "cgroup.files", "cgroup.limits", "cgroup.parse_size",
     "container.check", "container.explain", "container.find_command",
+    "errors.explain", "errors.step", "process.exit_code", "util.has_word",
     "identity.cap_name", "identity.config", "identity.parse_rlimit", "identity.parse_user",
     "identity.with_capabilities",
     "inspect.find_mount", "inspect.mountinfo", "inspect.parse_mountinfo_line",

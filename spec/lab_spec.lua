@@ -90,7 +90,10 @@ print(c:run { "/nonexistent" })
 print(c:run { "/bin/sh", "-c", "exit 4" })
 c:destroy()]], root))
     assert.equal(0, r.code, r.err)
-    assert.matches("^exited\t127\nexited\t4\nafter\t%d+\n$", r.out)
+    -- the reason comes back to the caller: the worker prints nothing
+    assert.matches("^exited\t127\texecp '/nonexistent': No such file or directory\n" ..
+      "exited\t4\nafter\t%d+\n$", r.out)
+    assert.equal("", r.err)
   end)
 
   it("throws the container away with destroy", function()
@@ -102,7 +105,7 @@ c:destroy()]], root))
   end)
 end)
 
-describe("nsl.userns.child", function()
+describe("nsl.process.child", function()
   it("ends a forked child that raises: the error to the report, exit 125", function()
     local r = helper.sh(q(helper.nsl) .. " -e " .. q([[
 local nsl = require "nsl"
@@ -110,7 +113,7 @@ local r, w = assert(nsl.pipe())
 local pid = assert(nsl.clone({}))
 if pid == 0 then
   r:close()
-  nsl.userns.child(w, function() error("boom", 0) end)
+  nsl.process.child(w, function() error("boom", 0) end)
 end
 w:close()
 print(r:read(100), nsl.wait(pid))

@@ -25,6 +25,7 @@
 --                       to cpu.weight as runc does)
 local core = require "nsl.core"
 local userns = require "nsl.userns"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -108,34 +109,9 @@ end
 ---------------------------------------------------------------------------
 -- the hierarchies
 
--- The first line of a file, or nil, message, errno.
-local function read_file(path)
-  local fd, err, errno = core.open(path, "rdonly cloexec")
-  if not fd then return nil, err, errno end
-  local chunks = {}
-  repeat
-    local s = fd:read(65536)
-    chunks[#chunks + 1] = s
-  until not s or s == ""
-  fd:close()
-  return table.concat(chunks)
-end
-
---- Write value to a cgroup (or /proc) file in one write(2): such a file
--- takes one value per write and refuses it right there (buffered io would
--- only say so at close). nil, "write 'V' to PATH: reason", errno on failure.
-local function write_file(path, value)
-  local text = tostring(value)
-  local fd, err, errno = core.open(path, "wronly cloexec")
-  if fd then
-    local n
-    n, err, errno = fd:write(text)
-    fd:close()
-    if n == #text then return true end
-  end
-  local reason = err and (err:match(": ([^:]+)$") or err) or "short write"
-  return nil, string.format("write '%s' to %s: %s", text, path, reason), errno
-end
+local read_file = util.read_file
+local write_file = util.write_once
+--- Write value to a cgroup file in one write(2) (nsl.util.write_once).
 M.write_file = write_file
 
 --- The cgroup hierarchies of this system, from /proc/self/mountinfo and
@@ -189,17 +165,7 @@ Cgroup.__index = Cgroup
 
 -- mkdir -p; the directories it made, deepest last.
 local function mkdir_all(dir, made)
-  local st = core.stat(dir)
-  if st then return true end
-  local parent = dir:match("^(.+)/[^/]+$")
-  if parent then
-    local ok, err, errno = mkdir_all(parent, made)
-    if not ok then return nil, err, errno end
-  end
-  local ok, err, errno = core.mkdir(dir, "0755")
-  if ok then made[#made + 1] = dir
-  elseif errno ~= core.errno.EEXIST then return nil, err, errno end
-  return true
+  return util.mkdir_all(dir, "0755", made)
 end
 
 -- Enable the controllers of l in every cgroup.subtree_control from the

@@ -20,6 +20,9 @@
 local core = require "nsl.core"
 local userns = require "nsl.userns"
 local identity = require "nsl.identity"
+local errors = require "nsl.errors"
+local process = require "nsl.process"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -76,84 +79,20 @@ M.env = {
   HOME = "/root",
 }
 
--- Signals the parent and the init pass on to the command.
-local FORWARDED = { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT" }
+local watched_signals = process.watched_signals
+local copy, has_word, contains = util.copy, util.has_word, util.contains
 
--- What the parent and the init watch: FORWARDED and CHLD.
-local function watched_signals()
-  local watched = { table.unpack(FORWARDED) }
-  watched[#watched + 1] = "CHLD"
-  return watched
-end
-
----------------------------------------------------------------------------
--- helpers
-
-local function copy(t)
-  if type(t) ~= "table" then return t end
-  local c = {}
-  for k, v in pairs(t) do c[k] = copy(v) end
-  return c
-end
-
-local function has_word(words, word)
-  for w in tostring(words or ""):gmatch("[^%s,|]+") do
-    if w == word then return true end
-  end
-  return false
-end
-
-local function contains(list, value)
-  for _, v in ipairs(list) do
-    if v == value then return true end
-  end
-  return false
-end
-
---- The kernel's known traps: a failed call whose message matches `call`
--- with errno `errno` gets `hint` on a line of its own.
-M.hints = {
-  { call = "^mount on .*remount", errno = "EPERM",
-    hint = "in a user namespace a remount must keep the source mount's locked flags " ..
-      "(nosuid, nodev, noexec, atime): keep them in the flags" },
-  { call = "^mount 'devpts'", errno = "EINVAL",
-    hint = "devpts refuses gid=5 when gid 5 is not mapped in the user namespace: " ..
-      "map it (--gid-map) or drop gid=5 from the data" },
-  { call = "^mount 'sysfs'", errno = "EPERM",
-    hint = "sysfs may only be mounted by the owner of the network namespace: " ..
-      "add \"net\" to the namespaces, or bind the host's /sys read-only" },
-  { call = "^mount 'proc'", errno = "EPERM",
-    hint = "proc needs a new pid namespace, and the host's /proc must be fully visible " ..
-      "(nothing mounted over parts of it); see `nsl doctor`" },
-  { call = "^pivot_root", errno = "EINVAL",
-    hint = "pivot_root refuses shared mounts and an initramfs root: make / rslave or " ..
-      "rprivate (propagation), or enter with MS_MOVE + chroot (pivot = false, --no-pivot)" },
-  { call = "^clone '.*user", errno = "ENOSPC",
-    hint = "user namespaces are disabled or used up: check user.max_user_namespaces " ..
-      "(`nsl doctor` checks the sysctls)" },
-  { call = "^clone '.*user", errno = "EPERM",
-    hint = "unprivileged user namespaces are refused: check kernel.unprivileged_userns_clone " ..
-      "and kernel.apparmor_restrict_unprivileged_userns (`nsl doctor`)" },
-}
+--- The kernel's known traps (nsl.errors.hints): a failed call whose
+-- message matches `call` with errno `errno` gets `hint` on a line of its own.
+M.hints = errors.hints
 
 --- A failed call's message with its errno name, and a hint for a known
--- trap: "mount 'proc' on '/r/proc': Operation not permitted (EPERM)\n  hint: ...".
-function M.explain(err, errno)
-  local name = errno and core.errno[errno]
-  local text = err .. (name and " (" .. name .. ")" or "")
-  for _, h in ipairs(M.hints) do
-    if h.errno == name and err:find(h.call) then
-      return text .. "\n  hint: " .. h.hint
-    end
-  end
-  return text
-end
+-- trap (nsl.errors.explain).
+M.explain = errors.explain
 
---- Raise "setup step 'NAME': MESSAGE (ERRNO)" when a core call failed.
-function M.check(step, ok, err, errno)
-  if ok then return ok end
-  error(string.format("setup step '%s': %s", step, M.explain(err, errno)), 0)
-end
+--- Raise "setup step 'NAME': MESSAGE (ERRNO)" when a core call failed
+-- (nsl.errors.check).
+M.check = errors.check
 local check = M.check
 
 --- The mount options of the mount at path, from /proc/self/mountinfo.
@@ -433,15 +372,7 @@ local function mounted_by_user(c, path)
   return false
 end
 
--- Read all of fd (a pipe) to its end.
-local function read_all(fd)
-  local chunks = {}
-  repeat
-    local s = fd:read(4096)
-    chunks[#chunks + 1] = s
-  until not s or s == ""
-  return table.concat(chunks)
-end
+
 
 --- The container's /etc/resolv.conf, /etc/hosts and /etc/hostname for a
 -- network other than "none": written by the parent (nsl.net.files) into
@@ -450,7 +381,7 @@ end
 -- binds in c.mounts wins; an image without the file gets none.
 function M.step.network_files(c)
   if not c.network_fd then return end
-  local text = read_all(c.network_fd)
+  local text = util.read_fd(c.network_fd) or ""
   c.network_fd:close()
   c.network_fd = nil
   local files = (load(text, "=network files", "t", {}) or error)()
@@ -661,35 +592,12 @@ local function find_command(c, name)
 end
 M.find_command = find_command
 
--- Report "CODE message" to the parent and end this process with CODE.
-local function die(report, code, message)
-  report:write(string.format("%d %s", code, message))
-  core._exit(code)
-end
-
---- Mark every fd from 3 up close-on-exec but c.pass_fds (ascending), so
--- that nothing nsl inherited reaches the command, only stdio and those
--- (CVE-2024-21626 was a leaked fd); a report pipe stays usable until the
--- exec. Returns true, or nil, message and errno.
-local function close_on_exec(c)
-  local first = 3
-  for _, fd in ipairs(c.pass_fds or {}) do
-    if fd > first then
-      local ok, err, errno = core.close_range(first, fd - 1, "cloexec")
-      if not ok then return nil, err, errno end
-    end
-    local ok, err, errno = core.set_cloexec(fd, false)
-    if not ok then return nil, err, errno end
-    first = math.max(first, fd + 1)
-  end
-  return core.close_range(first, nil, "cloexec")
-end
-M.close_on_exec = close_on_exec
+local die = process.die
 
 -- Or end this process with 125: a command that would get fds it must not
 -- have is not started (fail closed).
 local function close_on_exec_or_die(c, report)
-  local ok, err, errno = close_on_exec(c)
+  local ok, err, errno = process.close_on_exec(c.pass_fds)
   if not ok then die(report, 125, "close_on_exec: " .. M.explain(err, errno)) end
 end
 
@@ -726,7 +634,7 @@ local function start_command(c, report)
   local gate, gate_w = assert(core.pipe())
   local pid = assert(core.clone({}))
   if pid == 0 then
-    userns.child(report, function()
+    process.child(report, function()
       gate_w:close()
       -- one byte: go; EOF without it: the init gave up (it kills us then)
       if gate:read(1) ~= "g" then core._exit(125) end
@@ -766,7 +674,6 @@ local function run_init(c, report)
     core.kill(pid, "KILL")
     die(report, 125, "init: drop capabilities: " .. M.explain(err, errno))
   end
-  report:close()
   -- only the nsl executable's own (package.preload): a search of
   -- package.path here would run the image's nsl/init.lua in this process
   if package.preload["nsl.init"] then
@@ -776,19 +683,20 @@ local function run_init(c, report)
     -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
     -- the gate, so the command never sees pid 1 as the host's nsl
     signals:close()
+    -- report is close-on-exec: the parent reads EOF once the init runs
     local _, exec_err = init.exec(pid, gate)
-    io.stderr:write("nsl: ", exec_err, "\n")
     core.kill(pid, "KILL")
-    core._exit(125)
+    die(report, 125, "init: " .. tostring(exec_err))
   end
   -- under plain lua5.4 the same loop in Lua, undumpable at least
+  report:close()
   release_command(gate)
   while true do
     local sig = core.read_signal(signals)
     if sig == "CHLD" then
       repeat
         local got, how, code = core.wait(-1, "nohang")
-        if got == pid then core._exit(how == "exited" and code or 128 + code) end
+        if got == pid then core._exit(process.exit_code(how, code)) end
       until not got or got == 0
     elseif sig then
       core.kill(pid, sig)
@@ -826,43 +734,10 @@ M.child = child
 ---------------------------------------------------------------------------
 -- outside: start, relay, wait
 
-local function exit_code(how, code)
-  return how == "exited" and code or 128 + code
-end
-
--- Wait for the container, passing the signals nsl gets on to it.
-local function wait_forwarding(pid)
-  local watched = watched_signals()
-  core.sigprocmask("block", watched)
-  local signals = assert(core.signalfd(watched))
-  while true do
-    local got, how, code = core.wait(pid, "nohang")
-    if got == pid then
-      signals:close()
-      core.sigprocmask("unblock", watched)
-      return exit_code(how, code)
-    end
-    local sig = core.read_signal(signals)
-    if sig and sig ~= "CHLD" then core.kill(pid, sig) end
-  end
-end
-
--- Relay the user's terminal to the container's pty, then wait.
-local function wait_tty(pid, master)
-  local saved = core.tty_raw(0)
-  local ok, err = core.relay(master, { pid = pid })
-  if saved then core.tty_restore(0, saved) end
-  local _, how, code = core.wait(pid)
-  if not ok and not how then error("relay: " .. tostring(err), 0) end
-  return exit_code(how, code)
-end
-
 --- Wait for a container started by M.spawn (this process's child):
 -- relay the terminal to master when there is one, else pass signals on.
--- Returns the exit code in shell convention.
-function M.wait(pid, master)
-  return master and wait_tty(pid, master) or wait_forwarding(pid)
-end
+-- Returns the exit code in shell convention (nsl.process.wait).
+M.wait = process.wait
 
 --- Start the container without waiting for it: set it up in new
 -- namespaces and start c.command. Returns its pid, the pty master (with
@@ -920,14 +795,12 @@ function M.spawn(opts, how)
     if files_w then files_w:close() end
     if master then master:close() end
     -- nothing of the child returns into the caller's code, even on a raise
-    userns.child(report_w, child, c, report_w)
+    process.child(report_w, child, c, report_w)
   end
   report_w:close()
   if c.tty_fd then c.tty_fd:close() end
-  local report = report_r:read(4096)
-  report_r:close()
-  local code, message = report:match("^(%d+) (.*)$")
-  if code == "125" then
+  local code, message = process.report(report_r)
+  if code == 125 then
     core.wait(pid)
     error(message, 0)
   end
@@ -966,7 +839,7 @@ function M.run(opts)
       local recorded, err = require("nsl.running").record(c, pid)
       if recorded then c.recorded_pid = pid else io.stderr:write("nsl: ", err, "\n") end
     end
-    return master and wait_tty(pid, master) or wait_forwarding(pid), message
+    return process.wait(pid, master), message
   end)
   if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if network then

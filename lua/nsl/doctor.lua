@@ -40,7 +40,7 @@ local function in_child(namespaces, fn)
   end
   if pid == 0 then
     r:close()
-    userns.child(w, fn)
+    require("nsl.process").child(w, fn)
   end
   w:close()
   local msg = r:read(4096) or ""

@@ -733,11 +733,6 @@ r, w = nsl.pipe(); pid = nsl.userns.clone(c.namespaces) if pid == 0 then r:close
 w:close(); report = r:read()
 report, nsl.wait(pid) --> "", 4711, "exited", 0]],
 
-  ["container.close_on_exec"] = [[
-local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
-if pid == 0 then nsl.container.close_on_exec({ pass_fds = { 5 } }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
-nsl.wait(pid) --> 4711, "exited", 0]],
-
   ["container.config"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box", hostname = "box" }
 c.command, c.cwd --> { "/bin/sh" }, "/"
@@ -778,6 +773,93 @@ pid, master = nsl.container.spawn{ rootfs = "/tmp/box", command = { "/bin/sh", "
 nsl.container.wait(pid, master) --> 3]],
 
   ---------------------------------------------------------------------------
+  -- nsl.process
+
+  ["process.child"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.process.child(w, function() error("boom", 0) end) end
+w:close()
+nsl.process.report(r) --> 125, "boom" (and the child exited with 125)]],
+
+  ["process.close_on_exec"] = [[
+local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
+if pid == 0 then nsl.process.close_on_exec({ 5 }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
+  ["process.die"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.process.die(w, 127, "not found") end
+w:close()
+nsl.process.report(r) --> 127, "not found"]],
+
+  ["process.exit_code"] = [[
+nsl.process.exit_code("exited", 3) --> 3
+nsl.process.exit_code("killed", 9) --> 137]],
+
+  ["process.join"] = [[
+pid = nsl.clone({}) if pid == 0 then nsl.process.child(nil, function() assert(nsl.process.join(1)) end) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
+  ["process.report"] = [[
+r, w = assert(nsl.pipe())
+w:close()
+nsl.process.report(r) --> nil (EOF: the child executed)]],
+
+  ["process.run"] = [[
+nsl.process.run({ "sh", "-c", "exit 3" }, { PATH = "/bin" }) --> "exited", 3
+nsl.process.run({ "nope" }, { PATH = "/bin" }) --> "exited", 127, "execp 'nope': No such file or directory"]],
+
+  ["process.wait"] = [[
+pid, master = nsl.container.spawn{ rootfs = "/tmp/box", command = { "/bin/sh", "-c", "exit 3" } }
+nsl.process.wait(pid, master) --> 3]],
+
+  ["process.watched_signals"] = [[
+nsl.process.watched_signals() --> { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT", "CHLD" }]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.errors
+
+  ["errors.check"] = [[
+nsl.errors.check("volumes", nsl.mkdir("/tmp")) --> error: setup step 'volumes': mkdir '/tmp': File exists (EEXIST)]],
+
+  ["errors.explain"] = [[
+nsl.errors.explain(select(2, nsl.mkdir("/etc"))) --> "mkdir '/etc': File exists (EEXIST)"]],
+
+  ["errors.raise"] = [[
+pcall(nsl.errors.raise, "bad id '%s'", "x/y") --> false, "bad id 'x/y'"]],
+
+  ["errors.step"] = [[
+nsl.errors.step("workdir", select(2, nsl.mkdir("/etc"))) --> "setup step 'workdir': mkdir '/etc': File exists (EEXIST)"]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.util
+
+  ["util.contains"] = [[
+nsl.util.contains({ "mnt", "pid" }, "pid") --> true]],
+
+  ["util.copy"] = [[
+nsl.util.copy({ a = { 1, 2 } }) --> { a = { 1, 2 } } (a new table, all the way down)]],
+
+  ["util.has_word"] = [[
+nsl.util.has_word("nosuid nodev,noexec", "nodev") --> true]],
+
+  ["util.mkdir_all"] = [[
+nsl.util.mkdir_all("/tmp/demo/a/b") --> true]],
+
+  ["util.quote"] = [[
+nsl.util.quote("it's") --> "'it'\\''s'"]],
+
+  ["util.read_fd"] = [[
+r, w = nsl.pipe(); w:write("hi"); w:close()
+nsl.util.read_fd(r) --> "hi"]],
+
+  ["util.read_file"] = [[
+nsl.util.read_file("/proc/sys/kernel/ostype") --> "Linux\n"]],
+
+  ["util.write_once"] = [[
+nsl.util.write_once("/proc/self/oom_score_adj", 100) --> true]],
+
+  ---------------------------------------------------------------------------
   -- nsl.identity
 
   ["identity.cap_name"] = [[
@@ -815,12 +897,6 @@ nsl.identity.with_capabilities({ "CHOWN", "KILL" }, { "net_admin" }, { "kill" })
 u, g = nsl.userns.self_maps()
 pid = nsl.userns.clone({ "user", "mnt" }, { uid = u, gid = g }) if pid == 0 then nsl._exit(nsl.getuid()) end
 nsl.wait(pid) --> 4711, "exited", 0]],
-
-  ["userns.child"] = [[
-r, w = assert(nsl.pipe())
-pid = nsl.clone({}) if pid == 0 then nsl.userns.child(w, function() error("boom", 0) end) end
-w:close()
-r:read(100) --> "125 boom" (and the child exited with 125)]],
 
   ["userns.default_maps"] = [[
 -- as uid 1000, given "user:100000:65536" in /etc/subuid and /etc/subgid

@@ -25,6 +25,9 @@ local core = require "nsl.core"
 local container = require "nsl.container"
 local cgroup = require "nsl.cgroup"
 local identity = require "nsl.identity"
+local errors = require "nsl.errors"
+local process = require "nsl.process"
+local util = require "nsl.util"
 local json = require "dkjson"
 
 local M = {}
@@ -62,9 +65,7 @@ local SECCOMP_ACTIONS = { SCMP_ACT_ALLOW = "allow", SCMP_ACT_KILL = "kill_thread
 local SECCOMP_OPS = { SCMP_CMP_NE = "ne", SCMP_CMP_LT = "lt", SCMP_CMP_LE = "le",
   SCMP_CMP_EQ = "eq", SCMP_CMP_GE = "ge", SCMP_CMP_GT = "gt", SCMP_CMP_MASKED_EQ = "masked_eq" }
 
-local function fail(fmt, ...)
-  error(string.format(fmt, ...), 0)
-end
+local fail = errors.raise
 
 -- A JSON object even when empty (dkjson writes an empty table as []).
 local function object(t)
@@ -471,7 +472,7 @@ function M.run_hook(hook, state_json)
     return nil, "hook " .. tostring(hook.path) .. ": " .. cerr
   end
   if pid == 0 then
-    require("nsl.userns").child(nil, function()
+    process.child(nil, function()
       w:close()
       core.dup2(r, 0)
       core.close_range(3, nil, "cloexec")
@@ -539,12 +540,8 @@ local function valid_id(id)
 end
 
 local function mkdir_p(path, mode)
-  local prefix = ""
-  for part in path:gmatch("[^/]+") do
-    prefix = prefix .. "/" .. part
-    local ok, err, errno = core.mkdir(prefix, mode or "0711")
-    if not ok and errno ~= core.errno.EEXIST then fail("%s", err) end
-  end
+  local ok, err = util.mkdir_all(path, mode or "0711")
+  if not ok then fail("%s", err) end
 end
 
 local function dir_of(root, id) return root .. "/" .. id end
@@ -645,12 +642,12 @@ local function join_step(x)
   return function()
     table.sort(x.joins, function(a, b) return a[1] == "user" and b[1] ~= "user" end)
     for _, j in ipairs(x.joins) do
-      container.check("join", core.setns(j[2], j[1]))
+      errors.check("join", core.setns(j[2], j[1]))
       -- the root is set up in a copy of a mount namespace given by path:
       -- the pivot and the mounts never land in the namespace itself
-      if j[1] == "mnt" then container.check("join", core.unshare("mnt")) end
+      if j[1] == "mnt" then errors.check("join", core.unshare("mnt")) end
     end
-    if x.cgroupns then container.check("join", core.unshare("cgroup")) end
+    if x.cgroupns then errors.check("join", core.unshare("cgroup")) end
   end
 end
 
@@ -661,8 +658,8 @@ local function sysctl_step(x)
     table.sort(keys)
     for _, k in ipairs(keys) do
       local path = "/proc/sys/" .. k:gsub("%.", "/")
-      local ok, err, errno = cgroup.write_file(path, tostring(x.sysctl[k]))
-      container.check("sysctl", ok, err, errno)
+      local ok, err, errno = util.write_once(path, tostring(x.sysctl[k]))
+      errors.check("sysctl", ok, err, errno)
     end
   end
 end
@@ -691,7 +688,7 @@ local function hold_step(fifo, st)
     end
     report:write("ready")
     local fd, err, errno = core.open("/proc/self/fd/" .. fifo:fileno(), "wronly cloexec")
-    container.check("hold", fd, err, errno)
+    errors.check("hold", fd, err, errno)
     fd:write("0")
     fd:close()
     fifo:close()
@@ -762,7 +759,7 @@ local function pid_namespace_for_children(path)
   local ok, err, errno = core.setns(path, "pid")
   if not ok then
     own:close()
-    fail("join: %s", container.explain(err, errno))
+    fail("join: %s", errors.explain(err, errno))
   end
   return function()
     if not own then return end
@@ -827,7 +824,7 @@ function M.create(root, id, bundle, o)
         if not added then return nil, err, aerrno end
       end
       if x.oom_score_adj then
-        local adj, err, aerrno = cgroup.write_file(string.format("/proc/%d/oom_score_adj", pid),
+        local adj, err, aerrno = util.write_once(string.format("/proc/%d/oom_score_adj", pid),
           x.oom_score_adj)
         if not adj then return nil, err, aerrno end
       end
@@ -998,14 +995,6 @@ function M.exec(root, id, p, o)
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there
   if c.tty then pty_here, pty_there = assert(core.socketpair()) end
-  -- the namespaces that differ from ours, all at once through a pidfd
-  local inspect = require "nsl.inspect"
-  local ours, its = inspect.namespaces(), inspect.namespaces(st.pid)
-  local join = {}
-  for _, ns in ipairs { "user", "mnt", "pid", "uts", "ipc", "net", "cgroup", "time" } do
-    if its[ns] and its[ns] ~= ours[ns] then join[#join + 1] = ns end
-  end
-  local pidfd = assert(core.pidfd_open(st.pid))
   local report_r, report_w = assert(core.pipe())
   local pid_r, pid_w = assert(core.pipe())
   if not o.detach then core.child_subreaper(true) end
@@ -1016,8 +1005,8 @@ function M.exec(root, id, p, o)
   local a, err, errno = require("nsl.userns").clone({}, nil, { prepare = cg and function(pid)
     return cg:add(pid)
   end })
-  if not a then fail("exec: %s", container.explain(err, errno)) end
-  -- neither A nor B may return into this code: userns.child ends them
+  if not a then fail("exec: %s", errors.explain(err, errno)) end
+  -- neither A nor B may return into this code: process.child ends them
   local function in_b()
     pid_w:close()
     core.dumpable(false) -- the host's binary, for the moment before exec
@@ -1036,16 +1025,16 @@ function M.exec(root, id, p, o)
   end
   local function in_a()
     report_r:close(); pid_r:close()
-    local ok, serr, serrno = core.setns(pidfd, join)
-    if not ok then error(container.explain(serr, serrno), 0) end
-    pidfd:close()
+    -- the namespaces that differ from ours, all at once through a pidfd
+    local ok, serr, serrno = process.join(st.pid)
+    if not ok then error(errors.explain(serr, serrno), 0) end
     local b, cerr, cerrno = core.clone({})
-    if not b then error(container.explain(cerr, cerrno), 0) end
-    if b == 0 then require("nsl.userns").child(report_w, in_b) end
+    if not b then error(errors.explain(cerr, cerrno), 0) end
+    if b == 0 then process.child(report_w, in_b) end
     pid_w:write(tostring(b))
   end
-  if a == 0 then require("nsl.userns").child(report_w, in_a) end
-  pidfd:close(); report_w:close(); pid_w:close()
+  if a == 0 then process.child(report_w, in_a) end
+  report_w:close(); pid_w:close()
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))
   pid_r:close()
@@ -1055,13 +1044,11 @@ function M.exec(root, id, p, o)
     master = core.recv_fd(pty_here) -- nil when B failed before sending it
     pty_here:close()
   end
-  local report = report_r:read(4096)
-  report_r:close()
-  local code, message = report:match("^(%d+) (.*)$")
+  local code, message = process.report(report_r)
   if code then
     if b then core.wait(b) end
     core.child_subreaper(false)
-    return tonumber(code), message
+    return code, message
   end
   if master and o.console_socket then
     local sock, serr = core.unix_connect(o.console_socket)
@@ -1073,7 +1060,7 @@ function M.exec(root, id, p, o)
   end
   if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(b)) end
   if o.detach then return 0 end
-  local status_code = container.wait(b, master)
+  local status_code = process.wait(b, master)
   core.child_subreaper(false)
   return status_code
 end

@@ -115,12 +115,13 @@ local function run_tar(tarball, dir, extra, maps)
     fail("unpack " .. tarball, err)
   end
   if pid == 0 then
-    userns.child(nil, function()
+    require("nsl.process").child(nil, function()
       r:close()
       core.dup2(w, 1)
       core.dup2(w, 2)
       local _, xerr = core.execp("tar", argv, nil)
-      io.stderr:write("tar: ", tostring(xerr), "\n")
+      -- into the output the parent reads (stderr is the pipe too)
+      w:write("tar: " .. tostring(xerr) .. "\n")
       core._exit(127)
     end)
   end

@@ -300,19 +300,11 @@ function M.enter(target, argv)
       "nsl has no record of (a container started without --name?): name the container " ..
       "with --name and use 'nsl enter NAME'", tostring(target), cmd)
   end
-  local pidfd, perr = core.pidfd_open(rec.pid)
-  if not pidfd then return nil, perr end
   -- join every namespace that differs from ours at once (setns with a
   -- pidfd, setns(2)): the user namespace first of all
-  local theirs = {}
-  local inspect = require "nsl.inspect"
-  local ours, its = inspect.namespaces(), inspect.namespaces(rec.pid)
-  for _, ns in ipairs(NAMESPACES) do
-    if its[ns] and its[ns] ~= ours[ns] then theirs[#theirs + 1] = ns end
-  end
-  local ok, serr, errno = core.setns(pidfd, theirs)
-  pidfd:close()
-  if not ok then return nil, require("nsl.container").explain(serr, errno) end
+  local process, errors = require "nsl.process", require "nsl.errors"
+  local ok, serr, errno = process.join(rec.pid, NAMESPACES)
+  if not ok then return nil, errors.explain(serr, errno) end
   -- Everything before the fork, in this process, which is not in the
   -- container's pid namespace: the child that is (setns(pid) holds for
   -- children) runs the host's binary only from fork to exec, undumpable,
@@ -322,27 +314,15 @@ function M.enter(target, argv)
   take_identity(state)
   if rec.seccomp ~= "" then
     local loaded, lerr, lerrno = require("nsl.seccomp").load(rec.seccomp)
-    if not loaded then
-      return nil, "enter: " .. require("nsl.container").explain(lerr, lerrno)
-    end
+    if not loaded then return nil, "enter: " .. errors.explain(lerr, lerrno) end
   end
-  local path = argv[1]
   -- only stdio goes in: an fd of the caller's would reach the host from
   -- inside (CVE-2024-21626)
-  local container = require "nsl.container"
-  local closed, cerr, cerrno = container.close_on_exec({})
-  if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
-  local pid, clone_err = core.clone({})
-  if not pid then return nil, "enter: " .. clone_err end
-  if pid == 0 then
-    require("nsl.userns").child(nil, function()
-      local _, xerr = core.execp(path, argv, state.env)
-      io.stderr:write("nsl: enter: ", tostring(xerr), "\n")
-      core._exit(127)
-    end)
-  end
-  local _, how, code = core.wait(pid)
-  return how == "exited" and code or 128 + code
+  local closed, cerr, cerrno = process.close_on_exec()
+  if not closed then return nil, "enter: close_on_exec: " .. errors.explain(cerr, cerrno) end
+  local how, code, message = process.run(argv, state.env)
+  if not how then return nil, "enter: " .. errors.explain(code, message) end
+  return process.exit_code(how, code), message and "enter: " .. message
 end
 
 return M
