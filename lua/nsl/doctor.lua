@@ -8,13 +8,7 @@ local core = require "nsl.core"
 
 local M = {}
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("nsl.util").read_file
 
 local function sysctl(name)
   local v = read("/proc/sys/" .. name:gsub("%.", "/"))

@@ -15,6 +15,7 @@
 -- detached when it ends; a record in the runtime directory lets the next
 -- start or `nsl ps` detach the network of a container whose nsl was killed.
 local core = require "nsl.core"
+local util = require "nsl.util"
 
 local M = { cni = {}, pasta = {}, slirp = {} }
 
@@ -36,24 +37,11 @@ local function json()
   return require "dkjson"
 end
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = util.quote
 
-local function copy(t)
-  if type(t) ~= "table" then return t end
-  local c = setmetatable({}, getmetatable(t)) -- keeps dkjson's object/array marks
-  for k, v in pairs(t) do c[k] = copy(v) end
-  return c
-end
+local copy = util.copy
 
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_file = util.read_file
 
 -- Run a shell command line; its stdout, and true when it exited 0.
 local function run(cmdline)

@@ -3,6 +3,7 @@
 -- Three ways to get one: build a busybox root from the host's static
 -- busybox (no download), unpack a tarball, or use any directory as it is.
 local core = require "nsl.core"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -28,13 +29,7 @@ end
 
 --- mkdir -p: create path and its missing parents (mode 0755).
 function M.mkdir_all(path)
-  local prefix = path:sub(1, 1) == "/" and "" or "."
-  for part in path:gmatch("[^/]+") do
-    prefix = prefix .. "/" .. part
-    local ok, err, errno = core.mkdir(prefix, "0755")
-    if not ok and errno ~= core.errno.EEXIST then return nil, err, errno end
-  end
-  return true
+  return util.mkdir_all(path)
 end
 
 local function write_file(path, data, mode)

@@ -251,10 +251,7 @@ local function command_state(pid)
     return id
   end
   local function read(name)
-    local m = io.open(string.format("/proc/%d/%s", pid, name))
-    local s = m and m:read("a")
-    if m then m:close() end
-    return s
+    return (require("nsl.util").read_file(string.format("/proc/%d/%s", pid, name)))
   end
   state.uid = inside(tonumber(status_field(pid, "Uid"):match("%d+")), read("uid_map"))
   state.gid = inside(tonumber(status_field(pid, "Gid"):match("%d+")), read("gid_map"))
