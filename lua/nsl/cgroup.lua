@@ -541,12 +541,13 @@ end
 -- cgroup): what the notice says, once per process.
 M.notice_shown = false
 
---- Say once (on stderr) that the limits cannot be applied and why.
+--- The notice that the limits cannot be applied and why, once per process
+-- (nil after): the caller prints it (container.main does, as "nsl: ...").
 function M.notice(err)
-  if M.notice_shown then return end
+  if M.notice_shown then return nil end
   M.notice_shown = true
-  io.stderr:write("nsl: cgroups: ", tostring(err), "; running without resource limits " ..
-    "(an ordinary user needs a cgroup delegated to it)\n")
+  return "cgroups: " .. tostring(err) .. "; running without resource limits " ..
+    "(an ordinary user needs a cgroup delegated to it)"
 end
 
 -- errnos that mean "not allowed to make a cgroup here" rather than "bad
@@ -569,9 +570,10 @@ end
 --- The cgroup of container config c: created at c.cgroup (default
 -- "nsl/<hostname or nsl>-<pid>" below this process's cgroup) with the
 -- limits c.resources. nil when c has neither. An ordinary user that may
--- not make it (or has no cgroup filesystem) gets a one-time notice and
--- nil; for real root with limits that is an error (without limits, nil). Raises for a bad path or limit
--- or a refused value. With owned (a container this process runs, as
+-- not make it (or has no cgroup filesystem) gets nil and, once a process,
+-- the notice (M.notice) to print; for real root with limits that is an
+-- error (without limits, nil). Raises for a bad path or limit or a
+-- refused value. With owned (a container this process runs, as
 -- container.run's), the cgroup must lie below this process's own, and it
 -- is recorded so that M.reclaim removes it should this process be killed
 -- before it does (stale ones are reclaimed first).
@@ -600,7 +602,7 @@ function M.for_container(c, owned)
   local privileged = core.geteuid() == 0 and userns.initial()
   local absent = errno == nil or NOT_ALLOWED[core.errno[errno]]
   if absent and not (privileged and M.any(c.resources)) then
-    if M.any(c.resources) then M.notice(err) end
+    if M.any(c.resources) then return nil, M.notice(err) end
     return nil
   end
   local name = errno and core.errno[errno]

@@ -258,9 +258,12 @@ end
 
 --- Run the container: set it up in new namespaces (and in a cgroup with
 -- c.resources, see nsl.cgroup) and run c.command. Returns the exit code in
--- shell convention (128+N when killed by signal N) and, for 126/127, the
--- reason. Raises when the setup fails.
-function R.run(opts)
+-- shell convention (128+N when killed by signal N), for 126/127 the
+-- reason, and the list of warnings for the caller to print (limits not
+-- applied, a record or a network that could not be kept), which goes to
+-- the list `warnings` when given, even when the run raises. Raises when
+-- the setup fails.
+function R.run(opts, warnings)
   local c = container.config(opts)
   -- the name is checked and held before anything runs (nsl.running)
   if c.name then require("nsl.running").reserve(c) end
@@ -269,10 +272,14 @@ function R.run(opts)
   -- on too, instead of ending nsl (and the container by its pdeathsig)
   local held = not c.tty and watched_signals()
   if held then core.sigprocmask("block", held) end
-  local cg, network
+  local cg, network, notice
+  warnings = warnings or {}
   local ok, status, message = pcall(function()
     -- the cgroup module only for a container that asks for one
-    cg = (c.resources or c.cgroup) and require("nsl.cgroup").for_container(c, true)
+    if c.resources or c.cgroup then
+      cg, notice = require("nsl.cgroup").for_container(c, true)
+      warnings[#warnings + 1] = notice
+    end
     network = c.network ~= "none" and require("nsl.net").for_container(c)
     local function prepare(pid)
       if cg then
@@ -286,19 +293,19 @@ function R.run(opts)
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
       local recorded, err = require("nsl.running").record(c, pid)
-      if recorded then c.recorded_pid = pid else io.stderr:write("nsl: ", err, "\n") end
+      if recorded then c.recorded_pid = pid else warnings[#warnings + 1] = err end
     end
     return process.wait(pid, master), message
   end)
   if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if network then
     local detached, err = network:detach()
-    if not detached then io.stderr:write("nsl: network: ", tostring(err), "\n") end
+    if not detached then warnings[#warnings + 1] = "network: " .. tostring(err) end
   end
   if cg then cg:remove() end
   if held then core.sigprocmask("unblock", held) end
   if not ok then error(status, 0) end
-  return status, message
+  return status, message, warnings
 end
 
 --- A container to build one step at a time, to look at between steps
@@ -307,11 +314,14 @@ function R.new(opts)
   return require("nsl.lab").new(opts)
 end
 
---- Run the container as a script's main program: print a failed setup or
--- a missing command as "nsl: message" and return the exit code for
--- os.exit (125 when the setup failed).
+--- Run the container as a script's main program, the one place of the
+-- library that prints (for the scripts, which end in os.exit(main(c))):
+-- the warnings, a failed setup or a missing command as "nsl: message";
+-- returns the exit code for os.exit (125 when the setup failed).
 function R.main(opts)
-  local ok, code, message = pcall(R.run, opts)
+  local warnings = {}
+  local ok, code, message = pcall(R.run, opts, warnings)
+  for _, w in ipairs(warnings) do io.stderr:write("nsl: ", w, "\n") end
   if not ok then
     io.stderr:write("nsl: ", tostring(code), "\n")
     return 125

@@ -194,7 +194,9 @@ function M.create(root, id, bundle, o)
     local limits = config.resources(val(spec.linux) and spec.linux.resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
     refuse_frozen(cgroup.open(path)) -- before anything is made in it
-    cg = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
+    local notice
+    cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
+    if notice and o.warn then o.warn(notice) end
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
       owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
     assert(core.mknod(dir .. "/exec.fifo", "fifo", "0622"))
