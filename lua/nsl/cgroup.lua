@@ -450,7 +450,7 @@ end
 -- The directory of the records, in the user's runtime directory (a name
 -- that is no container's: see nsl.running).
 local function records_dir()
-  local dir = require("nsl.running").dir() .. "/.cgroups"
+  local dir = require("nsl.rootfs").runtime_dir() .. "/.cgroups"
   local ok, err, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then return nil, err end
   return dir
@@ -460,14 +460,14 @@ end
 local function write_record(cg)
   local dir = records_dir()
   if not dir then return nil end
-  local running = require "nsl.running"
+  local process = require "nsl.process"
   local dirs = {}
   for k, v in pairs(cg.dirs) do dirs[#dirs + 1] = string.format("[%q] = %q", k, v) end
   table.sort(dirs)
   local path = string.format("%s/%d-%s", dir, core.getpid(),
     (cg.path:gsub("[^%w_.-]", function(ch) return string.format("%%%02X", ch:byte()) end)))
   local text = string.format("return { pid = %d, start = %q, version = %d, path = %q, " ..
-    "dirs = { %s } }\n", core.getpid(), running.start_time(core.getpid()) or "", cg.version,
+    "dirs = { %s } }\n", core.getpid(), process.start_time(core.getpid()) or "", cg.version,
     cg.path, table.concat(dirs, ", "))
   local f = io.open(path .. ".tmp", "w")
   if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
@@ -510,11 +510,11 @@ end
 function M.reclaim()
   local dir = records_dir()
   if not dir then return 0 end
-  local running, removed = require "nsl.running", 0
+  local process, removed = require "nsl.process", 0
   for _, name in ipairs(core.readdir(dir) or {}) do
     local path = dir .. "/" .. name
     local rec = not name:match("%.tmp$") and load_record(path)
-    if rec and running.start_time(rec.pid) ~= rec.start then
+    if rec and process.start_time(rec.pid) ~= rec.start then
       local cg = M.from(rec)
       local gone = true
       if empty_cgroup(cg) then

@@ -11,7 +11,7 @@
 -- Keys: a core function by its name ("mount"); a method of the objects the
 -- core makes as "fd:read", "root:mount_on", "filter:rule_add"; a library
 -- function as "MODULE.NAME" ("userns.parse_map"); a method of the library's
--- objects as "lab:step" (nsl.container.new) and "cgroup:add" (nsl.cgroup).
+-- objects as "lab:step" (nsl.lab.new) and "cgroup:add" (nsl.cgroup).
 -- spec/examples_spec.lua checks that every function has one, that each
 -- compiles as the REPL reads it, and runs the ones safe to run.
 return {
@@ -751,11 +751,6 @@ os.exit(nsl.container.main{ rootfs = "/tmp/box", command = { "/bin/sh" } })]],
   ["container.mount_options"] = [[
 nsl.container.mount_options("/proc") --> "rw,nosuid,nodev,noexec,relatime"]],
 
-  ["container.new"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
-c:step() --> "propagation", true
-c:destroy()]],
-
   ["container.root_of"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box" }
 nsl.container.root_of(c) --> nsl.root '/tmp/box' (fd 7)]],
@@ -968,6 +963,9 @@ nsl.image.subids_missing("podman's store") --> nil (root, or a user with /etc/su
 nsl.rootfs.busybox("/tmp/box") --> "/tmp/box"
 nsl.readlink("/tmp/box/bin/sh") --> "../bin/busybox"]],
 
+  ["rootfs.runtime_dir"] = [[
+nsl.rootfs.runtime_dir() --> "/run/user/0/nsl"]],
+
   ["rootfs.cache_dir"] = [[
 nsl.rootfs.cache_dir() --> "/root/.cache/nsl"]],
 
@@ -1015,52 +1013,52 @@ m = nsl.inspect.parse_mountinfo_line("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1
 m.target, m.fstype, m.propagation, m.master --> "/mnt2", "ext3", "slave", 1]],
 
   ---------------------------------------------------------------------------
-  -- nsl.lab: nsl.container.new's container, built one step at a time
+  -- nsl.lab: nsl.lab.new's container, built one step at a time
 
   ["lab.new"] = [[
 c = require("nsl.lab").new{ rootfs = "/tmp/box" }
 c:pending()[1] --> "propagation"]],
 
   ["lab:destroy"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:destroy()]],
 
   ["lab:finish"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:sh("hostname") --> "exited", 0]],
 
   ["lab:ls"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:ls("/etc") --> { "group", "hostname", "passwd" }]],
 
   ["lab:mounts"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step(); c:step(); c:step(); c:step() -- through mount_system
 nsl.inspect.find_mount(c:mounts(), "/tmp/box/proc").fstype --> "proc"]],
 
   ["lab:pending"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
 c:pending()[1] --> "bind_rootfs"]],
 
   ["lab:run"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:run({ "/bin/ls", "/" }) --> "exited", 0]],
 
   ["lab:sh"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:sh("mount; exit 3") --> "exited", 3]],
 
   ["lab:start"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:start() --> 4711]],
 
   ["lab:step"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
 c:step() --> "bind_rootfs", true
 -- after a step that failed: c:step() raises, c:step{ force = true } goes on]],

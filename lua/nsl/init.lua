@@ -20,6 +20,7 @@ local modules = {
   doctor = "nsl.doctor",
   errors = "nsl.errors",
   inspect = "nsl.inspect",
+  lab = "nsl.lab",
   net = "nsl.net",
   oci = "nsl.oci",
   options = "nsl.options",

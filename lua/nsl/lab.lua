@@ -1,6 +1,6 @@
 -- nsl.lab: a container built one step at a time, to look at between steps.
 --
---   c = nsl.container.new{ rootfs = "/tmp/box" }
+--   c = nsl.lab.new{ rootfs = "/tmp/box" }
 --   c:step()            --> "propagation", true
 --   c:mounts()          -- its mount table, as nsl.mountinfo data
 --   c:ls "/dev"         -- what is in its /dev now

@@ -163,7 +163,7 @@ end
 -- published ports. opts: name, bridge, subnet, data_dir.
 function M.cni.bridge(opts)
   opts = opts or {}
-  local data_dir = opts.data_dir or (require("nsl.running").dir() .. "/cni")
+  local data_dir = opts.data_dir or (require("nsl.rootfs").runtime_dir() .. "/cni")
   return {
     cniVersion = "1.0.0",
     name = opts.name or "nsl",
@@ -419,7 +419,7 @@ function M.pasta.attach(pid, opts)
     -- /proc/PID/ns/net: it gets the namespace as a file instead, bound on
     -- a tmpfs of a private mount namespace of its own (as podman's
     -- /run/netns, but seen by pasta alone), and stays root (--runas 0)
-    local dir = require("nsl.running").dir()
+    local dir = require("nsl.rootfs").runtime_dir()
     cmdline = string.format("unshare -m --propagation private -- sh -c %s", quote(string.format(
       "mount -t tmpfs -o size=4k,mode=0700 nsl-pasta %s && touch %s/net && " ..
       "mount --bind /proc/%d/ns/net %s/net && exec %s --runas 0 --netns %s/net",
@@ -437,10 +437,10 @@ function M.pasta.attach(pid, opts)
 end
 
 --- Stop the pasta (or slirp4netns) of pid helper_pid, if it is still the
--- process that started at start (its start time, nsl.running.start_time).
+-- process that started at start (its start time, nsl.process.start_time).
 function M.pasta.detach(helper_pid, start)
-  local running = require "nsl.running"
-  if helper_pid and running.start_time(helper_pid) == start then
+  local process = require "nsl.process"
+  if helper_pid and process.start_time(helper_pid) == start then
     -- KILL: started by nsl while it holds TERM blocked (container.run),
     -- the helper inherited the mask; it keeps nothing that needs a goodbye
     core.kill(helper_pid, "KILL")
@@ -587,19 +587,19 @@ end
 -- later (as nsl.cgroup reclaims cgroups)
 
 local function records_dir()
-  local dir = require("nsl.running").dir() .. "/.net"
+  local dir = require("nsl.rootfs").runtime_dir() .. "/.net"
   local ok, err, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then error("network record: " .. err, 0) end
   return dir
 end
 
 local function write_record(h)
-  local running = require "nsl.running"
+  local process = require "nsl.process"
   local path = h.record or string.format("%s/%d-%s", records_dir(), core.getpid(), h.id)
   local text = string.format("return { pid = %d, start = %q, kind = %q, id = %q, " ..
     "config = %q, result = %q, publish = %q, helper_pid = %s, helper_start = %q }\n",
     core.getpid(),
-    running.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
+    process.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
     h.config and json().encode(h.config) or "", h.result and json().encode(h.result) or "",
     json().encode(h.publish or {}), tostring(h.helper_pid or "nil"), h.helper_start or "")
   local f = io.open(path .. ".tmp", "w")
@@ -658,11 +658,11 @@ end
 -- (killed before it could detach them): a record whose owner is gone.
 -- Returns how many were detached.
 function M.reclaim()
-  local running, dir, done = require "nsl.running", records_dir(), 0
+  local process, dir, done = require "nsl.process", records_dir(), 0
   for _, name in ipairs(core.readdir(dir) or {}) do
     local path = dir .. "/" .. name
     local rec = not name:match("%.tmp$") and load_record(path)
-    if rec and running.start_time(rec.pid) ~= rec.start and detach_record(rec) then
+    if rec and process.start_time(rec.pid) ~= rec.start and detach_record(rec) then
       core.unlink(path)
       done = done + 1
     end
@@ -729,7 +729,7 @@ local function attach(self, pid)
       self.helper_pid = M.slirp.attach(pid, { publish = self.publish,
         socket = string.format("%s/%s.sock", records_dir(), self.id) })
     end
-    self.helper_start = require("nsl.running").start_time(self.helper_pid)
+    self.helper_start = require("nsl.process").start_time(self.helper_pid)
     write_record(self)
     return
   end

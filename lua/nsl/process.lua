@@ -121,6 +121,18 @@ function M.run(argv, env)
   return how, code, message
 end
 
+--- The start time of a process (field 22 of /proc/PID/stat) and its
+-- state letter, or nil when there is none: with the pid, the start time
+-- names one process for good, whatever reuses the number later.
+function M.start_time(pid)
+  local stat = require("nsl.util").read_file(string.format("/proc/%d/stat", pid))
+  if not stat then return nil end
+  local fields = {}
+  -- the name, in parentheses, may hold spaces
+  for field in stat:match("^.*%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = field end
+  return fields[20], fields[1] -- fields 22 and 3 overall
+end
+
 --- The signals nsl and the container's init pass on to the command.
 M.forwarded = { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT" }
 

@@ -27,6 +27,21 @@ local function is_dir(path)
   return st ~= nil and st.type == "dir"
 end
 
+--- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run
+-- (made, mode 0700, when missing): where nsl keeps what lives as long as a
+-- container (nsl.running's records, nsl.cgroup's and nsl.net's).
+function M.runtime_dir()
+  local base = os.getenv("XDG_RUNTIME_DIR")
+  if not (base and base:sub(1, 1) == "/" and core.access(base, "w")) then
+    base = M.cache_dir()
+  end
+  local dir = base .. "/nsl"
+  if base:match("/nsl$") then dir = base .. "/run" end
+  local ok, err, errno = core.mkdir(dir, "0700")
+  if not ok and errno ~= core.errno.EEXIST then error("runtime dir: " .. err, 2) end
+  return dir
+end
+
 --- mkdir -p: create path and its missing parents (mode 0755).
 function M.mkdir_all(path)
   return util.mkdir_all(path)

@@ -8,35 +8,18 @@
 -- when the container has started and removed when it ends; one whose
 -- process is gone (or is another process now) is removed when seen.
 local core = require "nsl.core"
+local process = require "nsl.process"
+local rootfs = require "nsl.rootfs"
 
 local M = {}
 
---- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run.
-function M.dir()
-  local base = os.getenv("XDG_RUNTIME_DIR")
-  if not (base and base:sub(1, 1) == "/" and core.access(base, "w")) then
-    base = require("nsl.rootfs").cache_dir()
-  end
-  local dir = base .. "/nsl"
-  if base:match("/nsl$") then dir = base .. "/run" end
-  local ok, err, errno = core.mkdir(dir, "0700")
-  if not ok and errno ~= core.errno.EEXIST then error("runtime dir: " .. err, 2) end
-  return dir
-end
+--- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run
+-- (nsl.rootfs.runtime_dir).
+M.dir = rootfs.runtime_dir
 
---- The start time of a process (field 22 of /proc/PID/stat), or nil when
--- there is none: with the pid, it names one process for good, whatever
--- reuses the number later.
-function M.start_time(pid)
-  local f = io.open(string.format("/proc/%d/stat", pid), "r")
-  if not f then return nil end
-  local stat = f:read("a")
-  f:close()
-  local after = stat:match("^.*%) (.*)$") -- the name may hold spaces
-  local fields = {}
-  for field in after:gmatch("%S+") do fields[#fields + 1] = field end
-  return fields[20] -- field 22 overall: state is field 3
-end
+--- The start time of a process (nsl.process.start_time): with the pid, it
+-- names one process for good.
+M.start_time = process.start_time
 local start_time = M.start_time
 
 -- A name: letters, digits, '.', '_', '-', not digits alone (nsl enter
@@ -299,7 +282,7 @@ function M.enter(target, argv)
   end
   -- join every namespace that differs from ours at once (setns with a
   -- pidfd, setns(2)): the user namespace first of all
-  local process, errors = require "nsl.process", require "nsl.errors"
+  local errors = require "nsl.errors"
   local ok, serr, errno = process.join(rec.pid, NAMESPACES)
   if not ok then return nil, errors.explain(serr, errno) end
   -- Everything before the fork, in this process, which is not in the

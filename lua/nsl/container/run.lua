@@ -308,12 +308,6 @@ function R.run(opts, warnings)
   return status, message, warnings
 end
 
---- A container to build one step at a time, to look at between steps
--- (see nsl.lab): c:step(), c:mounts(), c:ls(path), c:sh(cmd), c:destroy().
-function R.new(opts)
-  return require("nsl.lab").new(opts)
-end
-
 --- Run the container as a script's main program, the one place of the
 -- library that prints (for the scripts, which end in os.exit(main(c))):
 -- the warnings, a failed setup or a missing command as "nsl: message";

@@ -77,15 +77,10 @@ function M.abs(path, base)
   return (base:gsub("/$", "")) .. "/" .. path
 end
 
---- The start time of a process (field 22 of /proc/PID/stat) and its state
--- letter: with the pid, the start time names one process for good.
-function M.proc_stat(pid)
-  local stat = M.read_all(string.format("/proc/%d/stat", pid))
-  if not stat then return nil end
-  local fields = {}
-  for field in stat:match("^.*%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = field end
-  return fields[20], fields[1]
-end
+--- The start time of a process and its state letter
+-- (nsl.process.start_time): with the pid, the start time names one
+-- process for good.
+M.proc_stat = require("nsl.process").start_time
 
 --- The time now as RFC 3339 (UTC), as state.json's `created`.
 function M.now_rfc3339()
