@@ -804,6 +804,9 @@ nsl.process.report(r) --> nil (EOF: the child executed)]],
 nsl.process.run({ "sh", "-c", "exit 3" }, { PATH = "/bin" }) --> "exited", 3
 nsl.process.run({ "nope" }, { PATH = "/bin" }) --> "exited", 127, "execp 'nope': No such file or directory"]],
 
+  ["process.start_time"] = [[
+nsl.process.start_time(nsl.getpid()) --> "123456", "R"]],
+
   ["process.wait"] = [[
 pid, master = nsl.container.spawn{ rootfs = "/tmp/box", command = { "/bin/sh", "-c", "exit 3" } }
 nsl.process.wait(pid, master) --> 3]],
