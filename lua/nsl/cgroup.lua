@@ -478,14 +478,8 @@ local function write_record(cg)
 end
 
 local function load_record(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local chunk = load(f:read("a"), "=" .. path, "t", {})
-  f:close()
-  local ok, rec = pcall(chunk or error)
-  if ok and type(rec) == "table" and math.tointeger(rec.pid) and type(rec.dirs) == "table" then
-    return rec
-  end
+  local rec = util.load_record(path)
+  if rec and math.tointeger(rec.pid) and type(rec.dirs) == "table" then return rec end
 end
 
 -- Is every existing directory of cg a cgroup without a process? Those

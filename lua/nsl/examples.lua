@@ -841,6 +841,9 @@ nsl.util.copy({ a = { 1, 2 } }) --> { a = { 1, 2 } } (a new table, all the way d
   ["util.has_word"] = [[
 nsl.util.has_word("nosuid nodev,noexec", "nodev") --> true]],
 
+  ["util.load_record"] = [[
+nsl.util.load_record("/run/user/0/nsl/box") --> { name = "box", pid = 4711, start = "123456", ... }]],
+
   ["util.mkdir_all"] = [[
 nsl.util.mkdir_all("/tmp/demo/a/b") --> true]],
 

@@ -14,6 +14,7 @@
 -- through opts.progress, and errors are raised with the step, the command
 -- and what it said.
 local core = require "nsl.core"
+local errors = require "nsl.errors"
 local util = require "nsl.util"
 local rootfs = require "nsl.rootfs"
 local userns = require "nsl.userns"
@@ -34,7 +35,7 @@ local TAG = "nsl"
 local quote = util.quote
 
 local function fail(step, fmt, ...)
-  error(string.format("image: %s: " .. fmt, step, ...), 0)
+  errors.raise("image: %s: " .. fmt, step, ...)
 end
 
 -- skopeo says `level=fatal msg="..."`, umoci `⨯ ...`: the message alone.

@@ -611,11 +611,8 @@ local function write_record(h)
 end
 
 local function load_record(path)
-  local chunk = load(read_file(path) or "", "=" .. path, "t", {})
-  local ok, rec = pcall(chunk or error)
-  if ok and type(rec) == "table" and math.tointeger(rec.pid) and type(rec.id) == "string" then
-    return rec
-  end
+  local rec = util.load_record(path)
+  if rec and math.tointeger(rec.pid) and type(rec.id) == "string" then return rec end
 end
 
 -- The bridge plugin undoes its outbound NAT only while the namespace it

@@ -3,6 +3,7 @@
 -- Three ways to get one: build a busybox root from the host's static
 -- busybox (no download), unpack a tarball, or use any directory as it is.
 local core = require "nsl.core"
+local errors = require "nsl.errors"
 local util = require "nsl.util"
 
 local M = {}
@@ -19,7 +20,7 @@ M.passwd = "root:x:0:0:root:/root:/bin/sh\n" ..
 M.group = "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n"
 
 local function fail(what, err)
-  error(string.format("rootfs: %s: %s", what, err), 3)
+  errors.raise("rootfs: %s: %s", what, tostring(err))
 end
 
 local function is_dir(path)

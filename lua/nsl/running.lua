@@ -10,6 +10,7 @@
 local core = require "nsl.core"
 local process = require "nsl.process"
 local rootfs = require "nsl.rootfs"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -29,15 +30,7 @@ local function valid_name(name)
     and not name:match("^%d+$")
 end
 
-local function load_record(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  local chunk = load(text, "=" .. path, "t", {})
-  local ok, rec = pcall(chunk or error)
-  return ok and type(rec) == "table" and rec or nil
-end
+local load_record = util.load_record
 
 local function check_name(name)
   if not valid_name(name) then
@@ -234,7 +227,7 @@ local function command_state(pid)
     return id
   end
   local function read(name)
-    return (require("nsl.util").read_file(string.format("/proc/%d/%s", pid, name)))
+    return (util.read_file(string.format("/proc/%d/%s", pid, name)))
   end
   state.uid = inside(tonumber(status_field(pid, "Uid"):match("%d+")), read("uid_map"))
   state.gid = inside(tonumber(status_field(pid, "Gid"):match("%d+")), read("gid_map"))

@@ -54,7 +54,7 @@ local RULE_FIELDS = { [1] = true, action = true, args = true, comment = true }
 local LOW32 = 0xffffffff
 
 local function fail(fmt, ...)
-  error("seccomp policy " .. string.format(fmt, ...), 0)
+  require("nsl.errors").raise("seccomp policy " .. fmt, ...)
 end
 
 ---------------------------------------------------------------------------
@@ -412,10 +412,7 @@ end
 
 -- A cached program, when it looks like one: whole 8-byte instructions.
 local function read_cached(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local bpf = f:read("a")
-  f:close()
+  local bpf = require("nsl.util").read_file(path)
   if bpf and #bpf > 0 and #bpf % 8 == 0 and #bpf <= 4096 * 8 then return bpf end
 end
 

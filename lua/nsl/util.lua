@@ -28,6 +28,14 @@ function M.read_file(path)
   return text, rerr, rerrno
 end
 
+--- The table a record file (a Lua chunk "return { ... }", run with no
+-- globals) returns, or nil when it is missing or not such a chunk.
+function M.load_record(path)
+  local chunk = load(M.read_file(path) or "", "=" .. path, "t", {})
+  local ok, rec = pcall(chunk or error)
+  return ok and type(rec) == "table" and rec or nil
+end
+
 --- Write value to a cgroup or /proc file in one write(2): such a file
 -- takes one value per write and refuses it right there (buffered io would
 -- only say so at close). nil, "write 'V' to PATH: reason", errno on failure.
