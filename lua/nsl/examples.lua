@@ -861,6 +861,59 @@ nsl.util.read_file("/proc/sys/kernel/ostype") --> "Linux\n"]],
 nsl.util.write_once("/proc/self/oom_score_adj", 100) --> true]],
 
   ---------------------------------------------------------------------------
+  -- nsl.oci.common and nsl.net.common: what the parts of nsl.oci and nsl.net share
+
+  ["oci.common.abs"] = [[
+require("nsl.oci.common").abs("rootfs", "/srv/bundle") --> "/srv/bundle/rootfs"]],
+
+  ["oci.common.fail"] = [[
+pcall(require("nsl.oci.common").fail, "container %s does not exist", "box") --> false, "container box does not exist"]],
+
+  ["oci.common.nested_userns"] = [[
+require("nsl.oci.common").nested_userns() --> false (as real root on the host)]],
+
+  ["oci.common.now_rfc3339"] = [[
+require("nsl.oci.common").now_rfc3339() --> "2026-12-07T01:02:03.000000000Z"]],
+
+  ["oci.common.object"] = [[
+require("nsl.oci.common").json.encode(require("nsl.oci.common").object()) --> "{}"]],
+
+  ["oci.common.proc_stat"] = [[
+require("nsl.oci.common").proc_stat(nsl.getpid()) --> "123456", "R"]],
+
+  ["oci.common.read_all"] = [[
+require("nsl.oci.common").read_all("/proc/sys/kernel/ostype") --> "Linux\n"]],
+
+  ["oci.common.sleep_ms"] = [[
+require("nsl.oci.common").sleep_ms(10)]],
+
+  ["oci.common.val"] = [[
+common = require("nsl.oci.common")
+common.val(common.json.null) --> nil
+common.val(3) --> 3]],
+
+  ["oci.common.write_atomic"] = [[
+require("nsl.oci.common").write_atomic("/tmp/demo.json", "{}")]],
+
+  ["net.common.ipv4"] = [[
+require("nsl.net.common").ipv4("10.88.0.1") --> 173539329]],
+
+  ["net.common.json"] = [[
+require("nsl.net.common").json().decode("[1]") --> { 1 }]],
+
+  ["net.common.overlaps"] = [[
+require("nsl.net.common").overlaps("10.88.0.0/16", "10.88.3.0/24") --> true]],
+
+  ["net.common.prefix"] = [[
+require("nsl.net.common").prefix("10.88.3.7/16") --> 173539328, 16]],
+
+  ["net.common.program"] = [[
+require("nsl.net.common").program("sh") --> "/usr/bin/sh"]],
+
+  ["net.common.run"] = [[
+require("nsl.net.common").run("echo hi") --> "hi\n", true]],
+
+  ---------------------------------------------------------------------------
   -- nsl.identity
 
   ["identity.cap_name"] = [[
