@@ -469,11 +469,7 @@ local function write_record(cg)
   local text = string.format("return { pid = %d, start = %q, version = %d, path = %q, " ..
     "dirs = { %s } }\n", core.getpid(), process.start_time(core.getpid()) or "", cg.version,
     cg.path, table.concat(dirs, ", "))
-  local f = io.open(path .. ".tmp", "w")
-  if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
-    os.remove(path .. ".tmp")
-    return nil
-  end
+  if not util.write_atomic(path, text) then return nil end
   return path
 end
 

@@ -857,6 +857,9 @@ nsl.util.read_fd(r) --> "hi"]],
   ["util.read_file"] = [[
 nsl.util.read_file("/proc/sys/kernel/ostype") --> "Linux\n"]],
 
+  ["util.write_atomic"] = [[
+nsl.util.write_atomic("/tmp/demo.txt", "whole or not at all\n") --> true]],
+
   ["util.write_once"] = [[
 nsl.util.write_once("/proc/self/oom_score_adj", 100) --> true]],
 

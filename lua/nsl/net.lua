@@ -251,9 +251,7 @@ local function write_record(h)
     process.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
     h.config and json().encode(h.config) or "", h.result and json().encode(h.result) or "",
     json().encode(h.publish or {}), tostring(h.helper_pid or "nil"), h.helper_start or "")
-  local f = io.open(path .. ".tmp", "w")
-  if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
-    os.remove(path .. ".tmp")
+  if not util.write_atomic(path, text) then
     error("network record: cannot write " .. path, 0)
   end
   h.record = path

@@ -92,11 +92,7 @@ function M.record(c, pid)
   local text = string.format("return { name = %q, pid = %d, start = %q, rootfs = %q, " ..
     "command = %q, seccomp = %q }\n", c.name, pid, start_time(pid) or "", c.rootfs,
     table.concat(c.command, " "), c.seccomp_bpf or "")
-  local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "w"))
-  f:write(text)
-  f:close()
-  assert(core.rename(tmp, path))
+  assert(util.write_atomic(path, text))
   return true
 end
 

@@ -422,12 +422,7 @@ end
 local function write_cached(dir, path, bpf)
   local ok, _, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then return end
-  local tmp = string.format("%s.%d.tmp", path, core.getpid())
-  local fd = core.open(tmp, "wronly creat excl cloexec", "0600")
-  if not fd then return end
-  local n = fd:write(bpf)
-  fd:close()
-  if n ~= #bpf or not core.rename(tmp, path) then core.unlink(tmp) end
+  require("nsl.util").write_atomic(path, bpf, "0600")
 end
 
 -- The key of a named built-in profile from the digest of its source that

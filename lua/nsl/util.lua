@@ -36,6 +36,26 @@ function M.load_record(path)
   return ok and type(rec) == "table" and rec or nil
 end
 
+--- Write a file whole and atomically: data goes to a temporary file of
+-- this process's (PATH.PID.tmp, made exclusively, mode default 0644)
+-- renamed over path, so that a reader never sees half of it. Returns
+-- true, or nil, message and errno (and leaves no temporary file).
+function M.write_atomic(path, data, mode)
+  local tmp = string.format("%s.%d.tmp", path, core.getpid())
+  local fd, err, errno = core.open(tmp, "wronly creat excl cloexec", mode or "0644")
+  if not fd then return nil, err, errno end
+  local n
+  n, err, errno = fd:write(data)
+  fd:close()
+  if n == #data then
+    local ok
+    ok, err, errno = core.rename(tmp, path)
+    if ok then return true end
+  end
+  core.unlink(tmp)
+  return nil, string.format("write %s: %s", path, tostring(err or "short write")), errno
+end
+
 --- Write value to a cgroup or /proc file in one write(2): such a file
 -- takes one value per write and refuses it right there (buffered io would
 -- only say so at close). nil, "write 'V' to PATH: reason", errno on failure.

@@ -62,13 +62,8 @@ M.read_all = util.read_file
 --- Write a file whole, through a temporary name renamed over it; raises
 -- when it cannot.
 function M.write_atomic(path, data, mode)
-  local tmp = path .. ".tmp"
-  local fd, err = core.open(tmp, "wronly creat trunc cloexec", mode or "0644")
-  if not fd then fail("%s", err) end
-  local n, werr = fd:write(data)
-  fd:close()
-  if n ~= #data then fail("write %s: %s", tmp, tostring(werr)) end
-  assert(core.rename(tmp, path))
+  local ok, err = util.write_atomic(path, data, mode)
+  if not ok then fail("%s", err) end
 end
 
 --- path made absolute against base, unless it is already.
