@@ -7,7 +7,7 @@
 # seccomp profile's program).
 # The bytes are unsigned char: 0x80 and up do not fit a (signed) char, and a
 # compiler warns about each (-Woverflow with -Wpedantic).
-file(GLOB FILES ${ROOT}/nsl/*.lua)
+file(GLOB_RECURSE FILES ${ROOT}/nsl/*.lua)
 set(body "")
 set(table "")
 set(i 0)

@@ -95,4 +95,4 @@ if pid == 0 then
 end
 
 local _, how, code = assert(nsl.wait(pid))
-os.exit(how == "exited" and code or 128 + code)
+os.exit(nsl.process.exit_code(how, code))

@@ -74,6 +74,17 @@ describe("nsl.cgroup.files", function()
   end)
 end)
 
+describe("nsl.cgroup.notice", function()
+  it("returns the notice once a process and prints nothing: the executable prints it", function()
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q([[
+local cgroup = require "nsl.cgroup"
+print(cgroup.notice("mkdir 'x': Permission denied"), cgroup.notice("again"))]]), nil, 10)
+    assert.same({ 0, "" }, { r.code, r.err })
+    assert.equal("cgroups: mkdir 'x': Permission denied; running without resource limits " ..
+      "(an ordinary user needs a cgroup delegated to it)\tnil\n", r.out)
+  end)
+end)
+
 describe("nsl.cgroup without a cgroup filesystem", function()
   it("open returns nil and the reason", function()
     -- in a mount namespace of its own, cut off from the host's mounts

@@ -9,7 +9,8 @@ local examples = require "nsl.examples"
 
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "image", "userns", "rootfs", "inspect", "lab",
-  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net" }
+  "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net",
+  "process", "errors", "util", "oci.common", "net.common" }
 
 local function sorted(t)
   table.sort(t)
@@ -115,7 +116,7 @@ describe("nsl.examples", function()
     local stale = {}
     for key in pairs(examples) do
       local kind, method = key:match("^([%w_]+):([%w_]+)$")
-      local module, name = key:match("^([%w_]+)%.([%w_]+)$")
+      local module, name = key:match("^([%w_.]+)%.([%w_]+)$") -- "oci.common.abs" too
       local found
       if kind then
         found = objects[kind] and type(objects[kind][method]) == "function"
@@ -186,6 +187,8 @@ describe("nsl.examples", function()
     "filter:attr_set", "filter:export_bpf", "filter:release", "filter:rule_add",
     "cgroup.any", "cgroup.files", "cgroup.limits", "cgroup.parse_size",
     "container.check", "container.explain", "container.find_command",
+    "errors.explain", "errors.step", "process.exit_code", "util.has_word",
+    "oci.common.abs", "net.common.overlaps", "net.common.ipv4",
     "identity.cap_name", "identity.config", "identity.parse_rlimit", "identity.parse_user",
     "identity.with_capabilities",
     "inspect.find_mount", "inspect.mountinfo", "inspect.parse_mountinfo_line",

@@ -3,7 +3,7 @@ local nsl = require "nsl"
 
 local q = helper.quote
 
-describe("nsl.container.new (step by step)", function()
+describe("nsl.lab.new (step by step)", function()
   local tmp, root
 
   setup(function()
@@ -18,7 +18,7 @@ describe("nsl.container.new (step by step)", function()
 
   it("runs one step at a time and shows the half-built container", function()
     local before = helper.mountinfo()
-    local c = nsl.container.new { rootfs = root, hostname = "lab", tty = false }
+    local c = nsl.lab.new { rootfs = root, hostname = "lab", tty = false }
     finally(function() c:destroy() end)
     assert.same({ "propagation", true }, { c:step() })
     assert.same({ "bind_rootfs", true }, { c:step() })
@@ -38,7 +38,7 @@ describe("nsl.container.new (step by step)", function()
   end)
 
   it("reports a failing step with its error and refuses the next unless forced", function()
-    local c = nsl.container.new { rootfs = root, tty = false,
+    local c = nsl.lab.new { rootfs = root, tty = false,
       steps = { "propagation", function() error("boom", 0) end, "bind_rootfs", "readonly" } }
     finally(function() c:destroy() end)
     assert.same({ "propagation", true }, { c:step() })
@@ -61,7 +61,7 @@ describe("nsl.container.new (step by step)", function()
   it("raises in the caller for a worker that cannot start, and the worker never returns",
     function()
     local r = lab_script([[
-local c = nsl.container.new { rootfs = "/nonexistent", tty = false }
+local c = nsl.lab.new { rootfs = "/nonexistent", tty = false }
 print(pcall(c.step, c))
 print(c.pid)]])
     assert.equal(0, r.code, r.err)
@@ -71,7 +71,7 @@ print(c.pid)]])
 
   it("refuses the next step after a step that ended the worker", function()
     local r = lab_script(string.format([[
-local c = nsl.container.new { rootfs = %q, tty = false,
+local c = nsl.lab.new { rootfs = %q, tty = false,
   steps = { "propagation", function() nsl._exit(3) end, "hostname" } }
 print(c:step())
 print(pcall(c.step, c))
@@ -84,17 +84,20 @@ print(pcall(c.step, c))]], root))
 
   it("reports an argv the worker cannot run without leaving the worker", function()
     local r = lab_script(string.format([[
-local c = nsl.container.new { rootfs = %q, tty = false }
+local c = nsl.lab.new { rootfs = %q, tty = false }
 c:finish()
 print(c:run { "/nonexistent" })
 print(c:run { "/bin/sh", "-c", "exit 4" })
 c:destroy()]], root))
     assert.equal(0, r.code, r.err)
-    assert.matches("^exited\t127\nexited\t4\nafter\t%d+\n$", r.out)
+    -- the reason comes back to the caller: the worker prints nothing
+    assert.matches("^exited\t127\texecp '/nonexistent': No such file or directory\n" ..
+      "exited\t4\nafter\t%d+\n$", r.out)
+    assert.equal("", r.err)
   end)
 
   it("throws the container away with destroy", function()
-    local c = nsl.container.new { rootfs = root, tty = false }
+    local c = nsl.lab.new { rootfs = root, tty = false }
     c:step()
     local pid = c.pid
     c:destroy()
@@ -102,7 +105,7 @@ c:destroy()]], root))
   end)
 end)
 
-describe("nsl.userns.child", function()
+describe("nsl.process.child", function()
   it("ends a forked child that raises: the error to the report, exit 125", function()
     local r = helper.sh(q(helper.nsl) .. " -e " .. q([[
 local nsl = require "nsl"
@@ -110,7 +113,7 @@ local r, w = assert(nsl.pipe())
 local pid = assert(nsl.clone({}))
 if pid == 0 then
   r:close()
-  nsl.userns.child(w, function() error("boom", 0) end)
+  nsl.process.child(w, function() error("boom", 0) end)
 end
 w:close()
 print(r:read(100), nsl.wait(pid))

@@ -14,6 +14,7 @@ echo "== enter"; "$NSL" enter box /bin/sh -c 'cat /tmp/mark; hostname; id -u; gr
 echo "rc=$?"
 echo "== code"; "$NSL" enter box /bin/sh -c 'exit 7'; echo "rc=$?"
 echo "== signal"; "$NSL" enter box /bin/sh -c 'kill -USR1 $$'; echo "rc=$?"
+echo "== nocmd"; "$NSL" enter box /nonexistent 2>&1; echo "rc=$?"
 kill $nsl; wait $nsl
 echo "== after"; "$NSL" ps | wc -l
 echo "== missing"; "$NSL" enter box 2>&1; echo "rc=$?"
@@ -25,6 +26,8 @@ local function check(out, bounding)
     "\nNoNewPrivs:\t1\nSeccomp:\t2\n%s*5\nrc=0\n", out) -- init, sleep, sh, ps, wc
   assert.matches("== code\nrc=7\n", out, 1, true)
   assert.matches("== signal\nrc=138\n", out, 1, true) -- 128 + SIGUSR1
+  assert.matches("== nocmd\nnsl: enter: execp '/nonexistent': No such file or directory\n" ..
+    "rc=127\n", out, 1, true)
   assert.matches("== after\n1\n", out, 1, true) -- the header only
   assert.matches("== missing\nnsl: no running container 'box' ('nsl ps' lists them)\nrc=125\n", out, 1, true)
 end

@@ -555,6 +555,7 @@ static int dispatch(lua_State *L, char **argv, int argc) {
                        "target, { select(2, ...) })\n"
                        "if not code then io.stderr:write('nsl: ', err, '\\n') "
                        "return 125 end\n"
+                       "if err then io.stderr:write('nsl: ', err, '\\n') end\n"
                        "return code",
                        argv, argc);
   }

@@ -25,6 +25,7 @@
 --                       to cpu.weight as runc does)
 local core = require "nsl.core"
 local userns = require "nsl.userns"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -108,34 +109,9 @@ end
 ---------------------------------------------------------------------------
 -- the hierarchies
 
--- The first line of a file, or nil, message, errno.
-local function read_file(path)
-  local fd, err, errno = core.open(path, "rdonly cloexec")
-  if not fd then return nil, err, errno end
-  local chunks = {}
-  repeat
-    local s = fd:read(65536)
-    chunks[#chunks + 1] = s
-  until not s or s == ""
-  fd:close()
-  return table.concat(chunks)
-end
-
---- Write value to a cgroup (or /proc) file in one write(2): such a file
--- takes one value per write and refuses it right there (buffered io would
--- only say so at close). nil, "write 'V' to PATH: reason", errno on failure.
-local function write_file(path, value)
-  local text = tostring(value)
-  local fd, err, errno = core.open(path, "wronly cloexec")
-  if fd then
-    local n
-    n, err, errno = fd:write(text)
-    fd:close()
-    if n == #text then return true end
-  end
-  local reason = err and (err:match(": ([^:]+)$") or err) or "short write"
-  return nil, string.format("write '%s' to %s: %s", text, path, reason), errno
-end
+local read_file = util.read_file
+local write_file = util.write_once
+--- Write value to a cgroup file in one write(2) (nsl.util.write_once).
 M.write_file = write_file
 
 --- The cgroup hierarchies of this system, from /proc/self/mountinfo and
@@ -189,17 +165,7 @@ Cgroup.__index = Cgroup
 
 -- mkdir -p; the directories it made, deepest last.
 local function mkdir_all(dir, made)
-  local st = core.stat(dir)
-  if st then return true end
-  local parent = dir:match("^(.+)/[^/]+$")
-  if parent then
-    local ok, err, errno = mkdir_all(parent, made)
-    if not ok then return nil, err, errno end
-  end
-  local ok, err, errno = core.mkdir(dir, "0755")
-  if ok then made[#made + 1] = dir
-  elseif errno ~= core.errno.EEXIST then return nil, err, errno end
-  return true
+  return util.mkdir_all(dir, "0755", made)
 end
 
 -- Enable the controllers of l in every cgroup.subtree_control from the
@@ -484,7 +450,7 @@ end
 -- The directory of the records, in the user's runtime directory (a name
 -- that is no container's: see nsl.running).
 local function records_dir()
-  local dir = require("nsl.running").dir() .. "/.cgroups"
+  local dir = require("nsl.rootfs").runtime_dir() .. "/.cgroups"
   local ok, err, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then return nil, err end
   return dir
@@ -494,32 +460,22 @@ end
 local function write_record(cg)
   local dir = records_dir()
   if not dir then return nil end
-  local running = require "nsl.running"
+  local process = require "nsl.process"
   local dirs = {}
   for k, v in pairs(cg.dirs) do dirs[#dirs + 1] = string.format("[%q] = %q", k, v) end
   table.sort(dirs)
   local path = string.format("%s/%d-%s", dir, core.getpid(),
     (cg.path:gsub("[^%w_.-]", function(ch) return string.format("%%%02X", ch:byte()) end)))
   local text = string.format("return { pid = %d, start = %q, version = %d, path = %q, " ..
-    "dirs = { %s } }\n", core.getpid(), running.start_time(core.getpid()) or "", cg.version,
+    "dirs = { %s } }\n", core.getpid(), process.start_time(core.getpid()) or "", cg.version,
     cg.path, table.concat(dirs, ", "))
-  local f = io.open(path .. ".tmp", "w")
-  if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
-    os.remove(path .. ".tmp")
-    return nil
-  end
+  if not util.write_atomic(path, text) then return nil end
   return path
 end
 
 local function load_record(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local chunk = load(f:read("a"), "=" .. path, "t", {})
-  f:close()
-  local ok, rec = pcall(chunk or error)
-  if ok and type(rec) == "table" and math.tointeger(rec.pid) and type(rec.dirs) == "table" then
-    return rec
-  end
+  local rec = util.load_record(path)
+  if rec and math.tointeger(rec.pid) and type(rec.dirs) == "table" then return rec end
 end
 
 -- Is every existing directory of cg a cgroup without a process? Those
@@ -544,11 +500,11 @@ end
 function M.reclaim()
   local dir = records_dir()
   if not dir then return 0 end
-  local running, removed = require "nsl.running", 0
+  local process, removed = require "nsl.process", 0
   for _, name in ipairs(core.readdir(dir) or {}) do
     local path = dir .. "/" .. name
     local rec = not name:match("%.tmp$") and load_record(path)
-    if rec and running.start_time(rec.pid) ~= rec.start then
+    if rec and process.start_time(rec.pid) ~= rec.start then
       local cg = M.from(rec)
       local gone = true
       if empty_cgroup(cg) then
@@ -575,12 +531,13 @@ end
 -- cgroup): what the notice says, once per process.
 M.notice_shown = false
 
---- Say once (on stderr) that the limits cannot be applied and why.
+--- The notice that the limits cannot be applied and why, once per process
+-- (nil after): the caller prints it (container.main does, as "nsl: ...").
 function M.notice(err)
-  if M.notice_shown then return end
+  if M.notice_shown then return nil end
   M.notice_shown = true
-  io.stderr:write("nsl: cgroups: ", tostring(err), "; running without resource limits " ..
-    "(an ordinary user needs a cgroup delegated to it)\n")
+  return "cgroups: " .. tostring(err) .. "; running without resource limits " ..
+    "(an ordinary user needs a cgroup delegated to it)"
 end
 
 -- errnos that mean "not allowed to make a cgroup here" rather than "bad
@@ -603,9 +560,10 @@ end
 --- The cgroup of container config c: created at c.cgroup (default
 -- "nsl/<hostname or nsl>-<pid>" below this process's cgroup) with the
 -- limits c.resources. nil when c has neither. An ordinary user that may
--- not make it (or has no cgroup filesystem) gets a one-time notice and
--- nil; for real root with limits that is an error (without limits, nil). Raises for a bad path or limit
--- or a refused value. With owned (a container this process runs, as
+-- not make it (or has no cgroup filesystem) gets nil and, once a process,
+-- the notice (M.notice) to print; for real root with limits that is an
+-- error (without limits, nil). Raises for a bad path or limit or a
+-- refused value. With owned (a container this process runs, as
 -- container.run's), the cgroup must lie below this process's own, and it
 -- is recorded so that M.reclaim removes it should this process be killed
 -- before it does (stale ones are reclaimed first).
@@ -634,7 +592,7 @@ function M.for_container(c, owned)
   local privileged = core.geteuid() == 0 and userns.initial()
   local absent = errno == nil or NOT_ALLOWED[core.errno[errno]]
   if absent and not (privileged and M.any(c.resources)) then
-    if M.any(c.resources) then M.notice(err) end
+    if M.any(c.resources) then return nil, M.notice(err) end
     return nil
   end
   local name = errno and core.errno[errno]

@@ -8,13 +8,7 @@ local core = require "nsl.core"
 
 local M = {}
 
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("nsl.util").read_file
 
 local function sysctl(name)
   local v = read("/proc/sys/" .. name:gsub("%.", "/"))
@@ -40,7 +34,7 @@ local function in_child(namespaces, fn)
   end
   if pid == 0 then
     r:close()
-    userns.child(w, fn)
+    require("nsl.process").child(w, fn)
   end
   w:close()
   local msg = r:read(4096) or ""

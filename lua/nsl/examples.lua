@@ -11,7 +11,7 @@
 -- Keys: a core function by its name ("mount"); a method of the objects the
 -- core makes as "fd:read", "root:mount_on", "filter:rule_add"; a library
 -- function as "MODULE.NAME" ("userns.parse_map"); a method of the library's
--- objects as "lab:step" (nsl.container.new) and "cgroup:add" (nsl.cgroup).
+-- objects as "lab:step" (nsl.lab.new) and "cgroup:add" (nsl.cgroup).
 -- spec/examples_spec.lua checks that every function has one, that each
 -- compiles as the REPL reads it, and runs the ones safe to run.
 return {
@@ -733,11 +733,6 @@ r, w = nsl.pipe(); pid = nsl.userns.clone(c.namespaces) if pid == 0 then r:close
 w:close(); report = r:read()
 report, nsl.wait(pid) --> "", 4711, "exited", 0]],
 
-  ["container.close_on_exec"] = [[
-local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
-if pid == 0 then nsl.container.close_on_exec({ pass_fds = { 5 } }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
-nsl.wait(pid) --> 4711, "exited", 0]],
-
   ["container.config"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box", hostname = "box" }
 c.command, c.cwd --> { "/bin/sh" }, "/"
@@ -756,11 +751,6 @@ os.exit(nsl.container.main{ rootfs = "/tmp/box", command = { "/bin/sh" } })]],
   ["container.mount_options"] = [[
 nsl.container.mount_options("/proc") --> "rw,nosuid,nodev,noexec,relatime"]],
 
-  ["container.new"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
-c:step() --> "propagation", true
-c:destroy()]],
-
   ["container.root_of"] = [[
 c = nsl.container.config{ rootfs = "/tmp/box" }
 nsl.container.root_of(c) --> nsl.root '/tmp/box' (fd 7)]],
@@ -776,6 +766,155 @@ nsl.container.wait(pid, master) --> 0]],
   ["container.wait"] = [[
 pid, master = nsl.container.spawn{ rootfs = "/tmp/box", command = { "/bin/sh", "-c", "exit 3" } }
 nsl.container.wait(pid, master) --> 3]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.process
+
+  ["process.child"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.process.child(w, function() error("boom", 0) end) end
+w:close()
+nsl.process.report(r) --> 125, "boom" (and the child exited with 125)]],
+
+  ["process.close_on_exec"] = [[
+local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
+if pid == 0 then nsl.process.close_on_exec({ 5 }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
+  ["process.die"] = [[
+r, w = assert(nsl.pipe())
+pid = nsl.clone({}) if pid == 0 then nsl.process.die(w, 127, "not found") end
+w:close()
+nsl.process.report(r) --> 127, "not found"]],
+
+  ["process.exit_code"] = [[
+nsl.process.exit_code("exited", 3) --> 3
+nsl.process.exit_code("killed", 9) --> 137]],
+
+  ["process.join"] = [[
+pid = nsl.clone({}) if pid == 0 then nsl.process.child(nil, function() assert(nsl.process.join(1)) end) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
+  ["process.report"] = [[
+r, w = assert(nsl.pipe())
+w:close()
+nsl.process.report(r) --> nil (EOF: the child executed)]],
+
+  ["process.run"] = [[
+nsl.process.run({ "sh", "-c", "exit 3" }, { PATH = "/bin" }) --> "exited", 3
+nsl.process.run({ "nope" }, { PATH = "/bin" }) --> "exited", 127, "execp 'nope': No such file or directory"]],
+
+  ["process.start_time"] = [[
+nsl.process.start_time(nsl.getpid()) --> "123456", "R"]],
+
+  ["process.wait"] = [[
+pid, master = nsl.container.spawn{ rootfs = "/tmp/box", command = { "/bin/sh", "-c", "exit 3" } }
+nsl.process.wait(pid, master) --> 3]],
+
+  ["process.watched_signals"] = [[
+nsl.process.watched_signals() --> { "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH", "CONT", "CHLD" }]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.errors
+
+  ["errors.check"] = [[
+nsl.errors.check("volumes", nsl.mkdir("/tmp")) --> error: setup step 'volumes': mkdir '/tmp': File exists (EEXIST)]],
+
+  ["errors.explain"] = [[
+nsl.errors.explain(select(2, nsl.mkdir("/etc"))) --> "mkdir '/etc': File exists (EEXIST)"]],
+
+  ["errors.raise"] = [[
+pcall(nsl.errors.raise, "bad id '%s'", "x/y") --> false, "bad id 'x/y'"]],
+
+  ["errors.step"] = [[
+nsl.errors.step("workdir", select(2, nsl.mkdir("/etc"))) --> "setup step 'workdir': mkdir '/etc': File exists (EEXIST)"]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.util
+
+  ["util.contains"] = [[
+nsl.util.contains({ "mnt", "pid" }, "pid") --> true]],
+
+  ["util.copy"] = [[
+nsl.util.copy({ a = { 1, 2 } }) --> { a = { 1, 2 } } (a new table, all the way down)]],
+
+  ["util.has_word"] = [[
+nsl.util.has_word("nosuid nodev,noexec", "nodev") --> true]],
+
+  ["util.load_record"] = [[
+nsl.util.load_record("/run/user/0/nsl/box") --> { name = "box", pid = 4711, start = "123456", ... }]],
+
+  ["util.mkdir_all"] = [[
+nsl.util.mkdir_all("/tmp/demo/a/b") --> true]],
+
+  ["util.quote"] = [[
+nsl.util.quote("it's") --> "'it'\\''s'"]],
+
+  ["util.read_fd"] = [[
+r, w = nsl.pipe(); w:write("hi"); w:close()
+nsl.util.read_fd(r) --> "hi"]],
+
+  ["util.read_file"] = [[
+nsl.util.read_file("/proc/sys/kernel/ostype") --> "Linux\n"]],
+
+  ["util.write_atomic"] = [[
+nsl.util.write_atomic("/tmp/demo.txt", "whole or not at all\n") --> true]],
+
+  ["util.write_once"] = [[
+nsl.util.write_once("/proc/self/oom_score_adj", 100) --> true]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.oci.common and nsl.net.common: what the parts of nsl.oci and nsl.net share
+
+  ["oci.common.abs"] = [[
+require("nsl.oci.common").abs("rootfs", "/srv/bundle") --> "/srv/bundle/rootfs"]],
+
+  ["oci.common.fail"] = [[
+pcall(require("nsl.oci.common").fail, "container %s does not exist", "box") --> false, "container box does not exist"]],
+
+  ["oci.common.nested_userns"] = [[
+require("nsl.oci.common").nested_userns() --> false (as real root on the host)]],
+
+  ["oci.common.now_rfc3339"] = [[
+require("nsl.oci.common").now_rfc3339() --> "2026-12-07T01:02:03.000000000Z"]],
+
+  ["oci.common.object"] = [[
+require("nsl.oci.common").json.encode(require("nsl.oci.common").object()) --> "{}"]],
+
+  ["oci.common.proc_stat"] = [[
+require("nsl.oci.common").proc_stat(nsl.getpid()) --> "123456", "R"]],
+
+  ["oci.common.read_all"] = [[
+require("nsl.oci.common").read_all("/proc/sys/kernel/ostype") --> "Linux\n"]],
+
+  ["oci.common.sleep_ms"] = [[
+require("nsl.oci.common").sleep_ms(10)]],
+
+  ["oci.common.val"] = [[
+common = require("nsl.oci.common")
+common.val(common.json.null) --> nil
+common.val(3) --> 3]],
+
+  ["oci.common.write_atomic"] = [[
+require("nsl.oci.common").write_atomic("/tmp/demo.json", "{}")]],
+
+  ["net.common.ipv4"] = [[
+require("nsl.net.common").ipv4("10.88.0.1") --> 173539329]],
+
+  ["net.common.json"] = [[
+require("nsl.net.common").json().decode("[1]") --> { 1 }]],
+
+  ["net.common.overlaps"] = [[
+require("nsl.net.common").overlaps("10.88.0.0/16", "10.88.3.0/24") --> true]],
+
+  ["net.common.prefix"] = [[
+require("nsl.net.common").prefix("10.88.3.7/16") --> 173539328, 16]],
+
+  ["net.common.program"] = [[
+require("nsl.net.common").program("sh") --> "/usr/bin/sh"]],
+
+  ["net.common.run"] = [[
+require("nsl.net.common").run("echo hi") --> "hi\n", true]],
 
   ---------------------------------------------------------------------------
   -- nsl.identity
@@ -815,12 +954,6 @@ nsl.identity.with_capabilities({ "CHOWN", "KILL" }, { "net_admin" }, { "kill" })
 u, g = nsl.userns.self_maps()
 pid = nsl.userns.clone({ "user", "mnt" }, { uid = u, gid = g }) if pid == 0 then nsl._exit(nsl.getuid()) end
 nsl.wait(pid) --> 4711, "exited", 0]],
-
-  ["userns.child"] = [[
-r, w = assert(nsl.pipe())
-pid = nsl.clone({}) if pid == 0 then nsl.userns.child(w, function() error("boom", 0) end) end
-w:close()
-r:read(100) --> "125 boom" (and the child exited with 125)]],
 
   ["userns.default_maps"] = [[
 -- as uid 1000, given "user:100000:65536" in /etc/subuid and /etc/subgid
@@ -892,6 +1025,9 @@ nsl.image.subids_missing("podman's store") --> nil (root, or a user with /etc/su
 nsl.rootfs.busybox("/tmp/box") --> "/tmp/box"
 nsl.readlink("/tmp/box/bin/sh") --> "../bin/busybox"]],
 
+  ["rootfs.runtime_dir"] = [[
+nsl.rootfs.runtime_dir() --> "/run/user/0/nsl"]],
+
   ["rootfs.cache_dir"] = [[
 nsl.rootfs.cache_dir() --> "/root/.cache/nsl"]],
 
@@ -939,52 +1075,52 @@ m = nsl.inspect.parse_mountinfo_line("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1
 m.target, m.fstype, m.propagation, m.master --> "/mnt2", "ext3", "slave", 1]],
 
   ---------------------------------------------------------------------------
-  -- nsl.lab: nsl.container.new's container, built one step at a time
+  -- nsl.lab: nsl.lab.new's container, built one step at a time
 
   ["lab.new"] = [[
 c = require("nsl.lab").new{ rootfs = "/tmp/box" }
 c:pending()[1] --> "propagation"]],
 
   ["lab:destroy"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:destroy()]],
 
   ["lab:finish"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:sh("hostname") --> "exited", 0]],
 
   ["lab:ls"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:ls("/etc") --> { "group", "hostname", "passwd" }]],
 
   ["lab:mounts"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step(); c:step(); c:step(); c:step() -- through mount_system
 nsl.inspect.find_mount(c:mounts(), "/tmp/box/proc").fstype --> "proc"]],
 
   ["lab:pending"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
 c:pending()[1] --> "bind_rootfs"]],
 
   ["lab:run"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:run({ "/bin/ls", "/" }) --> "exited", 0]],
 
   ["lab:sh"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:finish() --> true
 c:sh("mount; exit 3") --> "exited", 3]],
 
   ["lab:start"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:start() --> 4711]],
 
   ["lab:step"] = [[
-c = nsl.container.new{ rootfs = "/tmp/box" }
+c = nsl.lab.new{ rootfs = "/tmp/box" }
 c:step() --> "propagation", true
 c:step() --> "bind_rootfs", true
 -- after a step that failed: c:step() raises, c:step{ force = true } goes on]],

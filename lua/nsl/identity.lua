@@ -19,6 +19,8 @@
 -- as runc does), then rlimits, capabilities, user, no_new_privs last (a
 -- seccomp step belongs after it).
 local core = require "nsl.core"
+local errors = require "nsl.errors"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -45,24 +47,11 @@ M.rlimits = {}
 ---------------------------------------------------------------------------
 -- helpers
 
-local function copy(t)
-  if type(t) ~= "table" then return t end
-  local c = {}
-  for k, v in pairs(t) do c[k] = copy(v) end
-  return c
-end
+local copy = util.copy
 
--- container.lua requires this module, so it is required here only when a
--- step runs (by then it is loaded).
-local function container()
-  return require "nsl.container"
-end
-
--- Raise "setup step 'STEP': MESSAGE (ERRNO) — HINT".
+-- Raise "setup step 'STEP': MESSAGE (ERRNO) — HINT" (nsl.errors.step).
 local function fail(step, err, errno, hint)
-  local name = errno and core.errno[errno]
-  error(string.format("setup step '%s': %s%s%s", step, err, name and " (" .. name .. ")" or "",
-    hint and " — " .. hint or ""), 0)
+  error(errors.step(step, err, errno, hint), 0)
 end
 
 -- The first line of a file, or nil.
@@ -74,10 +63,7 @@ local function read_line(path)
   return line
 end
 
-local function check(step, ok, err, errno)
-  if ok then return ok end
-  return container().check(step, ok, err, errno)
-end
+local check = errors.check
 
 local cap_names -- core.cap_names(), asked once: it asks libcap for each
 

@@ -14,6 +14,8 @@
 -- through opts.progress, and errors are raised with the step, the command
 -- and what it said.
 local core = require "nsl.core"
+local errors = require "nsl.errors"
+local util = require "nsl.util"
 local rootfs = require "nsl.rootfs"
 local userns = require "nsl.userns"
 local identity = require "nsl.identity"
@@ -30,12 +32,10 @@ M.tools = { skopeo = "skopeo", umoci = "umoci" }
 -- The tag the copy gets in the cache's layout.
 local TAG = "nsl"
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = util.quote
 
 local function fail(step, fmt, ...)
-  error(string.format("image: %s: " .. fmt, step, ...), 0)
+  errors.raise("image: %s: " .. fmt, step, ...)
 end
 
 -- skopeo says `level=fatal msg="..."`, umoci `⨯ ...`: the message alone.
@@ -133,13 +133,7 @@ function M.cache_dir()
   return dir
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local data = f:read("a")
-  f:close()
-  return data
-end
+local read_file = util.read_file
 
 local function write_file(path, data)
   local f, err = io.open(path, "wb")

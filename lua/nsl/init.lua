@@ -18,14 +18,18 @@ local modules = {
   identity = "nsl.identity",
   image = "nsl.image",
   doctor = "nsl.doctor",
+  errors = "nsl.errors",
   inspect = "nsl.inspect",
+  lab = "nsl.lab",
   net = "nsl.net",
   oci = "nsl.oci",
   options = "nsl.options",
+  process = "nsl.process",
   repl = "nsl.repl",
   rootfs = "nsl.rootfs",
   seccomp = "nsl.seccomp",
   userns = "nsl.userns",
+  util = "nsl.util",
 }
 
 -- Library functions offered at the top level, from their modules.

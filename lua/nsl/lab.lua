@@ -1,6 +1,6 @@
 -- nsl.lab: a container built one step at a time, to look at between steps.
 --
---   c = nsl.container.new{ rootfs = "/tmp/box" }
+--   c = nsl.lab.new{ rootfs = "/tmp/box" }
 --   c:step()            --> "propagation", true
 --   c:mounts()          -- its mount table, as nsl.mountinfo data
 --   c:ls "/dev"         -- what is in its /dev now
@@ -12,25 +12,20 @@
 -- request: this process (the REPL) never changes namespace or root.
 local core = require "nsl.core"
 local container = require "nsl.container"
+local errors = require "nsl.errors"
+local process = require "nsl.process"
 local userns = require "nsl.userns"
 
 local M = {}
 local Lab = {}
 Lab.__index = Lab
 
--- Run argv in a child of the worker and wait for it: "exited 0", ...
+-- Run argv in a child of the worker and wait for it: "exited 0", ...,
+-- and the reason when it could not be executed ("exited 127 MESSAGE").
 local function run_command(c, argv)
-  local pid, err, errno = core.clone({})
-  if not pid then return nil, container.explain(err, errno) end
-  if pid == 0 then
-    userns.child(nil, function()
-      local _, xerr = core.execp(argv[1], argv, c.env)
-      io.stderr:write("nsl: ", tostring(xerr), "\n")
-      core._exit(127)
-    end)
-  end
-  local _, how, code = core.wait(pid)
-  return string.format("%s %d", how, code)
+  local how, code, message = process.run(argv, c.env)
+  if not how then return nil, errors.explain(code, message) end
+  return string.format("%s %d%s", how, code, message and " " .. message:gsub("\n", " ") or "")
 end
 
 -- The worker: read a request line, answer "ok" or "error <message>" (for
@@ -67,7 +62,7 @@ function M.new(opts)
 end
 
 -- The worker's next reply line, or nil and why it is gone: what it said
--- when it ended on an error ("125 message", see userns.child).
+-- when it ended on an error ("125 message", see nsl.process.child).
 local function reply(self)
   local line = {}
   repeat
@@ -102,7 +97,7 @@ end
 
 --- Start the worker in the container's namespaces (the first step does);
 -- returns its pid. Raises when it cannot start (a rootfs that is not
--- there): the worker never returns into this code (see userns.child).
+-- there): the worker never returns into this code (see nsl.process.child).
 function Lab:start()
   if self.pid then return self.pid end
   local c = self.config
@@ -112,13 +107,13 @@ function Lab:start()
   local pid, err, errno = userns.clone(c.namespaces, maps, { pdeathsig = "KILL" })
   if not pid then
     req_r:close(); req_w:close(); rep_r:close(); rep_w:close()
-    error("start: " .. container.explain(err, errno), 2)
+    error("start: " .. errors.explain(err, errno), 2)
   end
   if pid == 0 then
     req_w:close(); rep_r:close()
-    userns.child(rep_w, function()
-      container.check("rootfs", core.chdir(c.rootfs))
-      c.rootfs = container.check("rootfs", core.getcwd())
+    process.child(rep_w, function()
+      errors.check("rootfs", core.chdir(c.rootfs))
+      c.rootfs = errors.check("rootfs", core.getcwd())
       rep_w:write("ok\n")
       serve(c, req_r, rep_w)
     end)
@@ -199,7 +194,8 @@ function Lab:ls(path)
 end
 
 --- Run a command inside the container (argv list or a shell string) and
--- wait for it: returns how ("exited"/"killed") and the code.
+-- wait for it: returns how ("exited"/"killed"), the code and, when it
+-- could not be executed (exited 127), the reason.
 function Lab:run(argv)
   if type(argv) == "string" then argv = { "/bin/sh", "-c", argv } end
   self:start()
@@ -208,7 +204,8 @@ function Lab:run(argv)
   self.requests:write("run {" .. table.concat(parts, ","):gsub("\n", "\\n") .. "}\n")
   local answer = expect_reply(self)
   if answer ~= "ok" then error("run: " .. answer:gsub("^error ", ""), 2) end
-  local how, code = expect_reply(self):match("^(%S+) (%d+)$")
+  local how, code, message = expect_reply(self):match("^(%S+) (%d+) ?(.*)$")
+  if message ~= "" then return how, tonumber(code), message end
   return how, tonumber(code)
 end
 

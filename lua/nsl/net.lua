@@ -15,88 +15,36 @@
 -- detached when it ends; a record in the runtime directory lets the next
 -- start or `nsl ps` detach the network of a container whose nsl was killed.
 local core = require "nsl.core"
+local util = require "nsl.util"
+local common = require "nsl.net.common"
 
-local M = { cni = {}, pasta = {}, slirp = {} }
+local M = {}
+
+--- The CNI plugins (nsl.net.cni), pasta and slirp4netns (nsl.net.pasta).
+M.cni = require "nsl.net.cni"
+M.pasta = require("nsl.net.pasta").pasta
+M.slirp = require("nsl.net.pasta").slirp
 
 --- Where the CNI plugins are looked for (CNI_PATH): $NSL_CNI_PATH, else
--- Debian's /usr/lib/cni.
-M.CNI_PATH = os.getenv("NSL_CNI_PATH") or "/usr/lib/cni"
+-- Debian's /usr/lib/cni (nsl.net.common.CNI_PATH).
+M.CNI_PATH = common.CNI_PATH
 
---- The address pasta answers DNS queries on (forwarded to the host's
--- resolver), as the container's nameserver.
-M.PASTA_DNS = "169.254.1.1"
+--- The address pasta answers DNS queries on (nsl.net.common.PASTA_DNS).
+M.PASTA_DNS = common.PASTA_DNS
+
+--- The DNS forwarder slirp4netns offers the container (nsl.net.common.SLIRP_DNS).
+M.SLIRP_DNS = common.SLIRP_DNS
 
 --- The network modes c.network takes (or a CNI config table).
 M.MODES = { none = true, host = true, bridge = true, pasta = true }
 
--- Seconds a plugin or pasta may take before it is given up on.
-local TIMEOUT = 30
-
-local function json()
-  return require "dkjson"
-end
-
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function copy(t)
-  if type(t) ~= "table" then return t end
-  local c = setmetatable({}, getmetatable(t)) -- keeps dkjson's object/array marks
-  for k, v in pairs(t) do c[k] = copy(v) end
-  return c
-end
-
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
--- Run a shell command line; its stdout, and true when it exited 0.
-local function run(cmdline)
-  local p = assert(io.popen(cmdline, "r"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok == true
-end
+local json, run = common.json, common.run
+local read_file = util.read_file
 
 ---------------------------------------------------------------------------
 -- addresses and option strings
 
--- An IPv4 address as a number, or nil.
-local function ipv4(text)
-  local a, b, c, d = tostring(text):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if not a then return nil end
-  local n = 0
-  for _, part in ipairs { a, b, c, d } do
-    part = tonumber(part)
-    if part > 255 then return nil end
-    n = n * 256 + part
-  end
-  return n
-end
-
--- An IPv4 prefix "a.b.c.d/n" as its network number and length, or nil.
-local function prefix(text)
-  local addr, len = tostring(text):match("^([%d.]+)/(%d+)$")
-  if not addr then addr, len = text, "32" end
-  local n, bits = ipv4(addr), tonumber(len)
-  if not n or bits > 32 then return nil end
-  local size = 1 << (32 - bits)
-  return n - n % size, bits
-end
-
---- Do two IPv4 prefixes ("10.88.0.0/16", "10.88.3.0/24") overlap?
-function M.overlaps(a, b)
-  local na, la = prefix(a)
-  local nb, lb = prefix(b)
-  if not (na and nb) then return false end
-  local size = 1 << (32 - math.min(la, lb))
-  return na - na % size == nb - nb % size
-end
+M.overlaps = common.overlaps
 
 local function port_number(text, what, spec)
   local n = math.tointeger(tonumber(text))
@@ -123,7 +71,7 @@ function M.parse_publish(spec)
     error(string.format("publish '%s': expected [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]",
       text), 0)
   end
-  if host_ip and not ipv4(host_ip) then
+  if host_ip and not common.ipv4(host_ip) then
     error(string.format("publish '%s': '%s' is not an IPv4 address", text, host_ip), 0)
   end
   return { host_ip = host_ip, host_port = port_number(host_port, "host port", text),
@@ -140,7 +88,7 @@ function M.check_publish(p)
   if proto ~= "tcp" and proto ~= "udp" then
     error(string.format("publish '%s': protocol '%s' is not tcp or udp", spec, proto), 0)
   end
-  if p.host_ip ~= nil and not ipv4(p.host_ip) then
+  if p.host_ip ~= nil and not common.ipv4(p.host_ip) then
     error(string.format("publish '%s': '%s' is not an IPv4 address", spec, tostring(p.host_ip)), 0)
   end
   return { host_ip = p.host_ip, host_port = port_number(p.host_port, "host port", spec),
@@ -167,183 +115,7 @@ function M.parse_mode(text)
 end
 
 ---------------------------------------------------------------------------
--- CNI: the plugins, invoked as the CNI spec says
-
---- The CNI conflist of the "bridge" mode: a bridge (nsl0, 10.88.0.0/16,
--- the gateway, outbound NAT) with host-local addresses (leases in
--- opts.data_dir, default the runtime directory's cni/), and portmap for
--- published ports. opts: name, bridge, subnet, data_dir.
-function M.cni.bridge(opts)
-  opts = opts or {}
-  local data_dir = opts.data_dir or (require("nsl.running").dir() .. "/cni")
-  return {
-    cniVersion = "1.0.0",
-    name = opts.name or "nsl",
-    plugins = {
-      { type = "bridge", bridge = opts.bridge or "nsl0", isGateway = true, ipMasq = true,
-        hairpinMode = true,
-        ipam = { type = "host-local", dataDir = data_dir,
-          ranges = { { { subnet = opts.subnet or "10.88.0.0/16" } } },
-          routes = { { dst = "0.0.0.0/0" } } } },
-      { type = "portmap", capabilities = { portMappings = true } },
-    },
-  }
-end
-
--- A config or conflist as a conflist (a lone plugin is a list of one).
-local function conflist(config)
-  if type(config) ~= "table" then error("cni: the config is not a table", 0) end
-  if config.plugins then return config end
-  local plugin = copy(config)
-  plugin.cniVersion, plugin.name = nil, nil
-  return { cniVersion = config.cniVersion, name = config.name, plugins = { plugin } }
-end
-
--- The executable of plugin type kind in the CNI path, or raise.
-local function plugin_path(kind, cni_path)
-  if type(kind) ~= "string" or not kind:match("^[%w_.-]+$") then
-    error(string.format("cni: plugin type '%s' is not a plugin name", tostring(kind)), 0)
-  end
-  for dir in cni_path:gmatch("[^:]+") do
-    local path = dir .. "/" .. kind
-    if core.access(path, "x") then return path end
-  end
-  error(string.format("cni: plugin '%s' not found in %s (Debian: apt-get install " ..
-    "containernetworking-plugins)", kind, cni_path), 0)
-end
-
---- Check that every plugin of config (a config or conflist) is there;
--- raises "cni: plugin 'NAME' not found in PATH ..." for a missing one.
-function M.cni.check(config, opts)
-  for _, plugin in ipairs(conflist(config).plugins) do
-    plugin_path(plugin.type, (opts or {}).path or M.CNI_PATH)
-  end
-end
-
--- The JSON a plugin gets: its own fields, the list's version and name,
--- the previous result, and the runtime config it asks for by capability.
-local function plugin_config(list, plugin, prev, opts)
-  local conf = copy(plugin)
-  conf.cniVersion = list.cniVersion or "1.0.0"
-  conf.name = list.name
-  conf.prevResult = prev
-  if plugin.capabilities and plugin.capabilities.portMappings and opts.publish then
-    local mappings = {}
-    for _, p in ipairs(opts.publish) do
-      mappings[#mappings + 1] = { hostPort = p.host_port, containerPort = p.port,
-        protocol = p.proto or "tcp", hostIP = p.host_ip }
-    end
-    conf.runtimeConfig = { portMappings = mappings }
-  end
-  return conf
-end
-
--- Invoke one plugin: nil and the plugin's error message on failure, else
--- its decoded result (ADD) or true.
-local function invoke(command, list, plugin, prev, netns, id, opts)
-  local path = plugin_path(plugin.type, opts.path or M.CNI_PATH)
-  local input = os.tmpname()
-  local f = assert(io.open(input, "w"))
-  f:write(json().encode(plugin_config(list, plugin, prev, opts)))
-  f:close()
-  -- stderr apart: the result on stdout stays plain JSON
-  local errors = os.tmpname()
-  local out, ok = run(string.format("CNI_COMMAND=%s CNI_NETNS=%s CNI_CONTAINERID=%s " ..
-    "CNI_IFNAME=%s CNI_PATH=%s timeout -k 2 %d %s <%s 2>%s", command, quote(netns or ""),
-    quote(id), quote(opts.ifname or "eth0"), quote(opts.path or M.CNI_PATH), TIMEOUT,
-    quote(path), quote(input), quote(errors)))
-  local stderr = read_file(errors) or ""
-  os.remove(input)
-  os.remove(errors)
-  local result = json().decode(out)
-  if not ok then
-    local msg = type(result) == "table" and result.msg or (out .. stderr):gsub("%s+$", "")
-    if type(result) == "table" and result.details and result.details ~= "" then
-      msg = msg .. ": " .. result.details
-    end
-    return nil, string.format("cni %s '%s' (network '%s'): %s", command, plugin.type,
-      tostring(list.name), msg ~= "" and msg or "failed")
-  end
-  if command == "ADD" and type(result) ~= "table" then
-    return nil, string.format("cni ADD '%s' (network '%s'): no result", plugin.type,
-      tostring(list.name))
-  end
-  return result or true
-end
-
---- CNI DEL of config (a config or conflist) for container id, its plugins
--- in reverse order; opts: ifname (eth0), path (the CNI path), result (the
--- ADD's, as prevResult), publish. Every plugin is asked even when one
--- fails; returns true, or nil and the first error.
-function M.cni.del(config, netns_path, id, opts)
-  opts = opts or {}
-  local list = conflist(config)
-  local first_err
-  for i = #list.plugins, 1, -1 do
-    local ok, res, err = pcall(invoke, "DEL", list, list.plugins[i], opts.result, netns_path,
-      id, opts)
-    if not ok or not res then first_err = first_err or (ok and err or res) end
-  end
-  if first_err then return nil, first_err end
-  return true
-end
-
---- CNI ADD of config (a config or conflist table, as CNI JSON) for
--- container id in the network namespace at netns_path: each plugin in
--- order, chained with prevResult; returns the last result (a table).
--- opts: ifname (eth0), path (the CNI path), publish (c.publish, for
--- plugins with the portMappings capability). On a failure the plugins
--- are asked to DEL what they did, and it raises the plugin's message.
-function M.cni.add(config, netns_path, id, opts)
-  opts = opts or {}
-  local list = conflist(config)
-  M.cni.check(list, opts)
-  local result
-  for _, plugin in ipairs(list.plugins) do
-    local res, err = invoke("ADD", list, plugin, result, netns_path, id, opts)
-    if not res then
-      M.cni.del(list, netns_path, id, { ifname = opts.ifname, path = opts.path,
-        publish = opts.publish, result = result })
-      error(err, 0)
-    end
-    result = res
-  end
-  return result
-end
-
----------------------------------------------------------------------------
 -- checks before a network is attached: one clear line, nothing made
-
--- The IPv4 routes of this process's network namespace: { dst =, dev = }.
-local function host_routes()
-  local out, ok = run("ip -j -4 route show 2>/dev/null")
-  local routes = ok and json().decode(out)
-  return type(routes) == "table" and routes or {}
-end
-
---- Refuse a bridge subnet of config that overlaps a route of this network
--- namespace on another device (a subnet collision): raises "network
--- 'NAME': subnet S collides with route R dev D".
-function M.cni.check_subnets(config)
-  local list = conflist(config)
-  local routes = host_routes()
-  for _, plugin in ipairs(list.plugins) do
-    local ipam = type(plugin.ipam) == "table" and plugin.ipam or {}
-    local subnets = { ipam.subnet }
-    for _, range in ipairs(ipam.ranges or {}) do
-      for _, r in ipairs(range) do subnets[#subnets + 1] = r.subnet end
-    end
-    for _, subnet in ipairs(subnets) do
-      for _, route in ipairs(routes) do
-        if route.dst ~= "default" and route.dev ~= plugin.bridge and M.overlaps(subnet, route.dst) then
-          error(string.format("network '%s': subnet %s collides with route %s dev %s " ..
-            "(choose another subnet)", tostring(list.name), subnet, route.dst,
-            tostring(route.dev)), 0)
-        end
-      end
-    end
-  end
-end
 
 -- The local ports in use in this network namespace, from /proc/net:
 -- { { ip = "0.0.0.0"|"::"|..., port =, proto = } } (TCP listeners, UDP
@@ -379,141 +151,6 @@ function M.check_ports(publish)
       end
     end
   end
-end
-
----------------------------------------------------------------------------
--- pasta
-
--- The executable name on PATH (or in /usr/bin), or nil.
-local function program(name)
-  for dir in ((os.getenv("PATH") or "") .. ":/usr/bin:/usr/sbin"):gmatch("[^:]+") do
-    if core.access(dir .. "/" .. name, "x") then return dir .. "/" .. name end
-  end
-end
-
---- The pasta executable: $NSL_PASTA if set, else pasta on PATH; nil when
--- there is none.
-function M.pasta.path()
-  local given = os.getenv("NSL_PASTA")
-  if given then return core.access(given, "x") and given or nil end
-  return program("pasta")
-end
-
--- pasta's -t/-u option value for a publish entry: [ADDR/]HOST:CONTAINER.
-local function pasta_spec(p)
-  return string.format("%s%d:%d", p.host_ip and p.host_ip .. "/" or "", p.host_port, p.port)
-end
-
---- Attach pasta to the network namespace of process pid (joining its user
--- namespace, as the caller may own it): the host's addresses and routes
--- copied in (--config-net), DNS forwarded from M.PASTA_DNS, and
--- opts.publish as -t/-u forwards (nothing forwarded otherwise). pasta
--- runs in the background; returns its pid. Raises "pasta: MESSAGE".
-function M.pasta.attach(pid, opts)
-  opts = opts or {}
-  local pasta = M.pasta.path()
-  if not pasta then error("pasta: not found (Debian: apt-get install passt)", 0) end
-  local args = { quote(pasta), "--config-net", "--quiet", "--dns-forward", M.PASTA_DNS,
-    "-T", "none", "-U", "none" }
-  local tcp, udp = {}, {}
-  for _, p in ipairs(opts.publish or {}) do
-    local list = p.proto == "udp" and udp or tcp
-    list[#list + 1] = pasta_spec(p)
-  end
-  args[#args + 1] = "-t " .. (#tcp > 0 and table.concat(tcp, ",") or "none")
-  args[#args + 1] = "-u " .. (#udp > 0 and table.concat(udp, ",") or "none")
-  local pidfile = os.tmpname()
-  args[#args + 1] = "-P " .. quote(pidfile)
-  pid = math.tointeger(pid) or error("pasta: pid is not a number", 0)
-  local cmdline
-  if core.geteuid() == 0 then
-    -- pasta run by root becomes nobody, who may not open a root process's
-    -- /proc/PID/ns/net: it gets the namespace as a file instead, bound on
-    -- a tmpfs of a private mount namespace of its own (as podman's
-    -- /run/netns, but seen by pasta alone), and stays root (--runas 0)
-    local dir = require("nsl.running").dir()
-    cmdline = string.format("unshare -m --propagation private -- sh -c %s", quote(string.format(
-      "mount -t tmpfs -o size=4k,mode=0700 nsl-pasta %s && touch %s/net && " ..
-      "mount --bind /proc/%d/ns/net %s/net && exec %s --runas 0 --netns %s/net",
-      quote(dir), quote(dir), pid, quote(dir), table.concat(args, " "), quote(dir))))
-  else
-    cmdline = table.concat(args, " ") .. " " .. pid
-  end
-  local out, ok = run(string.format("timeout -k 2 %d %s 2>&1", TIMEOUT, cmdline))
-  local pasta_pid = tonumber(read_file(pidfile) or "")
-  os.remove(pidfile)
-  if not ok or not pasta_pid then
-    error("pasta: " .. (out:gsub("%s+$", ""):match("([^\n]*)$") or "failed"), 0)
-  end
-  return pasta_pid
-end
-
---- Stop the pasta (or slirp4netns) of pid helper_pid, if it is still the
--- process that started at start (its start time, nsl.running.start_time).
-function M.pasta.detach(helper_pid, start)
-  local running = require "nsl.running"
-  if helper_pid and running.start_time(helper_pid) == start then
-    -- KILL: started by nsl while it holds TERM blocked (container.run),
-    -- the helper inherited the mask; it keeps nothing that needs a goodbye
-    core.kill(helper_pid, "KILL")
-  end
-end
-
----------------------------------------------------------------------------
--- slirp4netns: pasta's fallback
-
---- The DNS forwarder slirp4netns offers the container.
-M.SLIRP_DNS = "10.0.2.3"
-
---- The slirp4netns executable on PATH, or nil.
-function M.slirp.path()
-  return program("slirp4netns")
-end
-
--- Ask the slirp4netns API at socket to forward a publish entry.
-local function slirp_forward(socket, p)
-  local fd, err = core.unix_connect(socket)
-  if not fd then error("slirp4netns: " .. err, 0) end
-  fd:write(json().encode({ execute = "add_hostfwd", arguments = { proto = p.proto,
-    host_addr = p.host_ip or "0.0.0.0", host_port = p.host_port, guest_port = p.port } }))
-  local reply = json().decode(fd:read(4096) or "")
-  fd:close()
-  if type(reply) ~= "table" or reply.error then
-    error(string.format("slirp4netns: publish %d:%d/%s: %s", p.host_port, p.port, p.proto,
-      type(reply) == "table" and tostring(reply.error.desc or "refused") or "no reply"), 0)
-  end
-end
-
---- Attach slirp4netns to the network namespace of process pid (in its
--- user namespace for an ordinary user): 10.0.2.100 with the host's
--- loopback at 10.0.2.2 and DNS at M.SLIRP_DNS; opts.publish forwarded
--- through its API socket opts.socket. Runs in the background; returns its
--- pid once the network is up. Raises "slirp4netns: MESSAGE".
-function M.slirp.attach(pid, opts)
-  local slirp = M.slirp.path()
-  if not slirp then error("slirp4netns: not found (Debian: apt-get install slirp4netns)", 0) end
-  pid = math.tointeger(pid) or error("slirp4netns: pid is not a number", 0)
-  local userns = ""
-  if core.geteuid() ~= 0 then userns = string.format("--userns-path=/proc/%d/ns/user ", pid) end
-  local errors = os.tmpname()
-  -- its pid first, then the ready byte ("1") on fd 3 once configured
-  local p = assert(io.popen(string.format("%s --configure --mtu=65520 --ready-fd=3 " ..
-    "--api-socket %s %s%d tap0 3>&1 >/dev/null 2>%s </dev/null & echo $!", quote(slirp),
-    quote(opts.socket), userns, pid, quote(errors))))
-  local slirp_pid = tonumber(p:read("l") or "")
-  local ready = p:read(1)
-  p:close()
-  local err = (read_file(errors) or ""):gsub("%s+$", "")
-  os.remove(errors)
-  if ready ~= "1" then error("slirp4netns: " .. (err:match("([^\n]*)$") or "failed"), 0) end
-  local ok, ferr = pcall(function()
-    for _, entry in ipairs(opts.publish or {}) do slirp_forward(opts.socket, entry) end
-  end)
-  if not ok then
-    core.kill(slirp_pid, "KILL")
-    error(ferr, 0)
-  end
-  return slirp_pid
 end
 
 ---------------------------------------------------------------------------
@@ -599,35 +236,30 @@ end
 -- later (as nsl.cgroup reclaims cgroups)
 
 local function records_dir()
-  local dir = require("nsl.running").dir() .. "/.net"
+  local dir = require("nsl.rootfs").runtime_dir() .. "/.net"
   local ok, err, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then error("network record: " .. err, 0) end
   return dir
 end
 
 local function write_record(h)
-  local running = require "nsl.running"
+  local process = require "nsl.process"
   local path = h.record or string.format("%s/%d-%s", records_dir(), core.getpid(), h.id)
   local text = string.format("return { pid = %d, start = %q, kind = %q, id = %q, " ..
     "config = %q, result = %q, publish = %q, helper_pid = %s, helper_start = %q }\n",
     core.getpid(),
-    running.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
+    process.start_time(core.getpid()) or "", h.mode == "pasta" and "pasta" or "cni", h.id,
     h.config and json().encode(h.config) or "", h.result and json().encode(h.result) or "",
     json().encode(h.publish or {}), tostring(h.helper_pid or "nil"), h.helper_start or "")
-  local f = io.open(path .. ".tmp", "w")
-  if not (f and f:write(text) and f:close() and core.rename(path .. ".tmp", path)) then
-    os.remove(path .. ".tmp")
+  if not util.write_atomic(path, text) then
     error("network record: cannot write " .. path, 0)
   end
   h.record = path
 end
 
 local function load_record(path)
-  local chunk = load(read_file(path) or "", "=" .. path, "t", {})
-  local ok, rec = pcall(chunk or error)
-  if ok and type(rec) == "table" and math.tointeger(rec.pid) and type(rec.id) == "string" then
-    return rec
-  end
+  local rec = util.load_record(path)
+  if rec and math.tointeger(rec.pid) and type(rec.id) == "string" then return rec end
 end
 
 -- The bridge plugin undoes its outbound NAT only while the namespace it
@@ -670,11 +302,11 @@ end
 -- (killed before it could detach them): a record whose owner is gone.
 -- Returns how many were detached.
 function M.reclaim()
-  local running, dir, done = require "nsl.running", records_dir(), 0
+  local process, dir, done = require "nsl.process", records_dir(), 0
   for _, name in ipairs(core.readdir(dir) or {}) do
     local path = dir .. "/" .. name
     local rec = not name:match("%.tmp$") and load_record(path)
-    if rec and running.start_time(rec.pid) ~= rec.start and detach_record(rec) then
+    if rec and process.start_time(rec.pid) ~= rec.start and detach_record(rec) then
       core.unlink(path)
       done = done + 1
     end
@@ -694,7 +326,7 @@ Net.__index = Net
 function M.check(c)
   local mode = c.network or "none"
   if type(mode) == "table" then
-    conflist(mode)
+    M.cni.conflist(mode)
     mode = "cni"
   elseif not M.MODES[mode] then
     M.parse_mode(mode) -- raises for an unknown word
@@ -741,7 +373,7 @@ local function attach(self, pid)
       self.helper_pid = M.slirp.attach(pid, { publish = self.publish,
         socket = string.format("%s/%s.sock", records_dir(), self.id) })
     end
-    self.helper_start = require("nsl.running").start_time(self.helper_pid)
+    self.helper_start = require("nsl.process").start_time(self.helper_pid)
     write_record(self)
     return
   end

@@ -3,6 +3,8 @@
 -- Three ways to get one: build a busybox root from the host's static
 -- busybox (no download), unpack a tarball, or use any directory as it is.
 local core = require "nsl.core"
+local errors = require "nsl.errors"
+local util = require "nsl.util"
 
 local M = {}
 
@@ -18,7 +20,7 @@ M.passwd = "root:x:0:0:root:/root:/bin/sh\n" ..
 M.group = "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n"
 
 local function fail(what, err)
-  error(string.format("rootfs: %s: %s", what, err), 3)
+  errors.raise("rootfs: %s: %s", what, tostring(err))
 end
 
 local function is_dir(path)
@@ -26,15 +28,24 @@ local function is_dir(path)
   return st ~= nil and st.type == "dir"
 end
 
+--- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run
+-- (made, mode 0700, when missing): where nsl keeps what lives as long as a
+-- container (nsl.running's records, nsl.cgroup's and nsl.net's).
+function M.runtime_dir()
+  local base = os.getenv("XDG_RUNTIME_DIR")
+  if not (base and base:sub(1, 1) == "/" and core.access(base, "w")) then
+    base = M.cache_dir()
+  end
+  local dir = base .. "/nsl"
+  if base:match("/nsl$") then dir = base .. "/run" end
+  local ok, err, errno = core.mkdir(dir, "0700")
+  if not ok and errno ~= core.errno.EEXIST then error("runtime dir: " .. err, 2) end
+  return dir
+end
+
 --- mkdir -p: create path and its missing parents (mode 0755).
 function M.mkdir_all(path)
-  local prefix = path:sub(1, 1) == "/" and "" or "."
-  for part in path:gmatch("[^/]+") do
-    prefix = prefix .. "/" .. part
-    local ok, err, errno = core.mkdir(prefix, "0755")
-    if not ok and errno ~= core.errno.EEXIST then return nil, err, errno end
-  end
-  return true
+  return util.mkdir_all(path)
 end
 
 local function write_file(path, data, mode)
@@ -115,12 +126,13 @@ local function run_tar(tarball, dir, extra, maps)
     fail("unpack " .. tarball, err)
   end
   if pid == 0 then
-    userns.child(nil, function()
+    require("nsl.process").child(nil, function()
       r:close()
       core.dup2(w, 1)
       core.dup2(w, 2)
       local _, xerr = core.execp("tar", argv, nil)
-      io.stderr:write("tar: ", tostring(xerr), "\n")
+      -- into the output the parent reads (stderr is the pipe too)
+      w:write("tar: " .. tostring(xerr) .. "\n")
       core._exit(127)
     end)
   end

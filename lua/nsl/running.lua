@@ -8,35 +8,19 @@
 -- when the container has started and removed when it ends; one whose
 -- process is gone (or is another process now) is removed when seen.
 local core = require "nsl.core"
+local process = require "nsl.process"
+local rootfs = require "nsl.rootfs"
+local util = require "nsl.util"
 
 local M = {}
 
---- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run.
-function M.dir()
-  local base = os.getenv("XDG_RUNTIME_DIR")
-  if not (base and base:sub(1, 1) == "/" and core.access(base, "w")) then
-    base = require("nsl.rootfs").cache_dir()
-  end
-  local dir = base .. "/nsl"
-  if base:match("/nsl$") then dir = base .. "/run" end
-  local ok, err, errno = core.mkdir(dir, "0700")
-  if not ok and errno ~= core.errno.EEXIST then error("runtime dir: " .. err, 2) end
-  return dir
-end
+--- The runtime directory: $XDG_RUNTIME_DIR/nsl, else /tmp/nsl-UID/run
+-- (nsl.rootfs.runtime_dir).
+M.dir = rootfs.runtime_dir
 
---- The start time of a process (field 22 of /proc/PID/stat), or nil when
--- there is none: with the pid, it names one process for good, whatever
--- reuses the number later.
-function M.start_time(pid)
-  local f = io.open(string.format("/proc/%d/stat", pid), "r")
-  if not f then return nil end
-  local stat = f:read("a")
-  f:close()
-  local after = stat:match("^.*%) (.*)$") -- the name may hold spaces
-  local fields = {}
-  for field in after:gmatch("%S+") do fields[#fields + 1] = field end
-  return fields[20] -- field 22 overall: state is field 3
-end
+--- The start time of a process (nsl.process.start_time): with the pid, it
+-- names one process for good.
+M.start_time = process.start_time
 local start_time = M.start_time
 
 -- A name: letters, digits, '.', '_', '-', not digits alone (nsl enter
@@ -46,15 +30,7 @@ local function valid_name(name)
     and not name:match("^%d+$")
 end
 
-local function load_record(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  local chunk = load(text, "=" .. path, "t", {})
-  local ok, rec = pcall(chunk or error)
-  return ok and type(rec) == "table" and rec or nil
-end
+local load_record = util.load_record
 
 local function check_name(name)
   if not valid_name(name) then
@@ -116,11 +92,7 @@ function M.record(c, pid)
   local text = string.format("return { name = %q, pid = %d, start = %q, rootfs = %q, " ..
     "command = %q, seccomp = %q }\n", c.name, pid, start_time(pid) or "", c.rootfs,
     table.concat(c.command, " "), c.seccomp_bpf or "")
-  local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "w"))
-  f:write(text)
-  f:close()
-  assert(core.rename(tmp, path))
+  assert(util.write_atomic(path, text))
   return true
 end
 
@@ -251,10 +223,7 @@ local function command_state(pid)
     return id
   end
   local function read(name)
-    local m = io.open(string.format("/proc/%d/%s", pid, name))
-    local s = m and m:read("a")
-    if m then m:close() end
-    return s
+    return (util.read_file(string.format("/proc/%d/%s", pid, name)))
   end
   state.uid = inside(tonumber(status_field(pid, "Uid"):match("%d+")), read("uid_map"))
   state.gid = inside(tonumber(status_field(pid, "Gid"):match("%d+")), read("gid_map"))
@@ -300,19 +269,11 @@ function M.enter(target, argv)
       "nsl has no record of (a container started without --name?): name the container " ..
       "with --name and use 'nsl enter NAME'", tostring(target), cmd)
   end
-  local pidfd, perr = core.pidfd_open(rec.pid)
-  if not pidfd then return nil, perr end
   -- join every namespace that differs from ours at once (setns with a
   -- pidfd, setns(2)): the user namespace first of all
-  local theirs = {}
-  local inspect = require "nsl.inspect"
-  local ours, its = inspect.namespaces(), inspect.namespaces(rec.pid)
-  for _, ns in ipairs(NAMESPACES) do
-    if its[ns] and its[ns] ~= ours[ns] then theirs[#theirs + 1] = ns end
-  end
-  local ok, serr, errno = core.setns(pidfd, theirs)
-  pidfd:close()
-  if not ok then return nil, require("nsl.container").explain(serr, errno) end
+  local errors = require "nsl.errors"
+  local ok, serr, errno = process.join(rec.pid, NAMESPACES)
+  if not ok then return nil, errors.explain(serr, errno) end
   -- Everything before the fork, in this process, which is not in the
   -- container's pid namespace: the child that is (setns(pid) holds for
   -- children) runs the host's binary only from fork to exec, undumpable,
@@ -322,27 +283,15 @@ function M.enter(target, argv)
   take_identity(state)
   if rec.seccomp ~= "" then
     local loaded, lerr, lerrno = require("nsl.seccomp").load(rec.seccomp)
-    if not loaded then
-      return nil, "enter: " .. require("nsl.container").explain(lerr, lerrno)
-    end
+    if not loaded then return nil, "enter: " .. errors.explain(lerr, lerrno) end
   end
-  local path = argv[1]
   -- only stdio goes in: an fd of the caller's would reach the host from
   -- inside (CVE-2024-21626)
-  local container = require "nsl.container"
-  local closed, cerr, cerrno = container.close_on_exec({})
-  if not closed then return nil, "enter: close_on_exec: " .. container.explain(cerr, cerrno) end
-  local pid, clone_err = core.clone({})
-  if not pid then return nil, "enter: " .. clone_err end
-  if pid == 0 then
-    require("nsl.userns").child(nil, function()
-      local _, xerr = core.execp(path, argv, state.env)
-      io.stderr:write("nsl: enter: ", tostring(xerr), "\n")
-      core._exit(127)
-    end)
-  end
-  local _, how, code = core.wait(pid)
-  return how == "exited" and code or 128 + code
+  local closed, cerr, cerrno = process.close_on_exec()
+  if not closed then return nil, "enter: close_on_exec: " .. errors.explain(cerr, cerrno) end
+  local how, code, message = process.run(argv, state.env)
+  if not how then return nil, "enter: " .. errors.explain(code, message) end
+  return process.exit_code(how, code), message and "enter: " .. message
 end
 
 return M

@@ -54,7 +54,7 @@ local RULE_FIELDS = { [1] = true, action = true, args = true, comment = true }
 local LOW32 = 0xffffffff
 
 local function fail(fmt, ...)
-  error("seccomp policy " .. string.format(fmt, ...), 0)
+  require("nsl.errors").raise("seccomp policy " .. fmt, ...)
 end
 
 ---------------------------------------------------------------------------
@@ -414,10 +414,7 @@ end
 
 -- A cached program, when it looks like one: whole 8-byte instructions.
 local function read_cached(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local bpf = f:read("a")
-  f:close()
+  local bpf = require("nsl.util").read_file(path)
   if bpf and #bpf > 0 and #bpf % 8 == 0 and #bpf <= 4096 * 8 then return bpf end
 end
 
@@ -427,12 +424,7 @@ end
 local function write_cached(dir, path, bpf)
   local ok, _, errno = core.mkdir(dir, "0700")
   if not ok and errno ~= core.errno.EEXIST then return end
-  local tmp = string.format("%s.%d.tmp", path, core.getpid())
-  local fd = core.open(tmp, "wronly creat excl cloexec", "0600")
-  if not fd then return end
-  local n = fd:write(bpf)
-  fd:close()
-  if n ~= #bpf or not core.rename(tmp, path) then core.unlink(tmp) end
+  require("nsl.util").write_atomic(path, bpf, "0600")
 end
 
 -- The key of a named built-in profile from the digest of its source that

@@ -3,6 +3,7 @@
 -- A map is a list of { inside, outside, count } ranges, as in
 -- user_namespaces(7): { { 0, 1000, 1 } } makes uid 1000 root inside.
 local core = require "nsl.core"
+local process = require "nsl.process"
 
 local M = {}
 
@@ -241,22 +242,6 @@ function M.write_maps(pid, uid_map, gid_map, setgroups)
   return write_map("gid", pid, gid_map, alone.gid, helpers.gid)
 end
 
---- Run fn(...) as the whole rest of a forked child's life: the child
--- never returns into the code that forked it (a REPL or a script would go
--- on running there, in the container's namespaces). It ends with _exit(0)
--- when fn returns; when fn raises, the error goes to report (an fd: "125
--- message", as container setup reports) or else to stderr, and it ends
--- with _exit(125).
-function M.child(report, fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then core._exit(0) end
-  pcall(function()
-    if report then report:write("125 " .. tostring(err))
-    else io.stderr:write("nsl: ", tostring(err), "\n") end
-  end)
-  core._exit(125)
-end
-
 -- In the child, once the parent has written the maps: become the mapped
 -- root; the creds are still the host's ids, and an unmapped one would make
 -- every file the child creates fail with EOVERFLOW.
@@ -288,8 +273,8 @@ function M.clone(namespaces, maps, opts)
     r:close()
     local ok, cerr = pcall(become_mapped_root, maps)
     -- a failure here must not return into the caller's code as a child:
-    -- end it, as M.child would
-    if not ok then M.child(nil, error, cerr, 0) end
+    -- end it, as process.child does
+    if not ok then process.child(nil, error, cerr, 0) end
     return 0
   end
   r:close()

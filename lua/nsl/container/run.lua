@@ -1,0 +1,338 @@
+-- nsl.container.run: the container's process. In the child: the steps,
+-- then the command (under the init); in the parent: spawn, wait, run.
+-- nsl.container attaches these functions to itself (attach): the
+-- dependency goes one way, from nsl.container to this module.
+local core = require "nsl.core"
+local errors = require "nsl.errors"
+local identity = require "nsl.identity"
+local process = require "nsl.process"
+local userns = require "nsl.userns"
+
+local R = {}
+local container -- nsl.container, given by R.attach
+local check = errors.check
+local watched_signals = process.watched_signals
+
+---------------------------------------------------------------------------
+-- inside the container: setup, init, exec
+
+--- The command's path: as given when it has a '/', else the first
+-- executable match on the container's PATH. nil, exit code, message when
+-- there is none.
+local function find_command(c, name)
+  local function executable(path)
+    local st = core.stat(path)
+    return st and st.type ~= "dir" and core.access(path, "x")
+  end
+  if name:find("/", 1, true) then
+    if not core.stat(name) then
+      return nil, 127, string.format("command not found: %s in rootfs %s", name, c.rootfs)
+    end
+    if not executable(name) then
+      return nil, 126, string.format("command not executable: %s in rootfs %s", name, c.rootfs)
+    end
+    return name
+  end
+  for dir in (c.env.PATH or ""):gmatch("[^:]+") do
+    if executable(dir .. "/" .. name) then return dir .. "/" .. name end
+  end
+  return nil, 127, string.format("command not found: %s in rootfs %s (PATH %s)",
+    name, c.rootfs, c.env.PATH or "")
+end
+R.find_command = find_command
+
+local die = process.die
+
+-- Or end this process with 125: a command that would get fds it must not
+-- have is not started (fail closed).
+local function close_on_exec_or_die(c, report)
+  local ok, err, errno = process.close_on_exec(c.pass_fds)
+  if not ok then die(report, 125, "close_on_exec: " .. container.explain(err, errno)) end
+end
+
+-- The command could not be executed: 127 when it is not there, else 126.
+local function exec_failed(c, report, err, errno)
+  die(report, errno == core.errno.ENOENT and 127 or 126,
+    string.format("%s (in rootfs %s)", err, c.rootfs))
+end
+
+-- Become the command. The report pipe is close-on-exec: the parent reads
+-- EOF when the exec succeeded.
+local function exec_command(c, report)
+  local path, code, message = find_command(c, c.command[1])
+  if not path then die(report, code, message) end
+  core.sigprocmask("setmask", {})
+  if c.tty_fd then
+    core.setsid() -- fails harmlessly where this is pid 1, a leader already
+    for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
+    core.set_ctty(0)
+  end
+  close_on_exec_or_die(c, report)
+  local _, err, errno = core.exec(path, c.command, c.env)
+  exec_failed(c, report, err, errno)
+end
+
+-- Start the command as a child of this process (the init to be), held at a
+-- gate until the init has dropped its capabilities and become the sealed
+-- init: a command that ran before could use pid 1 (same uid) while it still
+-- held them, or reach the host's nsl through /proc/1/exe. Returns the pid
+-- and the gate's write end (opened by the C init, or release_command).
+-- posix_spawn cannot do this: glibc's (CLONE_VFORK) suspends the parent
+-- until the child has executed, so the child cannot wait for the parent.
+local function start_command(c, report)
+  local gate, gate_w = assert(core.pipe())
+  local pid = assert(core.clone({}))
+  if pid == 0 then
+    process.child(report, function()
+      gate_w:close()
+      -- one byte: go; EOF without it: the init gave up (it kills us then)
+      if gate:read(1) ~= "g" then core._exit(125) end
+      gate:close()
+      exec_command(c, report)
+    end)
+  end
+  gate:close()
+  -- the init keeps none of the command's fds open
+  for _, fd in ipairs(c.pass_fds or {}) do core.close(fd) end
+  return pid, gate_w
+end
+
+-- Let the command held by start_command go on to its exec (the Lua init's
+-- way; the C init opens the gate itself once it runs). Should the write
+-- fail, the command sees EOF and ends with 125: it never runs early.
+local function release_command(gate)
+  gate:write("g")
+  gate:close()
+end
+
+-- pid 1 as `docker run --init` has it: start the command, pass signals
+-- on to it, reap every orphan, and exit as the command did.
+local function run_init(c, report)
+  local watched = watched_signals()
+  core.sigprocmask("block", watched)
+  local signals = assert(core.signalfd(watched))
+  -- undumpable before the command starts: until the exec below, this is
+  -- the host's nsl, and /proc/1/exe must not lead the command to it
+  core.dumpable(false)
+  local pid, gate = start_command(c, report)
+  -- the command has what the steps gave it; the init needs nothing to
+  -- wait and pass signals on to a process of its own uid. Dropped before
+  -- the command runs (fail closed: no command beside a privileged init).
+  local dropped, err, errno = identity.drop_capabilities()
+  if not dropped then
+    core.kill(pid, "KILL")
+    die(report, 125, "init: drop capabilities: " .. container.explain(err, errno))
+  end
+  -- only the nsl executable's own (package.preload): a search of
+  -- package.path here would run the image's nsl/init.lua in this process
+  if package.preload["nsl.init"] then
+    local init = require "nsl.init"
+    -- in the nsl executable: become the static C init it carries, from a
+    -- sealed in-memory copy, so that nothing in the container can reach
+    -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
+    -- the gate, so the command never sees pid 1 as the host's nsl
+    signals:close()
+    -- report is close-on-exec: the parent reads EOF once the init runs
+    local _, exec_err = init.exec(pid, gate)
+    core.kill(pid, "KILL")
+    die(report, 125, "init: " .. tostring(exec_err))
+  end
+  -- under plain lua5.4 the same loop in Lua, undumpable at least
+  report:close()
+  release_command(gate)
+  while true do
+    local sig = core.read_signal(signals)
+    if sig == "CHLD" then
+      repeat
+        local got, how, code = core.wait(-1, "nohang")
+        if got == pid then core._exit(process.exit_code(how, code)) end
+      until not got or got == 0
+    elseif sig then
+      core.kill(pid, sig)
+    end
+  end
+end
+
+local function setup(c, report)
+  -- relative paths are the caller's; the root must be absolute and real
+  -- for mountinfo and pivot_root
+  check("rootfs", core.chdir(c.rootfs))
+  c.rootfs = check("rootfs", core.getcwd())
+  -- a session of its own: the user's terminal, if stdio is one, is not the
+  -- container's controlling tty, so TIOCSTI cannot push keystrokes into it
+  -- (CVE-2017-5226; bwrap's --new-session)
+  core.setsid()
+  for _, step in ipairs(c.steps) do
+    local fn = type(step) == "function" and step or container.step[step]
+    if not fn then error(string.format("setup step '%s' does not exist", tostring(step)), 0) end
+    fn(c, report)
+  end
+end
+
+--- In a process of its own (already in the container's namespaces): run
+-- c.steps and become c.command (under the init with c.init). A failure is
+-- written to report as "CODE message" and ends the process; report is
+-- close-on-exec, so the reader sees EOF once the command runs.
+local function child(c, report)
+  local ok, err = pcall(setup, c, report)
+  if not ok then die(report, 125, tostring(err)) end
+  if c.init then run_init(c, report) else exec_command(c, report) end
+end
+R.child = child
+
+---------------------------------------------------------------------------
+-- outside: start, relay, wait
+
+--- Wait for a container started by R.spawn (this process's child):
+-- relay the terminal to master when there is one, else pass signals on.
+-- Returns the exit code in shell convention (nsl.process.wait).
+R.wait = process.wait
+
+--- Start the container without waiting for it: set it up in new
+-- namespaces and start c.command. Returns its pid, the pty master (with
+-- c.tty) and, for a command that could not run, the reason. how.prepare
+-- (pid) runs before the child goes on (see userns.clone); how.network is
+-- the container's network (nsl.net.for_container, attached by
+-- how.prepare) whose /etc files it gets; how.pdeathsig is what the
+-- container gets when this process dies (default "KILL"; false for
+-- none). Raises when the setup fails.
+function R.spawn(opts, how)
+  local c = container.config(opts)
+  how = how or {}
+  local master
+  if c.tty then
+    local slave, path
+    master, slave, path = assert(core.openpty())
+    -- c.winsize { rows, cols }, else the caller's terminal's, if it has one
+    local rows, cols = core.get_winsize(0)
+    if c.winsize then rows, cols = c.winsize[1], c.winsize[2] end
+    if rows then core.set_winsize(master, rows, cols) end
+    c.tty_fd, c.console = slave, c.console or path
+  end
+  local report_r, report_w = assert(core.pipe())
+  -- the network's /etc files go to the child once the network is attached
+  local files_w
+  if c.network ~= "none" then c.network_fd, files_w = assert(core.pipe()) end
+  local function prepare(pid)
+    if how.prepare then
+      local ok, err, errno = how.prepare(pid)
+      if not ok then return nil, err, errno end
+    end
+    if files_w then
+      local files = require("nsl.net").files(c, how.network)
+      local ok, err, errno = files_w:write(string.format(
+        "return { hostname = %q, hosts = %q, [\"resolv.conf\"] = %q }",
+        files.hostname, files.hosts, files.resolv))
+      if not ok then return nil, "network files: " .. tostring(err), errno end
+      files_w:close()
+      files_w = nil
+    end
+    return true
+  end
+  local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
+  local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
+  local pid, err, errno = userns.clone(c.namespaces, maps,
+    { pdeathsig = pdeathsig, prepare = prepare })
+  if c.network_fd and pid ~= 0 then
+    c.network_fd:close()
+    c.network_fd = nil
+    if files_w then files_w:close() end
+  end
+  if not pid then error("start: " .. container.explain(err, errno), 0) end
+  if pid == 0 then
+    report_r:close()
+    if files_w then files_w:close() end
+    if master then master:close() end
+    -- nothing of the child returns into the caller's code, even on a raise
+    process.child(report_w, child, c, report_w)
+  end
+  report_w:close()
+  if c.tty_fd then c.tty_fd:close() end
+  local code, message = process.report(report_r)
+  if code == 125 then
+    core.wait(pid)
+    error(message, 0)
+  end
+  return pid, master, message
+end
+
+--- Run the container: set it up in new namespaces (and in a cgroup with
+-- c.resources, see nsl.cgroup) and run c.command. Returns the exit code in
+-- shell convention (128+N when killed by signal N), for 126/127 the
+-- reason, and the list of warnings for the caller to print (limits not
+-- applied, a record or a network that could not be kept), which goes to
+-- the list `warnings` when given, even when the run raises. Raises when
+-- the setup fails.
+function R.run(opts, warnings)
+  local c = container.config(opts)
+  -- the name is checked and held before anything runs (nsl.running)
+  if c.name then require("nsl.running").reserve(c) end
+  -- without a terminal nsl passes signals on (wait_forwarding): held from
+  -- before the start, one that comes while the container starts is passed
+  -- on too, instead of ending nsl (and the container by its pdeathsig)
+  local held = not c.tty and watched_signals()
+  if held then core.sigprocmask("block", held) end
+  local cg, network, notice
+  warnings = warnings or {}
+  local ok, status, message = pcall(function()
+    -- the cgroup module only for a container that asks for one
+    if c.resources or c.cgroup then
+      cg, notice = require("nsl.cgroup").for_container(c, true)
+      warnings[#warnings + 1] = notice
+    end
+    network = c.network ~= "none" and require("nsl.net").for_container(c)
+    local function prepare(pid)
+      if cg then
+        local ok, err, errno = cg:add(pid)
+        if not ok then return nil, err, errno end
+      end
+      if network then return network:attach(pid) end
+      return true
+    end
+    local pid, master, message = R.spawn(c, { prepare = prepare, network = network })
+    if c.name and not message then
+      -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
+      local recorded, err = require("nsl.running").record(c, pid)
+      if recorded then c.recorded_pid = pid else warnings[#warnings + 1] = err end
+    end
+    return process.wait(pid, master), message
+  end)
+  if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
+  if network then
+    local detached, err = network:detach()
+    if not detached then warnings[#warnings + 1] = "network: " .. tostring(err) end
+  end
+  if cg then cg:remove() end
+  if held then core.sigprocmask("unblock", held) end
+  if not ok then error(status, 0) end
+  return status, message, warnings
+end
+
+--- Run the container as a script's main program, the one place of the
+-- library that prints (for the scripts, which end in os.exit(main(c))):
+-- the warnings, a failed setup or a missing command as "nsl: message";
+-- returns the exit code for os.exit (125 when the setup failed).
+function R.main(opts)
+  local warnings = {}
+  local ok, code, message = pcall(R.run, opts, warnings)
+  for _, w in ipairs(warnings) do io.stderr:write("nsl: ", w, "\n") end
+  if not ok then
+    io.stderr:write("nsl: ", tostring(code), "\n")
+    return 125
+  end
+  if message then io.stderr:write("nsl: ", message, "\n") end
+  return code
+end
+
+
+--- Give nsl.container (M) the functions of this module, and this module
+-- M's config and steps.
+function R.attach(M)
+  container = M
+  for name, fn in pairs(R) do
+    if name ~= "attach" then M[name] = fn end
+  end
+  return M
+end
+
+return R

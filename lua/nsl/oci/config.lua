@@ -1,0 +1,327 @@
+-- nsl.oci.config: config.json as Lua data, checked (validate) and mapped
+-- onto container.config's options (options, process_options,
+-- seccomp_policy). Pure: nothing here touches the kernel.
+local core = require "nsl.core"
+local container = require "nsl.container"
+local identity = require "nsl.identity"
+local json = require "dkjson"
+local common = require "nsl.oci.common"
+local fail, read_all, abs, val = common.fail, common.read_all, common.abs, common.val
+local NAMESPACES = common.NAMESPACES
+local MOUNT_FLAGS, PROPAGATION, IGNORED = common.MOUNT_FLAGS, common.PROPAGATION, common.IGNORED
+local ROOT_PROPAGATION = common.ROOT_PROPAGATION
+local SECCOMP_ACTIONS, SECCOMP_OPS = common.SECCOMP_ACTIONS, common.SECCOMP_OPS
+
+local M = {}
+
+---------------------------------------------------------------------------
+-- the bundle and the config
+
+--- config.json of a bundle as Lua data; raises when it is missing, is
+-- not JSON, or is not for an OCI runtime spec 1.x.
+function M.read_bundle(bundle)
+  local path = abs("config.json", bundle)
+  local text, err = read_all(path)
+  if not text then fail("cannot read the bundle's config: %s", err) end
+  local spec, _, jerr = json.decode(text, 1, json.null)
+  if type(spec) ~= "table" then fail("%s: %s", path, jerr or "not a JSON object") end
+  local version = tostring(spec.ociVersion or "")
+  if not version:match("^1%.") then
+    fail("%s: ociVersion %q is not 1.x", path, version)
+  end
+  if type(spec.root) ~= "table" or type(spec.root.path) ~= "string" then
+    fail("%s: root.path is required", path)
+  end
+  if type(spec.process) ~= "table" or type(spec.process.args) ~= "table" or #spec.process.args == 0 then
+    fail("%s: process.args must name a command", path)
+  end
+  return spec
+end
+
+-- The sysctls of the ipc namespace (besides fs.mqueue.*), as runc lists them.
+local IPC_SYSCTLS = { ["kernel.msgmax"] = true, ["kernel.msgmnb"] = true,
+  ["kernel.msgmni"] = true, ["kernel.sem"] = true, ["kernel.shmall"] = true,
+  ["kernel.shmmax"] = true, ["kernel.shmmni"] = true, ["kernel.shm_rmid_forced"] = true }
+
+-- Is the namespace of OCI type (a linux.namespaces entry or nil) the
+-- container's own: a new one, or one given by path that is not this
+-- process's (then the host's, or whoever called nsl-oci)?
+local function own_namespace(entry, word)
+  if not entry then return false end
+  local path = val(entry.path)
+  if not path then return true end
+  local st, err = core.stat(path)
+  if not st then fail("linux.namespaces: %s", err) end
+  local mine = assert(core.stat("/proc/self/ns/" .. word))
+  return st.dev ~= mine.dev or st.ino ~= mine.ino
+end
+
+-- Refuse a sysctl that would be written to a namespace the container
+-- shares with its caller (runc's validator does the same).
+local function check_sysctl(key, entries)
+  key = key:gsub("/", ".")
+  local function need(type, word)
+    if not own_namespace(entries[type], word) then
+      fail("sysctl %s is not allowed in the caller's %s namespace", key, type)
+    end
+  end
+  if IPC_SYSCTLS[key] or key:match("^fs%.mqueue%.") then return need("ipc", "ipc") end
+  if key:match("^net%.") then return need("network", "net") end
+  if key == "kernel.hostname" then
+    fail("sysctl kernel.hostname is not allowed: the hostname is set through config.json")
+  end
+  if key == "kernel.domainname" then return need("uts", "uts") end
+  fail("sysctl %s is not in a namespace of the container's own", key)
+end
+
+--- Refuse a config that would have the runtime change what the container
+-- shares with its caller: a root set up without a mount namespace of its
+-- own (the pivot would be the caller's), a sysctl of a shared namespace, a
+-- hostname without a uts namespace.
+function M.validate(spec)
+  local linux = val(spec.linux) or {}
+  local entries = {}
+  for _, ns in ipairs(val(linux.namespaces) or {}) do entries[ns.type] = ns end
+  if not entries.mount then
+    fail("the config has no mount namespace: nsl-oci sets the root up only in a mount " ..
+      "namespace of its own (add {\"type\": \"mount\"} to linux.namespaces)")
+  end
+  local keys = {}
+  for k in pairs(val(linux.sysctl) or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do check_sysctl(k, entries) end
+  -- the hostname would be the caller's (runc refuses it too)
+  local hostname = val(spec.hostname)
+  if hostname and hostname ~= "" and not own_namespace(entries.uts, "uts") then
+    fail("the config sets a hostname without a uts namespace of its own: it would be " ..
+      "the caller's (add {\"type\": \"uts\"} to linux.namespaces)")
+  end
+end
+
+--- The nsl.seccomp policy table of an OCI linux.seccomp object.
+function M.seccomp_policy(s)
+  local function action(name, errno_ret)
+    local word = SECCOMP_ACTIONS[name]
+    if not word then fail("seccomp: action %s is not supported", tostring(name)) end
+    if word == "errno" or word == "trace" then
+      return word .. " " .. tostring(math.tointeger(val(errno_ret)) or core.errno.EPERM)
+    end
+    return word
+  end
+  local policy = { default = action(s.defaultAction, s.defaultErrnoRet), allow = {},
+    rules = {}, skip_unknown = true, arches = {} }
+  for _, a in ipairs(val(s.architectures) or {}) do
+    policy.arches[#policy.arches + 1] = a:gsub("^SCMP_ARCH_", ""):lower()
+  end
+  for _, entry in ipairs(val(s.syscalls) or {}) do
+    local act = action(entry.action, entry.errnoRet)
+    local args
+    for _, a in ipairs(val(entry.args) or {}) do
+      local op = SECCOMP_OPS[a.op] or fail("seccomp: operator %s is not supported", tostring(a.op))
+      args = args or {}
+      if op == "masked_eq" then
+        args[#args + 1] = { a.index, op, math.tointeger(a.value), math.tointeger(val(a.valueTwo) or 0) }
+      else
+        args[#args + 1] = { a.index, op, math.tointeger(a.value) }
+      end
+    end
+    for _, name in ipairs(val(entry.names) or { entry.name }) do
+      if act == "allow" and not args then
+        policy.allow[#policy.allow + 1] = name
+      else
+        policy.rules[#policy.rules + 1] = { name, action = act, args = args }
+      end
+    end
+  end
+  return policy
+end
+
+-- One OCI mount as c.mounts entries (a propagation change is an entry of
+-- its own). cg: the container's cgroup, for a "cgroup" mount.
+local function mount_entries(m, bundle, cg, list)
+  local flags, data, propagation = {}, {}, nil
+  local bind = m.type == "bind"
+  for _, opt in ipairs(val(m.options) or {}) do
+    if MOUNT_FLAGS[opt] then
+      flags[#flags + 1] = MOUNT_FLAGS[opt]
+      if opt == "bind" or opt == "rbind" then bind = true end
+    elseif PROPAGATION[opt] then propagation = opt
+    elseif not IGNORED[opt] then data[#data + 1] = opt end
+  end
+  local target = m.destination
+  if m.type == "cgroup" then
+    -- v1: a tmpfs with the container's cgroup of each hierarchy bound in,
+    -- read-only, as runc does; v2 (or no cgroup of its own): a bind
+    local ro = "rdonly nosuid nodev noexec"
+    if cg and cg.version == 1 then
+      list[#list + 1] = { source = "tmpfs", target = target, fstype = "tmpfs",
+        flags = "nosuid nodev noexec", data = "mode=755" }
+      for name, dir in pairs(cg.dirs) do
+        list[#list + 1] = { source = dir, target = target .. "/" .. name, flags = "bind " .. ro }
+      end
+    else
+      list[#list + 1] = { source = cg and cg.dirs.unified or "/sys/fs/cgroup", target = target,
+        flags = "rbind " .. ro }
+    end
+    return
+  end
+  if bind then
+    if not (flags[1] == "bind" or flags[1] == "rbind") then
+      local has = false
+      for _, f in ipairs(flags) do if f == "bind" or f == "rbind" then has = true end end
+      if not has then table.insert(flags, 1, "bind") end
+    end
+    if propagation then flags[#flags + 1] = propagation end
+    list[#list + 1] = { source = abs(val(m.source) or "", bundle), target = target,
+      flags = table.concat(flags, " ") }
+    return
+  end
+  -- a new mount under a slave or private / is private already: a
+  -- propagation word there is left out
+  list[#list + 1] = { source = val(m.source) or m.type, target = target, fstype = m.type,
+    flags = table.concat(flags, " "), data = #data > 0 and table.concat(data, ",") or nil }
+end
+
+-- The resources of an OCI config as nsl.cgroup limits.
+function M.resources(r)
+  r = val(r) or {}
+  local l = {}
+  local mem, pids, cpu = val(r.memory) or {}, val(r.pids) or {}, val(r.cpu) or {}
+  local function set(field, v)
+    v = math.tointeger(val(v))
+    if v and (v > 0 or v == -1) then l[field] = v end
+  end
+  set("memory", mem.limit)
+  set("memory_reservation", mem.reservation)
+  set("memory_swap", mem.swap)
+  set("pids", pids.limit)
+  set("cpu_quota", cpu.quota)
+  set("cpu_period", cpu.period)
+  set("cpu_shares", cpu.shares)
+  return l
+end
+
+-- The cgroup path of an OCI cgroupsPath: "slice:prefix:name" (systemd's
+-- form) becomes /slice/prefix-name.scope; none is nsl-oci/ID below the
+-- runtime's own cgroup.
+function M.cgroup_path(path, id)
+  path = val(path)
+  if not path or path == "" then return "nsl-oci/" .. id end
+  local slice, prefix, name = path:match("^([^:/]*):([^:]*):([^:]*)$")
+  if slice then
+    return "/" .. (slice ~= "" and slice or "system.slice") .. "/" ..
+      (prefix ~= "" and prefix .. "-" or "") .. name .. ".scope"
+  end
+  return path
+end
+
+-- A capability list of the config as nsl's names; unknown ones skipped.
+local function caps(list, warnings)
+  local names = {}
+  for _, name in ipairs(val(list) or {}) do
+    local canonical = identity.cap_name((name:gsub("^CAP_", "")))
+    if canonical then names[#names + 1] = canonical
+    else warnings[#warnings + 1] = "unknown capability " .. name .. " skipped" end
+  end
+  return names
+end
+
+--- process.env ({ "K=V", ... }) as a table { K = "V" }.
+function M.env_table(list)
+  local env = {}
+  for _, e in ipairs(val(list) or {}) do
+    local k, v = e:match("^([^=]+)=(.*)$")
+    if k then env[k] = v end
+  end
+  return env
+end
+
+local function rlimits(list)
+  local l = {}
+  for _, r in ipairs(val(list) or {}) do
+    local function limit(v)
+      v = math.tointeger(v)
+      return (not v or v < 0) and "unlimited" or v
+    end
+    l[(r.type:gsub("^RLIMIT_", "")):lower()] = { limit(r.soft), limit(r.hard) }
+  end
+  return l
+end
+
+--- The container.config options of an OCI process object (args, env,
+-- cwd, user, terminal, capabilities, rlimits, noNewPrivileges) put on opts.
+function M.process_options(p, opts, warnings)
+  opts.command = p.args
+  opts.cwd = val(p.cwd) or "/"
+  opts.tty = val(p.terminal) == true
+  local user = val(p.user) or {}
+  opts.user = { uid = math.tointeger(val(user.uid)) or 0, gid = math.tointeger(val(user.gid)) or 0,
+    groups = val(user.additionalGids) or {} }
+  if val(user.umask) then opts.umask = math.tointeger(user.umask) end
+  local c = val(p.capabilities) or {}
+  opts.capabilities = caps(c.bounding or c.permitted or c.effective, warnings)
+  opts.ambient = caps(c.ambient, warnings)
+  opts.no_new_privs = val(p.noNewPrivileges) == true
+  opts.rlimits = rlimits(p.rlimits)
+  local size = val(p.consoleSize)
+  if size then opts.winsize = { math.tointeger(size.height), math.tointeger(size.width) } end
+  return opts
+end
+
+--- The container.config options of an OCI config (see the top of this
+-- file), and the extras the steps here need: { joins, sysctl, hooks,
+-- oom_score_adj, cgroupns, warnings }.
+function M.options(spec, bundle, _id, cg, o)
+  o = o or {}
+  local linux = val(spec.linux) or {}
+  local warnings = {}
+  local opts = { rootfs = abs(spec.root.path, bundle), readonly = val(spec.root.readonly) == true,
+    hostname = val(spec.hostname), init = false, pivot = not o.no_pivot,
+    seccomp = "unconfined", namespaces = {}, userns = false,
+    masked_paths = val(linux.maskedPaths) or {}, readonly_paths = val(linux.readonlyPaths) or {} }
+  M.process_options(spec.process, opts, warnings)
+  local x = { joins = {}, sysctl = val(linux.sysctl) or {}, hooks = val(spec.hooks) or {},
+    oom_score_adj = math.tointeger(val(spec.process.oomScoreAdj)), warnings = warnings,
+    env = M.env_table(spec.process.env) }
+  for _, ns in ipairs(val(linux.namespaces) or {}) do
+    local word = NAMESPACES[ns.type] or fail("unknown namespace type '%s'", tostring(ns.type))
+    if val(ns.path) and word == "pid" then x.pid_path = ns.path -- joined for the clone
+    elseif val(ns.path) then x.joins[#x.joins + 1] = { word, ns.path }
+    elseif word == "cgroup" then x.cgroupns = true -- unshared once in the cgroup
+    elseif word == "user" then opts.userns = true
+    else opts.namespaces[#opts.namespaces + 1] = word end
+  end
+  if opts.userns then
+    local function map(list)
+      local m = {}
+      for i, r in ipairs(val(list) or {}) do m[i] = { r.containerID, r.hostID, r.size } end
+      return #m > 0 and m or nil
+    end
+    opts.uid_map, opts.gid_map = map(linux.uidMappings), map(linux.gidMappings)
+    if not opts.uid_map then fail("a user namespace needs linux.uidMappings and gidMappings") end
+  end
+  opts.mounts = {}
+  for _, m in ipairs(val(spec.mounts) or {}) do mount_entries(m, bundle, cg, opts.mounts) end
+  opts.devices = {}
+  for _, d in ipairs(container.devices) do opts.devices[#opts.devices + 1] = d end
+  for _, d in ipairs(val(linux.devices) or {}) do
+    local name = d.path:match("^/dev/(.+)$")
+    if d.type == "c" and name then
+      opts.devices[#opts.devices + 1] = { name, math.tointeger(d.major), math.tointeger(d.minor) }
+    else
+      warnings[#warnings + 1] = "device " .. d.path .. " skipped: only character devices in /dev"
+    end
+  end
+  local prop = val(linux.rootfsPropagation)
+  if prop then opts.propagation = ROOT_PROPAGATION[prop] or fail("unknown rootfsPropagation '%s'", prop) end
+  if val(linux.seccomp) then opts.seccomp = M.seccomp_policy(linux.seccomp) end
+  opts.resources = M.resources(linux.resources)
+  if next(opts.resources) == nil then opts.resources = nil end
+  if o.preserve_fds and o.preserve_fds > 0 then
+    opts.pass_fds = {}
+    for fd = 3, 2 + o.preserve_fds do opts.pass_fds[#opts.pass_fds + 1] = fd end
+  end
+  return opts, x
+end
+
+return M

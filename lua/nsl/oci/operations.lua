@@ -1,0 +1,460 @@
+-- nsl.oci.operations: the runtime's operations (create, start, kill,
+-- delete, pause, exec) and the steps this runtime adds to nsl.container's.
+local core = require "nsl.core"
+local container = require "nsl.container"
+local cgroup = require "nsl.cgroup"
+local errors = require "nsl.errors"
+local process = require "nsl.process"
+local util = require "nsl.util"
+local common = require "nsl.oci.common"
+local config = require "nsl.oci.config"
+local hooks = require "nsl.oci.hooks"
+local statedir = require "nsl.oci.state"
+local fail = common.fail
+local write_atomic = common.write_atomic
+local abs = common.abs
+local proc_stat = common.proc_stat
+local now_rfc3339 = common.now_rfc3339
+local val = common.val
+local nested_userns = common.nested_userns
+local sleep_ms = common.sleep_ms
+
+local M = {}
+
+---------------------------------------------------------------------------
+-- the steps this runtime adds
+
+-- Join the namespaces given by path (the user namespace first; the pid
+-- namespace was joined by the parent for the clone), then
+-- unshare the cgroup namespace once the parent has put this process in
+-- its cgroup, so that the cgroup is its root.
+local function join_step(x)
+  return function()
+    table.sort(x.joins, function(a, b) return a[1] == "user" and b[1] ~= "user" end)
+    for _, j in ipairs(x.joins) do
+      errors.check("join", core.setns(j[2], j[1]))
+      -- the root is set up in a copy of a mount namespace given by path:
+      -- the pivot and the mounts never land in the namespace itself
+      if j[1] == "mnt" then errors.check("join", core.unshare("mnt")) end
+    end
+    if x.cgroupns then errors.check("join", core.unshare("cgroup")) end
+  end
+end
+
+local function sysctl_step(x)
+  return function()
+    local keys = {}
+    for k in pairs(x.sysctl) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local path = "/proc/sys/" .. k:gsub("%.", "/")
+      local ok, err, errno = util.write_once(path, tostring(x.sysctl[k]))
+      errors.check("sysctl", ok, err, errno)
+    end
+  end
+end
+
+local function hooks_step(kind, st)
+  return function()
+    hooks.run_hooks(st, kind)
+  end
+end
+
+-- The last step of create: check the command, say "ready" on the report
+-- pipe, then wait (blocked in open) until `start` opens the fifo. After
+-- that the creating process is gone: a failed exec is told to nobody.
+local function hold_step(fifo, st)
+  return function(c, report)
+    local _, code, message = container.find_command(c, c.command[1])
+    if code then
+      report:write(string.format("%d %s", code, message))
+      core._exit(code)
+    end
+    -- the terminal is stdio from now on, as in runc: a client that reads
+    -- the creating process's output to its end (containerd's shim) must
+    -- not wait for this process too
+    if c.tty_fd then
+      for fd = 0, 2 do core.dup2(c.tty_fd, fd) end
+    end
+    report:write("ready")
+    local fd, err, errno = core.open("/proc/self/fd/" .. fifo:fileno(), "wronly cloexec")
+    errors.check("hold", fd, err, errno)
+    fd:write("0")
+    fd:close()
+    fifo:close()
+    hooks.run_hooks(st, "startContainer")
+    local null = assert(core.open("/dev/null", "wronly cloexec"))
+    core.dup2(null, report:fileno())
+    null:close()
+  end
+end
+
+-- Insert fn into steps before the step named before (or at the end).
+local function insert(steps, before, fn)
+  for i, s in ipairs(steps) do
+    if s == before then table.insert(steps, i, fn); return end
+  end
+  steps[#steps + 1] = fn
+end
+
+--- The complete container config of an OCI config (container.config's),
+-- with the steps of this runtime added; x as config.options returns it.
+function M.config(spec, bundle, id, cg, o, st, fifo)
+  local opts, x = config.options(spec, bundle, id, cg, o)
+  local c = container.config(opts)
+  c.env = x.env -- exactly the config's (HOME from /etc/passwd when missing)
+  c.bind_devices = not c.userns and nested_userns()
+  table.insert(c.steps, 1, join_step(x))
+  -- the root read-only last, as runc does: the config's mounts may need
+  -- mount points made in it first (podman --read-only's /var/tmp)
+  for i, step in ipairs(c.steps) do
+    if step == "readonly" then table.remove(c.steps, i); break end
+  end
+  insert(c.steps, "enter_root", "readonly")
+  insert(c.steps, "enter_root", hooks_step("createContainer", st))
+  insert(c.steps, "readonly_paths", sysctl_step(x))
+  if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
+  return c, x
+end
+
+---------------------------------------------------------------------------
+-- the operations
+
+-- Is cg frozen or on its way: v2's cgroup.freeze asks for it and
+-- cgroup.events says when it is done (an ancestor's freeze shows only
+-- there); v1's freezer.state is FREEZING or FROZEN.
+local function freezing(cg)
+  if cg.version == 2 then return cg:read("cgroup.freeze") == "1" or cg:frozen() end
+  local state = cg.dirs.freezer and cg:read("freezer.state")
+  return state == "FREEZING" or state == "FROZEN"
+end
+
+-- Raise when cg (nil: none) is frozen: a process put in it would stop at
+-- once, and nsl-oci with it (in D state, beyond a client's timeout).
+local function refuse_frozen(cg)
+  if cg and freezing(cg) then
+    local dir = cg.dirs.unified or cg.dirs.freezer
+    fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
+      "putting a container in it", dir)
+  end
+end
+
+-- setns(2) into a pid namespace moves only the children to come, and the
+-- container's process is one: this process joins the namespace given by
+-- path for the clone. The function returned goes back to its own (always
+-- allowed), at once, before a hook runs; it may be called again.
+local function pid_namespace_for_children(path)
+  if not path then return function() end end
+  local own = assert(core.open("/proc/self/ns/pid", "rdonly cloexec"))
+  local ok, err, errno = core.setns(path, "pid")
+  if not ok then
+    own:close()
+    fail("join: %s", errors.explain(err, errno))
+  end
+  return function()
+    if not own then return end
+    assert(core.setns(own, "pid"))
+    own:close()
+    own = nil
+  end
+end
+
+--- Create container id from bundle: set it up and leave its process
+-- blocked until start. o: pid_file, console_socket, no_pivot,
+-- preserve_fds, warn(message), keep_tty (return the pty master instead of
+-- sending it). Returns the state, the pid and the pty master (keep_tty).
+function M.create(root, id, bundle, o)
+  o = o or {}
+  if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
+  bundle = bundle and abs(bundle, core.getcwd()) or core.getcwd()
+  local spec = config.read_bundle(bundle)
+  config.validate(spec)
+  if spec.process.terminal == true and not o.console_socket and not o.keep_tty then
+    fail("cannot allocate a pseudo-TTY without setting a console socket")
+  end
+  statedir.mkdir_p(root, "0711")
+  local dir = statedir.dir_of(root, id)
+  local ok, _, errno = core.mkdir(dir, "0711")
+  if not ok then
+    if errno == core.errno.EEXIST then fail("container with id exists: %s", id) end
+    fail("cannot create the state directory %s", dir)
+  end
+  local cg, st
+  local done = false
+  local leave_pid_namespace = function() end
+  local function cleanup()
+    if done then return end
+    leave_pid_namespace()
+    if cg then cg:remove() end
+    core.unlink(dir .. "/exec.fifo")
+    core.unlink(dir .. "/state.json")
+    core.rmdir(dir)
+  end
+  local success, a, b, c3 = pcall(function()
+    local limits = config.resources(val(spec.linux) and spec.linux.resources)
+    local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
+    refuse_frozen(cgroup.open(path)) -- before anything is made in it
+    local notice
+    cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
+    if notice and o.warn then o.warn(notice) end
+    st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
+      owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
+    assert(core.mknod(dir .. "/exec.fifo", "fifo", "0622"))
+    assert(core.chmod(dir .. "/exec.fifo", "0622")) -- past the umask: any uid writes it
+    local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
+    local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
+    for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
+    leave_pid_namespace = pid_namespace_for_children(x.pid_path)
+    local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
+      leave_pid_namespace() -- the hooks run in this process's own
+      if cg then
+        -- a process put in a frozen cgroup stops there, and so would this
+        -- one, waiting for it
+        local frozen, ferr = pcall(refuse_frozen, cg)
+        if not frozen then return nil, ferr end
+        local added, err, aerrno = cg:add(pid)
+        if not added then return nil, err, aerrno end
+      end
+      if x.oom_score_adj then
+        local adj, err, aerrno = util.write_once(string.format("/proc/%d/oom_score_adj", pid),
+          x.oom_score_adj)
+        if not adj then return nil, err, aerrno end
+      end
+      st.pid = pid
+      local hooked, herr = pcall(function()
+        hooks.run_hooks(st, "prestart")
+        hooks.run_hooks(st, "createRuntime")
+      end)
+      if not hooked then return nil, herr end
+      return true
+    end })
+    fifo:close()
+    if message then -- the command is not there: the child ended with 126 or 127
+      core.wait(pid)
+      fail("%s", message)
+    end
+    st.pid, st.start = pid, proc_stat(pid)
+    statedir.save(st)
+    if master and o.console_socket then
+      local sock, err = core.unix_connect(o.console_socket)
+      if not sock then fail("console socket: %s", err) end
+      local sent, serr = core.send_fd(sock, master)
+      sock:close()
+      master:close()
+      if not sent then fail("console socket: %s", serr) end
+      master = nil
+    end
+    if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(pid)) end
+    return st, pid, master
+  end)
+  if not success then
+    if st and st.pid and statedir.alive(st) then
+      core.kill(st.pid, "KILL")
+    end
+    cleanup()
+    error(a, 0)
+  end
+  done = true
+  return a, b, c3
+end
+
+-- Wait (polling) until pid is gone or a zombie; false after seconds.
+local function wait_gone(st, seconds)
+  local deadline = core.monotime() + (seconds or 10)
+  while statedir.alive(st) do
+    if core.monotime() > deadline then return false end
+    sleep_ms(5)
+  end
+  return true
+end
+
+--- Start a created container: open its fifo (the process goes on to its
+-- command), remove the fifo, run the poststart hooks.
+function M.start(root, id, warn)
+  local st = statedir.load(root, id)
+  local status = statedir.status(st)
+  if status == "stopped" then fail("cannot start a container that has stopped") end
+  if status ~= "created" then fail("cannot start an already running container") end
+  local path = statedir.dir_of(root, id) .. "/exec.fifo"
+  local fifo, err = core.open(path, "rdonly nonblock cloexec")
+  if not fifo then fail("cannot start the container: %s", err) end
+  local got = ""
+  while got == "" do
+    local ready = core.poll({ fifo }, 100)
+    if ready[1] then got = fifo:read(1) or "" end
+    if got == "" and not statedir.alive(st) then
+      fifo:close()
+      fail("cannot start a container that has stopped")
+    end
+  end
+  fifo:close()
+  core.unlink(path)
+  hooks.run_hooks(st, "poststart", true, warn)
+  return st
+end
+
+--- Send sig to the container's first process, or to all of its
+-- processes (all).
+function M.kill(root, id, sig, all)
+  local st = statedir.load(root, id)
+  local status = statedir.status(st)
+  if status == "stopped" then fail("container not running") end
+  if type(sig) == "string" and tonumber(sig) then sig = math.tointeger(tonumber(sig)) end
+  -- core.kill raises for a signal it does not know
+  local targets = all and statedir.pids(st) or { st.pid }
+  for i, pid in ipairs(targets) do
+    local okp, ok, err = pcall(core.kill, pid, sig)
+    if not okp then fail("invalid signal '%s'", tostring(sig)) end
+    if not ok and i == 1 and not all then fail("%s", err) end
+  end
+  if status == "paused" and (sig == "KILL" or sig == 9) then
+    local cg = statedir.cgroup_of(st)
+    if cg then cg:thaw() end
+  end
+end
+
+--- Delete a container: a stopped (or only created) one at once; a
+-- running or paused one only with force, killed first.
+function M.delete(root, id, force, warn)
+  local ok, st = pcall(statedir.load, root, id)
+  if not ok then
+    if force then return end
+    error(st, 0)
+  end
+  local status = statedir.status(st)
+  if status == "running" or status == "paused" then
+    if not force then fail("cannot delete container %s that is not stopped: %s", id, status) end
+  end
+  if status ~= "stopped" then
+    for _, pid in ipairs(statedir.pids(st)) do core.kill(pid, "KILL") end
+    core.kill(st.pid, "KILL")
+    local cg = statedir.cgroup_of(st)
+    if status == "paused" and cg then cg:thaw() end
+    if not wait_gone(st, 10) then fail("container %s did not stop after SIGKILL", id) end
+  end
+  local cg = statedir.cgroup_of(st)
+  if cg then
+    local removed, err = cg:remove()
+    if not removed and warn then warn("cgroup: " .. err) end
+  end
+  local dir = statedir.dir_of(root, id)
+  core.unlink(dir .. "/exec.fifo")
+  core.unlink(dir .. "/state.json")
+  core.rmdir(dir)
+  hooks.run_hooks(st, "poststop", true, warn)
+end
+
+--- Freeze (pause) or thaw (resume) the container's cgroup.
+function M.pause(root, id, resume)
+  local st = statedir.load(root, id)
+  local status = statedir.status(st)
+  if status == "stopped" then fail("container not running") end
+  if resume and status ~= "paused" then fail("container not paused") end
+  if not resume and status ~= "running" then fail("container not running") end
+  local cg = statedir.cgroup_of(st)
+  if not cg then fail("cannot %s a container without a cgroup (no cgroup could be made for it)",
+    resume and "resume" or "pause") end
+  local ok, err = (resume and cg.thaw or cg.freeze)(cg)
+  if not ok then fail("%s", err) end
+end
+
+--- Run a process in a running container: join its namespaces (setns
+-- through a pidfd) and its cgroup, then the identity steps of a
+-- container config built from the OCI process object p. o: detach,
+-- pid_file, console_socket, preserve_fds. Returns the exit code (0 when
+-- detached).
+function M.exec(root, id, p, o)
+  o = o or {}
+  local st = statedir.load(root, id)
+  local status = statedir.status(st)
+  if status == "stopped" then fail("cannot exec in a stopped container") end
+  if status == "paused" then fail("cannot exec in a paused container") end
+  if val(p.terminal) == true and o.detach and not o.console_socket then
+    fail("cannot allocate a pseudo-TTY without setting a console socket")
+  end
+  local opts = config.process_options(p, { rootfs = "/", init = false, userns = false,
+    namespaces = {}, masked_paths = {}, readonly_paths = {},
+    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" } }, {})
+  local linux = val(st.config.linux) or {}
+  opts.seccomp = val(linux.seccomp) and config.seccomp_policy(linux.seccomp) or "unconfined"
+  if o.preserve_fds and o.preserve_fds > 0 then
+    opts.pass_fds = {}
+    for fd = 3, 2 + o.preserve_fds do opts.pass_fds[#opts.pass_fds + 1] = fd end
+  end
+  local c = container.config(opts)
+  c.env = config.env_table(p.env)
+  -- the pty is the container's own (its /dev/ptmx, opened by B), so that
+  -- its name resolves in there; B hands the master over on this pair
+  local pty_here, pty_there
+  if c.tty then pty_here, pty_there = assert(core.socketpair()) end
+  local report_r, report_w = assert(core.pipe())
+  local pid_r, pid_w = assert(core.pipe())
+  if not o.detach then core.child_subreaper(true) end
+  local cg = statedir.cgroup_of(st)
+  -- A joins; its child B (in the container's pid namespace) becomes the
+  -- process; A tells B's pid and ends, so B is this process's child (a
+  -- subreaper) or the caller's when detached
+  local a, err, errno = require("nsl.userns").clone({}, nil, { prepare = cg and function(pid)
+    return cg:add(pid)
+  end })
+  if not a then fail("exec: %s", errors.explain(err, errno)) end
+  -- neither A nor B may return into this code: process.child ends them
+  local function in_b()
+    pid_w:close()
+    core.dumpable(false) -- the host's binary, for the moment before exec
+    if pty_there then
+      local m, slave = core.openpty()
+      if not m then error("exec: openpty in the container: " .. tostring(slave), 0) end
+      local rows, cols = core.get_winsize(0)
+      if c.winsize then rows, cols = c.winsize[1], c.winsize[2] end
+      if rows then core.set_winsize(m, rows, cols) end
+      assert(core.send_fd(pty_there, m))
+      m:close()
+      pty_there:close()
+      c.tty_fd = slave
+    end
+    container.child(c, report_w)
+  end
+  local function in_a()
+    report_r:close(); pid_r:close()
+    -- the namespaces that differ from ours, all at once through a pidfd
+    local ok, serr, serrno = process.join(st.pid)
+    if not ok then error(errors.explain(serr, serrno), 0) end
+    local b, cerr, cerrno = core.clone({})
+    if not b then error(errors.explain(cerr, cerrno), 0) end
+    if b == 0 then process.child(report_w, in_b) end
+    pid_w:write(tostring(b))
+  end
+  if a == 0 then process.child(report_w, in_a) end
+  report_w:close(); pid_w:close()
+  if pty_there then pty_there:close() end
+  local b = tonumber(pid_r:read(64))
+  pid_r:close()
+  core.wait(a)
+  local master
+  if pty_here then
+    master = core.recv_fd(pty_here) -- nil when B failed before sending it
+    pty_here:close()
+  end
+  local code, message = process.report(report_r)
+  if code then
+    if b then core.wait(b) end
+    core.child_subreaper(false)
+    return code, message
+  end
+  if master and o.console_socket then
+    local sock, serr = core.unix_connect(o.console_socket)
+    if not sock then fail("console socket: %s", serr) end
+    assert(core.send_fd(sock, master))
+    sock:close()
+    master:close()
+    master = nil
+  end
+  if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(b)) end
+  if o.detach then return 0 end
+  local status_code = process.wait(b, master)
+  core.child_subreaper(false)
+  return status_code
+end
+
+return M
