@@ -211,9 +211,9 @@ describe("nsl run busybox.lua", function()
     -- it would see the host's nsl at /proc/1/exe
     local code = string.format([[
       local nsl = require "nsl"
-      local init = require "nsl.init"
-      local exec = init.exec
-      init.exec = function(...) nsl.poll({}, 300) return exec(...) end
+      local core = require "nsl.core"
+      local exec = core.init_exec
+      core.init_exec = function(...) nsl.poll({}, 300) return exec(...) end
       os.exit(nsl.container.main { rootfs = %q, tty = false,
         command = { "/bin/readlink", "/proc/1/exe" } })]], ROOT)
     local r = helper.sh(q(helper.nsl) .. " -e " .. q(code))

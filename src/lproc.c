@@ -441,6 +441,42 @@ static int l_sigprocmask(lua_State *L) {
   return 2;
 }
 
+/* ---- the container's init ------------------------------------------------ */
+
+/* The static nsl-init (src/init.c), carried in the core as bytes by
+ * init_blob.S: nsl and nsl/core.so alike. */
+extern const char nsl_init_blob[], nsl_init_blob_end[];
+
+/* init_exec(pid [, gate]): become the container's init for child pid, from a
+ * sealed in-memory copy of nsl-init, so that nothing in the container can
+ * reach the host's nsl or lua5.4 through /proc/1/exe (CVE-2019-5736); the
+ * init opens the gate (an fd the child waits on) once it runs. Returns only
+ * on failure. */
+static int l_init_exec(lua_State *L) {
+  char pid[24], gate[24];
+  /* the init forwards signals to it: 0 or 1 would be its group or itself */
+  pid_t child = nsl_checkpid(L, 1, 2);
+  int gate_fd = lua_isnoneornil(L, 2) ? -1 : nsl_checkfd(L, 2);
+  luaL_argcheck(L, gate_fd == -1 || gate_fd > 2, 2, "the gate is not stdio");
+  snprintf(pid, sizeof pid, "%d", (int)child);
+  snprintf(gate, sizeof gate, "%d", gate_fd);
+  char *argv[] = {"nsl-init", pid, gate_fd >= 0 ? gate : NULL, NULL};
+  /* the gate goes through the exec; should the exec fail, it is closed
+   * with the rest of this process */
+  if (gate_fd >= 0 && fcntl(gate_fd, F_SETFD, 0) != 0)
+    return nsl_fail(L, "init exec: fcntl gate %d", gate_fd);
+  char *envp[] = {NULL};
+  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
+                                (size_t)(nsl_init_blob_end - nsl_init_blob));
+  if (fd >= 0) {
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    int err = errno;
+    close(fd);
+    errno = err;
+  }
+  return nsl_fail(L, "init exec for pid %s", pid);
+}
+
 const nsl_Reg nsl_proc_lib[] = {
     {"_exit", l__exit, "_exit([code])",
      "_exit(2): end this process now, without Lua's or C's cleanup"},
@@ -455,6 +491,10 @@ const nsl_Reg nsl_proc_lib[] = {
      "process cannot reach the original file"},
     {"execp", l_execp, "execp(file, argv [, env])",
      "execvpe(3): exec searching PATH for file; returns only on failure"},
+    {"init_exec", l_init_exec, "init_exec(pid [, gate])",
+     "become the container's init for child pid (forward signals, reap, exit "
+     "as "
+     "it does) from a sealed copy of nsl-init, which opens the gate fd first"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

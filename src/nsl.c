@@ -50,47 +50,6 @@ static void report(const char *msg) {
   fflush(stderr);
 }
 
-/* ---- the container's init -------------------------------------------------
- */
-
-extern const char nsl_init_blob[], nsl_init_blob_end[];
-
-/* nsl.init.exec(pid [, gate]): become the container's init (src/init.c)
- * for child pid, from a sealed in-memory copy of the static nsl-init
- * carried in this binary; the init opens the gate (an fd the child waits
- * on) once it runs. Returns only on failure. */
-static int l_init_exec(lua_State *L) {
-  char pid[24], gate[24];
-  /* the init forwards signals to it: 0 or 1 would be its group or itself */
-  pid_t child = nsl_checkpid(L, 1, 2);
-  int gate_fd = lua_isnoneornil(L, 2) ? -1 : nsl_checkfd(L, 2);
-  luaL_argcheck(L, gate_fd == -1 || gate_fd > 2, 2, "the gate is not stdio");
-  snprintf(pid, sizeof pid, "%d", (int)child);
-  snprintf(gate, sizeof gate, "%d", gate_fd);
-  char *argv[] = {"nsl-init", pid, gate_fd >= 0 ? gate : NULL, NULL};
-  /* the gate goes through the exec; should the exec fail, it is closed
-   * with the rest of this process */
-  if (gate_fd >= 0 && fcntl(gate_fd, F_SETFD, 0) != 0)
-    return nsl_fail(L, "init exec: fcntl gate %d", gate_fd);
-  char *envp[] = {NULL};
-  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
-                                (size_t)(nsl_init_blob_end - nsl_init_blob));
-  if (fd >= 0) {
-    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
-    int err = errno;
-    close(fd);
-    errno = err;
-  }
-  return nsl_fail(L, "init exec for pid %s", pid);
-}
-
-static int open_init(lua_State *L) {
-  lua_newtable(L);
-  lua_pushcfunction(L, l_init_exec);
-  lua_setfield(L, -2, "exec");
-  return 1;
-}
-
 /* ---- loading the library ---------------------------------------------------
  */
 
@@ -161,8 +120,6 @@ static void preload_library(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_nsl_core);
   lua_setfield(L, -2, "nsl.core");
-  lua_pushcfunction(L, open_init);
-  lua_setfield(L, -2, "nsl.init");
   for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
     lua_pushlightuserdata(L, (void *)e);
     lua_pushcclosure(L, load_embedded, 1);

@@ -161,6 +161,10 @@ nsl.getgroups() --> { 0 }]],
   gethostname = [[
 nsl.gethostname() --> "myhost"]],
 
+  init_exec = [[
+-- pid 1 of a container, its command forked and waiting on the gate fd:
+nsl.init_exec(2, gate) --> nil, "init exec for pid 2: Permission denied", EACCES (returns only on failure)]],
+
   getpgid = [[
 nsl.getpgid() --> 4711
 nsl.getpgid(1) --> 1]],

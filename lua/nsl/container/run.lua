@@ -76,7 +76,7 @@ end
 -- gate until the init has dropped its capabilities and become the sealed
 -- init: a command that ran before could use pid 1 (same uid) while it still
 -- held them, or reach the host's nsl through /proc/1/exe. Returns the pid
--- and the gate's write end (opened by the C init, or release_command).
+-- and the gate's write end (the C init opens it).
 -- posix_spawn cannot do this: glibc's (CLONE_VFORK) suspends the parent
 -- until the child has executed, so the child cannot wait for the parent.
 local function start_command(c, report)
@@ -97,20 +97,12 @@ local function start_command(c, report)
   return pid, gate_w
 end
 
--- Let the command held by start_command go on to its exec (the Lua init's
--- way; the C init opens the gate itself once it runs). Should the write
--- fail, the command sees EOF and ends with 125: it never runs early.
-local function release_command(gate)
-  gate:write("g")
-  gate:close()
-end
-
 -- pid 1 as `docker run --init` has it: start the command, pass signals
 -- on to it, reap every orphan, and exit as the command did.
 local function run_init(c, report)
-  local watched = watched_signals()
-  core.sigprocmask("block", watched)
-  local signals = assert(core.signalfd(watched))
+  -- blocked from before the fork, so that none is lost before the C init
+  -- watches them (see src/init.h)
+  core.sigprocmask("block", watched_signals())
   -- undumpable before the command starts: until the exec below, this is
   -- the host's nsl, and /proc/1/exe must not lead the command to it
   core.dumpable(false)
@@ -123,34 +115,14 @@ local function run_init(c, report)
     core.kill(pid, "KILL")
     die(report, 125, "init: drop capabilities: " .. container.explain(err, errno))
   end
-  -- only the nsl executable's own (package.preload): a search of
-  -- package.path here would run the image's nsl/init.lua in this process
-  if package.preload["nsl.init"] then
-    local init = require "nsl.init"
-    -- in the nsl executable: become the static C init it carries, from a
-    -- sealed in-memory copy, so that nothing in the container can reach
-    -- the host's nsl through /proc/1/exe (CVE-2019-5736); that init opens
-    -- the gate, so the command never sees pid 1 as the host's nsl
-    signals:close()
-    -- report is close-on-exec: the parent reads EOF once the init runs
-    local _, exec_err = init.exec(pid, gate)
-    core.kill(pid, "KILL")
-    die(report, 125, "init: " .. tostring(exec_err))
-  end
-  -- under plain lua5.4 the same loop in Lua, undumpable at least
-  report:close()
-  release_command(gate)
-  while true do
-    local sig = core.read_signal(signals)
-    if sig == "CHLD" then
-      repeat
-        local got, how, code = core.wait(-1, "nohang")
-        if got == pid then core._exit(process.exit_code(how, code)) end
-      until not got or got == 0
-    elseif sig then
-      core.kill(pid, sig)
-    end
-  end
+  -- become the static C init the core carries, from a sealed in-memory
+  -- copy, so that nothing in the container can reach the host's nsl or
+  -- lua5.4 through /proc/1/exe (CVE-2019-5736); that init opens the gate,
+  -- so the command never sees pid 1 as the host's program
+  -- report is close-on-exec: the parent reads EOF once the init runs
+  local _, exec_err = core.init_exec(pid, gate)
+  core.kill(pid, "KILL")
+  die(report, 125, "init: " .. tostring(exec_err))
 end
 
 local function setup(c, report)
