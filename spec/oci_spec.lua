@@ -497,6 +497,68 @@ local function without(s, type)
   end
 end
 
+-- The capability sets of the spec's test, and what the kernel makes of
+-- them across exec (capabilities(7)): another user's permitted and
+-- effective sets become the ambient set; root's depend on how root is
+-- treated on exec, so only its other three sets are compared.
+local CAPS = { bounding = { "CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW" },
+  effective = { "CAP_CHOWN", "CAP_KILL" }, permitted = { "CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE" },
+  inheritable = { "CAP_KILL", "CAP_NET_BIND_SERVICE" }, ambient = { "CAP_NET_BIND_SERVICE" } }
+-- CHOWN 0, KILL 5, NET_BIND_SERVICE 10, NET_RAW 13
+local CAPS_ROOT = "CapInh:\t0000000000000420\nCapBnd:\t0000000000002421\nCapAmb:\t0000000000000400\n"
+local CAPS_USER = "CapInh:\t0000000000000420\nCapPrm:\t0000000000000400\n" ..
+  "CapEff:\t0000000000000400\nCapBnd:\t0000000000002421\nCapAmb:\t0000000000000400\n"
+local READ_CAPS = { "grep", "^Cap", "/proc/self/status" }
+local READ_ROOT_CAPS = { "grep", "^Cap[IBA]", "/proc/self/status" }
+
+describe("nsl oci capabilities", function()
+  local function with_caps(uid)
+    return function(s)
+      s.process.args = uid == 0 and READ_ROOT_CAPS or READ_CAPS
+      s.process.capabilities = CAPS
+      s.process.user = { uid = uid, gid = uid }
+    end
+  end
+
+  it("applies all five sets in run, for root and another user", function()
+    local r = oci("run --bundle " .. q(bundle(config(with_caps(0)))) .. " cap1")
+    assert.same({ 0, CAPS_ROOT }, { r.code, r.out }, r.err)
+    r = oci("run --bundle " .. q(bundle(config(with_caps(1000)))) .. " cap2")
+    assert.same({ 0, CAPS_USER }, { r.code, r.out }, r.err)
+  end)
+
+  it("applies all five sets in create and exec", function()
+    local dir = bundle(config(function(s)
+      with_caps(1000)(s)
+      s.process.args = { "sh", "-c", "grep ^Cap /proc/self/status > /tmp/caps; exec sleep 30" }
+    end))
+    local r = helper.sh(cmd("create --bundle " .. q(dir) .. " cap3") .. " > /dev/null")
+    assert.equal(0, r.code, r.err)
+    local pid = assert(state("cap3")).pid
+    finally(function() finish("cap3", pid) end)
+    r = oci("start cap3")
+    assert.equal(0, r.code, r.err)
+    local process = dir .. "/process.json"
+    helper.write(process, json.encode({ args = READ_ROOT_CAPS, cwd = "/", capabilities = CAPS,
+      user = { uid = 0, gid = 0 }, env = { "PATH=/bin:/usr/bin" } }))
+    r = oci("exec --process " .. q(process) .. " cap3")
+    assert.same({ 0, CAPS_ROOT }, { r.code, r.out }, r.err)
+    r = oci("exec cap3 cat /tmp/caps")
+    assert.same({ 0, CAPS_USER }, { r.code, r.out }, r.err)
+  end)
+
+  it("refuses an ambient capability that is not permitted and inheritable", function()
+    local dir = bundle(config(function(s)
+      with_caps(1000)(s)
+      s.process.capabilities.ambient = { "CAP_CHOWN" }
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " cap4")
+    assert.equal(1, r.code)
+    assert.matches("ambient capability CHOWN is not in both the permitted and the " ..
+      "inheritable set", r.err)
+  end)
+end)
+
 describe("nsl oci with less isolation than the default", function()
   it("refuses a config without a mount namespace and leaves / alone", function()
     local dir = bundle(config(function(s)

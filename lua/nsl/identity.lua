@@ -7,7 +7,12 @@
 --                     container's /etc/passwd and /etc/group (default 0:0)
 --   c.capabilities    the bounding set, and root's effective and permitted
 --                     sets (default: identity.capabilities, Docker's 14)
---   c.ambient         ambient capabilities for a non-root user (default none)
+--   c.ambient         ambient capabilities (default none)
+--   c.effective, c.permitted, c.inheritable
+--                     the process's sets when given (OCI's process
+--                     capabilities); by default root's effective and
+--                     permitted sets are c.capabilities, another user's the
+--                     ambient ones, and the inheritable set is c.ambient
 --   c.no_new_privs    PR_SET_NO_NEW_PRIVS before exec (default true)
 --   c.rlimits         { nofile = { soft, hard }, ... } (default: none)
 --   c.masked_paths    paths hidden: a file reads empty, a directory is an
@@ -172,6 +177,28 @@ function M.parse_rlimit(text)
   return name, { limit(soft), limit(hard ~= "" and hard or soft) }
 end
 
+-- Raise unless every ambient capability is in the bounding set, and in the
+-- permitted and inheritable sets where those are given: the kernel keeps
+-- no other (PR_CAP_AMBIENT_RAISE fails with EPERM).
+local function check_ambient(c)
+  local function set_of(list)
+    local set = {}
+    for _, name in ipairs(list) do set[name] = true end
+    return set
+  end
+  local bounded = set_of(c.capabilities)
+  local permitted, inheritable = set_of(c.permitted or c.ambient), set_of(c.inheritable or c.ambient)
+  for _, name in ipairs(c.ambient) do
+    if not bounded[name] then
+      error(string.format("ambient capability '%s' is not in the bounding set (capabilities)",
+        name), 0)
+    elseif not (permitted[name] and inheritable[name]) then
+      error(string.format("ambient capability %s is not in both the permitted and the " ..
+        "inheritable set", name), 0)
+    end
+  end
+end
+
 --- Fill the identity fields of a container config c (see the top of this
 -- file) from their defaults; opts is what the caller gave. Raises for an
 -- unknown capability or resource limit.
@@ -194,14 +221,10 @@ function M.config(c, opts)
   if opts.user ~= nil and not (opts.env and opts.env.HOME) then c.env.HOME = nil end
   c.capabilities = cap_names_or_raise(c.capabilities or M.capabilities, "capabilities")
   c.ambient = cap_names_or_raise(c.ambient or {}, "ambient capabilities")
-  local bounded = {}
-  for _, name in ipairs(c.capabilities) do bounded[name] = true end
-  for _, name in ipairs(c.ambient) do
-    if not bounded[name] then
-      error(string.format("ambient capability '%s' is not in the bounding set (capabilities)",
-        name), 0)
-    end
+  for _, set in ipairs { "effective", "permitted", "inheritable" } do
+    if c[set] then c[set] = cap_names_or_raise(c[set], set .. " capabilities") end
   end
+  check_ambient(c)
   if c.no_new_privs == nil then c.no_new_privs = true end
   c.rlimits = c.rlimits or copy(M.rlimits)
   for name in pairs(c.rlimits) do
@@ -323,12 +346,28 @@ local function setgroups_denied()
   return read_line("/proc/self/setgroups") == "deny"
 end
 
--- The text for cap_set: the names with flags, or "=" for none.
-local function cap_text(names, flags)
-  if #names == 0 then return "=" end
-  local lower = {}
-  for i, name in ipairs(names) do lower[i] = "cap_" .. name:lower() end
-  return table.concat(lower, ",") .. "=" .. flags
+-- The text for cap_set of the sets { e = names, p = names, i = names }:
+-- each capability with its flags ("cap_kill=eip cap_chown=e"), or "=" for
+-- none.
+local function cap_text(sets)
+  local flags, order = {}, {}
+  for _, flag in ipairs { "e", "i", "p" } do
+    for _, name in ipairs(sets[flag]) do
+      local cap = "cap_" .. name:lower()
+      if not flags[cap] then order[#order + 1] = cap end
+      flags[cap] = (flags[cap] or "") .. flag
+    end
+  end
+  local clauses = {}
+  for i, cap in ipairs(order) do clauses[i] = cap .. "=" .. flags[cap] end
+  return #clauses > 0 and table.concat(clauses, " ") or "="
+end
+
+-- The effective, permitted and inheritable sets user uid gets: c's when
+-- given, else root's are c.capabilities and another user's c.ambient.
+local function cap_sets(c, uid)
+  local own = uid == 0 and c.capabilities or c.ambient
+  return { e = c.effective or own, p = c.permitted or own, i = c.inheritable or c.ambient }
 end
 
 -- The inside id map of the user namespace, for messages.
@@ -489,9 +528,9 @@ end
 
 --- Become c.user: supplementary groups (when the user namespace allows
 -- setgroups), gid, uid, and HOME from the container's /etc/passwd unless
--- c.env has one. Then the capabilities: root's effective and permitted
--- sets are c.capabilities; a non-root user keeps none but c.ambient, which
--- it gets as ambient (and so effective after exec); none is inheritable.
+-- c.env has one. Then the capabilities: the effective, permitted and
+-- inheritable sets (see cap_sets), and c.ambient raised as ambient (so a
+-- non-root user has them, and only them, effective after exec).
 function M.step.user(c)
   local uid, gid, groups, home = resolve_user(c)
   if c.env.HOME == nil then c.env.HOME = home or "/" end
@@ -504,9 +543,10 @@ function M.step.user(c)
         "newgidmap and /etc/subgid to add groups" or nil)
     end
   end
-  local ambient = uid ~= 0 and c.ambient or {}
-  -- keep the permitted set across the uid change for the ambient ones
-  if #ambient > 0 then switch("user", core.keepcaps(true)) end
+  local sets = cap_sets(c, uid)
+  -- keep the permitted set across the uid change for the ones kept
+  local keep = uid ~= 0 and #sets.p > 0
+  if keep then switch("user", core.keepcaps(true)) end
   for _, set in ipairs { { "gid", core.setresgid, gid }, { "uid", core.setresuid, uid } } do
     local kind, fn, id = set[1], set[2], set[3]
     local ok, err, errno = fn(id, id, id)
@@ -516,15 +556,11 @@ function M.step.user(c)
         own_map(kind)) or nil)
     end
   end
-  if uid == 0 then
-    check("user", core.cap_set(cap_text(c.capabilities, "ep")))
-  else
-    -- explicitly: a non-root uid that the setup already ran as keeps its
-    -- caps across setresuid
-    check("user", core.cap_set(cap_text(ambient, "eip")))
-    for _, name in ipairs(ambient) do check("user", core.cap_ambient_raise(name)) end
-  end
-  if #ambient > 0 then switch("user", core.keepcaps(false)) end
+  -- explicitly, for every uid: a non-root uid that the setup already ran
+  -- as keeps its caps across setresuid
+  check("user", core.cap_set(cap_text(sets)))
+  for _, name in ipairs(c.ambient) do check("user", core.cap_ambient_raise(name)) end
+  if keep then switch("user", core.keepcaps(false)) end
 end
 
 --- Set PR_SET_NO_NEW_PRIVS when c.no_new_privs: no setuid bit or file

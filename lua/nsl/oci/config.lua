@@ -261,6 +261,10 @@ function M.process_options(p, opts, warnings)
   local c = val(p.capabilities) or {}
   opts.capabilities = caps(c.bounding or c.permitted or c.effective, warnings)
   opts.ambient = caps(c.ambient, warnings)
+  -- the spec's sets as given: none where the config has none
+  opts.effective = caps(c.effective, warnings)
+  opts.permitted = caps(c.permitted, warnings)
+  opts.inheritable = caps(c.inheritable, warnings)
   opts.no_new_privs = val(p.noNewPrivileges) == true
   opts.rlimits = rlimits(p.rlimits)
   local size = val(p.consoleSize)
