@@ -11,7 +11,8 @@
 -- The work is nsl.oci's (and the container steps under it); this script
 -- reads the command line, calls it, and reports as runc does: errors on
 -- stderr and in --log (one JSON object a line with --log-format json),
--- exit status 1 for an error, the container's own status for run and exec.
+-- exit status 1 for an error (255 for an exec that did not start), the
+-- container's own status for run and exec.
 local nsl = require "nsl"
 local oci = require "nsl.oci"
 local json = oci.json
@@ -24,22 +25,23 @@ global options:
   --debug               log debug messages too
   --systemd-cgroup, --cgroup-manager M, --rootless B   accepted (cgroupfs is used)
 commands:
-  create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot]
-         [--preserve-fds N] ID           set up, blocked until start
+  create [--bundle DIR] [--config FILE] [--pid-file F] [--console-socket S]
+         [--no-pivot] [--preserve-fds N] ID    set up, blocked until start
   start ID                              let a created container run
   run [create's options] [--detach] [--keep] ID   create, start, wait, delete
   state ID                              the state as JSON
-  kill [--all] ID [SIGNAL]              default TERM
+  kill [--all] ID [SIGNAL]              default TERM (--all: none left is no error)
   delete [--force] ID
   exec [--process FILE | ARGS...] [--detach] [--pid-file F] [--tty]
        [--console-socket S] [--env K=V] [--user U[:G]] [--cwd DIR]
-       [--cap CAP] [--no-new-privs] [--preserve-fds N] ID [ARGS...]
+       [--cap CAP] [--no-new-privs] [--preserve-fds N] [--ignore-paused]
+       ID [ARGS...]                     (status 255 when it did not start)
   pause ID, resume ID                   freeze and thaw its cgroup
   ps [--format table|json] ID [PS ARGS] its processes
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
   features                              what this runtime supports, as JSON
-  --version, --help]==]
+  -v, --version, -h, --help]==]
 
 local g = { root = nil, log = nil, log_format = "text", debug = false }
 
@@ -73,9 +75,9 @@ end
 -- Options of each command: name -> "flag", "value" or "list"; short
 -- names map onto long ones. "--x=v" and "--x v" both work.
 local OPTIONS = {
-  create = { bundle = "value", ["pid-file"] = "value", ["console-socket"] = "value",
+  create = { bundle = "value", config = "value", ["pid-file"] = "value", ["console-socket"] = "value",
     ["no-pivot"] = "flag", ["no-new-keyring"] = "flag", ["preserve-fds"] = "value" },
-  run = { bundle = "value", ["pid-file"] = "value", ["console-socket"] = "value",
+  run = { bundle = "value", config = "value", ["pid-file"] = "value", ["console-socket"] = "value",
     ["no-pivot"] = "flag", ["no-new-keyring"] = "flag", ["preserve-fds"] = "value",
     detach = "flag", keep = "flag" },
   start = {}, state = {}, pause = {}, resume = {}, features = {},
@@ -126,8 +128,9 @@ end
 local args = {}
 for j = 1, #arg do args[j] = arg[j] end
 local i = 1
-while args[i] and args[i]:sub(1, 2) == "--" do
-  local a = args[i]
+local GLOBAL_SHORT = { ["-v"] = "--version", ["-h"] = "--help" } -- runc's
+while args[i] and (args[i]:sub(1, 2) == "--" or GLOBAL_SHORT[args[i]]) do
+  local a = GLOBAL_SHORT[args[i]] or args[i]
   local name, value = a:match("^%-%-([^=]+)=(.*)$")
   name = name or a:sub(3)
   local function take()
@@ -181,7 +184,7 @@ end
 local commands = {}
 
 function commands.create()
-  oci.create(g.root, need_id(), o.bundle, { pid_file = o["pid-file"],
+  oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
     preserve_fds = preserve_fds(), warn = warn })
   return 0
@@ -194,7 +197,8 @@ end
 
 function commands.run()
   local id = need_id()
-  local _, pid, master = oci.create(g.root, id, o.bundle, { pid_file = o["pid-file"],
+  local _, pid, master = oci.create(g.root, id, o.bundle, { config = o.config,
+    pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
     preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach })
   -- a run that fails after create leaves no container, state or cgroup
@@ -341,12 +345,17 @@ local function exec_process(st)
   return p
 end
 
+-- runc's exec says 255 for an exec that did not start (the command's own
+-- 126 and 127 aside, which podman reads)
 function commands.exec()
   local id = need_id()
-  local st = oci.load(g.root, id)
-  local code, message = oci.exec(g.root, id, exec_process(st), { detach = o.detach,
-    pid_file = o["pid-file"], console_socket = o["console-socket"],
-    preserve_fds = preserve_fds() })
+  local ok, code, message = pcall(function()
+    local st = oci.load(g.root, id)
+    return oci.exec(g.root, id, exec_process(st), { detach = o.detach,
+      pid_file = o["pid-file"], console_socket = o["console-socket"],
+      preserve_fds = preserve_fds(), ignore_paused = o["ignore-paused"] })
+  end)
+  if not ok then die("exec failed: " .. tostring(code), 255) end
   if message then die("exec failed: " .. message, code) end
   return code
 end

@@ -53,11 +53,17 @@ describe("the README's promises about the nsl command", function()
     -- that writes outside P writes there, never on the host
     local cmd = "mount -t tmpfs nsl-spec-usr-local /usr/local && " ..
       "cmake --install " .. q(helper.build) .. " --prefix " .. q(dir .. "/p") .. " >/dev/null && " ..
-      "find /usr/local -mindepth 1 | wc -l && readlink " .. q(dir .. "/p/bin/nsl-oci")
+      "find /usr/local -mindepth 1 | wc -l && readlink -f " .. q(dir .. "/p/bin/nsl-oci")
     local r = helper.sh("unshare -m --propagation private sh -c " .. q(cmd))
-    assert.same({ 0, "0\nnsl\n" }, { r.code, r.out }, r.err)
+    -- a hard link: a client that resolves the path still runs nsl-oci
+    assert.same({ 0, "0\n" .. dir .. "/p/bin/nsl-oci\n" }, { r.code, r.out }, r.err)
     assert.truthy(helper.read(dir .. "/p/share/nsl/scripts/busybox.lua"))
     local p = helper.sh(q(dir .. "/p/bin/nsl-oci") .. " --version")
     assert.equal(0, p.code, p.err)
+    assert.matches("^nsl%-oci version", p.out)
+    -- installed again over an older one, it is the new nsl's link
+    r = helper.sh("unshare -m --propagation private sh -c " .. q(cmd .. " >/dev/null && test " ..
+      q(dir .. "/p/bin/nsl-oci") .. " -ef " .. q(dir .. "/p/bin/nsl")))
+    assert.equal(0, r.code, r.err)
   end)
 end)

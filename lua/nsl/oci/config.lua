@@ -17,10 +17,10 @@ local M = {}
 ---------------------------------------------------------------------------
 -- the bundle and the config
 
---- config.json of a bundle as Lua data; raises when it is missing, is
--- not JSON, or is not for an OCI runtime spec 1.x.
-function M.read_bundle(bundle)
-  local path = abs("config.json", bundle)
+--- config.json of a bundle (or file, relative to it) as Lua data; raises
+-- when it is missing, is not JSON, or is not for an OCI runtime spec 1.x.
+function M.read_bundle(bundle, file)
+  local path = abs(file or "config.json", bundle)
   local text, err = read_all(path)
   if not text then fail("cannot read the bundle's config: %s", err) end
   local spec, _, jerr = json.decode(text, 1, json.null)

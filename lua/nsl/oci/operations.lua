@@ -160,14 +160,15 @@ local function pid_namespace_for_children(path)
 end
 
 --- Create container id from bundle: set it up and leave its process
--- blocked until start. o: pid_file, console_socket, no_pivot,
+-- blocked until start. o: config (its file instead of the bundle's
+-- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
 -- preserve_fds, warn(message), keep_tty (return the pty master instead of
 -- sending it). Returns the state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
   bundle = bundle and abs(bundle, core.getcwd()) or core.getcwd()
-  local spec = config.read_bundle(bundle)
+  local spec = config.read_bundle(bundle, o.config)
   config.validate(spec)
   if spec.process.terminal == true and not o.console_socket and not o.keep_tty then
     fail("cannot allocate a pseudo-TTY without setting a console socket")
@@ -294,11 +295,11 @@ function M.start(root, id, warn)
 end
 
 --- Send sig to the container's first process, or to all of its
--- processes (all).
+-- processes (all: as runc, no error when none is left).
 function M.kill(root, id, sig, all)
   local st = statedir.load(root, id)
   local status = statedir.status(st)
-  if status == "stopped" then fail("container not running") end
+  if status == "stopped" and not all then fail("container not running") end
   if type(sig) == "string" and tonumber(sig) then sig = math.tointeger(tonumber(sig)) end
   -- core.kill raises for a signal it does not know
   local targets = all and statedir.pids(st) or { st.pid }
@@ -361,14 +362,17 @@ end
 --- Run a process in a running container: join its namespaces (setns
 -- through a pidfd) and its cgroup, then the identity steps of a
 -- container config built from the OCI process object p. o: detach,
--- pid_file, console_socket, preserve_fds. Returns the exit code (0 when
--- detached).
+-- pid_file, console_socket, preserve_fds, ignore_paused (run it in a
+-- paused container: it starts once the container is resumed). Returns the
+-- exit code (0 when detached).
 function M.exec(root, id, p, o)
   o = o or {}
   local st = statedir.load(root, id)
   local status = statedir.status(st)
   if status == "stopped" then fail("cannot exec in a stopped container") end
-  if status == "paused" then fail("cannot exec in a paused container") end
+  if status == "paused" and not o.ignore_paused then
+    fail("cannot exec in a paused container (use --ignore-paused to override)")
+  end
   if val(p.terminal) == true and o.detach and not o.console_socket then
     fail("cannot allocate a pseudo-TTY without setting a console socket")
   end
