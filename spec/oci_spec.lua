@@ -906,3 +906,72 @@ describe("nsl oci with less isolation than the default", function()
     assert.is_nil(state("fakedev"))
   end)
 end)
+
+describe("nsl oci mounts", function()
+  local function mount_of(s, m)
+    s.mounts[#s.mounts + 1] = m
+  end
+
+  it("makes the missing parents of a mount target in the root", function()
+    local file = tmp .. "/containerenv"
+    helper.write(file, "engine=nsl\n")
+    local dir = bundle(config(function(s)
+      s.process.args = { "cat", "/no/such/dir/.containerenv" }
+      mount_of(s, { destination = "/no/such/dir/.containerenv", type = "bind", source = file,
+        options = { "bind", "ro" } })
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " mp1")
+    assert.same({ 0, "engine=nsl\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("makes ro a bind's top mount read-only, and rro every mount under it", function()
+    local src = tmp .. "/rro"
+    assert(os.execute("mkdir -p " .. q(src .. "/sub")))
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "for d in /ro /ro/sub /rro /rro/sub /rrw/sub; do " ..
+        "touch $d/f 2>/dev/null && echo $d rw || echo $d ro; done" }
+      mount_of(s, { destination = "/ro", type = "bind", source = src, options = { "rbind", "ro" } })
+      mount_of(s, { destination = "/rro", type = "bind", source = src, options = { "rbind", "rro" } })
+      mount_of(s, { destination = "/rrw", type = "bind", source = src,
+        options = { "rbind", "rro", "rrw" } })
+    end))
+    -- the submount is this private namespace's only: the host never sees it
+    local r = helper.sh("unshare -m --propagation private sh -c " .. q("mount -t tmpfs sub " ..
+      q(src .. "/sub") .. " && " .. cmd("run --bundle " .. q(dir) .. " mp2")))
+    assert.same({ 0, "/ro ro\n/ro/sub rw\n/rro ro\n/rro/sub ro\n/rrw/sub rw\n" }, { r.code, r.out },
+      r.err)
+  end)
+
+  for _, prop in ipairs { "shared", "rshared", "slave", "rslave", "private" } do
+    it("sets rootfsPropagation " .. prop .. " after the pivot", function()
+      local dir = bundle(config(function(s)
+        s.process.args = { "awk", "$5 == \"/\"", "/proc/self/mountinfo" }
+        s.linux.rootfsPropagation = prop
+      end))
+      local r = oci("run --bundle " .. q(dir) .. " mp-" .. prop)
+      assert.equal(0, r.code, r.err)
+      if prop:match("shared") then assert.matches(" shared:%d+ ", r.out)
+      else assert.not_matches(" shared:%d+ ", r.out) end
+    end)
+  end
+
+  it("resolves a destination that is a symlink inside the root", function()
+    local root = tmp .. "/linkroot"
+    assert(os.execute(string.format("cp -a %s %s && mkdir -p %s/var/there && " ..
+      "ln -s /var/there %s/abs && ln -s ../../../../../../var/later %s/rel && " ..
+      "ln -s /etc/nope/deeper %s/dangling",
+      q(ROOTFS), q(root), q(root), q(root), q(root), q(root))))
+    local dir = bundle(config(function(s)
+      s.root.path = root
+      s.process.args = { "sh", "-c", "for d in /var/there /var/later /etc/nope/deeper; do " ..
+        "grep -q \" $d \" /proc/self/mountinfo && echo $d; done" }
+      for _, d in ipairs { "/abs", "/rel", "/dangling" } do
+        mount_of(s, { destination = d, type = "tmpfs", source = "tmpfs", options = { "nosuid" } })
+      end
+    end))
+    local r = oci("run --bundle " .. q(dir) .. " mp3")
+    assert.same({ 0, "/var/there\n/var/later\n/etc/nope/deeper\n" }, { r.code, r.out }, r.err)
+    assert.is_nil(core.stat("/var/later")) -- nothing made outside the root
+    assert.is_nil(core.stat("/etc/nope"))
+  end)
+end)

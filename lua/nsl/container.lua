@@ -146,9 +146,12 @@ end
 M.step = {}
 
 --- Make / recursively slave (c.propagation), so that nothing mounted in the
--- container propagates back to the host.
+-- container propagates back to the host. A shared c.propagation waits for
+-- step enter_root: pivot_root refuses a shared root, so / is a slave until
+-- then.
 function M.step.propagation(c)
-  check("propagation", core.mount(nil, "/", nil, c.propagation))
+  local now = has_word(c.propagation, "shared") and "rec slave" or c.propagation
+  check("propagation", core.mount(nil, "/", nil, now))
 end
 
 --- Bind the root onto itself (recursively): pivot_root needs a mount point.
@@ -271,14 +274,20 @@ local function mount_entry(c, m)
   local root = root_of(c)
   if NO_SYMLINK[m.fstype] or m.source == "/sys" then refuse_symlinks(root, m.target) end
   if has_word(m.flags, "bind") or has_word(m.flags, "rbind") then
-    return bind_in_root("mount_system", c, m.source, m.target, m.flags)
+    bind_in_root("mount_system", c, m.source, m.target, m.flags)
+    -- read-write below (m.rw_below), read-only on top only (m.readonly_top)
+    if m.rw_below then check("mount_system", root:remount(m.target, "rec", "rdonly")) end
+    if m.readonly_top then check("mount_system", root:remount(m.target, "rdonly")) end
+    return
   end
   check("mount_system", root:mkdir_all(m.target))
   check("mount_system", root:mount_on(m.target, m.source, m.fstype, m.flags, m.data))
 end
 
 --- Mount c.mounts in order (proc, sysfs, /dev, /dev/shm, /dev/pts, /run by
--- default). Entries with the bind or rbind flag bind a host path.
+-- default). Entries with the bind or rbind flag bind a host path; such an
+-- entry's readonly_top makes only its top mount read-only after the bind
+-- (flag rdonly: every mount of an rbind), rw_below clears read-only on all.
 function M.step.mount_system(c)
   for _, m in ipairs(c.mounts) do
     if m.fstype == "sysfs" and c.userns and not contains(c.namespaces, "net") then
@@ -422,6 +431,10 @@ function M.step.enter_root(c)
     check("enter_root", core.chroot("."))
   end
   check("enter_root", core.chdir("/"))
+  -- a shared propagation, which step propagation left for after the pivot
+  if has_word(c.propagation, "shared") then
+    check("enter_root", core.mount(nil, "/", nil, c.propagation))
+  end
 end
 
 --- Bring the loopback interface up in a new network namespace.

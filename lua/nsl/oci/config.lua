@@ -136,16 +136,33 @@ function M.seccomp_policy(s)
   return policy
 end
 
+-- A bind's c.mounts flags and fields for read-only: as runc, "ro" makes
+-- the top mount read-only (readonly_top, after the bind) and "rro" every
+-- mount of an rbind (set before it is attached); "rrw" clears read-only on
+-- every mount (rw_below). The last of rro and rrw wins.
+local function bind_readonly(entry, flags, recursive)
+  local ro = false
+  for i = #flags, 1, -1 do
+    if flags[i] == "rdonly" then ro = true; table.remove(flags, i) end
+  end
+  if recursive == "rro" then flags[#flags + 1] = "rdonly"
+  elseif recursive == "rrw" then entry.rw_below = true end
+  if ro and recursive ~= "rro" then entry.readonly_top = true end
+  entry.flags = table.concat(flags, " ")
+  return entry
+end
+
 -- One OCI mount as c.mounts entries (a propagation change is an entry of
 -- its own). cg: the container's cgroup, for a "cgroup" mount.
 local function mount_entries(m, bundle, cg, list)
-  local flags, data, propagation = {}, {}, nil
+  local flags, data, propagation, recursive = {}, {}, nil, nil
   local bind = m.type == "bind"
   for _, opt in ipairs(val(m.options) or {}) do
     if MOUNT_FLAGS[opt] then
       flags[#flags + 1] = MOUNT_FLAGS[opt]
       if opt == "bind" or opt == "rbind" then bind = true end
     elseif PROPAGATION[opt] then propagation = opt
+    elseif opt == "rro" or opt == "rrw" then recursive = opt
     elseif not IGNORED[opt] then data[#data + 1] = opt end
   end
   local target = m.destination
@@ -172,10 +189,12 @@ local function mount_entries(m, bundle, cg, list)
       if not has then table.insert(flags, 1, "bind") end
     end
     if propagation then flags[#flags + 1] = propagation end
-    list[#list + 1] = { source = abs(val(m.source) or "", bundle), target = target,
-      flags = table.concat(flags, " ") }
+    list[#list + 1] = bind_readonly({ source = abs(val(m.source) or "", bundle),
+      target = target }, flags, recursive)
     return
   end
+  -- a new filesystem has no mounts below it: rro is ro
+  if recursive == "rro" then flags[#flags + 1] = "rdonly" end
   -- a new mount under a slave or private / is private already: a
   -- propagation word there is left out
   list[#list + 1] = { source = val(m.source) or m.type, target = target, fstype = m.type,
