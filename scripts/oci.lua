@@ -37,6 +37,9 @@ commands:
        [--cap CAP] [--no-new-privs] [--preserve-fds N] [--ignore-paused]
        ID [ARGS...]                     (status 255 when it did not start)
   pause ID, resume ID                   freeze and thaw its cgroup
+  update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
+         [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
+         [--pids-limit N] ID            change its cgroup limits
   ps [--format table|json] ID [PS ARGS] its processes
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
@@ -82,6 +85,14 @@ local OPTIONS = {
     detach = "flag", keep = "flag" },
   start = {}, state = {}, pause = {}, resume = {}, features = {},
   kill = { all = "flag" },
+  update = { resources = "value", memory = "value", ["memory-reservation"] = "value",
+    ["memory-swap"] = "value", ["cpu-quota"] = "value", ["cpu-period"] = "value",
+    ["cpu-share"] = "value", ["pids-limit"] = "value",
+    -- runc's, refused by commands.update: never a limit silently left out
+    ["cpuset-cpus"] = "value", ["cpuset-mems"] = "value", ["kernel-memory"] = "value",
+    ["kernel-memory-tcp"] = "value", ["blkio-weight"] = "value", ["cpu-rt-period"] = "value",
+    ["cpu-rt-runtime"] = "value", ["cpu-idle"] = "value", ["l3-cache-schema"] = "value",
+    ["mem-bw-schema"] = "value" },
   delete = { force = "flag" },
   list = { format = "value", quiet = "flag" },
   ps = { format = "value" },
@@ -93,7 +104,7 @@ local OPTIONS = {
     cgroup = "value" },
 }
 local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet", p = "process",
-  t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids" }
+  t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources" }
 
 -- The options of cmd from args[i..] up to the first other word:
 -- returns the options and the index of that word.
@@ -229,6 +240,58 @@ end
 
 function commands.delete()
   oci.delete(g.root, need_id(), o.force, warn)
+  return 0
+end
+
+-- runc's update flags nsl-oci has no limit for.
+local NOT_UPDATED = { "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp",
+  "blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle", "l3-cache-schema",
+  "mem-bw-schema" }
+
+-- The linux.resources object of --resources FILE (- for stdin), or {}.
+local function resources_file(path)
+  if not path then return {} end
+  local text, err
+  if path == "-" then text = io.read("a") else text, err = nsl.util.read_file(path) end
+  if not text then die(string.format("update: cannot read %s: %s", path, tostring(err))) end
+  local r = json.decode(text, 1, json.null)
+  if type(r) ~= "table" then die(string.format("update: %s: not a JSON object", path)) end
+  return r
+end
+
+-- The value of update's --flag: a size (bytes, or with k, m, g) or an
+-- integer.
+local function update_value(flag, size)
+  local value = o[flag]
+  if size then
+    local ok, bytes = pcall(nsl.cgroup.parse_size, value)
+    if not ok then die(string.format("update: --%s: %s", flag, bytes)) end
+    return bytes
+  end
+  return math.tointeger(tonumber(value)) or
+    die(string.format("update: --%s: '%s' is not an integer", flag, value))
+end
+
+function commands.update()
+  local id = need_id()
+  for _, flag in ipairs(NOT_UPDATED) do
+    if o[flag] then die("update: --" .. flag .. " is not supported by nsl-oci") end
+  end
+  local r = resources_file(o.resources)
+  -- the flags win over the file, as runc has it
+  local function put(section, field, flag, size)
+    if o[flag] == nil then return end
+    if type(r[section]) ~= "table" then r[section] = {} end
+    r[section][field] = update_value(flag, size)
+  end
+  put("memory", "limit", "memory", true)
+  put("memory", "reservation", "memory-reservation", true)
+  put("memory", "swap", "memory-swap", true)
+  put("cpu", "quota", "cpu-quota")
+  put("cpu", "period", "cpu-period")
+  put("cpu", "shares", "cpu-share")
+  put("pids", "limit", "pids-limit")
+  oci.update(g.root, id, r, warn)
   return 0
 end
 

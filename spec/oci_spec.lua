@@ -341,6 +341,53 @@ describe("nsl oci create, start, state, kill, delete", function()
     assert.same({ 1, "container not running\n" }, { r.code, r.err })
   end)
 
+  it("updates the limits of a running container with update", function()
+    local pid, dir = started("upd", "sleep 30", function(s)
+      s.linux.resources = { pids = { limit = 10 }, memory = { limit = 64 * 1024 * 1024 } }
+    end)
+    finally(function() finish("upd", pid) end)
+    local cg = assert(cgroup.open(cgroup_of[dir]))
+    local function limits()
+      if cg.version == 1 then
+        return { cg:read("pids.max"), cg:read("memory.limit_in_bytes"), cg:read("cpu.cfs_quota_us") }
+      end
+      return { cg:read("pids.max"), cg:read("memory.max"), (cg:read("cpu.max")) }
+    end
+    local quota = cg.version == 1 and "50000" or "50000 100000"
+    local r = oci("update --memory 128m --pids-limit 20 --cpu-quota 50000 --cpu-period 100000 upd")
+    assert.same({ 0, "" }, { r.code, r.err })
+    assert.same({ "20", tostring(128 * 1024 * 1024), quota }, limits())
+    -- --resources FILE and - (podman's way), as OCI's linux.resources
+    helper.write(dir .. "/resources.json", json.encode({ pids = { limit = 30 } }))
+    r = oci("update --resources " .. q(dir .. "/resources.json") .. " upd")
+    assert.same({ 0, "" }, { r.code, r.err })
+    r = oci("update -r - upd", json.encode({ memory = { limit = 96 * 1024 * 1024 } }))
+    assert.same({ 0, "" }, { r.code, r.err })
+    assert.same({ "30", tostring(96 * 1024 * 1024), quota }, limits())
+    r = oci("update --memory lots upd")
+    assert.equal(1, r.code)
+    assert.matches("update: %-%-memory: bad size 'lots'", r.err)
+    r = oci("update --cpuset-cpus 0 upd")
+    assert.same({ 1, "update: --cpuset-cpus is not supported by nsl-oci\n" }, { r.code, r.err })
+    r = oci("update --resources " .. q(dir .. "/nope.json") .. " upd")
+    assert.equal(1, r.code)
+    assert.matches("update: cannot read ", r.err)
+    r = oci("update -r - upd", json.encode({ cpu = { cpus = "0" }, pids = { limit = 7 } }))
+    assert.same({ 1, "update: linux.resources.cpu.cpus is not supported by nsl-oci\n" },
+      { r.code, r.err })
+    r = oci("update -r - upd", json.encode({ devices = { { allow = false, access = "rwm" } },
+      pids = { limit = 40 } }))
+    assert.same({ 0, "nsl-oci: warning: update: linux.resources.devices is not applied " ..
+      "(no devices cgroup)\n" }, { r.code, r.err })
+    assert.equal("40", limits()[1])
+    r = oci("update --pids-limit 5 nope")
+    assert.same({ 1, "container nope does not exist\n" }, { r.code, r.err })
+    assert.equal(0, oci("kill upd KILL").code)
+    assert.is_true(reap(pid))
+    r = oci("update --pids-limit 5 upd")
+    assert.same({ 1, "cannot update a stopped container\n" }, { r.code, r.err })
+  end)
+
   it("deletes a running container with --force and removes its cgroup", function()
     local pid, dir = started("force", "sleep 30", function(s)
       s.linux.resources = { pids = { limit = 10 }, memory = { limit = 64 * 1024 * 1024 } }

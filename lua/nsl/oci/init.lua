@@ -1,5 +1,5 @@
 -- nsl.oci: the OCI runtime operations (runc's create, start, state, kill,
--- delete, exec, pause, resume, ps, list) over nsl.container's steps.
+-- delete, exec, pause, resume, ps, list, update) over nsl.container's steps.
 --
 --   local oci = require "nsl.oci"
 --   local spec = oci.read_bundle("/srv/bundle")      -- config.json as Lua data
@@ -26,7 +26,7 @@
 --   config      config.json as Lua data, checked and mapped (pure)
 --   hooks       the OCI hooks
 --   state       the state directory and a container's status
---   operations  create, start, kill, delete, pause, exec and their steps
+--   operations  create, start, kill, delete, pause, exec, update and their steps
 --   features    the default config.json and `features`
 local common = require "nsl.oci.common"
 
@@ -41,7 +41,7 @@ local PUBLIC = {
   config = { "read_bundle", "validate", "seccomp_policy", "process_options", "options" },
   hooks = { "run_hook", "run_hooks" },
   state = { "default_root", "load", "status", "state_object", "pids", "ids" },
-  operations = { "config", "create", "start", "kill", "delete", "pause", "exec" },
+  operations = { "config", "create", "start", "kill", "delete", "pause", "exec", "update" },
   features = { "default_spec", "features", "json", "object" },
 }
 for part, names in pairs(PUBLIC) do

@@ -1,5 +1,5 @@
 -- nsl.oci.operations: the runtime's operations (create, start, kill,
--- delete, pause, exec) and the steps this runtime adds to nsl.container's.
+-- delete, pause, exec, update) and the steps this runtime adds to nsl.container's.
 local core = require "nsl.core"
 local container = require "nsl.container"
 local cgroup = require "nsl.cgroup"
@@ -18,6 +18,7 @@ local now_rfc3339 = common.now_rfc3339
 local val = common.val
 local nested_userns = common.nested_userns
 local sleep_ms = common.sleep_ms
+local json = common.json
 
 local M = {}
 
@@ -343,6 +344,50 @@ function M.delete(root, id, force, warn)
   core.unlink(dir .. "/state.json")
   core.rmdir(dir)
   hooks.run_hooks(st, "poststop", true, warn)
+end
+
+-- The fields of linux.resources that config.resources applies.
+local APPLIED = { memory = { limit = true, reservation = true, swap = true },
+  cpu = { quota = true, period = true, shares = true }, pids = { limit = true } }
+
+-- Does v ask for something (not null, false, "" or an empty table)?
+local function given(v)
+  return v ~= json.null and v ~= false and v ~= "" and not (type(v) == "table" and next(v) == nil)
+end
+
+-- The names of r's fields with a value that config.resources leaves out,
+-- as "cpu.cpus", sorted.
+local function not_applied(r)
+  local names = {}
+  for k, v in pairs(r) do
+    if not APPLIED[k] then
+      if given(v) then names[#names + 1] = k end
+    elseif type(v) == "table" then
+      for field, value in pairs(v) do
+        if not APPLIED[k][field] and given(value) then names[#names + 1] = k .. "." .. field end
+      end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+--- Change the cgroup limits of a container that is not stopped to those
+-- of r, an OCI linux.resources object (runc's update). A limit nsl-oci
+-- cannot set is refused before anything changes; devices (no devices
+-- cgroup yet, as in create) only gets warn(message).
+function M.update(root, id, r, warn)
+  if type(r) ~= "table" then fail("update: the resources are not a JSON object") end
+  local st = statedir.load(root, id)
+  if statedir.status(st) == "stopped" then fail("cannot update a stopped container") end
+  local cg = statedir.cgroup_of(st)
+  if not cg then fail("cannot update a container without a cgroup (no cgroup could be made for it)") end
+  for _, name in ipairs(not_applied(r)) do
+    if name ~= "devices" then fail("update: linux.resources.%s is not supported by nsl-oci", name) end
+    if warn then warn("update: linux.resources.devices is not applied (no devices cgroup)") end
+  end
+  local ok, err = cg:set(config.resources(r))
+  if not ok then fail("update: %s", err) end
 end
 
 --- Freeze (pause) or thaw (resume) the container's cgroup.
