@@ -399,10 +399,15 @@ local function exec_process(st)
     for _, gid in ipairs(o["additional-gids"]) do table.insert(p.user.additionalGids, tonumber(gid)) end
   end
   if o.cap then
+    -- as runc: added to the bounding, effective and permitted sets; the
+    -- inheritable and ambient ones stay the container's
     local caps = base.capabilities or {}
-    local bounding = { table.unpack(caps.bounding or {}) }
-    for _, c in ipairs(o.cap) do bounding[#bounding + 1] = c end
-    p.capabilities = { bounding = bounding, effective = bounding, permitted = bounding }
+    p.capabilities = { inheritable = caps.inheritable, ambient = caps.ambient }
+    for _, set in ipairs { "bounding", "effective", "permitted" } do
+      local list = { table.unpack(caps[set] or {}) }
+      for _, c in ipairs(o.cap) do list[#list + 1] = c end
+      p.capabilities[set] = list
+    end
   end
   if o["no-new-privs"] then p.noNewPrivileges = true end
   return p

@@ -640,6 +640,27 @@ describe("nsl oci capabilities", function()
     assert.same({ 0, CAPS_ROOT }, { r.code, r.out }, r.err)
     r = oci("exec cap3 cat /tmp/caps")
     assert.same({ 0, CAPS_USER }, { r.code, r.out }, r.err)
+    -- --cap adds to the bounding, effective and permitted sets, and keeps
+    -- the others (SYS_ADMIN is 21)
+    r = oci("exec --user 0:0 --cap CAP_SYS_ADMIN cap3 grep ^Cap[IBA] /proc/self/status")
+    assert.same({ 0, (CAPS_ROOT:gsub("0000000000002421", "0000000000202421")) }, { r.code, r.out },
+      r.err)
+  end)
+
+  it("applies them as uid 65534, in a user namespace", function()
+    local dir = tmp .. "/nobody-caps"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
+      q(dir), q(ROOTFS), q(dir), q(dir))))
+    local r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci spec --rootless')
+    assert.equal(0, r.code, r.err)
+    local spec = json.decode(helper.read(dir .. "/config.json"))
+    spec.process.terminal = false
+    spec.process.args = READ_ROOT_CAPS
+    spec.process.capabilities = CAPS
+    helper.write(dir .. "/config.json", json.encode(spec))
+    assert(os.execute("chmod 0644 " .. q(dir .. "/config.json")))
+    r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run c')
+    assert.same({ 0, CAPS_ROOT }, { r.code, r.out }, r.err)
   end)
 
   it("refuses an ambient capability that is not permitted and inheritable", function()
