@@ -1023,6 +1023,22 @@ describe("nsl oci mounts", function()
     end)
   end
 
+  it("propagates nothing back with rootfsPropagation rshared, even from a shared /", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "mount -t tmpfs inner /tmp && echo mounted" }
+      s.linux.rootfsPropagation = "rshared"
+      local caps = s.process.capabilities
+      for _, set in ipairs { "bounding", "effective", "permitted" } do
+        caps[set][#caps[set] + 1] = "CAP_SYS_ADMIN"
+      end
+    end))
+    -- a private namespace whose mounts are all shared: the host's stay as
+    -- they are whatever happens
+    local r = helper.sh("unshare -m --propagation shared sh -c " .. q(cmd("run --bundle " ..
+      q(dir) .. " mp-back") .. "; grep -c ' inner ' /proc/self/mountinfo"))
+    assert.same({ "mounted\n0\n" }, { r.out }, r.err)
+  end)
+
   it("resolves a destination that is a symlink inside the root", function()
     local root = tmp .. "/linkroot"
     assert(os.execute(string.format("cp -a %s %s && mkdir -p %s/var/there && " ..
