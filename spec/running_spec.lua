@@ -89,6 +89,20 @@ describe("nsl ps and nsl enter", function()
     check(r.out, "00000000a80425fb")
   end)
 
+  it("enter a container whose command is not root with its bounding set, not a larger one", function()
+    local run = helper.tmpdir()
+    finally(function() helper.rmtree(run) end)
+    local r = helper.sh("export NSL=" .. q(helper.nsl) .. " XDG_RUNTIME_DIR=" .. q(run) .. "\n" .. [[
+"$NSL" run busybox.lua --no-tty --name lowly --user 1000:1000 /bin/sleep 60 >/dev/null 2>&1 &
+nsl=$!
+i=0; until "$NSL" ps | grep -q '^lowly '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+"$NSL" enter lowly /bin/grep -E "^(Uid|CapBnd|CapEff):" /proc/self/status; echo "rc=$?"
+kill $nsl; wait $nsl
+]])
+    assert.equal("Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n" ..
+      "CapBnd:\t00000000a80425fb\nrc=0\n", r.out, r.err)
+  end)
+
   it("enter by name or by pid with the same filter and ids, and no fd of the caller, as root", function()
     local run = helper.tmpdir()
     finally(function() helper.rmtree(run) end)

@@ -235,14 +235,21 @@ local NAMESPACES = { "user", "mnt", "pid", "uts", "ipc", "net", "cgroup" }
 -- Become like the command: its ids, capability sets and no_new_privs.
 local function take_identity(state)
   assert(core.keepcaps(true))
-  core.setgroups({}) -- refused where setgroups is denied: nothing to drop then
-  assert(core.setresgid(state.gid, state.gid, state.gid))
-  assert(core.setresuid(state.uid, state.uid, state.uid))
+  -- the bounding set first, while CAP_SETPCAP is still effective (a
+  -- switch to a non-root uid clears the effective set): a drop that fails
+  -- fails the enter, never leaves the command a larger set than the
+  -- container's
   local keep = {}
   for _, name in ipairs(state.Bnd) do keep[name] = true end
   for _, name in ipairs(core.cap_bound_list()) do
-    if not keep[name] then core.cap_bound_drop(name) end
+    if not keep[name] then
+      local dropped, derr = core.cap_bound_drop(name)
+      if not dropped then error("enter: " .. derr, 0) end
+    end
   end
+  core.setgroups({}) -- refused where setgroups is denied: nothing to drop then
+  assert(core.setresgid(state.gid, state.gid, state.gid))
+  assert(core.setresuid(state.uid, state.uid, state.uid))
   local text = "="
   if #state.Prm > 0 then text = table.concat(state.Prm, ",") .. "=p" end
   if #state.Eff > 0 then text = text .. " " .. table.concat(state.Eff, ",") .. "+e" end
@@ -250,7 +257,10 @@ local function take_identity(state)
   local set, serr = core.cap_set(text)
   if not set then error("enter: " .. serr, 0) end
   core.keepcaps(false)
-  for _, name in ipairs(state.Amb) do core.cap_ambient_raise(name) end
+  for _, name in ipairs(state.Amb) do
+    local raised, aerr = core.cap_ambient_raise(name)
+    if not raised then error("enter: " .. aerr, 0) end
+  end
   if state.nnp then core.no_new_privs(true) end
 end
 
