@@ -23,6 +23,20 @@ local function sleeper()
   return pid
 end
 
+-- One busybox root for the containers of every spec here.
+local tmp, ROOT
+setup(function()
+  tmp = helper.tmpdir()
+  ROOT = helper.busybox_root(tmp .. "/busybox")
+end)
+teardown(function() helper.rmtree(tmp) end)
+
+-- nsl run busybox.lua on ROOT with opts, running the shell command cmd.
+local function busybox(opts, cmd)
+  return helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty %s /bin/sh -c %s",
+    q(helper.nsl), q(ROOT), opts, q(cmd)))
+end
+
 local function is_dir(path)
   local st = core.stat(path)
   return st ~= nil and st.type == "dir"
@@ -181,21 +195,6 @@ describe("nsl.cgroup as root", function()
 end)
 
 describe("nsl run busybox.lua with limits", function()
-  local tmp, ROOT
-
-  setup(function()
-    tmp = helper.tmpdir()
-    ROOT = tmp .. "/busybox"
-    helper.busybox_root(ROOT)
-  end)
-
-  teardown(function() helper.rmtree(tmp) end)
-
-  local function busybox(opts, cmd)
-    return helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty %s /bin/sh -c %s",
-      q(helper.nsl), q(ROOT), opts, q(cmd)))
-  end
-
   it("stops a fork bomb at the pids limit, and removes the cgroup afterwards", function()
     local path = unique("forks")
     -- a subshell forks 30 sleeps; busybox sh ends (2) at the first refused
@@ -243,24 +242,9 @@ describe("nsl run busybox.lua with limits", function()
 end)
 
 describe("nsl run busybox.lua: cgroups checked before anything runs", function()
-  local tmp, ROOT
-
-  setup(function()
-    tmp = helper.tmpdir()
-    ROOT = tmp .. "/busybox"
-    helper.busybox_root(ROOT)
-  end)
-
-  teardown(function() helper.rmtree(tmp) end)
-
-  local function busybox(opts)
-    return helper.sh(string.format("%s run busybox.lua --rootfs %s --no-tty %s /bin/echo ran",
-      q(helper.nsl), q(ROOT), opts))
-  end
-
   it("refuses a --cgroup with a '.' or '..' component, or outside nsl's own", function()
     for _, path in ipairs { "nsl-spec/../../escape", "../escape", "nsl-spec/./x", "/escape" } do
-      local r = busybox("--cgroup " .. q(path))
+      local r = busybox("--cgroup " .. q(path), "echo ran")
       assert.same({ 125, "" }, { r.code, r.out }, r.err)
       if path:sub(1, 1) == "/" then
         assert.matches("^nsl: cgroup path '/escape' is outside this process's cgroup %(", r.err)
@@ -290,19 +274,14 @@ describe("nsl run busybox.lua: cgroups checked before anything runs", function()
 end)
 
 describe("nsl: stale cgroups", function()
-  local tmp, ROOT, run, parent
+  local run, parent
 
   setup(function()
-    tmp = helper.tmpdir()
-    ROOT = tmp .. "/busybox"
     run = tmp .. "/run"
     assert(os.execute("mkdir -m 700 " .. q(run)))
-    helper.busybox_root(ROOT)
     local nsl_cg = assert(cgroup.open("nsl"))
     parent = nsl_cg.dirs.memory or nsl_cg.dirs.unified
   end)
-
-  teardown(function() helper.rmtree(tmp) end)
 
   local function nsl(args)
     return helper.sh(string.format("XDG_RUNTIME_DIR=%s %s %s", q(run), q(helper.nsl), args))

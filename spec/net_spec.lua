@@ -288,24 +288,24 @@ ip link add v0 type veth peer name v1 && ip addr add 10.88.5.1/24 dev v0 && ip l
   end)
 end)
 
-describe("container network pasta", function()
-  -- The spec's host namespace for pasta: an uplink (a veth with an
-  -- address and a default route, for pasta to copy), a server on its
-  -- loopback, and a 0666 tun node bound over /dev/net/tun in this private
-  -- mount namespace only (the host's is 0600: see README).
-  local function pasta_host(tun)
-    return function(cmd)
-      return in_host_ns(table.concat({
-        "ip link add v0 type veth peer name v1",
-        "ip addr add 10.0.2.15/24 dev v0", "ip link set v1 up", "ip link set v0 up",
-        "ip route add default via 10.0.2.2",
-        "mknod -m 666 " .. q(tun) .. " c 10 200", "mount --bind " .. q(tun) .. " /dev/net/tun",
-        "echo from-host > " .. q(tmp .. "/index.html"),
-        "{ busybox httpd -f -p 127.0.0.1:8081 -h " .. q(tmp) .. " & H=$!; }",
-        "(" .. cmd .. "); rc=$?; kill $H; wait $H; exit $rc" }, " && "))
-    end
+-- The spec's host namespace for pasta: an uplink (a veth with an
+-- address and a default route, for pasta to copy), a server on its
+-- loopback, and a 0666 tun node bound over /dev/net/tun in this private
+-- mount namespace only (the host's is 0600: see README).
+local function pasta_host(tun)
+  return function(cmd)
+    return in_host_ns(table.concat({
+      "ip link add v0 type veth peer name v1",
+      "ip addr add 10.0.2.15/24 dev v0", "ip link set v1 up", "ip link set v0 up",
+      "ip route add default via 10.0.2.2",
+      "mknod -m 666 " .. q(tun) .. " c 10 200", "mount --bind " .. q(tun) .. " /dev/net/tun",
+      "echo from-host > " .. q(tmp .. "/index.html"),
+      "{ busybox httpd -f -p 127.0.0.1:8081 -h " .. q(tmp) .. " & H=$!; }",
+      "(" .. cmd .. "); rc=$?; kill $H; wait $H; exit $rc" }, " && "))
   end
+end
 
+describe("container network pasta", function()
   it("reaches the host's loopback and a published port as root", function()
     local r = root_run(pasta_host(tmp .. "/tun")([[
 "$NSL" run "$BOX" none - true # the root, built once
@@ -422,20 +422,12 @@ kill $A; wait $A
   end)
 
   it("publishes a pasta container's port, as uid 65534", function()
-    local tun = tmp .. "/tun"
-    local wrap = function(cmd)
-      return in_host_ns(table.concat({
-        "ip link add v0 type veth peer name v1", "ip addr add 10.0.2.15/24 dev v0",
-        "ip link set v1 up", "ip link set v0 up", "ip route add default via 10.0.2.2",
-        "mknod -m 666 " .. q(tun) .. " c 10 200", "mount --bind " .. q(tun) .. " /dev/net/tun",
-        "(" .. cmd .. ")" }, " && "))
-    end
     local r = helper.unprivileged([[
 "$NSL" run busybox.lua --no-tty --network pasta -p 8080:80 /bin/sh -c ]] .. HTTPD .. [[ & A=$!
 i=0; until busybox wget -qO- http://127.0.0.1:8080/ >/dev/null 2>&1 || [ $i -gt 80 ]; do sleep 0.1; i=$((i+1)); done
 echo == published; busybox wget -qO- http://127.0.0.1:8080/
 kill $A; wait $A; true
-]], nil, 90, wrap)
+]], nil, 90, pasta_host(tmp .. "/tun"))
     assert.equal(0, r.code, r.out .. r.err)
     assert.equal("hello\n", helper.sections(r.out).published, r.out .. r.err)
   end)
