@@ -7,105 +7,18 @@ local cgroup = require "nsl.cgroup"
 
 local q = helper.quote
 
+local H = require "oci_harness"
+local config, bundle, cmd, oci, state = H.config, H.bundle, H.cmd, H.oci, H.state
+local reap, started, finish, cgroup_of = H.reap, H.started, H.finish, H.cgroup_of
+
 local tmp, ROOTFS, STATE
 
--- The config of `nsl oci spec` (no terminal), changed by fn.
-local function config(fn)
-  local r = helper.sh(string.format("cd %s && rm -f config.json && %s oci spec && cat config.json",
-    q(tmp), q(helper.nsl)))
-  assert(r.code == 0, r.err)
-  local spec = json.decode(r.out)
-  spec.root.path = ROOTFS
-  spec.root.readonly = false
-  spec.process.terminal = false
-  spec.hostname = "box"
-  if fn then fn(spec) end
-  return spec
-end
-
--- The cgroups of this run's containers, apart from another run's at the
--- same time (the default, nsl-oci/ID, is shared by every run on a host).
-local CGROUP = "nsl-spec/oci-" .. core.getpid()
-local cgroup_of = {} -- bundle directory -> its container's cgroup path
-
-local count = 0
--- A bundle directory with config.json for spec; returns its path.
-local function bundle(spec)
-  count = count + 1
-  local dir = string.format("%s/bundle%d", tmp, count)
-  if spec.linux and spec.linux.cgroupsPath == nil then
-    spec.linux.cgroupsPath = string.format("%s/b%d", CGROUP, count)
-  end
-  cgroup_of[dir] = spec.linux and spec.linux.cgroupsPath
-  assert(os.execute("mkdir -p " .. q(dir)))
-  helper.write(dir .. "/config.json", json.encode(spec))
-  return dir
-end
-
-local function cmd(args)
-  return string.format("%s oci --root %s %s", q(helper.nsl), q(STATE), args)
-end
-
-local function oci(args, input)
-  return helper.sh(cmd(args), input)
-end
-
-local function state(id)
-  local r = oci("state " .. id)
-  return r.code == 0 and json.decode(r.out) or nil, r
-end
-
--- Reap the container process (this process is its subreaper) once it
--- ended; true when it did within seconds.
-local function reap(pid, seconds)
-  local deadline = core.monotime() + (seconds or 5)
-  while core.monotime() < deadline do
-    local got = core.wait(pid, "nohang")
-    if got == pid then return true end
-    core.poll({}, 10)
-  end
-  return false
-end
-
--- Create and start a container running sh -c script; returns its pid.
-local function started(id, script, fn)
-  local dir = bundle(config(function(s)
-    s.process.args = { "sh", "-c", script }
-    if fn then fn(s) end
-  end))
-  -- the container keeps the stdout it is given: not helper.sh's pipe
-  local r = helper.sh(cmd("create --bundle " .. q(dir) .. " " .. id) .. " > /dev/null")
-  assert(r.code == 0, r.err)
-  local st = assert(state(id))
-  r = oci("start " .. id)
-  assert(r.code == 0, r.err)
-  return st.pid, dir
-end
-
-local function finish(id, pid)
-  oci("delete --force " .. id)
-  if pid then reap(pid) end
-end
-
 setup(function()
-  tmp = helper.tmpdir()
-  ROOTFS = tmp .. "/rootfs"
-  STATE = tmp .. "/state"
-  local r = helper.sh(q(helper.nsl) .. " -e " ..
-    q(string.format("require('nsl').rootfs.busybox(%q)", ROOTFS)))
-  assert.equal(0, r.code, r.err)
-  -- containers outlive `nsl oci create`: this process reaps them, as
-  -- conmon and containerd's shim do
-  core.child_subreaper(true)
+  H.setup()
+  tmp, ROOTFS, STATE = H.tmp, H.ROOTFS, H.STATE
 end)
 
-teardown(function()
-  core.child_subreaper(false)
-  helper.rmtree(tmp)
-  -- the containers' cgroups went with them: their parent goes too
-  local parent = cgroup.open(CGROUP)
-  if parent then parent:remove() end
-end)
+teardown(H.teardown)
 
 describe("nsl oci, the command line", function()
   it("prints its version and the spec version", function()
