@@ -4,6 +4,7 @@
 --        nsl-oci ...                (a link to nsl under that name)
 --
 --   nsl oci spec                          a config.json in the current directory
+--   nsl oci lua > box.lua; nsl run box.lua  the bundle as a Lua script, run
 --   nsl oci run box                       create and start box, wait for it
 --   nsl oci create --bundle B box; nsl oci start box; nsl oci state box
 --   podman --runtime /usr/bin/nsl-oci run --rm IMAGE echo hi
@@ -43,6 +44,8 @@ commands:
   ps [--format table|json] ID [PS ARGS] its processes
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
+  lua [--bundle DIR]                    print a Lua script of the bundle: `nsl run`
+                                        of it starts the same container as `run`
   features                              what this runtime supports, as JSON
   -v, --version, -h, --help]==]
 
@@ -97,6 +100,7 @@ local OPTIONS = {
   list = { format = "value", quiet = "flag" },
   ps = { format = "value" },
   spec = { bundle = "value", rootless = "flag" },
+  lua = { bundle = "value", help = "flag" },
   exec = { process = "value", detach = "flag", ["pid-file"] = "value", tty = "flag",
     ["console-socket"] = "value", env = "list", user = "value", cwd = "value", cap = "list",
     ["no-new-privs"] = "flag", ["additional-gids"] = "list", ["preserve-fds"] = "value",
@@ -104,7 +108,8 @@ local OPTIONS = {
     cgroup = "value" },
 }
 local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet", p = "process",
-  t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources" }
+  t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources",
+  h = "help" }
 
 -- The options of cmd from args[i..] up to the first other word:
 -- returns the options and the index of that word.
@@ -207,23 +212,10 @@ function commands.start()
 end
 
 function commands.run()
-  local id = need_id()
-  local _, pid, master = oci.create(g.root, id, o.bundle, { config = o.config,
-    pid_file = o["pid-file"],
-    console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach })
-  -- a run that fails after create leaves no container, state or cgroup
-  local ok, code = pcall(function()
-    oci.start(g.root, id, warn)
-    if o.detach then return 0 end
-    return nsl.container.wait(pid, master)
-  end)
-  if not ok then
-    pcall(oci.delete, g.root, id, true, warn)
-    error(code, 0)
-  end
-  if not o.detach and not o.keep then oci.delete(g.root, id, true, warn) end
-  return code
+  return oci.run(g.root, need_id(), o.bundle, { config = o.config,
+    pid_file = o["pid-file"], console_socket = o["console-socket"], no_pivot = o["no-pivot"],
+    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach, detach = o.detach,
+    keep = o.keep })
 end
 
 function commands.state()
@@ -435,6 +427,30 @@ function commands.spec()
   local f = io.open(path, "w") or die("cannot write " .. path)
   f:write(json.encode(oci.default_spec(o.rootless), { indent = true }), "\n")
   f:close()
+  return 0
+end
+
+local lua_usage = [==[
+usage: nsl oci lua [--bundle DIR] > box.lua
+       nsl run box.lua [--root DIR] [ID]
+
+Prints a Lua script of the bundle's config.json (DIR, default the current
+directory): `nsl run` of it starts the same container as `nsl oci run ID`
+of the bundle (the same create, start, wait and delete; ID defaults to
+lua-PID). The script is data: `box`, nsl.container's options (mounts,
+devices, namespaces, id maps, capability sets, rlimits, seccomp policy,
+hostname, env, cwd, user, command), and `runtime`, what nsl.oci does around
+it (cgroup, hooks, sysctl, oomScoreAdj); a comment lists the steps. Change
+a line and run it. Of the bundle only the root is used (its absolute path).
+A config `nsl oci run` refuses is refused here with the same message.]==]
+
+-- The bundle as a Lua script on stdout (nsl.oci.script), with the
+-- warnings `run` would give.
+function commands.lua()
+  if o.help then print(lua_usage); return 0 end
+  local text, warnings = oci.script(o.bundle)
+  for _, w in ipairs(warnings) do warn(w) end
+  io.stdout:write(text)
   return 0
 end
 

@@ -28,6 +28,8 @@
 --   state       the state directory and a container's status
 --   operations  create, start, kill, delete, pause, exec, update and their steps
 --   features    the default config.json and `features`
+--   script      a bundle as a Lua script (`nsl oci lua`), and run: create,
+--               start, wait, delete (`nsl oci run` and such a script)
 local common = require "nsl.oci.common"
 
 local M = {
@@ -43,6 +45,7 @@ local PUBLIC = {
   state = { "default_root", "load", "status", "state_object", "pids", "ids" },
   operations = { "config", "create", "start", "kill", "delete", "pause", "exec", "update" },
   features = { "default_spec", "features", "json", "object" },
+  script = { "script", "run", "run_script" },
 }
 for part, names in pairs(PUBLIC) do
   local module = require("nsl.oci." .. part)

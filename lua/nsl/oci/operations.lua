@@ -99,9 +99,10 @@ local function insert(steps, before, fn)
 end
 
 --- The complete container config of an OCI config (container.config's),
--- with the steps of this runtime added; x as config.options returns it.
+-- with the steps of this runtime added; x as config.options returns it
+-- (o.options, when given, in its place: a script's own tables).
 function M.config(spec, bundle, id, cg, o, st, fifo)
-  local opts, x = config.options(spec, bundle, id, cg, o)
+  local opts, x = (o and o.options or config.options)(spec, bundle, id, cg, o)
   local c = container.config(opts)
   c.env = x.env -- exactly the config's (HOME from /etc/passwd when missing)
   c.bind_devices = not c.userns and nested_userns()
@@ -164,12 +165,13 @@ end
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
 -- preserve_fds, warn(message), keep_tty (return the pty master instead of
--- sending it). Returns the state, the pid and the pty master (keep_tty).
+-- sending it), spec (the config as Lua data, for config.json) and options
+-- (see M.config). Returns the state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
   bundle = bundle and abs(bundle, core.getcwd()) or core.getcwd()
-  local spec = config.read_bundle(bundle, o.config)
+  local spec = o.spec or config.read_bundle(bundle, o.config)
   config.validate(spec)
   if spec.process.terminal == true and not o.console_socket and not o.keep_tty then
     fail("cannot allocate a pseudo-TTY without setting a console socket")
