@@ -126,6 +126,9 @@ describe("nsl oci lua", function()
       return
     end
     local dir = H.bundle(H.config(function(s)
+      -- a path longer than a line: the script says so to luacheck
+      table.insert(s.mounts, { destination = "/long", type = "bind",
+        source = H.tmp .. "/" .. string.rep("d", 120), options = { "rbind" } })
       s.linux.seccomp = { defaultAction = "SCMP_ACT_ERRNO", syscalls = {
         { names = { "read", "write", "exit", "exit_group" }, action = "SCMP_ACT_ALLOW" },
         { names = { "personality" }, action = "SCMP_ACT_ALLOW",
@@ -134,6 +137,19 @@ describe("nsl oci lua", function()
     local path = script_of(dir)
     local r = helper.sh("luacheck --no-config --std lua54 " .. q(path))
     assert.equal(0, r.code, r.out .. r.err)
+  end)
+
+  it("runs the config's hooks from the script, with the state on their stdin", function()
+    local out = H.tmp .. "/hook.out"
+    local dir = H.bundle(H.config(function(s)
+      s.process.args = { "true" }
+      s.hooks = { createRuntime = { { path = "/bin/sh", args = { "sh", "-c", "cat > " .. out } } } }
+    end))
+    local path = script_of(dir)
+    local r = run_script(path, "hooked")
+    assert.equal(0, r.code, r.err)
+    local state = json.decode(helper.read(out))
+    assert.same({ "hooked", "creating", dir }, { state.id, state.status, state.bundle })
   end)
 
   it("runs the script as changed: its hostname line sets the container's", function()

@@ -30,7 +30,7 @@ local WIDTH, RECORD_WIDTH = 100, 120
 
 -- Fields written first, in this order (a mount in mount(8)'s); the others
 -- follow sorted.
-local FIRST = { "source", "target", "fstype", "flags", "data", "type", "path", "args" }
+local FIRST = { "source", "target", "fstype", "flags", "data", "type", "path", "action", "args" }
 local RANK = {}
 for i, k in ipairs(FIRST) do RANK[k] = i end
 
@@ -92,19 +92,20 @@ local function scalars(v)
   return flat_table(v) and next(map_keys(v)) == nil
 end
 
--- The items of a list of scalars, several a line, at indent.
-local function packed(v, indent)
-  local lines, line = { "{" }, indent .. " "
+-- The items of a list of scalars, several a line (at inner), closed at
+-- indent.
+local function packed(v, indent, inner)
+  local lines, line = { "{" }, nil
   for _, e in ipairs(v) do
-    local item = " " .. scalar(e) .. ","
-    if #line + #item > WIDTH then
+    local item = scalar(e) .. ","
+    if line and #line + #item + 1 > WIDTH then
       lines[#lines + 1] = line
-      line = indent .. " "
+      line = nil
     end
-    line = line .. item
+    line = line and line .. " " .. item or inner .. item
   end
   lines[#lines + 1] = line
-  lines[#lines + 1] = indent:sub(3) .. "}"
+  lines[#lines + 1] = indent .. "}"
   return table.concat(lines, "\n")
 end
 
@@ -117,7 +118,7 @@ function M.literal(v, indent, lead, key)
   local flat = inline(v)
   if type(v) ~= "table" or #indent + #lead + #flat + 1 <= WIDTH then return flat end
   local inner = indent .. "  "
-  if PACKED[key] and scalars(v) then return packed(v, inner) end
+  if PACKED[key] and scalars(v) then return packed(v, indent, inner) end
   local lines = { "{" }
   for _, e in ipairs(v) do
     local item = type(e) == "table" and flat_table(e) and inline(e)
@@ -211,10 +212,10 @@ local function box_of(opts, x)
   box.env = x.env
   box.rootfs = resolved(box.rootfs)
   for i, m in ipairs(box.mounts) do
-    if util.has_word(m.flags, "bind") or util.has_word(m.flags, "rbind") then
-      m.source = resolved(m.source)
-    elseif m.source == CGROUP_MARK then
+    if m.source == CGROUP_MARK then
       box.mounts[i] = { source = "cgroup", target = m.target, fstype = "cgroup" }
+    elseif util.has_word(m.flags, "bind") or util.has_word(m.flags, "rbind") then
+      m.source = resolved(m.source)
     end
   end
   return box
@@ -236,7 +237,8 @@ local function runtime_of(spec, bundle)
 end
 
 local HEADER = [[
--- The container of the OCI bundle %s,
+-- The container of the OCI bundle
+--   %s
 -- made by `nsl oci lua` from its config.json.
 --
 -- usage: nsl run SCRIPT [--root DIR] [ID]
@@ -277,12 +279,17 @@ function M.script(bundle)
   local spec = config.read_bundle(bundle)
   config.validate(spec)
   local opts, x = config.options(spec, bundle, "lua", MARKED)
-  local warnings = {}
-  for _, w in ipairs(x.warnings) do warnings[#warnings + 1] = w end
+  local warnings = x.warnings
   local text = string.format(HEADER, bundle, comment_lines(steps_of(spec, bundle), ""))
   for _, w in ipairs(warnings) do text = text .. "-- warning: " .. w .. "\n" end
   text = text .. string.format(BODY, M.literal(box_of(opts, x), "", "local box = "),
     M.literal(runtime_of(spec, bundle), "", "local runtime = "))
+  -- a long path (podman's storage) is a line of its own, kept whole
+  for line in text:gmatch("[^\n]+") do
+    if (utf8.len(line) or #line) > 120 then
+      return "-- luacheck: no max line length\n" .. text, warnings
+    end
+  end
   return text, warnings
 end
 
