@@ -56,6 +56,7 @@ describe("the library's modules", function()
       ["nsl.repl"] = true, -- the REPL is the executable's
       ["nsl.examples"] = true, -- data: examples that print
       ["nsl.container.run"] = "main", -- container.main, the scripts' main program
+      ["nsl.oci.script"] = "run_script", -- the main program of a script nsl oci lua made
       ["nsl.options"] = "args", -- options.args and fail, the scripts' argument parsing
       ["nsl.process"] = "child", -- a child with no report pipe has only stderr left
     }
