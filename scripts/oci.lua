@@ -448,6 +448,7 @@ A config `nsl oci run` refuses is refused here with the same message.]==]
 -- warnings `run` would give.
 function commands.lua()
   if o.help then print(lua_usage); return 0 end
+  if args[at] then die("lua: unexpected argument '" .. args[at] .. "' (the bundle is --bundle DIR)") end
   local text, warnings = oci.script(o.bundle)
   for _, w in ipairs(warnings) do warn(w) end
   io.stdout:write(text)

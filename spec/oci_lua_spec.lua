@@ -199,9 +199,12 @@ describe("nsl oci lua", function()
     assert.matches("no mount namespace", lua.err)
   end)
 
-  it("documents itself in --help", function()
+  it("documents itself in --help and refuses an argument", function()
     local r = helper.sh(q(helper.nsl) .. " oci lua --help")
     assert.equal(0, r.code, r.err)
     assert.matches("usage: nsl oci lua %[%-%-bundle DIR%]", r.out)
+    r = helper.sh(q(helper.nsl) .. " oci lua " .. q(H.tmp))
+    assert.same({ 1, "", "lua: unexpected argument '" .. H.tmp .. "' (the bundle is --bundle DIR)\n" },
+      { r.code, r.out, r.err })
   end)
 end)

@@ -246,8 +246,9 @@ local HEADER = [[
 -- `nsl run` of this script starts the same container as `nsl oci run` of
 -- the bundle: nsl.oci creates, starts, waits for and deletes container ID
 -- (default lua-PID; its state in DIR, nsl oci's default root unless
--- given), with box below in place of config.json. Change a line and run it.
--- Of the bundle only the root is used.
+-- given), with box below in place of config.json, which is not read
+-- again: the paths in box (the root, the binds' sources) are what is used.
+-- Change a line and run it.
 --
 -- The steps the container runs, in order (nsl.container.step's and
 -- nsl.oci's: join, hooks, sysctl), then its command:
