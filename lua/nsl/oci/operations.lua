@@ -8,6 +8,7 @@ local process = require "nsl.process"
 local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local config = require "nsl.oci.config"
+local devices = require "nsl.oci.devices"
 local hooks = require "nsl.oci.hooks"
 local statedir = require "nsl.oci.state"
 local fail = common.fail
@@ -114,6 +115,7 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "enter_root", "readonly")
   insert(c.steps, "enter_root", hooks_step("createContainer", st))
   insert(c.steps, "readonly_paths", sysctl_step(x))
+  insert(c.steps, "links", devices.step(x.devices))
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end

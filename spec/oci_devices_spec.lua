@@ -1,0 +1,112 @@
+-- nsl oci and the container's devices: linux.devices (block, fifo, mode,
+-- owner, paths outside /dev), the devices cgroup, a read-only /dev,
+-- --no-pivot's /proc and the console's owner, as root and as uid 65534.
+local helper = require "helper"
+local json = require "dkjson"
+
+local q = helper.quote
+
+local H = require "oci_harness"
+local config, bundle, oci = H.config, H.bundle, H.oci
+
+setup(H.setup)
+teardown(H.teardown)
+
+-- `nsl oci run` of a bundle whose process runs sh -c script (fn changes
+-- the config further); returns helper.sh's table.
+local function run(id, script, fn)
+  local dir = bundle(config(function(s)
+    s.process.args = { "sh", "-c", script }
+    if fn then fn(s) end
+  end))
+  return oci("run --bundle " .. q(dir) .. " " .. id)
+end
+
+-- A rootless bundle for uid 65534 (its own copy of the root, owned by it)
+-- whose process runs sh -c script; returns its directory.
+local function rootless_bundle(name, script, fn)
+  local dir = H.tmp .. "/" .. name
+  assert(os.execute(string.format("mkdir -p %s && cd %s && %s oci spec --rootless && " ..
+    "cp -a %s rootfs", q(dir), q(dir), q(helper.nsl), q(H.ROOTFS))))
+  local s = json.decode(helper.read(dir .. "/config.json"))
+  s.root.path = "rootfs"
+  s.process.terminal = false
+  s.process.args = { "sh", "-c", script }
+  s.linux.uidMappings = { { containerID = 0, hostID = helper.NOBODY, size = 1 } }
+  s.linux.gidMappings = { { containerID = 0, hostID = helper.NOBODY, size = 1 } }
+  if fn then fn(s) end
+  helper.write(dir .. "/config.json", json.encode(s))
+  assert(os.execute("chown -R 65534:65534 " .. q(dir)))
+  return dir
+end
+
+-- `nsl oci run` of a rootless bundle as uid 65534.
+local function run_rootless(dir, id)
+  return helper.unprivileged(string.format("\"$NSL\" oci --root %s run --bundle %s %s",
+    q(dir .. "/state"), q(dir), id))
+end
+
+local STAT = "stat -c '%n %F %t:%T %a %u:%g' "
+
+describe("nsl oci linux.devices", function()
+  it("makes block, fifo and char nodes with their mode and owner, also outside /dev", function()
+    local r = run("dev1", STAT .. "/dev/blk /dev/fifo /opt/dev/mynull && echo x > /opt/dev/mynull " ..
+      "&& echo written", function(s)
+      s.linux.devices = {
+        { path = "/dev/blk", type = "b", major = 7, minor = 0, fileMode = 416, uid = 1000, gid = 1001 },
+        { path = "/dev/fifo", type = "p", fileMode = 384, uid = 2, gid = 3 },
+        { path = "/opt/dev/mynull", type = "c", major = 1, minor = 3, fileMode = 438 },
+      }
+    end)
+    assert.same({ 0, "/dev/blk block special file 7:0 640 1000:1001\n" ..
+      "/dev/fifo fifo 0:0 600 2:3\n" ..
+      "/opt/dev/mynull character special file 1:3 666 0:0\nwritten\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("lets the config's node replace a default one", function()
+    local r = run("dev2", STAT .. "/dev/zero", function(s)
+      s.linux.devices = { { path = "/dev/zero", type = "c", major = 1, minor = 5, fileMode = 384,
+        uid = 7, gid = 8 } }
+    end)
+    assert.same({ 0, "/dev/zero character special file 1:5 600 7:8\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("refuses a relative path, a path with .., and a path over a host bind", function()
+    local function refused(id, path, fn)
+      local r = run(id, "true", function(s)
+        s.linux.devices = { { path = path, type = "c", major = 1, minor = 3 } }
+        if fn then fn(s) end
+      end)
+      assert.are_not.equal(0, r.code)
+      return r.err
+    end
+    assert.matches("linux.devices: path dev/x is not absolute", refused("dev3", "dev/x"), 1, true)
+    assert.matches("linux.devices: path /dev/../x leaves its directory", refused("dev4", "/dev/../x"),
+      1, true)
+    local host = H.tmp .. "/hostdir"
+    assert(os.execute("mkdir -p " .. q(host)))
+    local err = refused("dev5", "/mnt/host/node", function(s)
+      table.insert(s.mounts, { destination = "/mnt/host", type = "bind", source = host,
+        options = { "rbind" } })
+    end)
+    assert.matches("not on a filesystem made for the container", err, 1, true)
+    assert.is_nil(helper.read(host .. "/node"))
+  end)
+
+  it("binds the host's nodes in a user namespace, as uid 65534, and names a missing one", function()
+    local dir = rootless_bundle("rootless-dev", STAT .. "/dev/loop0 /dev/full", function(s)
+      s.linux.devices = { { path = "/dev/loop0", type = "b", major = 7, minor = 0, fileMode = 438 },
+        { path = "/dev/full", type = "c", major = 1, minor = 7 } }
+    end)
+    local r = run_rootless(dir, "rdev1")
+    -- the host's nodes as they are (root's: the overflow id in here)
+    assert.same({ 0, "/dev/loop0 block special file 7:0 600 65534:65534\n" ..
+      "/dev/full character special file 1:7 666 65534:65534\n" }, { r.code, r.out }, r.err)
+    dir = rootless_bundle("rootless-dev2", "true", function(s)
+      s.linux.devices = { { path = "/dev/nsl-no-such-node", type = "c", major = 1, minor = 3 } }
+    end)
+    r = run_rootless(dir, "rdev2")
+    assert.are_not.equal(0, r.code)
+    assert.matches("device /dev/nsl-no-such-node: the host has no node there", r.err, 1, true)
+  end)
+end)
