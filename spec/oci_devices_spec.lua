@@ -110,3 +110,57 @@ describe("nsl oci linux.devices", function()
     assert.matches("device /dev/nsl-no-such-node: the host has no node there", r.err, 1, true)
   end)
 end)
+
+-- The directory of cgroup path (relative: below this process's own) in
+-- the v1 devices hierarchy.
+local function devices_dir(path)
+  local h = assert(require("nsl.cgroup").hierarchies())
+  local m = assert(h.v1.devices, "no v1 devices hierarchy")
+  return (m.mount .. "/" .. m.own .. "/" .. path):gsub("//+", "/")
+end
+
+describe("nsl oci linux.resources.devices", function()
+  teardown(function()
+    -- the parents of the containers' devices cgroups (H.teardown removes
+    -- those of the hierarchies every container joins)
+    require("nsl.core").rmdir(devices_dir(H.CGROUP))
+    require("nsl.core").rmdir(devices_dir(H.CGROUP:match("^[^/]+"))) -- fails when in use
+  end)
+
+  it("writes the rules to the v1 devices cgroup in order: a denied /dev/null, an allowed /dev/zero",
+    function()
+    local script = "echo x > /dev/null; echo null $?; head -c 3 /dev/zero | wc -c; " ..
+      "cat /proc/self/cgroup | grep devices: > /dev/zero; exec sleep 30"
+    local pid, dir = H.started("cg1", script, function(s)
+      s.linux.resources = { devices = { { allow = false, access = "rwm" },
+        { allow = false, type = "c", major = 1, minor = 3, access = "rwm" } } }
+    end)
+    finally(function() H.finish("cg1", pid) end)
+    local list = helper.read(devices_dir(H.cgroup_of[dir]) .. "/devices.list")
+    assert.is_truthy(list, "no devices cgroup for the container")
+    assert.matches("c 1:5 rwm\n", list, 1, true)
+    assert.is_nil(list:find("c 1:3 ", 1, true), list)
+    assert.is_nil(list:find("a *:* rwm", 1, true), list)
+    local r = H.oci("exec cg1 sh -c 'echo x > /dev/null; echo $?; head -c 3 /dev/zero | wc -c'")
+    assert.same({ 0, "1\n3\n" }, { r.code, r.out }, r.err)
+    assert.matches("/dev/null: Operation not permitted", r.err, 1, true)
+  end)
+
+  it("refuses device rules as root where no cgroup can hold them", function()
+    -- no cgroup filesystem in a throwaway mount namespace
+    local dir = bundle(config(function(s) s.process.args = { "true" } end))
+    local r = helper.sh("unshare -m --propagation private sh -c " ..
+      q("umount -R /sys/fs/cgroup && " .. H.cmd("run --bundle " .. q(dir) .. " cg2")))
+    assert.are_not.equal(0, r.code)
+    assert.matches("linux.resources.devices: the container has no cgroup to apply them in", r.err,
+      1, true)
+    assert.is_nil(H.state("cg2"))
+  end)
+
+  it("refuses device rules on cgroup v2, where they would need an eBPF program", function()
+    local devices = require "nsl.oci.devices"
+    local ok, err = pcall(devices.apply_cgroup, { version = 2 }, { { allow = false, access = "rwm" } })
+    assert.is_false(ok)
+    assert.matches("cgroup v2 applies device rules only as an eBPF program", err, 1, true)
+  end)
+end)

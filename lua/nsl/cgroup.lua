@@ -270,6 +270,14 @@ function M.open(path, hierarchies)
   return cg
 end
 
+--- The cgroup's directory in the v1 hierarchy of controller (one that
+-- M.v1_controllers leaves out, as "devices"), or nil when that hierarchy
+-- is not mounted or the cgroup is v2; not made, not put in dirs.
+function Cgroup:v1_dir(controller)
+  local m = self.version == 1 and self.hierarchies and self.hierarchies.v1[controller]
+  return m and dir_of(m, self.path) or nil
+end
+
 --- What a cgroup is, to store and to open again later by M.from (a
 -- relative path resolves against the caller's own cgroup, which another
 -- process may not share): { version, path, dirs }.

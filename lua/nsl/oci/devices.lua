@@ -115,4 +115,83 @@ function M.step(nodes)
   end
 end
 
+---------------------------------------------------------------------------
+-- the devices cgroup
+
+--- The devices every container gets (runc's AllowedDevices): mknod of
+-- any node, the default nodes, the ptys, /dev/console and /dev/net/tun.
+M.DEFAULT_ALLOW = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+  "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm" }
+
+-- A rule's major or minor as the kernel's text: a number or "*".
+local function number_or_any(v, what)
+  v = val(v)
+  if v == nil or v == -1 then return "*" end
+  local n = math.tointeger(v)
+  if not n or n < 0 then fail("linux.resources.devices: %s %s is not a number", what, tostring(v)) end
+  return tostring(n)
+end
+
+--- The lines of linux.resources.devices for a v1 devices cgroup, in
+-- order: { { "devices.allow" or "devices.deny", "c 1:3 rwm" }, ... }. The
+-- default allow list (M.DEFAULT_ALLOW) follows the last rule that denies
+-- every device (a config's "deny all first"), so the config's later rules
+-- still deny one of them (runc appends it last, where none can).
+function M.cgroup_lines(list)
+  local lines, after = {}, nil
+  for _, r in ipairs(val(list) or {}) do
+    local kind = val(r.type) or "a"
+    if kind ~= "a" and kind ~= "c" and kind ~= "b" then
+      fail("linux.resources.devices: type %s is not a, c or b", tostring(kind))
+    end
+    local access = val(r.access) or "rwm"
+    if type(access) ~= "string" or not access:match("^[rwm]+$") then
+      fail("linux.resources.devices: access %s is not made of r, w and m", tostring(access))
+    end
+    local file = val(r.allow) == true and "devices.allow" or "devices.deny"
+    lines[#lines + 1] = { file, string.format("%s %s:%s %s", kind, number_or_any(r.major, "major"),
+      number_or_any(r.minor, "minor"), access) }
+    if kind == "a" and file == "devices.deny" then after = #lines end
+  end
+  if after then
+    for i, line in ipairs(M.DEFAULT_ALLOW) do table.insert(lines, after + i, { "devices.allow", line }) end
+  end
+  return lines
+end
+
+--- Apply linux.resources.devices to the container's cgroup cg (before
+-- its process is put there): on v1, its directory in the devices
+-- hierarchy is made and joins cg.dirs (so add, save and remove take it),
+-- then the rules are written in order. Raises where they cannot be
+-- applied (a v2 host would need an eBPF program, which nsl-oci does not
+-- load); without a cgroup (an ordinary user, told already) warn(message).
+function M.apply_cgroup(cg, list, warn)
+  local lines = M.cgroup_lines(list)
+  if #lines == 0 then return end
+  if not cg then
+    -- real root has a cgroup wherever one can be made: none is an error
+    if core.geteuid() == 0 and not common.nested_userns() then
+      fail("linux.resources.devices: the container has no cgroup to apply them in")
+    end
+    if warn then warn("linux.resources.devices not applied: the container has no cgroup") end
+    return
+  end
+  if cg.version == 2 then
+    fail("linux.resources.devices: cgroup v2 applies device rules only as an eBPF program " ..
+      "(BPF_PROG_TYPE_CGROUP_DEVICE), which nsl-oci does not load; refusing to start without them")
+  end
+  local dir = cg:v1_dir("devices") or
+    fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted")
+  local util = require "nsl.util"
+  local ok, err, errno = util.mkdir_all(dir, "0755", {})
+  if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
+  cg.dirs.devices = dir
+  for _, line in ipairs(lines) do
+    ok, err, errno = util.write_once(dir .. "/" .. line[1], line[2])
+    if not ok then
+      fail("linux.resources.devices: %s '%s': %s", line[1], line[2], errors.explain(err, errno))
+    end
+  end
+end
+
 return M

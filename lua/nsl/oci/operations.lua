@@ -85,9 +85,12 @@ local function hold_step(fifo, st)
     fd:close()
     fifo:close()
     hooks.run_hooks(st, "startContainer")
-    local null = assert(core.open("/dev/null", "wronly cloexec"))
-    core.dup2(null, report:fileno())
-    null:close()
+    -- nobody reads the report now: a pipe this process holds both ends of
+    -- takes what is left (not /dev/null, which the config may deny)
+    local sink_w
+    c.report_sink, sink_w = assert(core.pipe())
+    core.dup2(sink_w, report:fileno())
+    sink_w:close()
   end
 end
 
@@ -201,6 +204,8 @@ function M.create(root, id, bundle, o)
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
     if notice and o.warn then o.warn(notice) end
+    devices.apply_cgroup(cg, val(spec.linux) and val(spec.linux.resources) and
+      spec.linux.resources.devices, o.warn)
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
       owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
     assert(core.mknod(dir .. "/exec.fifo", "fifo", "0622"))
