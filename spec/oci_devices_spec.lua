@@ -164,3 +164,19 @@ describe("nsl oci linux.resources.devices", function()
     assert.matches("cgroup v2 applies device rules only as an eBPF program", err, 1, true)
   end)
 end)
+
+describe("nsl oci and a read-only /dev", function()
+  it("populates /dev, then remounts it read-only", function()
+    local r = run("ro1", "touch /dev/x; echo x > /dev/null && head -c 3 /dev/zero | wc -c && " ..
+      STAT .. "/dev/extra && readlink /dev/ptmx && touch /dev/shm/y && echo shm ok && " ..
+      "grep ' /dev ' /proc/self/mountinfo | grep -c ' ro,'", function(s)
+      for _, m in ipairs(s.mounts) do
+        if m.destination == "/dev" then m.options[#m.options + 1] = "ro" end
+      end
+      s.linux.devices = { { path = "/dev/extra", type = "c", major = 1, minor = 7, fileMode = 420 } }
+    end)
+    assert.same({ 0, "3\n/dev/extra character special file 1:7 644 0:0\npts/ptmx\nshm ok\n1\n" },
+      { r.code, r.out }, r.err)
+    assert.matches("touch: /dev/x: Read-only file system", r.err, 1, true)
+  end)
+end)

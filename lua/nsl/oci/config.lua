@@ -294,7 +294,7 @@ end
 
 --- The container.config options of an OCI config (see the top of this
 -- file), and the extras the steps here need: { joins, sysctl, hooks,
--- oom_score_adj, cgroupns, devices, warnings }.
+-- oom_score_adj, cgroupns, devices, readonly_dev, warnings }.
 function M.options(spec, bundle, _id, cg, o)
   o = o or {}
   local linux = val(spec.linux) or {}
@@ -326,6 +326,7 @@ function M.options(spec, bundle, _id, cg, o)
   end
   opts.mounts = {}
   for _, m in ipairs(val(spec.mounts) or {}) do mount_entries(m, bundle, cg, opts.mounts) end
+  x.readonly_dev = devices.writable_dev(opts.mounts)
   -- linux.devices: a step of nsl.oci.devices (any type, mode, owner, path)
   x.devices = devices.nodes(linux.devices)
   opts.devices = devices.defaults_without(container.devices, x.devices)

@@ -115,6 +115,28 @@ function M.step(nodes)
   end
 end
 
+--- A read-only /dev of the config (a new filesystem, not a bind) is
+-- mounted read-write in mounts (c.mounts entries) so that its nodes,
+-- links and mount points can be made: true when one was, for
+-- M.readonly_dev_step to remount it read-only last, as runc does.
+function M.writable_dev(mounts)
+  local entry
+  for _, m in ipairs(mounts) do
+    if m.target:gsub("/+$", "") == "/dev" then entry = m end -- the last is on top
+  end
+  if not entry or not entry.fstype or not (" " .. entry.flags .. " "):find(" rdonly ") then
+    return false
+  end
+  entry.flags = (" " .. entry.flags .. " "):gsub(" rdonly ", " "):match("^%s*(.-)%s*$")
+  return true
+end
+
+--- The step that remounts /dev read-only (M.writable_dev), once
+-- everything in it is made.
+function M.readonly_dev_step(c)
+  check("readonly_dev", require("nsl.container").root_of(c):remount("/dev", "rdonly"))
+end
+
 ---------------------------------------------------------------------------
 -- the devices cgroup
 

@@ -119,6 +119,8 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "enter_root", hooks_step("createContainer", st))
   insert(c.steps, "readonly_paths", sysctl_step(x))
   insert(c.steps, "links", devices.step(x.devices))
+  -- /dev read-only once populated, after the createContainer hooks (runc's order)
+  if x.readonly_dev then insert(c.steps, "enter_root", devices.readonly_dev_step) end
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end
