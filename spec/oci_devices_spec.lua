@@ -180,3 +180,32 @@ describe("nsl oci and a read-only /dev", function()
     assert.matches("touch: /dev/x: Read-only file system", r.err, 1, true)
   end)
 end)
+
+describe("nsl oci --no-pivot", function()
+  -- a nested user namespace locks the container's mounts: a fresh /proc is
+  -- allowed there only where a fully visible one is in the mount namespace
+  -- (the kernel's mnt_already_visible), and the host's must not be one
+  local CAPS = { "CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP", "CAP_SYS_CHROOT" }
+  local function nested_proc(s)
+    s.process.args = { "sh", "-c", "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'; " ..
+      "echo rc=$?" }
+    for _, set in ipairs { "bounding", "effective", "permitted" } do s.process.capabilities[set] = CAPS end
+  end
+
+  it("leaves no host /proc from which a fresh, unmasked /proc could be mounted", function()
+    local r = oci("run --no-pivot --bundle " .. q(bundle(config(nested_proc))) .. " np1")
+    assert.same({ 0, "rc=1\n" }, { r.code, r.out }, r.err)
+    assert.matches("mount: permission denied", r.err, 1, true)
+    -- as with pivot_root
+    r = oci("run --bundle " .. q(bundle(config(nested_proc))) .. " np2")
+    assert.same({ 0, "rc=1\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("does the same as uid 65534, in a user namespace, where the host's /proc is covered", function()
+    local dir = rootless_bundle("rootless-np", "", nested_proc)
+    local r = helper.unprivileged(string.format("\"$NSL\" oci --root %s run --no-pivot --bundle %s np3",
+      q(dir .. "/state"), q(dir)))
+    assert.same({ 0, "rc=1\n" }, { r.code, r.out }, r.err)
+    assert.matches("mount: permission denied", r.err, 1, true)
+  end)
+end)
