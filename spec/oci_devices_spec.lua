@@ -209,3 +209,56 @@ describe("nsl oci --no-pivot", function()
     assert.matches("mount: permission denied", r.err, 1, true)
   end)
 end)
+
+describe("nsl oci's console", function()
+  -- Create id with a terminal over a console socket, start it and read the
+  -- pty master until the process ends; returns what it printed.
+  local function console_output(id, script, fn)
+    local core = require "nsl.core"
+    local dir = bundle(config(function(s)
+      s.process.terminal = true
+      s.process.args = { "sh", "-c", script }
+      if fn then fn(s) end
+    end))
+    local sock_path = H.tmp .. "/" .. id .. ".sock"
+    local listener = assert(core.unix_listen(sock_path))
+    local st
+    finally(function()
+      listener:close()
+      H.finish(id, st and st.pid)
+    end)
+    local r = helper.sh(H.cmd("create --console-socket " .. q(sock_path) .. " --bundle " ..
+      q(dir) .. " " .. id) .. " > /dev/null")
+    assert.equal(0, r.code, r.err)
+    st = assert(H.state(id))
+    local conn = assert(core.accept(listener))
+    local master = assert(core.recv_fd(conn))
+    conn:close()
+    assert.equal(0, oci("start " .. id).code)
+    local out = ""
+    while not out:find("end") do
+      local ready = core.poll({ master }, 5000)
+      if not ready[1] then break end
+      local s = master:read(256)
+      if not s or s == "" then break end
+      out = out .. s
+    end
+    master:close()
+    return (out:gsub("\r", ""))
+  end
+
+  it("gives the pty and /dev/console to the process's user and the tty group, mode 620", function()
+    local out = console_output("con1", "stat -L -c '%a %u:%g' /proc/self/fd/0 /dev/console; echo end",
+      function(s) s.process.user = { uid = 1000, gid = 1000 } end)
+    assert.equal("620 1000:5\n620 1000:5\nend\n", out)
+  end)
+end)
+
+describe("nsl oci exec's console", function()
+  it("gives the pty to the process's user, the tty group keeping it, mode 620", function()
+    local pid = H.started("con2", "exec sleep 30")
+    finally(function() H.finish("con2", pid) end)
+    local r = oci("exec -t --user 1000:1000 con2 stat -L -c '%a %u:%g' /proc/self/fd/0", "")
+    assert.same({ 0, "620 1000:5\n" }, { r.code, (r.out:gsub("\r", "")) }, r.err)
+  end)
+end)

@@ -137,6 +137,30 @@ function M.readonly_dev_step(c)
   check("readonly_dev", require("nsl.container").root_of(c):remount("/dev", "rdonly"))
 end
 
+--- The step that gives the container's pty (c.tty_fd, also bound onto
+-- /dev/console) to the process's user and the tty group (gid 5; the
+-- process's gid where 5 is not mapped), mode 0620, as runc and crun do:
+-- the pty nsl allocated for the container, by its fd, never another tty.
+function M.console_step(c)
+  if not c.tty_fd then return end
+  local path = "/proc/self/fd/" .. c.tty_fd:fileno()
+  local user = c.user or { uid = 0, gid = 0 }
+  local ok, err, errno = core.chown(path, user.uid, 5)
+  if not ok and (errno == core.errno.EINVAL or errno == core.errno.EPERM) then
+    ok, err, errno = core.chown(path, user.uid, user.gid) -- gid 5 is not mapped here
+  end
+  check("console", ok, err, errno)
+  check("console", core.chmod(path, "0620"))
+end
+
+--- The step that gives an exec's pty (opened in the container's own
+-- devpts, whose gid and mode the config chose) to the process's user,
+-- as runc does.
+function M.exec_console_step(c)
+  if not c.tty_fd or not c.user then return end
+  check("console", core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), c.user.uid, nil))
+end
+
 ---------------------------------------------------------------------------
 -- the devices cgroup
 

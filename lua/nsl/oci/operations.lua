@@ -119,6 +119,7 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "enter_root", hooks_step("createContainer", st))
   insert(c.steps, "readonly_paths", sysctl_step(x))
   insert(c.steps, "links", devices.step(x.devices))
+  insert(c.steps, "console", devices.console_step)
   -- /dev read-only once populated, after the createContainer hooks (runc's order)
   if x.readonly_dev then insert(c.steps, "enter_root", devices.readonly_dev_step) end
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
@@ -441,6 +442,7 @@ function M.exec(root, id, p, o)
   end
   local c = container.config(opts)
   c.env = config.env_table(p.env)
+  if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there
