@@ -120,13 +120,6 @@ local function devices_dir(path)
 end
 
 describe("nsl oci linux.resources.devices", function()
-  teardown(function()
-    -- the parents of the containers' devices cgroups (H.teardown removes
-    -- those of the hierarchies every container joins)
-    require("nsl.core").rmdir(devices_dir(H.CGROUP))
-    require("nsl.core").rmdir(devices_dir(H.CGROUP:match("^[^/]+"))) -- fails when in use
-  end)
-
   it("writes the rules to the v1 devices cgroup in order: a denied /dev/null, an allowed /dev/zero",
     function()
     local script = "echo x > /dev/null; echo null $?; head -c 3 /dev/zero | wc -c; " ..

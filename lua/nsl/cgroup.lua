@@ -437,7 +437,13 @@ end
 -- A cgroup recorded for reclaiming (M.for_container) drops its record.
 function Cgroup:remove()
   local err, errno
-  for _, dir in pairs(self.dirs) do
+  local dirs = {}
+  for _, dir in pairs(self.dirs) do dirs[#dirs + 1] = dir end
+  -- the devices hierarchy, which only nsl oci's device rules use, from a
+  -- cgroup opened by path (a parent of such containers)
+  local devices = not self.dirs.devices and self.hierarchies and self:v1_dir("devices")
+  if devices then dirs[#dirs + 1] = devices end
+  for _, dir in ipairs(dirs) do
     for _ = 1, 200 do
       local ok
       ok, err, errno = core.rmdir(dir)
