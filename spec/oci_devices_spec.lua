@@ -204,30 +204,30 @@ describe("nsl oci --no-pivot", function()
 end)
 
 describe("nsl oci's console", function()
-  -- Create id with a terminal over a console socket, start it and read the
-  -- pty master until the process ends; returns what it printed.
-  local function console_output(id, script, fn)
-    local core = require "nsl.core"
-    local dir = bundle(config(function(s)
-      s.process.terminal = true
-      s.process.args = { "sh", "-c", script }
-      if fn then fn(s) end
-    end))
+  local core = require "nsl.core"
+
+  -- Create id from bundle dir with a terminal over a console socket, start
+  -- it and read the pty master until the process ends; returns what it
+  -- printed. nsl(args) runs nsl oci (default: as root).
+  local function console_of(id, dir, nsl)
+    nsl = nsl or function(args) return helper.sh(H.cmd(args)) end
     local sock_path = H.tmp .. "/" .. id .. ".sock"
     local listener = assert(core.unix_listen(sock_path))
-    local st
+    assert(core.chmod(sock_path, "0777")) -- uid 65534 connects too
+    local pid
     finally(function()
       listener:close()
-      H.finish(id, st and st.pid)
+      nsl("delete --force " .. id)
+      if pid then H.reap(pid) end
     end)
-    local r = helper.sh(H.cmd("create --console-socket " .. q(sock_path) .. " --bundle " ..
-      q(dir) .. " " .. id) .. " > /dev/null")
+    local r = nsl("create --console-socket " .. q(sock_path) .. " --bundle " .. q(dir) .. " " ..
+      id .. " > /dev/null")
     assert.equal(0, r.code, r.err)
-    st = assert(H.state(id))
+    pid = json.decode(nsl("state " .. id).out).pid
     local conn = assert(core.accept(listener))
     local master = assert(core.recv_fd(conn))
     conn:close()
-    assert.equal(0, oci("start " .. id).code)
+    assert.equal(0, nsl("start " .. id).code)
     local out = ""
     while not out:find("end") do
       local ready = core.poll({ master }, 5000)
@@ -240,10 +240,23 @@ describe("nsl oci's console", function()
     return (out:gsub("\r", ""))
   end
 
+  local SHOW = "stat -L -c '%a %u:%g' /proc/self/fd/0 /dev/console; echo end"
+
   it("gives the pty and /dev/console to the process's user and the tty group, mode 620", function()
-    local out = console_output("con1", "stat -L -c '%a %u:%g' /proc/self/fd/0 /dev/console; echo end",
-      function(s) s.process.user = { uid = 1000, gid = 1000 } end)
-    assert.equal("620 1000:5\n620 1000:5\nend\n", out)
+    local dir = bundle(config(function(s)
+      s.process.terminal = true
+      s.process.args = { "sh", "-c", SHOW }
+      s.process.user = { uid = 1000, gid = 1000 }
+    end))
+    assert.equal("620 1000:5\n620 1000:5\nend\n", console_of("con1", dir))
+  end)
+
+  it("gives them the process's gid where gid 5 is not mapped, as uid 65534", function()
+    local dir = rootless_bundle("rootless-con", SHOW, function(s) s.process.terminal = true end)
+    local function as_nobody(args)
+      return helper.unprivileged(string.format("\"$NSL\" oci --root %s %s", q(dir .. "/state"), args))
+    end
+    assert.equal("620 0:0\n620 0:0\nend\n", console_of("con3", dir, as_nobody))
   end)
 end)
 
