@@ -150,6 +150,15 @@ describe("nsl oci linux.resources.devices", function()
     assert.is_nil(H.state("cg2"))
   end)
 
+  it("runs with a warning as uid 65534, which has no cgroup to apply them in", function()
+    local dir = rootless_bundle("rootless-cg", "echo ran", function(s)
+      s.linux.resources = { devices = { { allow = false, access = "rwm" } } }
+    end)
+    local r = run_rootless(dir, "rcg1")
+    assert.same({ 0, "ran\n" }, { r.code, r.out }, r.err)
+    assert.matches("linux.resources.devices not applied: the container has no cgroup", r.err, 1, true)
+  end)
+
   it("refuses device rules on cgroup v2, where they would need an eBPF program", function()
     local devices = require "nsl.oci.devices"
     local ok, err = pcall(devices.apply_cgroup, { version = 2 }, { { allow = false, access = "rwm" } })
