@@ -751,12 +751,14 @@ describe("nsl oci with less isolation than the default", function()
     finally(function() finish("pa", pa); finish("pb", pb) end)
     local r = without_cgroups("--bundle " .. q(bundle(config(function(s)
       s.process.args = { "sleep", "30" }
+      s.linux.resources = nil -- device rules need a cgroup: refused without one
     end))) .. " pa")
     assert.equal(0, r.code, r.err)
     pa = state("pa").pid
     assert.is_nil(json.decode(helper.read(STATE .. "/pa/state.json")).cgroup)
     r = without_cgroups("--bundle " .. q(bundle(config(function(s)
       s.process.args = { "sleep", "30" }
+      s.linux.resources = nil
       for _, ns in ipairs(s.linux.namespaces) do
         if ns.type == "pid" then ns.path = string.format("/proc/%d/ns/pid", pa) end
       end

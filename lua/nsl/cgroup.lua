@@ -270,6 +270,14 @@ function M.open(path, hierarchies)
   return cg
 end
 
+--- The cgroup's directory in the v1 hierarchy of controller (one that
+-- M.v1_controllers leaves out, as "devices"), or nil when that hierarchy
+-- is not mounted or the cgroup is v2; not made, not put in dirs.
+function Cgroup:v1_dir(controller)
+  local m = self.version == 1 and self.hierarchies and self.hierarchies.v1[controller]
+  return m and dir_of(m, self.path) or nil
+end
+
 --- What a cgroup is, to store and to open again later by M.from (a
 -- relative path resolves against the caller's own cgroup, which another
 -- process may not share): { version, path, dirs }.
@@ -429,7 +437,13 @@ end
 -- A cgroup recorded for reclaiming (M.for_container) drops its record.
 function Cgroup:remove()
   local err, errno
-  for _, dir in pairs(self.dirs) do
+  local dirs = {}
+  for _, dir in pairs(self.dirs) do dirs[#dirs + 1] = dir end
+  -- the devices hierarchy, which only nsl oci's device rules use, from a
+  -- cgroup opened by path (a parent of such containers)
+  local devices = not self.dirs.devices and self.hierarchies and self:v1_dir("devices")
+  if devices then dirs[#dirs + 1] = devices end
+  for _, dir in ipairs(dirs) do
     for _ = 1, 200 do
       local ok
       ok, err, errno = core.rmdir(dir)

@@ -409,9 +409,36 @@ function M.step.network_files(c)
   end
 end
 
+-- Before MS_MOVE + chroot, which leave the host's mounts in the mount
+-- namespace: while a host procfs or sysfs there is fully visible, the
+-- kernel lets the container mount a fresh, unmasked one (see
+-- mnt_already_visible in fs/namespace.c). Detach each outside the root (a
+-- slave first, so nothing propagates back), or cover one that cannot be
+-- detached (locked in a user namespace) with a tmpfs: runc's msMoveRoot.
+local function hide_host_proc(c)
+  local mounts, err = require("nsl.inspect").mountinfo()
+  if not mounts then check("enter_root", nil, err) end
+  local prefix = c.rootfs:gsub("/$", "") .. "/"
+  for _, m in ipairs(mounts) do
+    local inside = m.target == c.rootfs or m.target:sub(1, #prefix) == prefix
+    if (m.fstype == "proc" or m.fstype == "sysfs") and m.root == "/" and not inside then
+      local ok, serr, errno = core.mount(nil, m.target, nil, "rec slave")
+      -- ENOENT: gone with a parent detached before it
+      if not ok and errno ~= core.errno.ENOENT then check("enter_root", ok, serr, errno) end
+      if ok then
+        ok, serr, errno = core.umount(m.target, "detach")
+        if not ok and (errno == core.errno.EINVAL or errno == core.errno.EPERM) then
+          ok, serr, errno = core.mount("tmpfs", m.target, "tmpfs", "rdonly nosuid nodev noexec")
+        end
+        check("enter_root", ok, serr, errno)
+      end
+    end
+  end
+end
+
 --- Make the root the container's /: pivot_root and detach the old root,
 -- or (c.pivot == false) MS_MOVE + chroot, for roots pivot_root refuses
--- (an initramfs).
+-- (an initramfs), with the host's procfs and sysfs detached first.
 function M.step.enter_root(c)
   -- into the root through the handle when there is one: the path could
   -- have been replaced since
@@ -427,6 +454,7 @@ function M.step.enter_root(c)
     check("enter_root", core.pivot_root(".", "."))
     check("enter_root", core.umount(".", "detach"))
   else
+    hide_host_proc(c)
     check("enter_root", core.mount(c.rootfs, "/", nil, "move"))
     check("enter_root", core.chroot("."))
   end

@@ -1326,6 +1326,10 @@ cg = assert(nsl.cgroup.create("nsl/box", { pids = 20 }))
 cg:thaw() --> true
 cg:frozen() --> false]],
 
+  ["cgroup:v1_dir"] = [[
+cg = assert(nsl.cgroup.open("nsl/box"))   -- on a v1 host, running in /
+cg:v1_dir("devices") --> "/sys/fs/cgroup/devices/nsl/box"]],
+
   ---------------------------------------------------------------------------
   -- nsl.repl: what the REPL prints, completes and explains
 

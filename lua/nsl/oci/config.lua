@@ -6,6 +6,7 @@ local container = require "nsl.container"
 local identity = require "nsl.identity"
 local json = require "dkjson"
 local common = require "nsl.oci.common"
+local devices = require "nsl.oci.devices"
 local fail, read_all, abs, val = common.fail, common.read_all, common.abs, common.val
 local NAMESPACES = common.NAMESPACES
 local MOUNT_FLAGS, PROPAGATION, IGNORED = common.MOUNT_FLAGS, common.PROPAGATION, common.IGNORED
@@ -293,7 +294,7 @@ end
 
 --- The container.config options of an OCI config (see the top of this
 -- file), and the extras the steps here need: { joins, sysctl, hooks,
--- oom_score_adj, cgroupns, warnings }.
+-- oom_score_adj, cgroupns, devices, readonly_dev, warnings }.
 function M.options(spec, bundle, _id, cg, o)
   o = o or {}
   local linux = val(spec.linux) or {}
@@ -325,16 +326,10 @@ function M.options(spec, bundle, _id, cg, o)
   end
   opts.mounts = {}
   for _, m in ipairs(val(spec.mounts) or {}) do mount_entries(m, bundle, cg, opts.mounts) end
-  opts.devices = {}
-  for _, d in ipairs(container.devices) do opts.devices[#opts.devices + 1] = d end
-  for _, d in ipairs(val(linux.devices) or {}) do
-    local name = d.path:match("^/dev/(.+)$")
-    if d.type == "c" and name then
-      opts.devices[#opts.devices + 1] = { name, math.tointeger(d.major), math.tointeger(d.minor) }
-    else
-      warnings[#warnings + 1] = "device " .. d.path .. " skipped: only character devices in /dev"
-    end
-  end
+  x.readonly_dev = devices.writable_dev(opts.mounts)
+  -- linux.devices: a step of nsl.oci.devices (any type, mode, owner, path)
+  x.devices = devices.nodes(linux.devices)
+  opts.devices = devices.defaults_without(container.devices, x.devices)
   local prop = val(linux.rootfsPropagation)
   if prop then opts.propagation = ROOT_PROPAGATION[prop] or fail("unknown rootfsPropagation '%s'", prop) end
   if val(linux.seccomp) then opts.seccomp = M.seccomp_policy(linux.seccomp) end

@@ -8,6 +8,7 @@ local process = require "nsl.process"
 local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local config = require "nsl.oci.config"
+local devices = require "nsl.oci.devices"
 local hooks = require "nsl.oci.hooks"
 local statedir = require "nsl.oci.state"
 local fail = common.fail
@@ -84,9 +85,12 @@ local function hold_step(fifo, st)
     fd:close()
     fifo:close()
     hooks.run_hooks(st, "startContainer")
-    local null = assert(core.open("/dev/null", "wronly cloexec"))
-    core.dup2(null, report:fileno())
-    null:close()
+    -- nobody reads the report now: a pipe this process holds both ends of
+    -- takes what is left (not /dev/null, which the config may deny)
+    local sink_w
+    c.report_sink, sink_w = assert(core.pipe())
+    core.dup2(sink_w, report:fileno())
+    sink_w:close()
   end
 end
 
@@ -115,6 +119,10 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "enter_root", "readonly")
   insert(c.steps, "enter_root", hooks_step("createContainer", st))
   insert(c.steps, "readonly_paths", sysctl_step(x))
+  insert(c.steps, "links", devices.step(x.devices))
+  insert(c.steps, "console", devices.console_step)
+  -- /dev read-only once populated, after the createContainer hooks (runc's order)
+  if x.readonly_dev then insert(c.steps, "enter_root", devices.readonly_dev_step) end
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end
@@ -201,6 +209,8 @@ function M.create(root, id, bundle, o)
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
     if notice and o.warn then o.warn(notice) end
+    devices.apply_cgroup(cg, val(spec.linux) and val(spec.linux.resources) and
+      spec.linux.resources.devices, o.warn)
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
       owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
     assert(core.mknod(dir .. "/exec.fifo", "fifo", "0622"))
@@ -434,6 +444,7 @@ function M.exec(root, id, p, o)
   end
   local c = container.config(opts)
   c.env = config.env_table(p.env)
+  if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there

@@ -1,0 +1,243 @@
+-- nsl.oci.devices: the device nodes of linux.devices (made in the
+-- container's root, any type, mode and owner, anywhere inside it) and the
+-- device rules of linux.resources.devices (the v1 devices cgroup).
+local core = require "nsl.core"
+local errors = require "nsl.errors"
+local common = require "nsl.oci.common"
+local fail, val = common.fail, common.val
+local check = errors.check
+
+local M = {}
+
+--- OCI device types -> nsl.mknod's words ("u", unbuffered, is a char device).
+M.TYPES = { c = "char", u = "char", b = "block", p = "fifo" }
+
+-- A device entry's integer field, or the default; raises for another type.
+local function integer(d, field, default)
+  local v = val(d[field])
+  if v == nil then return default end
+  local n = math.tointeger(v)
+  if not n or n < 0 then fail("linux.devices: %s of %s must be a number >= 0", field, d.path) end
+  return n
+end
+
+-- Refuse a path the container's root could not hold: relative, the root
+-- itself, or with a ".." (the root handle would keep it inside, but the
+-- node would not be where the config says).
+local function check_path(path)
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    fail("linux.devices: path %s is not absolute", tostring(path))
+  end
+  if not path:match("[^/]") then fail("linux.devices: path %s is the container's root", path) end
+  for name in path:gmatch("[^/]+") do
+    if name == ".." then fail("linux.devices: path %s leaves its directory (..)", path) end
+  end
+end
+
+--- The nodes of an OCI linux.devices list: { path, type (nsl.mknod's
+-- word), major, minor, mode (fileMode, default 0666), uid, gid } each;
+-- raises for a bad entry.
+function M.nodes(list)
+  local nodes = {}
+  for _, d in ipairs(val(list) or {}) do
+    check_path(d.path)
+    local kind = M.TYPES[d.type] or fail("linux.devices: type %s of %s is not c, u, b or p",
+      tostring(d.type), d.path)
+    local fifo = kind == "fifo"
+    nodes[#nodes + 1] = { path = d.path, type = kind,
+      major = integer(d, "major", fifo and 0 or nil) or fail("linux.devices: %s has no major", d.path),
+      minor = integer(d, "minor", fifo and 0 or nil) or fail("linux.devices: %s has no minor", d.path),
+      mode = integer(d, "fileMode", 438) & 4095, uid = integer(d, "uid", 0), gid = integer(d, "gid", 0) }
+  end
+  return nodes
+end
+
+--- container.devices ({ name, major, minor } in /dev) without those
+-- that nodes (M.nodes) make at the same path: the config's node wins.
+function M.defaults_without(defaults, nodes)
+  local given = {}
+  for _, n in ipairs(nodes) do given[n.path] = true end
+  local list = {}
+  for _, d in ipairs(defaults) do
+    if not given["/dev/" .. d[1]] then list[#list + 1] = d end
+  end
+  return list
+end
+
+-- Is the host's node at n.path the device n asks for?
+local function host_node(n)
+  local st, err, errno = core.stat(n.path)
+  if not st then
+    error(string.format("setup step 'devices': device %s: the host has no node there to bind " ..
+      "(a user namespace cannot mknod): %s", n.path, errors.explain(err, errno)), 0)
+  end
+  if st.type ~= n.type or (n.type ~= "fifo" and (st.major ~= n.major or st.minor ~= n.minor)) then
+    error(string.format("setup step 'devices': device %s: the host's node there is %s %s:%s, " ..
+      "not the %s %d:%d of the config", n.path, st.type, tostring(st.major), tostring(st.minor),
+      n.type, n.major, n.minor), 0)
+  end
+end
+
+-- Bind the host's node at n.path onto the same path in the root (runc's
+-- and crun's way in a user namespace); the host's mode and owner stay.
+local function bind_node(root, n)
+  host_node(n)
+  check("devices", root:touch(n.path))
+  check("devices", root:bind_on(n.path, n.path))
+end
+
+-- mknod n in the root (replacing what is there), then its mode and owner.
+local function make_node(root, n)
+  local old = core.umask(0)
+  local ok, err, errno = root:mknod(n.path, n.type, n.mode, n.major, n.minor)
+  if not ok and errno == core.errno.EEXIST then
+    check("devices", root:unlink(n.path))
+    ok, err, errno = root:mknod(n.path, n.type, n.mode, n.major, n.minor)
+  end
+  core.umask(old)
+  check("devices", ok, err, errno)
+  check("devices", root:chmod(n.path, n.mode))
+  check("devices", root:chown(n.path, n.uid, n.gid))
+end
+
+--- A setup step that makes nodes (M.nodes) in the container's root
+-- through its root handle (so never on a host path bound in: EXDEV):
+-- mknod as real root, a bind of the host's node at the same path in a
+-- user namespace (c.userns, or c.bind_devices when nsl runs in one).
+function M.step(nodes)
+  return function(c)
+    local root = require("nsl.container").root_of(c)
+    for _, n in ipairs(nodes) do
+      local dir = n.path:match("^(.+)/[^/]+$")
+      if dir then check("devices", root:mkdir_all(dir)) end
+      if c.userns or c.bind_devices then bind_node(root, n) else make_node(root, n) end
+    end
+  end
+end
+
+--- A read-only /dev of the config (a new filesystem, not a bind) is
+-- mounted read-write in mounts (c.mounts entries) so that its nodes,
+-- links and mount points can be made: true when one was, for
+-- M.readonly_dev_step to remount it read-only last, as runc does.
+function M.writable_dev(mounts)
+  local entry
+  for _, m in ipairs(mounts) do
+    if m.target:gsub("/+$", "") == "/dev" then entry = m end -- the last is on top
+  end
+  if not entry or not entry.fstype or not (" " .. entry.flags .. " "):find(" rdonly ") then
+    return false
+  end
+  entry.flags = (" " .. entry.flags .. " "):gsub(" rdonly ", " "):match("^%s*(.-)%s*$")
+  return true
+end
+
+--- The step that remounts /dev read-only (M.writable_dev), once
+-- everything in it is made.
+function M.readonly_dev_step(c)
+  check("readonly_dev", require("nsl.container").root_of(c):remount("/dev", "rdonly"))
+end
+
+--- The step that gives the container's pty (c.tty_fd, also bound onto
+-- /dev/console) to the process's user and the tty group (gid 5; the
+-- process's gid where 5 is not mapped), mode 0620, as runc and crun do:
+-- the pty nsl allocated for the container, by its fd, never another tty.
+function M.console_step(c)
+  if not c.tty_fd then return end
+  local path = "/proc/self/fd/" .. c.tty_fd:fileno()
+  local user = c.user or { uid = 0, gid = 0 }
+  local ok, err, errno = core.chown(path, user.uid, 5)
+  if not ok and (errno == core.errno.EINVAL or errno == core.errno.EPERM) then
+    ok, err, errno = core.chown(path, user.uid, user.gid) -- gid 5 is not mapped here
+  end
+  check("console", ok, err, errno)
+  check("console", core.chmod(path, "0620"))
+end
+
+--- The step that gives an exec's pty (opened in the container's own
+-- devpts, whose gid and mode the config chose) to the process's user,
+-- as runc does.
+function M.exec_console_step(c)
+  if not c.tty_fd or not c.user then return end
+  check("console", core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), c.user.uid, nil))
+end
+
+---------------------------------------------------------------------------
+-- the devices cgroup
+
+--- The devices every container gets (runc's AllowedDevices): mknod of
+-- any node, the default nodes, the ptys, /dev/console and /dev/net/tun.
+M.DEFAULT_ALLOW = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+  "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm" }
+
+-- A rule's major or minor as the kernel's text: a number or "*".
+local function number_or_any(v, what)
+  v = val(v)
+  if v == nil or v == -1 then return "*" end
+  local n = math.tointeger(v)
+  if not n or n < 0 then fail("linux.resources.devices: %s %s is not a number", what, tostring(v)) end
+  return tostring(n)
+end
+
+--- The lines of linux.resources.devices for a v1 devices cgroup, in
+-- order: { { "devices.allow" or "devices.deny", "c 1:3 rwm" }, ... }. The
+-- default allow list (M.DEFAULT_ALLOW) follows the last rule that denies
+-- every device (a config's "deny all first"), so the config's later rules
+-- still deny one of them (runc appends it last, where none can).
+function M.cgroup_lines(list)
+  local lines, after = {}, nil
+  for _, r in ipairs(val(list) or {}) do
+    local kind = val(r.type) or "a"
+    if kind ~= "a" and kind ~= "c" and kind ~= "b" then
+      fail("linux.resources.devices: type %s is not a, c or b", tostring(kind))
+    end
+    local access = val(r.access) or "rwm"
+    if type(access) ~= "string" or not access:match("^[rwm]+$") then
+      fail("linux.resources.devices: access %s is not made of r, w and m", tostring(access))
+    end
+    local file = val(r.allow) == true and "devices.allow" or "devices.deny"
+    lines[#lines + 1] = { file, string.format("%s %s:%s %s", kind, number_or_any(r.major, "major"),
+      number_or_any(r.minor, "minor"), access) }
+    if kind == "a" and file == "devices.deny" then after = #lines end
+  end
+  if after then
+    for i, line in ipairs(M.DEFAULT_ALLOW) do table.insert(lines, after + i, { "devices.allow", line }) end
+  end
+  return lines
+end
+
+--- Apply linux.resources.devices to the container's cgroup cg (before
+-- its process is put there): on v1, its directory in the devices
+-- hierarchy is made and joins cg.dirs (so add, save and remove take it),
+-- then the rules are written in order. Raises where they cannot be
+-- applied (a v2 host would need an eBPF program, which nsl-oci does not
+-- load); without a cgroup (an ordinary user, told already) warn(message).
+function M.apply_cgroup(cg, list, warn)
+  local lines = M.cgroup_lines(list)
+  if #lines == 0 then return end
+  if not cg then
+    -- real root has a cgroup wherever one can be made: none is an error
+    if core.geteuid() == 0 and not common.nested_userns() then
+      fail("linux.resources.devices: the container has no cgroup to apply them in")
+    end
+    if warn then warn("linux.resources.devices not applied: the container has no cgroup") end
+    return
+  end
+  if cg.version == 2 then
+    fail("linux.resources.devices: cgroup v2 applies device rules only as an eBPF program " ..
+      "(BPF_PROG_TYPE_CGROUP_DEVICE), which nsl-oci does not load; refusing to start without them")
+  end
+  local dir = cg:v1_dir("devices") or
+    fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted")
+  local util = require "nsl.util"
+  local ok, err, errno = util.mkdir_all(dir, "0755", {})
+  if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
+  cg.dirs.devices = dir
+  for _, line in ipairs(lines) do
+    ok, err, errno = util.write_once(dir .. "/" .. line[1], line[2])
+    if not ok then
+      fail("linux.resources.devices: %s '%s': %s", line[1], line[2], errors.explain(err, errno))
+    end
+  end
+end
+
+return M
