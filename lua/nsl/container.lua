@@ -117,9 +117,17 @@ M.root_of = root_of
 -- Bind the host's source onto path inside the root (made to match: a file
 -- or a directory); words like rdonly are set on the copy before it is
 -- attached, keeping the flags the kernel locked in a user namespace.
+-- A source this process may not reach (EACCES: a user namespace's root
+-- below a 0700 directory) is bound from c.trees[source], a copy
+-- (nsl.open_tree) made by a process that can.
 local function bind_in_root(step, c, source, path, flags)
   local root = root_of(c)
-  local st = core.stat(source)
+  local st, _, errno = core.stat(source)
+  local tree = c.trees and c.trees[source]
+  if not st and errno == core.errno.EACCES and tree then
+    source = tree
+    st = core.stat(tree)
+  end
   if st and st.type ~= "dir" then
     -- a file's directories first: a volume's target may be new to the image
     local dir = path:match("^(.+)/[^/]+$")

@@ -118,6 +118,25 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   return c, x
 end
 
+-- In a user namespace the container's root may not reach a bind's source
+-- (below a 0700 directory of the caller's): a copy of each bind's tree,
+-- made here by the caller, for mount_system to take where its own lookup
+-- gets EACCES (runc and crun prepare such binds outside too). Copies that
+-- cannot be made here (rootless: no right to copy a mount of the host's)
+-- are left out: the container then reports its own error.
+local function bind_trees(c)
+  local trees = {}
+  if not c.userns then return trees end
+  for _, m in ipairs(c.mounts) do
+    local words = " " .. tostring(m.flags or "") .. " "
+    local rec = words:find(" rbind ", 1, true)
+    if (rec or words:find(" bind ", 1, true)) and not trees[m.source] then
+      trees[m.source] = core.open_tree(m.source, rec and "rec" or nil)
+    end
+  end
+  return trees
+end
+
 ---------------------------------------------------------------------------
 -- the operations
 
@@ -207,6 +226,7 @@ function M.create(root, id, bundle, o)
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
+    c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
       if cg then
@@ -231,6 +251,7 @@ function M.create(root, id, bundle, o)
       return true
     end })
     fifo:close()
+    for _, tree in pairs(c.trees) do tree:close() end
     if message then -- the command is not there: the child ended with 126 or 127
       core.wait(pid)
       fail("%s", message)
