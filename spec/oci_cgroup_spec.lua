@@ -4,8 +4,10 @@
 local helper = require "helper"
 local json = require "dkjson"
 local H = require "oci_harness"
+local core = require "nsl.core"
 
 local q = helper.quote
+local core_stat = core.stat
 
 setup(function() H.setup() end)
 teardown(function() H.teardown() end)
@@ -67,5 +69,117 @@ describe("nsl oci binds in a user namespace", function()
     assert(os.execute("chmod 0644 " .. q(dir .. "/config.json")))
     r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run ub2')
     assert.same({ 0, "hello\ntouch 1\nsingle\n" }, { r.code, r.out }, r.err)
+  end)
+end)
+
+-- The cgroup mount of runc's default config; options as given.
+local function cgroup_mount(options)
+  return { destination = "/sys/fs/cgroup", type = "cgroup", source = "cgroup",
+    options = options or { "nosuid", "noexec", "nodev", "relatime", "ro" } }
+end
+
+local function with_cgroupns(s)
+  s.linux.namespaces[#s.linux.namespaces + 1] = { type = "cgroup" }
+end
+
+-- The output of a container that runs script once it ended.
+local function run(id, script, fn)
+  local dir = H.bundle(H.config(function(s)
+    s.process.args = { "sh", "-c", script }
+    if fn then fn(s) end
+  end))
+  local r = H.oci("run --bundle " .. q(dir) .. " " .. id)
+  return r, dir
+end
+
+describe("nsl oci cgroups on a v1 host", function()
+  local cgroup = require "nsl.cgroup"
+  local h = cgroup.hierarchies()
+  local v1 = h and h.version == 1
+
+  it("sets linux.resources.cpu.cpus and mems in a cpuset cgroup of the container's own", function()
+    local pid, dir = H.started("cs1", "grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status; " ..
+      "exec sleep 30", function(s)
+      s.linux.resources = { cpu = { cpus = "0", mems = "0" } }
+    end)
+    finally(function() H.finish("cs1", pid) end)
+    local cg = assert(cgroup.open(H.cgroup_of[dir]))
+    assert.same({ "0", "0" }, { cg:read("cpuset.cpus"), cg:read("cpuset.mems") })
+    local own = helper.read("/proc/" .. pid .. "/status")
+    assert.equal("0", own:match("Cpus_allowed_list:%s*(%S+)"))
+    -- its parent (made for it) got the host's cpus, not the container's
+    local parent = cg.dirs.cpuset:match("^(.+)/[^/]+$")
+    assert.equal(helper.read(h.v1.cpuset.mount .. "/cpuset.cpus"), helper.read(parent .. "/cpuset.cpus"))
+  end)
+
+  it("puts the container in the unified hierarchy of a hybrid host too", function()
+    if not (v1 and h.unified) then return pending("no unified hierarchy beside v1") end
+    local pid, dir = H.started("cs2", "exec sleep 30")
+    finally(function() H.finish("cs2", pid) end)
+    local cg = assert(cgroup.open(H.cgroup_of[dir]))
+    local unified = cg.dirs.unified
+    assert.truthy(helper.read(unified .. "/cgroup.procs"):find("^" .. pid .. "\n"))
+    local line = helper.read("/proc/" .. pid .. "/cgroup"):match("\n0::([^\n]*)")
+    assert.equal(unified:sub(#h.unified.mount + 1), line)
+    H.finish("cs2", pid)
+    assert.is_nil(core_stat(unified))
+  end)
+
+  it("shows / as the container's cgroup in a cgroup namespace, in every hierarchy", function()
+    local r = run("cs3", "cat /proc/self/cgroup", with_cgroupns)
+    assert.equal(0, r.code, r.err)
+    for line in r.out:gmatch("[^\n]+") do assert.matches("^%d+:[^:]*:/$", line) end
+    assert.matches("\n0::/\n", "\n" .. r.out)
+  end)
+
+  it("mounts the container's cgroups read-only at /sys/fs/cgroup", function()
+    local r = run("cs4", "ls /sys/fs/cgroup | tr '\\n' ' '; echo; cat /sys/fs/cgroup/cpuset/cpuset.cpus; " ..
+      "touch /sys/fs/cgroup/x; touch /sys/fs/cgroup/memory/x; mkdir /sys/fs/cgroup/memory/sub; " ..
+      "grep ' /sys/fs/cgroup' /proc/self/mountinfo | cut -d' ' -f5,6 | cut -d, -f1",
+      function(s)
+        with_cgroupns(s)
+        s.linux.resources = { cpu = { cpus = "0" } }
+        s.mounts[#s.mounts + 1] = cgroup_mount()
+      end)
+    assert.equal(0, r.code, r.err)
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    local names = {}
+    for name in pairs(assert(cgroup.open("x")).dirs) do names[#names + 1] = name end
+    table.sort(names)
+    assert.equal(table.concat(names, " ") .. " ", lines[1])
+    assert.equal("0", lines[2])
+    assert.equal(3, select(2, r.err:gsub("Read%-only file system", "")), r.err)
+    for i = 3, #lines do assert.matches("^/sys/fs/cgroup%S* ro$", lines[i]) end
+    assert.equal(#names + 3, #lines, r.out)
+  end)
+
+  it("lets the container make cgroups of its own below its memory cgroup when the mount is rw", function()
+    if not v1 then return pending("not a v1 host") end
+    local r, dir = run("cs5", "mkdir /sys/fs/cgroup/memory/sub && " ..
+      "echo 16777216 > /sys/fs/cgroup/memory/sub/memory.limit_in_bytes && " ..
+      "echo $$ > /sys/fs/cgroup/memory/sub/cgroup.procs && grep :memory: /proc/self/cgroup && " ..
+      "cat /sys/fs/cgroup/memory/sub/memory.limit_in_bytes",
+      function(s)
+        with_cgroupns(s)
+        s.linux.resources = { memory = { limit = 64 * 1024 * 1024 } }
+        s.mounts[#s.mounts + 1] = cgroup_mount({ "nosuid", "noexec", "nodev", "relatime", "rw" })
+      end)
+    assert.same({ 0, "4:memory:/sub\n16777216\n" }, { r.code, (r.out:gsub("^%d+:", "4:")) }, r.err)
+    -- the container's cgroup and the one it made are gone with it
+    local cg = assert(cgroup.open(H.cgroup_of[dir]))
+    assert.is_nil(core_stat(cg.dirs.memory))
+  end)
+
+  it("refuses linux.resources.unified on a v1 host, naming the keys", function()
+    if not v1 then return pending("not a v1 host") end
+    local r, dir = run("cs6", "true", function(s)
+      s.linux.resources = { unified = { ["memory.high"] = "1000000", ["pids.max"] = "5" } }
+    end)
+    assert.same({ 1, "" }, { r.code, r.out })
+    assert.matches("linux.resources.unified sets memory.high, pids.max: cgroup v2 files, but " ..
+      "this host's cgroups are v1", r.err, 1, true)
+    assert.equal(1, H.oci("state cs6").code)
+    assert.is_nil(core_stat(assert(cgroup.open(H.cgroup_of[dir])).dirs.memory))
   end)
 end)

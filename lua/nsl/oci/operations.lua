@@ -137,6 +137,19 @@ local function bind_trees(c)
   return trees
 end
 
+-- Refuse linux.resources.unified (cgroup v2 files by name) where the
+-- host's cgroups are v1: nothing could apply them (runc refuses them too).
+local function refuse_unified(r)
+  local keys = {}
+  for k in pairs(val(r and val(r.unified)) or {}) do keys[#keys + 1] = k end
+  if #keys == 0 then return end
+  local h = cgroup.hierarchies()
+  if h and h.version == 2 then return end
+  table.sort(keys)
+  fail("linux.resources.unified sets %s: cgroup v2 files, but this host's cgroups are v1 " ..
+    "(a hybrid host's unified hierarchy has no controllers)", table.concat(keys, ", "))
+end
+
 ---------------------------------------------------------------------------
 -- the operations
 
@@ -153,7 +166,7 @@ end
 -- once, and nsl-oci with it (in D state, beyond a client's timeout).
 local function refuse_frozen(cg)
   if cg and freezing(cg) then
-    local dir = cg.dirs.unified or cg.dirs.freezer
+    local dir = cg.version == 2 and cg.dirs.unified or cg.dirs.freezer
     fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
       "putting a container in it", dir)
   end
@@ -212,6 +225,7 @@ function M.create(root, id, bundle, o)
     core.rmdir(dir)
   end
   local success, a, b, c3 = pcall(function()
+    refuse_unified(val(spec.linux) and val(spec.linux.resources))
     local limits = config.resources(val(spec.linux) and spec.linux.resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
     refuse_frozen(cgroup.open(path)) -- before anything is made in it
@@ -357,7 +371,7 @@ function M.delete(root, id, force, warn)
   end
   local cg = statedir.cgroup_of(st)
   if cg then
-    local removed, err = cg:remove()
+    local removed, err = cg:remove(true)
     if not removed and warn then warn("cgroup: " .. err) end
   end
   local dir = statedir.dir_of(root, id)
