@@ -39,7 +39,9 @@ describe("nsl oci binds in a user namespace", function()
     local dir = H.tmp .. "/userns-bind"
     assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 100000:100000 %s/rootfs",
       q(dir), q(H.ROOTFS), q(dir), q(dir))))
-    local source = hidden_source(dir, "0:0")
+    -- another user's: only real root outside may enter it (the container's
+    -- process, before it takes the mapped ids, is the owner of root's own)
+    local source = hidden_source(dir, "1000:1000")
     local bundle = H.bundle(H.config(function(s)
       s.root.path = dir .. "/rootfs"
       s.process.args = { "sh", "-c", READ_BINDS }
@@ -68,6 +70,15 @@ describe("nsl oci binds in a user namespace", function()
     helper.write(dir .. "/config.json", json.encode(spec))
     assert(os.execute("chmod 0644 " .. q(dir .. "/config.json")))
     r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run ub2')
+    assert.same({ 0, "hello\ntouch 1\nsingle\n" }, { r.code, r.out }, r.err)
+    -- with subordinate ids, the container's root is not the caller and
+    -- may not enter the caller's 0700 directory
+    assert(os.execute("chown -R 100000:100000 " .. q(dir .. "/rootfs")))
+    spec.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+    spec.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+    helper.write(dir .. "/config.json", json.encode(spec))
+    r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run ub3', nil, nil,
+      helper.with_subids(dir, "65534:100000:65536\n", "65534:100000:65536\n"))
     assert.same({ 0, "hello\ntouch 1\nsingle\n" }, { r.code, r.out }, r.err)
   end)
 end)

@@ -118,23 +118,47 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   return c, x
 end
 
--- In a user namespace the container's root may not reach a bind's source
--- (below a 0700 directory of the caller's): a copy of each bind's tree,
--- made here by the caller, for mount_system to take where its own lookup
--- gets EACCES (runc and crun prepare such binds outside too). Copies that
--- cannot be made here (rootless: no right to copy a mount of the host's)
--- are left out: the container then reports its own error.
-local function bind_trees(c)
-  local trees = {}
-  if not c.userns then return trees end
+-- The sources of c's binds: { [source] = "rec" (rbind) or false }.
+local function bind_sources(c)
+  local sources = {}
   for _, m in ipairs(c.mounts) do
     local words = " " .. tostring(m.flags or "") .. " "
     local rec = words:find(" rbind ", 1, true)
-    if (rec or words:find(" bind ", 1, true)) and not trees[m.source] then
-      trees[m.source] = core.open_tree(m.source, rec and "rec" or nil)
+    if (rec or words:find(" bind ", 1, true)) and sources[m.source] == nil then
+      sources[m.source] = rec and "rec" or false
     end
   end
+  return sources
+end
+
+-- In a user namespace the container's root may not reach a bind's source
+-- (below a 0700 directory of the caller's): copies of the binds' trees for
+-- mount_system to take where its own lookup gets EACCES (runc and crun
+-- prepare such binds outside too). Those made here by the caller (real
+-- root: rootless, it may not copy a mount of the host's)...
+local function bind_trees(c)
+  local trees = {}
+  if not c.userns then return trees end
+  for source, rec in pairs(bind_sources(c)) do
+    trees[source] = core.open_tree(source, rec or nil)
+  end
   return trees
+end
+
+-- ...are replaced by the container's own, made before it takes the mapped
+-- root's ids: looked up with the caller's (a rootless caller's 0700
+-- directory, which a subordinate root may not enter), in the container's
+-- mount namespace, so the flags the kernel locked there stay locked. Runs
+-- in the container's process (how.before_root of container.spawn).
+local function own_bind_trees(c)
+  if not c.userns then return end
+  for source, rec in pairs(bind_sources(c)) do
+    local tree = core.open_tree(source, rec or nil)
+    if tree then
+      if c.trees[source] then c.trees[source]:close() end
+      c.trees[source] = tree
+    end
+  end
 end
 
 -- Refuse linux.resources.unified (cgroup v2 files by name) where the
@@ -263,7 +287,7 @@ function M.create(root, id, bundle, o)
       end)
       if not hooked then return nil, herr end
       return true
-    end })
+    end, before_root = own_bind_trees })
     fifo:close()
     for _, tree in pairs(c.trees) do tree:close() end
     if message then -- the command is not there: the child ended with 126 or 127
