@@ -14,7 +14,7 @@ end
 local PODMAN = have("podman") and have("conmon")
 local CTR = have("containerd") and have("ctr")
 
-local tmp, RUNTIME, podman, opts, host_mounts
+local tmp, RUNTIME, podman, opts, host_mounts, pod_podman
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
@@ -63,6 +63,11 @@ local function setup_podman()
     "--ulimit nproc=9000:9000", own_cgroup())
   local r = helper.sh(podman .. " import " .. q(tmp .. "/busybox.tar") .. " localhost/busybox:nsl", nil, 120)
   assert(r.code == 0, r.err)
+  -- a pod's infra container (podman builds its image offline, from
+  -- catatonit) takes no --ulimit: the defaults come from a containers.conf
+  helper.write(tmp .. "/pm/containers.conf",
+    '[containers]\ndefault_ulimits = ["nofile=9000:9000", "nproc=9000:9000"]\n')
+  pod_podman = "env CONTAINERS_CONF=" .. q(tmp .. "/pm/containers.conf") .. " " .. podman
 end
 
 setup(function()
@@ -88,6 +93,10 @@ end)
 local function pm(args, input)
   return helper.sh(podman .. " " .. args, input, 90)
 end
+
+-- The names, types, modes and owners of /dev's entries (a pty number or a
+-- timestamp may change meanwhile, by anyone), to compare before and after.
+local DEV_LIST = "find /dev -maxdepth 1 ! -path /dev -printf '%p %y %m %U %G\\n' | sort"
 
 local function pending_without(what)
   pending(what .. " is not installed (`./bootstrap test` installs it as root)")
@@ -154,6 +163,46 @@ describe("podman --runtime nsl-oci", function()
     assert.equal(0, pm("rm -f -t 0 k2").code)
     assert.equal("", pm("ps -a -q --filter name=k2").out)
   end)
+
+  it("changes the limits of a running container with podman update", function()
+    assert.equal(0, pm("run -d --name u1 " .. opts .. " --memory 64m --cpu-quota 20000 " ..
+      "localhost/busybox:nsl sleep 1000").code)
+    finally(function() pm("rm -f -t 0 u1") end)
+    local read = "sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us " ..
+      "2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max'"
+    local r = pm("update --memory 128m --cpu-quota 50000 --cpu-period 100000 u1")
+    assert.equal(0, r.code, r.err)
+    r = pm("exec u1 " .. read)
+    assert.equal(0, r.code, r.err)
+    assert.matches("^134217728\n50000", r.out)
+  end)
+
+  it("runs containers in a pod that share its namespaces", function()
+    local function pod(args) return helper.sh(pod_podman .. " " .. args, nil, 90) end
+    local r = pod("pod create --name p1 --cgroup-parent " .. own_cgroup() .. "/nsl-podman")
+    assert.equal(0, r.code, r.err)
+    finally(function() pod("pod rm -f -t 0 p1") end)
+    r = pod("run -d --pod p1 --name p1a localhost/busybox:nsl sleep 1000")
+    assert.equal(0, r.code, r.err)
+    local namespaces = "readlink /proc/self/ns/net; readlink /proc/self/ns/ipc"
+    r = pod("run --rm --pod p1 localhost/busybox:nsl sh -c " .. q("hostname; " .. namespaces))
+    assert.equal(0, r.code, r.err)
+    local inside = pod("exec p1a sh -c " .. q(namespaces))
+    assert.equal("p1\n" .. inside.out, r.out, inside.err)
+    assert.equal("Running\n", pod("pod ps --filter name=p1 --format '{{.Status}}'").out)
+    assert.equal(0, pod("pod rm -f -t 0 p1").code)
+    assert.equal("", pod("pod ps -q --filter name=p1").out)
+  end)
+
+  it("leaves the host's /dev as it is with -v /dev:/dev", function()
+    local before = helper.sh(DEV_LIST)
+    local r = pm("run --rm -v /dev:/dev " .. opts .. " localhost/busybox:nsl " ..
+      "sh -c 'test -c /dev/null && echo null; test -e /dev/console; cat /proc/self/mounts | grep -c \" /dev\"'")
+    assert.equal(0, r.code, r.err)
+    assert.matches("^null\n%d+\n$", r.out)
+    assert.equal(0, before.code, before.err)
+    assert.equal(before.out, helper.sh(DEV_LIST).out)
+  end)
 end)
 
 describe("rootless podman --runtime nsl-oci as uid 65534", function()
@@ -183,6 +232,10 @@ describe("rootless podman --runtime nsl-oci as uid 65534", function()
       $P run -d --name r1 $U localhost/busybox:nsl sleep 100 > /dev/null; echo "detached $?"
       $P exec r1 sh -c 'echo exec; exit 3'; echo "exec $?"
       $P rm -f -t 0 r1 > /dev/null; echo "rm $?"
+      CONTAINERS_CONF="$1/containers.conf" $P pod create --name p1 > /dev/null; echo "pod $?"
+      CONTAINERS_CONF="$1/containers.conf" $P run --rm --pod p1 localhost/busybox:nsl hostname
+      CONTAINERS_CONF="$1/containers.conf" $P pod rm -f -t 0 p1 > /dev/null; echo "pod rm $?"
+      $P run --rm -v /dev:/dev $U localhost/busybox:nsl sh -c 'test -c /dev/null && echo dev'
     ]]
     -- podman leaves a pause process (catatonit) holding its user
     -- namespace: this run's, known by the run's XDG_RUNTIME_DIR in its
@@ -193,9 +246,16 @@ describe("rootless podman --runtime nsl-oci as uid 65534", function()
         if env:find("XDG_RUNTIME_DIR=" .. dir .. "/xdg", 1, true) then core.kill(pid, "KILL") end
       end
     end)
+    -- a pod's infra container takes its ulimits from containers.conf
+    helper.write(dir .. "/containers.conf", '[containers]\ndefault_ulimits = ["nofile=9000:9000", ' ..
+      '"nproc=9000:9000"]\nnetns = "none"\n')
+    assert(os.execute("chmod 0644 " .. q(dir .. "/containers.conf")))
+    local before = helper.sh(DEV_LIST)
     local r = helper.unprivileged("sh -c " .. q(script) .. " sh " .. q(dir), nil, 180)
     assert.equal(0, r.code, r.err)
-    assert.equal("0 0 65534 1\nrun 7\npiped\ndetached 0\nexec\nexec 3\nrm 0\n", r.out, r.err)
+    assert.equal("0 0 65534 1\nrun 7\npiped\ndetached 0\nexec\nexec 3\nrm 0\n" ..
+      "pod 0\np1\npod rm 0\ndev\n", r.out, r.err)
+    assert.equal(before.out, helper.sh(DEV_LIST).out)
   end)
 end)
 

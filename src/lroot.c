@@ -445,7 +445,11 @@ static int l_root_mount_on(lua_State *L) {
 static int l_root_bind_on(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
-  const char *source = luaL_checkstring(L, 3);
+  /* a detached tree (nsl.open_tree) made by a process that can reach the
+   * source, or the source's host path */
+  int given = lua_type(L, 3) == LUA_TSTRING ? -1 : nsl_checkfd(L, 3);
+  const char *source = given < 0 ? luaL_checkstring(L, 3)
+                                 : lua_pushfstring(L, "tree fd %d", given);
   unsigned long ms = check_mount_flags(
       L, 4, MS_BIND | MS_REC | NSL_MS_ATTR | NSL_MS_PROPAGATION, "bind_on");
   const char *what = lua_pushfstring(L, "bind_on '%s' on '%s'", source, path);
@@ -455,10 +459,12 @@ static int l_root_bind_on(lua_State *L) {
   int target = nsl_walk_open(&r->root, path, O_PATH, 0);
   if (target < 0)
     return nsl_fail(L, "%s in root '%s'", what, r->path);
-  /* the source is the caller's choice: resolved on the host */
-  int tree =
-      open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-  const char *step = "open_tree";
+  /* the source is the caller's choice: resolved on the host; a given tree
+   * is a copy of its own (attaching closes it; the caller's fd stays) */
+  int tree = given >= 0 ? fcntl(given, F_DUPFD_CLOEXEC, 0)
+                        : open_tree(AT_FDCWD, source,
+                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+  const char *step = given >= 0 ? "dup" : "open_tree";
   /* flags go on the detached copy: it is never seen writable (nor needs a
    * remount that must repeat the locked flags in a user namespace) */
   if (tree >= 0 && (attr.attr_set || attr.attr_clr || attr.propagation) &&
@@ -495,6 +501,19 @@ static int l_root_remount(lua_State *L) {
 }
 
 /* ---- module functions ---------------------------------------------------- */
+
+static int l_open_tree(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  unsigned long ms = check_mount_flags(L, 2, MS_REC, "open_tree");
+  int *slot = nsl_newfd(L);
+  int fd = open_tree(AT_FDCWD, path,
+                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                         ((ms & MS_REC) ? AT_RECURSIVE : 0));
+  if (fd < 0)
+    return nsl_fail(L, "open_tree '%s'", path);
+  nsl_own(L, slot, fd);
+  return 1;
+}
 
 static int l_fs_type(lua_State *L) {
   struct statfs fs;
@@ -539,6 +558,9 @@ const nsl_Reg nsl_root_lib[] = {
      "is_char_device(path | fd, major, minor) -> boolean",
      "stat(2) or fstat(2): is it the character device major:minor (is "
      "/dev/null char 1:3)?"},
+    {"open_tree", l_open_tree, "open_tree(path [, \"rec\"]) -> fd",
+     "open_tree(2) OPEN_TREE_CLONE: a detached copy of the mount at path (rec: "
+     "with the mounts below it), for root:bind_on in another mount namespace"},
     {"root_open", l_root_open, "root_open(path [, how]) -> root",
      "a root handle (O_PATH fd): its methods resolve every path inside it "
      "(openat2 RESOLVE_IN_ROOT, or how = \"walk\")"},
@@ -550,9 +572,10 @@ const nsl_Reg nsl_root_lib[] = {
  * the place is not on a mount of the root's own fail with EXDEV. */
 const nsl_Reg nsl_root_methods[] = {
     {"bind_on", l_root_bind_on,
-     "root:bind_on(path, host_source [, flags]) -> true",
-     "bind host_source (resolved on the host) onto path, flags set before it "
-     "is attached (open_tree, mount_setattr, move_mount)"},
+     "root:bind_on(path, host_source | tree [, flags]) -> true",
+     "bind host_source (resolved on the host), or a copy of a tree from "
+     "nsl.open_tree, onto path, flags set before it is attached (open_tree, "
+     "mount_setattr, move_mount)"},
     {"chmod", l_root_chmod, "root:chmod(path, mode) -> true",
      "chmod the object path names, on a mount of the root's own"},
     {"chown", l_root_chown, "root:chown(path, uid [, gid]) -> true",

@@ -23,6 +23,12 @@
 --   cpu_quota, cpu_period  the CFS quota and period in microseconds
 --   cpu_shares          the relative weight (v1 cpu.shares; on v2 converted
 --                       to cpu.weight as runc does)
+--   cpuset_cpus, cpuset_mems  the CPUs and memory nodes ("0-1,3"), as OCI's
+--                       cpu.cpus and cpu.mems
+--
+-- On a hybrid host (v1 controllers and a cgroup2 beside them) a cgroup is
+-- made in the unified hierarchy too, and its processes join it, as runc
+-- does: a container's /proc/self/cgroup names its cgroup on every line.
 local core = require "nsl.core"
 local userns = require "nsl.userns"
 local util = require "nsl.util"
@@ -31,15 +37,16 @@ local M = {}
 
 --- The v1 controllers a container's cgroup is made in (each hierarchy that
 -- has one of them): the limits', freezer for pause and for listing the
--- processes. cpuset is left out: a new v1 cpuset takes no task until its
--- cpus and mems are set.
-M.v1_controllers = { "memory", "pids", "cpu", "cpuacct", "freezer" }
+-- processes, cpuset (a new v1 cpuset gets its parent's cpus and mems, see
+-- M.create: it takes no task until they are set).
+M.v1_controllers = { "memory", "pids", "cpu", "cpuacct", "freezer", "cpuset" }
 
 --- The default CFS period (microseconds) for a limit given as cpus.
 M.cpu_period = 100000
 
 local LIMIT_FIELDS = { memory = true, memory_reservation = true, memory_swap = true,
-  pids = true, cpus = true, cpu_quota = true, cpu_period = true, cpu_shares = true }
+  pids = true, cpus = true, cpu_quota = true, cpu_period = true, cpu_shares = true,
+  cpuset_cpus = true, cpuset_mems = true }
 
 local UNITS = { [""] = 1, b = 1, k = 1024, m = 1024 ^ 2, g = 1024 ^ 3, t = 1024 ^ 4 }
 
@@ -91,6 +98,11 @@ function M.limits(limits)
     l.cpu_period = l.cpu_period or M.cpu_period
     l.cpu_quota = math.floor(cpus * l.cpu_period + 0.5)
     l.cpus = nil
+  end
+  for _, k in ipairs { "cpuset_cpus", "cpuset_mems" } do
+    if l[k] ~= nil and not tostring(l[k]):match("^[%d,%-]+$") then
+      error(string.format("bad %s '%s': want a list like 0-1,3", k, tostring(l[k])), 0)
+    end
   end
   for _, k in ipairs { "cpu_quota", "cpu_period", "cpu_shares" } do
     if l[k] ~= nil then
@@ -176,6 +188,7 @@ local function enable_v2(m, dir, l)
   if l.memory or l.memory_reservation or l.memory_swap then want[#want + 1] = "memory" end
   if l.pids then want[#want + 1] = "pids" end
   if l.cpu_quota or l.cpu_shares then want[#want + 1] = "cpu" end
+  if l.cpuset_cpus or l.cpuset_mems then want[#want + 1] = "cpuset" end
   if #want == 0 then return true end
   local available = read_file(m.mount .. "/cgroup.controllers") or ""
   for _, c in ipairs(want) do
@@ -207,6 +220,8 @@ local function v1_files(l)
   put("cpu", "cpu.cfs_period_us", l.cpu_period)
   put("cpu", "cpu.cfs_quota_us", l.cpu_quota)
   put("cpu", "cpu.shares", l.cpu_shares)
+  put("cpuset", "cpuset.cpus", l.cpuset_cpus)
+  put("cpuset", "cpuset.mems", l.cpuset_mems)
   return list
 end
 
@@ -231,6 +246,8 @@ local function v2_files(l)
     -- runc's ConvertCPUSharesToCgroupV2Value: 2..262144 onto 1..10000
     put("cpu.weight", 1 + ((l.cpu_shares - 2) * 9999) // 262142)
   end
+  put("cpuset.cpus", l.cpuset_cpus)
+  put("cpuset.mems", l.cpuset_mems)
   return list
 end
 
@@ -266,6 +283,7 @@ function M.open(path, hierarchies)
     for _, c in ipairs(M.v1_controllers) do
       if h.v1[c] then cg.dirs[c] = dir_of(h.v1[c], path) end
     end
+    if h.unified then cg.dirs.unified = dir_of(h.unified, path) end
   end
   return cg
 end
@@ -292,6 +310,24 @@ function M.from(saved)
   return setmetatable({ version = saved.version, path = saved.path, dirs = saved.dirs }, Cgroup)
 end
 
+-- A new v1 cpuset has empty cpus and mems and refuses tasks (ENOSPC)
+-- until they are set: each directory made below mount gets its parent's,
+-- top down.
+local function inherit_cpuset(mount, made)
+  for _, dir in ipairs(made) do
+    if dir:sub(1, #mount + 1) == mount .. "/" then
+      local parent = dir:match("^(.+)/[^/]+$")
+      for _, file in ipairs { "cpuset.cpus", "cpuset.mems" } do
+        local value, err, errno = read_file(parent .. "/" .. file)
+        if not value then return nil, err, errno end
+        local ok, werr, werrno = write_file(dir .. "/" .. file, (value:gsub("%s+$", "")))
+        if not ok then return nil, werr, werrno end
+      end
+    end
+  end
+  return true
+end
+
 --- Create the cgroup at path with limits (see M.limits): the directories
 -- (and on v2 the controllers enabled above it), then the limits written.
 -- Returns the cgroup, or nil, a message and errno; what it made is removed
@@ -314,6 +350,9 @@ function M.create(path, limits, hierarchies)
   if cg.version == 2 then
     local ok, eerr, errno = enable_v2(cg.hierarchies.unified, cg.dirs.unified, l)
     if not ok then return undo(nil, eerr, errno) end
+  elseif cg.dirs.cpuset then
+    local ok, cerr, errno = inherit_cpuset(cg.hierarchies.v1.cpuset.mount, made)
+    if not ok then return undo(nil, cerr, errno) end
   end
   local ok, serr, errno = cg:set(l)
   if not ok then return undo(nil, serr, errno) end
@@ -364,7 +403,7 @@ end
 --- The value of a file of the cgroup ("memory.limit_in_bytes") in the
 -- hierarchy of its controller, without the trailing newline.
 function Cgroup:read(file)
-  local dir = self.dirs.unified or self.dirs[file:match("^(%w+)%.")]
+  local dir = self.version == 2 and self.dirs.unified or self.dirs[file:match("^(%w+)%.")]
   if not dir then return nil, "no hierarchy for " .. file end
   local text, err, errno = read_file(dir .. "/" .. file)
   if not text then return nil, err, errno end
@@ -431,11 +470,27 @@ function Cgroup:exists()
   return false
 end
 
+-- Remove the cgroups below dir, deepest first: those a container made
+-- for itself (nested use). rmdir removes a cgroup, never a file.
+local function remove_below(dir)
+  if core.fs_type(dir) ~= "cgroup" and core.fs_type(dir) ~= "cgroup2" then return end
+  for _, name in ipairs(core.readdir(dir) or {}) do
+    local sub = dir .. "/" .. name
+    local st = core.lstat(sub)
+    if st and st.type == "dir" then
+      remove_below(sub)
+      core.rmdir(sub)
+    end
+  end
+end
+
 --- Remove the cgroup's directories. The processes must be gone: a process
 -- that has just exited may keep the cgroup busy for a moment (EBUSY), so
 -- that is tried again for up to a second. nil, message, errno on failure.
 -- A cgroup recorded for reclaiming (M.for_container) drops its record.
-function Cgroup:remove()
+-- with_below: the empty cgroups below it go first (a container's own,
+-- made for nested use).
+function Cgroup:remove(with_below)
   local err, errno
   local dirs = {}
   for _, dir in pairs(self.dirs) do dirs[#dirs + 1] = dir end
@@ -444,6 +499,7 @@ function Cgroup:remove()
   local devices = not self.dirs.devices and self.hierarchies and self:v1_dir("devices")
   if devices then dirs[#dirs + 1] = devices end
   for _, dir in ipairs(dirs) do
+    if with_below then remove_below(dir) end
     for _ = 1, 200 do
       local ok
       ok, err, errno = core.rmdir(dir)

@@ -117,9 +117,17 @@ M.root_of = root_of
 -- Bind the host's source onto path inside the root (made to match: a file
 -- or a directory); words like rdonly are set on the copy before it is
 -- attached, keeping the flags the kernel locked in a user namespace.
+-- A source this process may not reach (EACCES: a user namespace's root
+-- below a 0700 directory) is bound from c.trees[source], a copy
+-- (nsl.open_tree) made by a process that can.
 local function bind_in_root(step, c, source, path, flags)
   local root = root_of(c)
-  local st = core.stat(source)
+  local st, _, errno = core.stat(source)
+  local tree = c.trees and c.trees[source]
+  if not st and errno == core.errno.EACCES and tree then
+    source = tree
+    st = core.stat(tree)
+  end
   if st and st.type ~= "dir" then
     -- a file's directories first: a volume's target may be new to the image
     local dir = path:match("^(.+)/[^/]+$")
@@ -272,6 +280,10 @@ end
 -- what got mounted is what was asked for (a fake /proc is refused).
 local function mount_entry(c, m)
   local root = root_of(c)
+  if m.remount then -- flags on a mount made before (a tmpfs, read-only once binds are in it)
+    check("mount_system", root:remount(m.target, m.remount))
+    return
+  end
   if NO_SYMLINK[m.fstype] or m.source == "/sys" then refuse_symlinks(root, m.target) end
   if has_word(m.flags, "bind") or has_word(m.flags, "rbind") then
     bind_in_root("mount_system", c, m.source, m.target, m.flags)
@@ -288,6 +300,7 @@ end
 -- default). Entries with the bind or rbind flag bind a host path; such an
 -- entry's readonly_top makes only its top mount read-only after the bind
 -- (flag rdonly: every mount of an rbind), rw_below clears read-only on all.
+-- An entry { target =, remount = flags } sets flags on the mount made there.
 function M.step.mount_system(c)
   for _, m in ipairs(c.mounts) do
     if m.fstype == "sysfs" and c.userns and not contains(c.namespaces, "net") then

@@ -267,6 +267,12 @@ path --> "/dev/pts/3"]],
 nsl.pdeathsig("KILL") --> true
 nsl.get_pdeathsig() --> 9]],
 
+  open_tree = [[
+tree = assert(nsl.open_tree("/srv/data", "rec"))
+tree --> fd 6
+root = assert(nsl.root_open("/tmp/box"))
+root:bind_on("/mnt", tree, "rdonly") --> true]],
+
   pidfd_open = [[
 pidfd = assert(nsl.pidfd_open(nsl.getppid()))
 pidfd --> fd 5

@@ -258,6 +258,9 @@ end
 -- it waits, so the parent cannot die unnoticed in between. opts.prepare(pid)
 -- runs in the parent once the maps are written and before the child goes
 -- on (to put it in a cgroup); a nil, message from it stops the child.
+-- opts.before_root() runs in the child once the maps are written, before
+-- it takes the mapped root's ids: with the caller's ids still, and every
+-- capability in its new user namespace.
 function M.clone(namespaces, maps, opts)
   local r, w = assert(core.pipe())
   local pid, err, errno = core.clone(namespaces)
@@ -271,7 +274,10 @@ function M.clone(namespaces, maps, opts)
     -- EOF before the go byte: the parent died or gave up
     if r:read(1) ~= "1" then core._exit(125) end
     r:close()
-    local ok, cerr = pcall(become_mapped_root, maps)
+    local ok, cerr = pcall(function()
+      if opts and opts.before_root then opts.before_root() end
+      become_mapped_root(maps)
+    end)
     -- a failure here must not return into the caller's code as a child:
     -- end it, as process.child does
     if not ok then process.child(nil, error, cerr, 0) end

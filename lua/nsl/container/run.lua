@@ -167,7 +167,9 @@ R.wait = process.wait
 -- the container's network (nsl.net.for_container, attached by
 -- how.prepare) whose /etc files it gets; how.pdeathsig is what the
 -- container gets when this process dies (default "KILL"; false for
--- none). Raises when the setup fails.
+-- none); how.before_root(c) runs in the container's process before it
+-- takes the mapped root's ids (see userns.clone). Raises when the setup
+-- fails.
 function R.spawn(opts, how)
   local c = container.config(opts)
   how = how or {}
@@ -204,7 +206,8 @@ function R.spawn(opts, how)
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
   local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
   local pid, err, errno = userns.clone(c.namespaces, maps,
-    { pdeathsig = pdeathsig, prepare = prepare })
+    { pdeathsig = pdeathsig, prepare = prepare,
+      before_root = how.before_root and function() how.before_root(c) end })
   if c.network_fd and pid ~= 0 then
     c.network_fd:close()
     c.network_fd = nil

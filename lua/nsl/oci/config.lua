@@ -153,6 +153,35 @@ local function bind_readonly(entry, flags, recursive)
   return entry
 end
 
+local function has_word(words, word)
+  for _, w in ipairs(words) do if w == word then return true end end
+  return false
+end
+
+-- A "cgroup" mount as c.mounts entries. v1 (a hybrid host's unified
+-- hierarchy too): a tmpfs with the container's cgroup of each hierarchy
+-- bound in, as runc does, the tmpfs read-only once they are; v2 (or no
+-- cgroup of its own): a bind. Read-only as the config's "ro" asks (runc's
+-- rule: "rw" leaves them writable, for a container that makes cgroups of
+-- its own below).
+local function cgroup_entries(target, cg, ro, list)
+  local flags = (ro and "rdonly " or "") .. "nosuid nodev noexec"
+  if not (cg and cg.version == 1) then
+    list[#list + 1] = { source = cg and cg.dirs.unified or "/sys/fs/cgroup", target = target,
+      flags = "rbind " .. flags }
+    return
+  end
+  list[#list + 1] = { source = "tmpfs", target = target, fstype = "tmpfs",
+    flags = "nosuid nodev noexec", data = "mode=755" }
+  local names = {}
+  for name in pairs(cg.dirs) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    list[#list + 1] = { source = cg.dirs[name], target = target .. "/" .. name, flags = "bind " .. flags }
+  end
+  if ro then list[#list + 1] = { target = target, remount = "rdonly" } end
+end
+
 -- One OCI mount as c.mounts entries (a propagation change is an entry of
 -- its own). cg: the container's cgroup, for a "cgroup" mount.
 local function mount_entries(m, bundle, cg, list)
@@ -168,19 +197,7 @@ local function mount_entries(m, bundle, cg, list)
   end
   local target = m.destination
   if m.type == "cgroup" then
-    -- v1: a tmpfs with the container's cgroup of each hierarchy bound in,
-    -- read-only, as runc does; v2 (or no cgroup of its own): a bind
-    local ro = "rdonly nosuid nodev noexec"
-    if cg and cg.version == 1 then
-      list[#list + 1] = { source = "tmpfs", target = target, fstype = "tmpfs",
-        flags = "nosuid nodev noexec", data = "mode=755" }
-      for name, dir in pairs(cg.dirs) do
-        list[#list + 1] = { source = dir, target = target .. "/" .. name, flags = "bind " .. ro }
-      end
-    else
-      list[#list + 1] = { source = cg and cg.dirs.unified or "/sys/fs/cgroup", target = target,
-        flags = "rbind " .. ro }
-    end
+    cgroup_entries(target, cg, has_word(flags, "rdonly"), list)
     return
   end
   if bind then
@@ -202,6 +219,11 @@ local function mount_entries(m, bundle, cg, list)
     flags = table.concat(flags, " "), data = #data > 0 and table.concat(data, ",") or nil }
 end
 
+local function given_text(v)
+  v = val(v)
+  return type(v) == "string" and v ~= ""
+end
+
 -- The resources of an OCI config as nsl.cgroup limits.
 function M.resources(r)
   r = val(r) or {}
@@ -218,6 +240,8 @@ function M.resources(r)
   set("cpu_quota", cpu.quota)
   set("cpu_period", cpu.period)
   set("cpu_shares", cpu.shares)
+  if given_text(cpu.cpus) then l.cpuset_cpus = cpu.cpus end
+  if given_text(cpu.mems) then l.cpuset_mems = cpu.mems end
   return l
 end
 

@@ -127,6 +127,62 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   return c, x
 end
 
+-- The sources of c's binds: { [source] = "rec" (rbind) or false }.
+local function bind_sources(c)
+  local sources = {}
+  for _, m in ipairs(c.mounts) do
+    local words = " " .. tostring(m.flags or "") .. " "
+    local rec = words:find(" rbind ", 1, true)
+    if (rec or words:find(" bind ", 1, true)) and sources[m.source] == nil then
+      sources[m.source] = rec and "rec" or false
+    end
+  end
+  return sources
+end
+
+-- In a user namespace the container's root may not reach a bind's source
+-- (below a 0700 directory of the caller's): copies of the binds' trees for
+-- mount_system to take where its own lookup gets EACCES (runc and crun
+-- prepare such binds outside too). Those made here by the caller (real
+-- root: rootless, it may not copy a mount of the host's)...
+local function bind_trees(c)
+  local trees = {}
+  if not c.userns then return trees end
+  for source, rec in pairs(bind_sources(c)) do
+    trees[source] = core.open_tree(source, rec or nil)
+  end
+  return trees
+end
+
+-- ...are replaced by the container's own, made before it takes the mapped
+-- root's ids: looked up with the caller's (a rootless caller's 0700
+-- directory, which a subordinate root may not enter), in the container's
+-- mount namespace, so the flags the kernel locked there stay locked. Runs
+-- in the container's process (how.before_root of container.spawn).
+local function own_bind_trees(c)
+  if not c.userns then return end
+  for source, rec in pairs(bind_sources(c)) do
+    local tree = core.open_tree(source, rec or nil)
+    if tree then
+      if c.trees[source] then c.trees[source]:close() end
+      c.trees[source] = tree
+    end
+  end
+end
+
+-- Refuse linux.resources.unified (cgroup v2 files by name) where the
+-- host's cgroups are v1: nothing could apply them (runc refuses them too).
+local function refuse_unified(r)
+  local keys = {}
+  for k in pairs(val(r and val(r.unified)) or {}) do keys[#keys + 1] = k end
+  if #keys == 0 then return end
+  local h = cgroup.hierarchies()
+  if h and h.version == 2 then return end
+  table.sort(keys)
+  fail("linux.resources.unified sets %s: cgroup v2 files, but this host's cgroups are v1 " ..
+    "(a hybrid host's unified hierarchy has no controllers)", table.concat(keys, ", "))
+end
+
 ---------------------------------------------------------------------------
 -- the operations
 
@@ -143,7 +199,7 @@ end
 -- once, and nsl-oci with it (in D state, beyond a client's timeout).
 local function refuse_frozen(cg)
   if cg and freezing(cg) then
-    local dir = cg.dirs.unified or cg.dirs.freezer
+    local dir = cg.version == 2 and cg.dirs.unified or cg.dirs.freezer
     fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
       "putting a container in it", dir)
   end
@@ -203,6 +259,7 @@ function M.create(root, id, bundle, o)
     core.rmdir(dir)
   end
   local success, a, b, c3 = pcall(function()
+    refuse_unified(val(spec.linux) and val(spec.linux.resources))
     local limits = config.resources(val(spec.linux) and spec.linux.resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
     refuse_frozen(cgroup.open(path)) -- before anything is made in it
@@ -219,6 +276,7 @@ function M.create(root, id, bundle, o)
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
+    c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
       if cg then
@@ -241,8 +299,9 @@ function M.create(root, id, bundle, o)
       end)
       if not hooked then return nil, herr end
       return true
-    end })
+    end, before_root = own_bind_trees })
     fifo:close()
+    for _, tree in pairs(c.trees) do tree:close() end
     if message then -- the command is not there: the child ended with 126 or 127
       core.wait(pid)
       fail("%s", message)
@@ -348,7 +407,7 @@ function M.delete(root, id, force, warn)
   end
   local cg = statedir.cgroup_of(st)
   if cg then
-    local removed, err = cg:remove()
+    local removed, err = cg:remove(true)
     if not removed and warn then warn("cgroup: " .. err) end
   end
   local dir = statedir.dir_of(root, id)
