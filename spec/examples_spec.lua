@@ -10,7 +10,7 @@ local examples = require "nsl.examples"
 -- The library modules whose public functions need an example.
 local MODULES = { "container", "identity", "image", "userns", "rootfs", "inspect", "lab",
   "running", "trace", "doctor", "seccomp", "cgroup", "repl", "options", "net",
-  "process", "errors", "util", "oci.common", "net.common" }
+  "process", "errors", "util", "oci.common", "net.common", "devbpf" }
 
 local function sorted(t)
   table.sort(t)
@@ -186,6 +186,7 @@ describe("nsl.examples", function()
     "fd:close", "fd:read", "fd:release", "fd:write",
     "filter:attr_set", "filter:export_bpf", "filter:release", "filter:rule_add",
     "cgroup.any", "cgroup.files", "cgroup.limits", "cgroup.parse_size",
+    "devbpf.program", "devbpf.rule",
     "container.check", "container.explain", "container.find_command",
     "errors.explain", "errors.step", "process.exit_code", "util.has_word",
     "oci.common.abs", "net.common.overlaps", "net.common.ipv4",

@@ -158,13 +158,6 @@ describe("nsl oci linux.resources.devices", function()
     assert.same({ 0, "ran\n" }, { r.code, r.out }, r.err)
     assert.matches("linux.resources.devices not applied: the container has no cgroup", r.err, 1, true)
   end)
-
-  it("refuses device rules on cgroup v2, where they would need an eBPF program", function()
-    local devices = require "nsl.oci.devices"
-    local ok, err = pcall(devices.apply_cgroup, { version = 2 }, { { allow = false, access = "rwm" } })
-    assert.is_false(ok)
-    assert.matches("cgroup v2 applies device rules only as an eBPF program", err, 1, true)
-  end)
 end)
 
 describe("nsl oci and a read-only /dev", function()

@@ -306,8 +306,9 @@ static void push_errno_table(lua_State *L) {
 }
 
 static const nsl_Reg *const areas[] = {
-    core_lib,   nsl_proc_lib, nsl_mount_lib, nsl_file_lib,    nsl_id_lib,
-    nsl_fd_lib, nsl_net_lib,  nsl_root_lib,  nsl_seccomp_lib, nsl_sock_lib};
+    core_lib,        nsl_proc_lib, nsl_mount_lib, nsl_file_lib,
+    nsl_id_lib,      nsl_fd_lib,   nsl_net_lib,   nsl_root_lib,
+    nsl_seccomp_lib, nsl_sock_lib, nsl_bpf_lib};
 
 /* The objects whose methods have docs, by the prefix help names them with. */
 static const struct {

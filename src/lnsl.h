@@ -55,6 +55,7 @@ extern const nsl_Reg nsl_net_lib[];   /* lnet.c: network interfaces */
 extern const nsl_Reg nsl_root_lib[];  /* lroot.c: root handles (safe paths) */
 extern const nsl_Reg nsl_seccomp_lib[]; /* lseccomp.c: seccomp filters */
 extern const nsl_Reg nsl_sock_lib[]; /* lsock.c: AF_UNIX sockets, fd passing */
+extern const nsl_Reg nsl_bpf_lib[]; /* lbpf.c: eBPF programs (cgroup devices) */
 
 /* mount(8)'s words (lmount.c), for every binding that takes mount flags. */
 extern const nsl_Flag nsl_mount_flags[];

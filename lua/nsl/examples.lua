@@ -32,6 +32,20 @@ conn --> fd 7]],
 nsl.access("/etc/passwd", "r") --> true
 nsl.access("/nonexistent") --> nil, "access '/nonexistent' for 'f': No such file or directory", ENOENT]],
 
+  bpf_prog_attach = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+prog = assert(nsl.bpf_prog_load("cgroup_device", nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }, "GPL"))
+nsl.bpf_prog_attach(prog, cg, "cgroup_device", "allow_multi") --> true]],
+
+  bpf_prog_load = [[
+insns = nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }
+nsl.bpf_prog_load("cgroup_device", insns, "GPL") --> fd 7
+nsl.bpf_prog_load("cgroup_device", ("\0"):rep(8), "GPL") --> nil, "bpf BPF_PROG_LOAD (1 instructions): verifier: last insn is not an exit or jmp: Invalid argument", EINVAL]],
+
+  bpf_prog_query = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+nsl.bpf_prog_query(cg, "cgroup_device") --> { 42 }]],
+
   cap_ambient = [[
 nsl.cap_ambient("net_bind_service") --> false]],
 
@@ -1227,6 +1241,23 @@ c = nsl.seccomp.prepare{ seccomp = "default" }
 c = nsl.seccomp.prepare{ seccomp = "default" }
 pid = nsl.clone({}) if pid == 0 then nsl.seccomp.step(c) nsl._exit(nsl.unshare("user") and 0 or 1) end
 nsl.wait(pid) --> 4711, "exited", 1]],
+
+  ---------------------------------------------------------------------------
+  -- nsl.devbpf
+
+  ["devbpf.attach"] = [[
+nsl.devbpf.attach("/sys/fs/cgroup/box", { { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3 } }) --> true
+prog = assert(nsl.devbpf.load{ { allow = false, type = "c", major = 1, minor = 5 } })
+nsl.devbpf.attach("/sys/fs/cgroup/box/inner", prog) --> true]],
+
+  ["devbpf.load"] = [[
+nsl.devbpf.load{ { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3, access = "rw" } } --> fd 7]],
+
+  ["devbpf.program"] = [[
+#nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } } // 8 --> 14]],
+
+  ["devbpf.rule"] = [[
+nsl.devbpf.rule("c 1:3 rwm", true) --> { access = "rwm", allow = true, major = 1, minor = 3, type = "c" }]],
 
   ---------------------------------------------------------------------------
   -- nsl.cgroup

@@ -15,6 +15,7 @@ end
 local modules = {
   cgroup = "nsl.cgroup",
   container = "nsl.container",
+  devbpf = "nsl.devbpf",
   identity = "nsl.identity",
   image = "nsl.image",
   doctor = "nsl.doctor",

@@ -205,12 +205,33 @@ function M.cgroup_lines(list)
   return lines
 end
 
---- Apply linux.resources.devices to the container's cgroup cg (before
--- its process is put there): on v1, its directory in the devices
--- hierarchy is made and joins cg.dirs (so add, save and remove take it),
--- then the rules are written in order. Raises where they cannot be
--- applied (a v2 host would need an eBPF program, which nsl-oci does not
--- load); without a cgroup (an ordinary user, told already) warn(message).
+-- The lines (M.cgroup_lines) as a device program (nsl.devbpf: the same
+-- rules, in the same order), loaded now, and the function that attaches
+-- it to the cgroup v2 directory dir.
+local function device_program(dir, lines)
+  local devbpf = require "nsl.devbpf"
+  local rules = {}
+  for i, line in ipairs(lines) do rules[i] = assert(devbpf.rule(line[2], line[1] == "devices.allow")) end
+  local prog, err, errno = devbpf.load(rules)
+  if not prog then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
+  return function()
+    local ok, aerr, aerrno = devbpf.attach(dir, prog)
+    prog:close()
+    if not ok then fail("linux.resources.devices: %s", errors.explain(aerr, aerrno)) end
+  end
+end
+
+--- Apply linux.resources.devices to the container's cgroup cg. On v1
+-- (and a hybrid host), before its process is put there: its directory in
+-- the devices hierarchy is made and joins cg.dirs (so add, save and
+-- remove take it), then the rules are written in order. On v2 (or where
+-- no v1 devices hierarchy is mounted, on the cgroup's unified directory),
+-- the rules become a device program (nsl.devbpf), loaded here; the
+-- function returned attaches it, to be called once the container's own
+-- nodes are made and before its command runs (runc sets its device rules
+-- at that point too: the program may deny mknod of them). Raises where
+-- neither can be applied; without a cgroup (an ordinary user, told
+-- already) warn(message).
 function M.apply_cgroup(cg, list, warn)
   local lines = M.cgroup_lines(list)
   if #lines == 0 then return end
@@ -222,12 +243,12 @@ function M.apply_cgroup(cg, list, warn)
     if warn then warn("linux.resources.devices not applied: the container has no cgroup") end
     return
   end
-  if cg.version == 2 then
-    fail("linux.resources.devices: cgroup v2 applies device rules only as an eBPF program " ..
-      "(BPF_PROG_TYPE_CGROUP_DEVICE), which nsl-oci does not load; refusing to start without them")
+  local dir = cg:v1_dir("devices")
+  if not dir and cg.dirs.unified then return device_program(cg.dirs.unified, lines) end
+  if not dir then
+    fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted and the container " ..
+      "has no cgroup v2 directory for a device program")
   end
-  local dir = cg:v1_dir("devices") or
-    fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted")
   local util = require "nsl.util"
   local ok, err, errno = util.mkdir_all(dir, "0755", {})
   if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end

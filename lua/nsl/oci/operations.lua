@@ -266,7 +266,7 @@ function M.create(root, id, bundle, o)
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
     if notice and o.warn then o.warn(notice) end
-    devices.apply_cgroup(cg, val(spec.linux) and val(spec.linux.resources) and
+    local attach_devices = devices.apply_cgroup(cg, val(spec.linux) and val(spec.linux.resources) and
       spec.linux.resources.devices, o.warn)
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
       owner = "", config = spec, cgroup = cg and cg:save() or nil, root = root }
@@ -306,6 +306,8 @@ function M.create(root, id, bundle, o)
       core.wait(pid)
       fail("%s", message)
     end
+    -- set up and held: its command runs only once started
+    if attach_devices then attach_devices() end
     st.pid, st.start = pid, proc_stat(pid)
     statedir.save(st)
     if master and o.console_socket then
