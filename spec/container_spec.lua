@@ -122,8 +122,9 @@ local function assert_standard(out, userns)
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
   assert.equal(3, #procs, s.ps)
   assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
-  -- the init's arguments: the command's pid and the gate it opened for it
-  assert.matches("^{memfd:nsl} nsl%-init 2 %d+$", procs[1][2])
+  -- the init's arguments: the report fd, the root its reports name, and the
+  -- command it started (path, then argv)
+  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-R /.- %-%- /bin/sh /bin/sh$", procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
   return s
