@@ -16,6 +16,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "alloc.h"
 #include "embedded.h"
 #include "lnsl.h"
 #include "repl.h"
@@ -562,6 +563,10 @@ int main(int argc, char **argv) {
     report("cannot create the Lua state: not enough memory");
     return EXIT_FAILURE;
   }
+#ifndef __SANITIZE_ADDRESS__
+  /* not under ASan, whose malloc checks every block */
+  lua_setallocf(L, nsl_alloc, NULL);
+#endif
   lua_gc(L, LUA_GCSTOP); /* no collection while the libraries load */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
