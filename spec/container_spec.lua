@@ -241,6 +241,17 @@ describe("nsl run busybox.lua", function()
     assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }) -- 3 is ls's own directory
   end)
 
+  it("keeps no inherited fd in the init either, whose fds the command could open", function()
+    -- fd 7, a host directory, is open in the shell that starts nsl: through
+    -- /proc/1/fd/7 the container's root would reach the host's files
+    local r = helper.sh("exec 7<" .. q(tmp) .. " 8</dev/null; " .. q(helper.nsl) ..
+      " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/ls /proc/1/fd")
+    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3 is the init's signalfd
+    r = helper.sh("exec 7<" .. q(tmp) .. "; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
+      q(ROOT) .. " /bin/sh -c 'ls /proc/1/fd/7/ 2>&1 || echo refused'")
+    assert.same({ 0, "refused\n" }, { r.code, (r.out:gsub("^ls: [^\n]*\n", "")) }, r.err)
+  end)
+
   it("passes the fds of c.pass_fds", function()
     local script = ROOT .. "/../pass.lua"
     helper.write(script, string.format([[

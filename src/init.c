@@ -74,21 +74,28 @@ static void report(const struct nsl_init_command *cmd, int code,
   (void)rc; /* nothing better to do when the reader is gone */
 }
 
+/* close_range(2) with flags over every fd from 3 up but keep (n fds,
+ * ascending): 0 or -1 with errno. */
+static int close_except(const int *keep, int n, unsigned flags) {
+  unsigned first = 3;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < (int)first)
+      continue; /* stdio, -1 for none, or a repeat */
+    unsigned fd = (unsigned)keep[i];
+    if (fd > first && syscall(SYS_close_range, first, fd - 1, flags) != 0)
+      return -1;
+    first = fd + 1;
+  }
+  return (int)syscall(SYS_close_range, first, ~0U, flags);
+}
+
 /* Mark every fd from 3 up close-on-exec but cmd->keep, so that only stdio
  * and those reach the command (CVE-2024-21626 was a leaked fd). */
 static int close_on_exec(const struct nsl_init_command *cmd) {
-  unsigned first = 3;
-  for (int i = 0; i < cmd->nkeep; i++) {
-    unsigned fd = (unsigned)cmd->keep[i];
-    if (fd > first &&
-        syscall(SYS_close_range, first, fd - 1, CLOSE_RANGE_CLOEXEC) != 0)
+  for (int i = 0; i < cmd->nkeep; i++)
+    if (fcntl(cmd->keep[i], F_SETFD, 0) != 0)
       return -1;
-    if (fcntl((int)fd, F_SETFD, 0) != 0)
-      return -1;
-    if (fd + 1 > first)
-      first = fd + 1;
-  }
-  return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+  return close_except(cmd->keep, cmd->nkeep, CLOSE_RANGE_CLOEXEC);
 }
 
 /* The command's side of the fork: wait at the gate, then become it. */
@@ -156,9 +163,24 @@ static int reap(pid_t child, int *status) {
   return found;
 }
 
-/* Start the command, held at a gate until this process has no
- * capability left; its pid, or -1 when it could not (reported). */
-static pid_t start(const struct nsl_init_command *cmd) {
+/* Close every fd of the init from 3 up but its own (n, any order, -1 for
+ * none): what nsl inherited from its caller would otherwise stay open in
+ * pid 1, where the container's root could open it through /proc/1/fd (a
+ * host directory, CVE-2024-21626's way out). The command's fds go too: its
+ * copies are its own. */
+static int close_inherited(int *own, int n) {
+  for (int i = 1; i < n; i++) /* sort: n is 3 */
+    for (int j = i; j > 0 && own[j - 1] > own[j]; j--) {
+      int t = own[j];
+      own[j] = own[j - 1];
+      own[j - 1] = t;
+    }
+  return close_except(own, n, 0);
+}
+
+/* Start the command, held at a gate until this process has no capability
+ * and no inherited fd left; its pid, or -1 when it could not (reported). */
+static pid_t start(const struct nsl_init_command *cmd, int sfd) {
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) != 0) {
     report(cmd, 125, "init: pipe", errno, 0);
@@ -174,17 +196,16 @@ static pid_t start(const struct nsl_init_command *cmd) {
     run_command(cmd, gate[0]);
   }
   close(gate[0]);
-  /* the init keeps none of the command's fds open */
-  for (int i = 0; i < cmd->nkeep; i++)
-    close(cmd->keep[i]);
-  if (cmd->tty > 2)
-    close(cmd->tty);
-  /* fail closed: no command beside a privileged init */
+  int own[3] = {sfd, gate[1], cmd->report};
+  /* fail closed: no command beside a privileged init or one that holds
+   * what the command must not reach */
+  if (close_inherited(own, 3) != 0) {
+    report(cmd, 125, "init: close_range", errno, 0);
+    goto refuse;
+  }
   if (drop_capabilities() != 0) {
     report(cmd, 125, "init: drop capabilities: capset", errno, 0);
-    kill(child, SIGKILL);
-    close(gate[1]); /* EOF: the command ends itself */
-    return -1;
+    goto refuse;
   }
   ssize_t rc = write(gate[1], "g", 1);
   (void)rc; /* should it fail, the command reads EOF and ends with 125 */
@@ -192,6 +213,10 @@ static pid_t start(const struct nsl_init_command *cmd) {
   if (cmd->report >= 0)
     close(cmd->report); /* the command's copy closes at its exec */
   return child;
+refuse:
+  kill(child, SIGKILL);
+  close(gate[1]); /* EOF: the command ends itself */
+  return -1;
 }
 
 int nsl_init_main(const struct nsl_init_command *cmd) {
@@ -206,7 +231,7 @@ int nsl_init_main(const struct nsl_init_command *cmd) {
     report(cmd, 125, "init: signalfd", errno, 0);
     return 125;
   }
-  pid_t child = start(cmd);
+  pid_t child = start(cmd, sfd);
   if (child < 0) {
     while (wait(NULL) > 0)
       ; /* the command, killed at the gate */
