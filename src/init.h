@@ -14,11 +14,12 @@ struct nsl_init_command {
 };
 
 /* Fork the command and hold it at a gate until this process has dropped
- * every capability it has (the command keeps its own), then pass the
- * forwarded signals on to it, reap every process that ends, and return its
- * status in shell convention (128+N for signal N). The caller blocked the
- * signals before it executed the init (see nsl.container's run_init), so
- * none is lost before this starts. */
+ * every capability it has (the command keeps its own) and closed every fd
+ * it inherited but stdio, then pass the forwarded signals on to it, reap
+ * every process that ends, and return its status in shell convention
+ * (128+N for signal N). The caller blocked the signals before it executed
+ * the init (see nsl.container's run_init), so none is lost before this
+ * starts. */
 int nsl_init_main(const struct nsl_init_command *cmd);
 
 #endif
