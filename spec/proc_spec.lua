@@ -728,6 +728,10 @@ describe("nsl.init_exec and nsl-init", function()
       "bad argument #4 to 'nsl.init_exec' (pass_fds: fds from 3 up, each once, in ascending order)\n" ..
       "bad argument #4 to 'nsl.init_exec' (pass_fds: fds from 3 up, each once, in ascending order)\n" ..
       "bad argument #4 to 'nsl.init_exec' (unknown option 'gate')\n" ..
+      "bad argument #4 to 'nsl.init_exec' (report is not an fd)\n" ..
+      "bad argument #4 to 'nsl.init_exec' (tty is not an fd)\n" ..
+      "bad argument #4 to 'nsl.init_exec' (an item of pass_fds is not an fd)\n" ..
+      "bad argument #4 to 'nsl.init_exec' (pass_fds is not a list of fds)\n" ..
       "bad argument #2 to 'nsl.init_exec' (no argv[0])\n", lua_errors([[
       local init = { exec = require("nsl.core").init_exec }
       for _, args in ipairs {
@@ -735,6 +739,10 @@ describe("nsl.init_exec and nsl-init", function()
         { "/bin/true", { "true" }, nil, { pass_fds = { 8, 7 } } },
         { "/bin/true", { "true" }, nil, { pass_fds = { 2 } } },
         { "/bin/true", { "true" }, nil, { gate = 5 } },
+        { "/bin/true", { "true" }, nil, { report = "x" } },
+        { "/bin/true", { "true" }, nil, { tty = -1 } },
+        { "/bin/true", { "true" }, nil, { pass_fds = { 3.5 } } },
+        { "/bin/true", { "true" }, nil, { pass_fds = 7 } },
         { "/bin/true", {} },
       } do print((select(2, pcall(init.exec, table.unpack(args, 1, 4))))) end]]))
     local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 [ARG...]\n"

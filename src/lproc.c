@@ -447,14 +447,26 @@ static int l_sigprocmask(lua_State *L) {
  * init_blob.S: nsl and nsl/core.so alike. */
 extern const char nsl_init_blob[], nsl_init_blob_end[];
 
-/* The fd at key of the options table at arg (its number or object),
- * clearing its close-on-exec flag so that it goes through the init's exec;
- * -1 when the key is nil. The caller's fds close with it should the exec
- * fail. */
+/* The fd at stack index idx, an option's value (what) of argument arg: a
+ * number or an fd object; else an argument error that names the option. */
+static int opt_fd(lua_State *L, int idx, int arg, const char *what) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isnum;
+    lua_Integer n = lua_tointegerx(L, idx, &isnum);
+    if (isnum && n >= 0 && n <= INT_MAX)
+      return (int)n;
+  } else if (luaL_testudata(L, idx, NSL_FD)) {
+    return nsl_checkfd(L, idx);
+  }
+  return luaL_argerror(L, arg, lua_pushfstring(L, "%s is not an fd", what));
+}
+
+/* The fd at key of the options table at arg (its number or object), min
+ * and up; -1 when the key is nil. */
 static int init_fd(lua_State *L, int arg, const char *key, int min) {
   int fd = -1;
   if (lua_getfield(L, arg, key) != LUA_TNIL) {
-    fd = nsl_checkfd(L, lua_gettop(L));
+    fd = opt_fd(L, lua_gettop(L), arg, key);
     if (fd < min)
       luaL_argerror(L, arg, lua_pushfstring(L, "%s %d is stdio", key, fd));
   }
@@ -498,8 +510,10 @@ static int l_init_exec(lua_State *L) {
   luaL_argcheck(L, nargs > 0, 2, "no argv[0]");
   char **envp = keep_env ? environ : nsl_checkstrings(L, 3, 1, NULL);
   if (has_opts && lua_getfield(L, 4, "pass_fds") != LUA_TNIL) {
-    luaL_checktype(L, -1, LUA_TTABLE);
-    nkeep = nsl_checklen(L, -1, 64);
+    if (!lua_istable(L, -1))
+      return luaL_argerror(L, 4, "pass_fds is not a list of fds");
+    nkeep = lua_rawlen(L, -1);
+    luaL_argcheck(L, nkeep <= 64, 4, "pass_fds: more than 64 fds");
   } else if (!has_opts) {
     lua_pushnil(L);
   }
@@ -524,7 +538,7 @@ static int l_init_exec(lua_State *L) {
     int last = 2;
     for (size_t i = 1; i <= nkeep; i++) {
       lua_geti(L, pass, (lua_Integer)i);
-      int fd = nsl_checkfd(L, -1);
+      int fd = opt_fd(L, lua_gettop(L), 4, "an item of pass_fds");
       lua_pop(L, 1);
       if (fd <= last)
         return luaL_argerror(
@@ -546,7 +560,7 @@ static int l_init_exec(lua_State *L) {
       return nsl_fail(L, "init exec: fcntl %d", fds[i]);
   for (size_t i = 1; i <= nkeep; i++) {
     lua_geti(L, pass, (lua_Integer)i);
-    int fd = nsl_checkfd(L, -1);
+    int fd = opt_fd(L, lua_gettop(L), 4, "an item of pass_fds");
     lua_pop(L, 1);
     if (fcntl(fd, F_SETFD, 0) != 0)
       return nsl_fail(L, "init exec: fcntl %d", fd);
