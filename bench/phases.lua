@@ -122,9 +122,9 @@ local PHASES = {
   { "clone returned -> first mount (handshake, maps)", "clone_done", "mount1" },
   { "first mount -> pivot_root (mounts, /dev nodes, links)", "mount1", "pivot" },
   { "pivot_root -> execve of the command (detach, lo, hostname, init fork, lookup)", "pivot", "cmd_execve" },
-  { "  of which: second fork (the init's) -> execve of the command", "fork2", "cmd_execve" },
-  { "  of which: second fork -> the init's memfd_create", "fork2", "memfd" },
-  { "  of which: second fork -> the init's execveat", "fork2", "helper_execve" },
+  -- nsl's init forks the command after its own exec from the memfd
+  { "  of which: memfd_create -> second fork (the init's copy, exec, signalfd)", "memfd", "fork2" },
+  { "  of which: second fork -> execve of the command (nsl: drops, gate)", "fork2", "cmd_execve" },
   { "  of which: the seccomp filter load (the syscall)", "filter", "filter_done" },
   { "execve of the command (the syscall)", "cmd_execve", "cmd_exec" },
   { "the command: exec -> exit", "cmd_exec", "cmd_exit" },

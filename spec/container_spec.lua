@@ -122,8 +122,9 @@ local function assert_standard(out, userns)
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
   assert.equal(3, #procs, s.ps)
   assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
-  -- the init's arguments: the command's pid and the gate it opened for it
-  assert.matches("^{memfd:nsl} nsl%-init 2 %d+$", procs[1][2])
+  -- the init's arguments: the report fd, the root its reports name, and the
+  -- command it started (path, then argv)
+  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-R /.- %-%- /bin/sh /bin/sh$", procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
   return s
@@ -238,6 +239,17 @@ describe("nsl run busybox.lua", function()
     local r = helper.sh("exec 7</dev/null; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
       q(ROOT) .. " /bin/ls /proc/self/fd")
     assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }) -- 3 is ls's own directory
+  end)
+
+  it("keeps no inherited fd in the init either, whose fds the command could open", function()
+    -- fd 7, a host directory, is open in the shell that starts nsl: through
+    -- /proc/1/fd/7 the container's root would reach the host's files
+    local r = helper.sh("exec 7<" .. q(tmp) .. " 8</dev/null; " .. q(helper.nsl) ..
+      " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/ls /proc/1/fd")
+    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3 is the init's signalfd
+    r = helper.sh("exec 7<" .. q(tmp) .. "; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
+      q(ROOT) .. " /bin/sh -c 'ls /proc/1/fd/7/ 2>&1 || echo refused'")
+    assert.same({ 0, "refused\n" }, { r.code, (r.out:gsub("^ls: [^\n]*\n", "")) }, r.err)
   end)
 
   it("passes the fds of c.pass_fds", function()

@@ -122,17 +122,16 @@ local function lib_run(fields)
   return helper.sh(q(helper.nsl) .. " -e " .. q(code))
 end
 
--- container.main through the library with an init that is slow to drop its
--- capabilities (identity.drop_capabilities delayed by 300 ms): a command
--- that could run before the drop would see them in /proc/1/status.
-local function slow_drop_code(args)
-  return string.format([[
-local nsl = require "nsl"
-local identity = require "nsl.identity"
-local drop = identity.drop_capabilities
-identity.drop_capabilities = function(...) nsl.poll({}, 300) return drop(...) end
-os.exit(nsl.container.main { rootfs = %q, tty = false, command = { "/bin/cat", "/proc/1/status" }, %s })]],
-    ROOT, args or "")
+-- container.main through the library, under strace holding every capset(2)
+-- 300 ms at its entry: the C init's drop of its capabilities among them. A
+-- command that could run before the drop would see them in /proc/1/status.
+-- The shell command line, with nsl from nsl_path (a shell word).
+local function slow_drop_cmd(nsl_path, args)
+  local code = string.format([[
+os.exit(require("nsl").container.main { rootfs = %q, tty = false,
+  command = { "/bin/cat", "/proc/1/status" }, %s })]], ROOT, args or "")
+  return "strace -f -qq -o /dev/null -e trace=capset -e inject=capset:delay_enter=300000 " ..
+    nsl_path .. " -e " .. q(code)
 end
 
 -- As helper.unprivileged, in a private mount namespace whose /etc/subuid
@@ -198,13 +197,12 @@ describe("nsl.identity as root", function()
   end)
 
   it("drops the init's capabilities before the command can run, however slow the init", function()
-    local r = helper.sh(q(helper.nsl) .. " -e " .. q(slow_drop_code()))
+    local r = helper.sh(slow_drop_cmd(q(helper.nsl)))
     assert.equal(0, r.code, r.err)
     local s = status(r.out)
     assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })
     -- with a terminal for the command too (it starts another way)
-    r = helper.sh("script -qec " .. q(q(helper.nsl) .. " -e " .. q(slow_drop_code("tty = true"))) ..
-      " /dev/null")
+    r = helper.sh("script -qec " .. q(slow_drop_cmd(q(helper.nsl), "tty = true")) .. " /dev/null")
     assert.equal(0, r.code, r.err)
     s = status(r.out:gsub("\r", ""))
     assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })
@@ -408,7 +406,7 @@ describe("nsl.identity as an ordinary user", function()
   end)
 
   it("drops the init's capabilities before the command can run, however slow the init", function()
-    local r = helper.unprivileged_lua(slow_drop_code())
+    local r = helper.unprivileged("exec " .. slow_drop_cmd('"$NSL"'))
     assert.equal(0, r.code, r.err)
     local s = status(r.out)
     assert.same({ 0, 0, 0, 0, 0 }, { s.CapBnd, s.CapEff, s.CapPrm, s.CapInh, s.CapAmb })

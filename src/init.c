@@ -1,21 +1,154 @@
 /* init.c: pid 1 of a container, as `docker run --init` has it.
  *
- * nsl.container forks the command, then replaces itself with a sealed
- * in-memory copy of nsl running this loop: no Lua, a few pages of memory,
- * and no path from the container back to the host's nsl binary through
- * /proc/1/exe (CVE-2019-5736). The command is held at a gate until then,
- * so it never sees a pid 1 that is still the host's nsl. */
+ * nsl.container replaces its Lua process with a sealed in-memory copy of
+ * nsl-init running this: no Lua, a few pages of memory, and no path from the
+ * container back to the host's nsl binary through /proc/1/exe
+ * (CVE-2019-5736). The init forks the command itself, so that nothing of
+ * the container runs before pid 1 is this program, and holds it at a gate
+ * until the init has dropped its capabilities: the command never shares
+ * its uid with a privileged pid 1. Forking this small process instead of
+ * the Lua one copies a few pages, not the whole Lua heap. */
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* What nsl.container blocks before the fork: keep the two lists equal. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+/* What nsl.container blocks before the exec: keep the two lists equal. */
 static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM,
                                 SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+
+/* Append s to the text at buf (size bytes, used *len), as far as it fits:
+ * no printf, which would triple the init's size (it is copied at every
+ * start). */
+static void append(char *buf, size_t size, size_t *len, const char *s) {
+  while (*s && *len + 1 < size)
+    buf[(*len)++] = *s++;
+  buf[*len] = '\0';
+}
+
+/* "CODE what[ 'path']: strerror(err)" to the report fd, one write (the
+ * reader reads once), with " (in rootfs R)" for the command's exec; nothing
+ * without a report fd. */
+static void report(const struct nsl_init_command *cmd, int code,
+                   const char *what, int err, int of_command) {
+  char text[4096];
+  size_t len = 0;
+  if (cmd->report < 0)
+    return;
+  append(text, sizeof text, &len,
+         code == 125   ? "125 "
+         : code == 126 ? "126 "
+                       : "127 ");
+  append(text, sizeof text, &len, what);
+  if (of_command) {
+    append(text, sizeof text, &len, " '");
+    append(text, sizeof text, &len, cmd->path);
+    append(text, sizeof text, &len, "'");
+  }
+  append(text, sizeof text, &len, ": ");
+  append(text, sizeof text, &len, strerror(err));
+  if (of_command && cmd->rootfs) {
+    append(text, sizeof text, &len, " (in rootfs ");
+    append(text, sizeof text, &len, cmd->rootfs);
+    append(text, sizeof text, &len, ")");
+  }
+  ssize_t rc = write(cmd->report, text, len);
+  (void)rc; /* nothing better to do when the reader is gone */
+}
+
+/* close_range(2) with flags over every fd from 3 up but keep (n fds,
+ * ascending): 0 or -1 with errno. */
+static int close_except(const int *keep, int n, unsigned flags) {
+  unsigned first = 3;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < (int)first)
+      continue; /* stdio, -1 for none, or a repeat */
+    unsigned fd = (unsigned)keep[i];
+    if (fd > first && syscall(SYS_close_range, first, fd - 1, flags) != 0)
+      return -1;
+    first = fd + 1;
+  }
+  return (int)syscall(SYS_close_range, first, ~0U, flags);
+}
+
+/* Mark every fd from 3 up close-on-exec but cmd->keep, so that only stdio
+ * and those reach the command (CVE-2024-21626 was a leaked fd). */
+static int close_on_exec(const struct nsl_init_command *cmd) {
+  for (int i = 0; i < cmd->nkeep; i++)
+    if (fcntl(cmd->keep[i], F_SETFD, 0) != 0)
+      return -1;
+  return close_except(cmd->keep, cmd->nkeep, CLOSE_RANGE_CLOEXEC);
+}
+
+/* The command's side of the fork: wait at the gate, then become it. */
+static _Noreturn void run_command(const struct nsl_init_command *cmd,
+                                  int gate) {
+  char go;
+  /* one byte: go; EOF without it: the init gave up (and said why) */
+  if (read(gate, &go, 1) != 1 || go != 'g')
+    _exit(125);
+  close(gate);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (cmd->tty >= 0) {
+    setsid(); /* a session of its own, whose controlling tty is the pty */
+    for (int fd = 0; fd <= 2; fd++)
+      if (dup2(cmd->tty, fd) < 0) {
+        report(cmd, 125, "init: dup2 the terminal", errno, 0);
+        _exit(125);
+      }
+    if (ioctl(0, TIOCSCTTY, 0) != 0) {
+      report(cmd, 125, "init: TIOCSCTTY", errno, 0);
+      _exit(125);
+    }
+  }
+  if (close_on_exec(cmd) != 0) {
+    report(cmd, 125, "close_on_exec", errno, 0);
+    _exit(125);
+  }
+  execve(cmd->path, cmd->argv, environ);
+  int err = errno, code = err == ENOENT ? 127 : 126;
+  report(cmd, code, "exec", err, 1);
+  _exit(code);
+}
+
+/* Drop every capability of this process, the bounding set first where
+ * CAP_SETPCAP allows (a non-root init may not, and never executes
+ * anything that could gain from it). */
+static int drop_capabilities(void) {
+  for (int cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
+    ; /* ends at EINVAL past the last capability, or at EPERM */
+  /* capset(2)'s header and data, version 3 (<linux/capability.h>, which
+   * musl-gcc does not see) */
+  struct {
+    uint32_t version;
+    int pid;
+  } head = {0x20080522, 0};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } none[2];
+  memset(none, 0, sizeof none);
+  return (int)syscall(SYS_capset, &head, none);
+}
 
 /* Reap everything that has ended; child's status in *status when it is
  * among them. */
@@ -30,17 +163,63 @@ static int reap(pid_t child, int *status) {
   return found;
 }
 
-/* Let the child held at the gate go on: one byte. Should the write fail,
- * the child reads EOF and ends itself, and the init reports its status. */
-static void release(int gate) {
-  if (gate < 0)
-    return;
-  ssize_t rc = write(gate, "g", 1);
-  (void)rc;
-  close(gate);
+/* Close every fd of the init from 3 up but its own (n, any order, -1 for
+ * none): what nsl inherited from its caller would otherwise stay open in
+ * pid 1, where the container's root could open it through /proc/1/fd (a
+ * host directory, CVE-2024-21626's way out). The command's fds go too: its
+ * copies are its own. */
+static int close_inherited(int *own, int n) {
+  for (int i = 1; i < n; i++) /* sort: n is 3 */
+    for (int j = i; j > 0 && own[j - 1] > own[j]; j--) {
+      int t = own[j];
+      own[j] = own[j - 1];
+      own[j - 1] = t;
+    }
+  return close_except(own, n, 0);
 }
 
-int nsl_init_main(pid_t child, int gate) {
+/* Start the command, held at a gate until this process has no capability
+ * and no inherited fd left; its pid, or -1 when it could not (reported). */
+static pid_t start(const struct nsl_init_command *cmd, int sfd) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) != 0) {
+    report(cmd, 125, "init: pipe", errno, 0);
+    return -1;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    report(cmd, 125, "init: fork", errno, 0);
+    return -1;
+  }
+  if (child == 0) {
+    close(gate[1]);
+    run_command(cmd, gate[0]);
+  }
+  close(gate[0]);
+  int own[3] = {sfd, gate[1], cmd->report};
+  /* fail closed: no command beside a privileged init or one that holds
+   * what the command must not reach */
+  if (close_inherited(own, 3) != 0) {
+    report(cmd, 125, "init: close_range", errno, 0);
+    goto refuse;
+  }
+  if (drop_capabilities() != 0) {
+    report(cmd, 125, "init: drop capabilities: capset", errno, 0);
+    goto refuse;
+  }
+  ssize_t rc = write(gate[1], "g", 1);
+  (void)rc; /* should it fail, the command reads EOF and ends with 125 */
+  close(gate[1]);
+  if (cmd->report >= 0)
+    close(cmd->report); /* the command's copy closes at its exec */
+  return child;
+refuse:
+  kill(child, SIGKILL);
+  close(gate[1]); /* EOF: the command ends itself */
+  return -1;
+}
+
+int nsl_init_main(const struct nsl_init_command *cmd) {
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
@@ -48,11 +227,18 @@ int nsl_init_main(pid_t child, int gate) {
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  if (sfd < 0)
-    return 125; /* the gate closes at exit: the child ends at EOF */
-  release(gate);
+  if (sfd < 0) {
+    report(cmd, 125, "init: signalfd", errno, 0);
+    return 125;
+  }
+  pid_t child = start(cmd, sfd);
+  if (child < 0) {
+    while (wait(NULL) > 0)
+      ; /* the command, killed at the gate */
+    return 125;
+  }
   int status;
-  /* the child may have ended before the signalfd existed */
+  /* the child may have ended before this loop reads the signalfd */
   if (reap(child, &status))
     goto done;
   for (;;) {

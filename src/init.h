@@ -1,14 +1,25 @@
-/* init.h: the container's tiny init (pid 1), run as `nsl --init PID`. */
+/* init.h: the container's tiny init (pid 1), nsl-init. */
 #ifndef NSL_INIT_H
 #define NSL_INIT_H
-#include <sys/types.h>
 
-/* Pass the forwarded signals on to child, reap every process that ends,
- * and return child's status in shell convention (128+N for signal N).
- * The caller blocked the signals before it forked child (see
- * nsl.container's run_init), so none is lost before this starts. With a
- * gate (an fd, else -1) the child waits on its other end until this init
- * runs: one byte lets it go on to its exec, EOF ends it. */
-int nsl_init_main(pid_t child, int gate);
+/* The command the init starts, and what it needs of the caller. */
+struct nsl_init_command {
+  const char *path;  /* executed as it is: the caller looked it up */
+  char *const *argv; /* NULL-terminated; the environment is the init's */
+  int report;        /* "CODE message" goes here when the exec fails, or -1 */
+  int tty;           /* the command's terminal and stdio, or -1 */
+  const int *keep;   /* fds the command gets besides stdio, ascending */
+  int nkeep;
+  const char *rootfs; /* named in the report, or NULL */
+};
+
+/* Fork the command and hold it at a gate until this process has dropped
+ * every capability it has (the command keeps its own) and closed every fd
+ * it inherited but stdio, then pass the forwarded signals on to it, reap
+ * every process that ends, and return its status in shell convention
+ * (128+N for signal N). The caller blocked the signals before it executed
+ * the init (see nsl.container's run_init), so none is lost before this
+ * starts. */
+int nsl_init_main(const struct nsl_init_command *cmd);
 
 #endif

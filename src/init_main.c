@@ -1,5 +1,12 @@
 /* init_main.c: nsl-init, the container's pid 1, a static program so that it
- * runs in any root (see init.c). nsl carries it inside (init_blob.S). */
+ * runs in any root (see init.c). nsl carries it inside (init_blob.S).
+ *
+ * usage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 [ARG...]
+ *   -r FD      the report fd: "CODE message" when the command cannot start
+ *   -t FD      the command's terminal: its stdio and controlling tty
+ *   -k FD      an fd the command keeps besides stdio (ascending; up to 64)
+ *   -R ROOTFS  the root named in the report
+ * The command's environment is the init's. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -8,53 +15,69 @@
 
 #include "init.h"
 
-/* The child's pid from its decimal text, or -1. 0 or 1 would make the init
- * forward signals to its own group or to itself (kill(2)), so only 2 and up
- * are a child. */
-static pid_t parse_child(const char *s) {
-  char *end;
-  if (*s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  long n = strtol(s, &end, 10);
-  if (errno != 0 || *end != '\0' || n < 2 || n > INT_MAX)
-    return -1;
-  return (pid_t)n;
-}
+#define MAX_KEEP 64
 
 static void say(const char *s) {
   ssize_t rc = write(STDERR_FILENO, s, strlen(s));
   (void)rc; /* nothing better to do when stderr is gone */
 }
 
-/* The gate's fd from its decimal text (3 and up: stdio is the command's
- * too), or -1. */
-static int parse_gate(const char *s) {
+/* An fd from its decimal text, min and up, or -1. */
+static int parse_fd(const char *s, int min) {
   char *end;
   if (*s < '0' || *s > '9')
     return -1;
   errno = 0;
   long n = strtol(s, &end, 10);
-  if (errno != 0 || *end != '\0' || n < 3 || n > INT_MAX)
+  if (errno != 0 || *end != '\0' || n < min || n > INT_MAX)
     return -1;
   return (int)n;
 }
 
-/* usage: nsl-init PID [GATE_FD] */
+static int usage(const char *what, const char *arg) {
+  say("nsl-init: ");
+  say(what);
+  if (arg) {
+    say(" '");
+    say(arg);
+    say("'");
+  }
+  say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 "
+      "[ARG...]\n");
+  return 125;
+}
+
 int main(int argc, char **argv) {
-  pid_t child = argc == 2 || argc == 3 ? parse_child(argv[1]) : -1;
-  if (child < 0) {
-    say("nsl-init: bad pid '");
-    say(argc >= 2 ? argv[1] : "");
-    say("'\n");
-    return 125;
+  static int keep[MAX_KEEP];
+  struct nsl_init_command cmd = {.report = -1, .tty = -1, .keep = keep};
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+    const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!val)
+      return usage("no value for", opt);
+    if (strcmp(opt, "-r") == 0) {
+      /* the report is not stdio: that is the command's */
+      if ((cmd.report = parse_fd(val, 3)) < 0)
+        return usage("bad report fd", val);
+    } else if (strcmp(opt, "-t") == 0) {
+      if ((cmd.tty = parse_fd(val, 0)) < 0)
+        return usage("bad terminal fd", val);
+    } else if (strcmp(opt, "-k") == 0) {
+      int fd = parse_fd(val, 3);
+      if (fd < 0 || (cmd.nkeep > 0 && fd <= keep[cmd.nkeep - 1]))
+        return usage("bad fd to keep (3 and up, ascending)", val);
+      if (cmd.nkeep == MAX_KEEP)
+        return usage("too many fds to keep", val);
+      keep[cmd.nkeep++] = fd;
+    } else if (strcmp(opt, "-R") == 0) {
+      cmd.rootfs = val;
+    } else {
+      return usage("unknown option", opt);
+    }
   }
-  int gate = argc == 3 ? parse_gate(argv[2]) : -1;
-  if (argc == 3 && gate < 0) {
-    say("nsl-init: bad gate fd '");
-    say(argv[2]);
-    say("'\n");
-    return 125;
-  }
-  return nsl_init_main(child, gate);
+  if (i + 2 >= argc || argv[i + 1][0] == '\0')
+    return usage("no command", NULL);
+  cmd.path = argv[i + 1];
+  cmd.argv = argv + i + 2;
+  return nsl_init_main(&cmd);
 }

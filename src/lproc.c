@@ -447,34 +447,133 @@ static int l_sigprocmask(lua_State *L) {
  * init_blob.S: nsl and nsl/core.so alike. */
 extern const char nsl_init_blob[], nsl_init_blob_end[];
 
-/* init_exec(pid [, gate]): become the container's init for child pid, from a
+/* The fd at stack index idx, an option's value (what) of argument arg: a
+ * number or an fd object; else an argument error that names the option. */
+static int opt_fd(lua_State *L, int idx, int arg, const char *what) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    int isnum;
+    lua_Integer n = lua_tointegerx(L, idx, &isnum);
+    if (isnum && n >= 0 && n <= INT_MAX)
+      return (int)n;
+  } else if (luaL_testudata(L, idx, NSL_FD)) {
+    return nsl_checkfd(L, idx);
+  }
+  return luaL_argerror(L, arg, lua_pushfstring(L, "%s is not an fd", what));
+}
+
+/* The fd at key of the options table at arg (its number or object), min
+ * and up; -1 when the key is nil. */
+static int init_fd(lua_State *L, int arg, const char *key, int min) {
+  int fd = -1;
+  if (lua_getfield(L, arg, key) != LUA_TNIL) {
+    fd = opt_fd(L, lua_gettop(L), arg, key);
+    if (fd < min)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s %d is stdio", key, fd));
+  }
+  lua_pop(L, 1);
+  return fd;
+}
+
+/* Append "-o N" to the init's argv (v, at *k); the number's text stays on
+ * the stack in the table at strings. */
+static void init_opt(lua_State *L, int strings, char **v, size_t *k,
+                     const char *opt, const char *text) {
+  v[(*k)++] = (char *)opt;
+  lua_pushstring(L, text);
+  v[(*k)++] = (char *)lua_tostring(L, -1);
+  lua_rawseti(L, strings, (lua_Integer)luaL_len(L, strings) + 1);
+}
+
+static void init_fd_opt(lua_State *L, int strings, char **v, size_t *k,
+                        const char *opt, int fd) {
+  char text[16];
+  snprintf(text, sizeof text, "%d", fd);
+  init_opt(L, strings, v, k, opt, text);
+}
+
+/* init_exec(path, argv [, env [, opts]]): become the container's init from a
  * sealed in-memory copy of nsl-init, so that nothing in the container can
- * reach the host's nsl or lua5.4 through /proc/1/exe (CVE-2019-5736); the
- * init opens the gate (an fd the child waits on) once it runs. Returns only
- * on failure. */
+ * reach the host's nsl or lua5.4 through /proc/1/exe (CVE-2019-5736). The
+ * init forks path with argv and env, holds it until it has dropped its own
+ * capabilities, then forwards signals, reaps and exits as the command did.
+ * opts: report (fd for "CODE message" when the command cannot start), tty
+ * (the command's terminal), pass_fds (ascending fds it keeps besides
+ * stdio), rootfs (named in the report). Returns only on failure. */
 static int l_init_exec(lua_State *L) {
-  char pid[24], gate[24];
-  /* the init forwards signals to it: 0 or 1 would be its group or itself */
-  pid_t child = nsl_checkpid(L, 1, 2);
-  int gate_fd = lua_isnoneornil(L, 2) ? -1 : nsl_checkfd(L, 2);
-  luaL_argcheck(L, gate_fd == -1 || gate_fd > 2, 2, "the gate is not stdio");
-  snprintf(pid, sizeof pid, "%d", (int)child);
-  snprintf(gate, sizeof gate, "%d", gate_fd);
-  char *argv[] = {"nsl-init", pid, gate_fd >= 0 ? gate : NULL, NULL};
-  /* the gate goes through the exec; should the exec fail, it is closed
-   * with the rest of this process */
-  if (gate_fd >= 0 && fcntl(gate_fd, F_SETFD, 0) != 0)
-    return nsl_fail(L, "init exec: fcntl gate %d", gate_fd);
-  char *envp[] = {NULL};
+  static const char *const known[] = {"pass_fds", "report", "rootfs", "tty",
+                                      NULL};
+  const char *path = luaL_checkstring(L, 1);
+  int keep_env = lua_isnoneornil(L, 3);
+  int has_opts = nsl_checkoptions(L, 4, known);
+  size_t nargs, nkeep = 0;
+  char **args = nsl_checkstrings(L, 2, 0, &nargs);
+  luaL_argcheck(L, nargs > 0, 2, "no argv[0]");
+  char **envp = keep_env ? environ : nsl_checkstrings(L, 3, 1, NULL);
+  if (has_opts && lua_getfield(L, 4, "pass_fds") != LUA_TNIL) {
+    if (!lua_istable(L, -1))
+      return luaL_argerror(L, 4, "pass_fds is not a list of fds");
+    nkeep = lua_rawlen(L, -1);
+    luaL_argcheck(L, nkeep <= 64, 4, "pass_fds: more than 64 fds");
+  } else if (!has_opts) {
+    lua_pushnil(L);
+  }
+  int pass = lua_gettop(L);
+  /* nsl-init, 4 options, a -k per fd, --, path, argv, NULL */
+  char **v =
+      lua_newuserdatauv(L, (10 + 2 * nkeep + 2 + nargs + 1) * sizeof *v, 1);
+  lua_newtable(L); /* the option values' texts */
+  lua_setiuservalue(L, -2, 1);
+  lua_getiuservalue(L, -1, 1);
+  int strings = lua_gettop(L);
+  size_t k = 0;
+  v[k++] = "nsl-init";
+  int fds[2] = {-1, -1};
+  if (has_opts) {
+    fds[0] = init_fd(L, 4, "report", 3);
+    fds[1] = init_fd(L, 4, "tty", 0);
+    if (fds[0] >= 0)
+      init_fd_opt(L, strings, v, &k, "-r", fds[0]);
+    if (fds[1] >= 0)
+      init_fd_opt(L, strings, v, &k, "-t", fds[1]);
+    int last = 2;
+    for (size_t i = 1; i <= nkeep; i++) {
+      lua_geti(L, pass, (lua_Integer)i);
+      int fd = opt_fd(L, lua_gettop(L), 4, "an item of pass_fds");
+      lua_pop(L, 1);
+      if (fd <= last)
+        return luaL_argerror(
+            L, 4, "pass_fds: fds from 3 up, each once, in ascending order");
+      last = fd;
+      init_fd_opt(L, strings, v, &k, "-k", fd);
+    }
+    if (lua_getfield(L, 4, "rootfs") != LUA_TNIL)
+      init_opt(L, strings, v, &k, "-R", luaL_checkstring(L, -1));
+    lua_pop(L, 1);
+  }
+  v[k++] = "--";
+  v[k++] = (char *)path;
+  for (size_t i = 0; i <= nargs; i++)
+    v[k++] = args[i]; /* with argv's NULL */
+  /* everything is checked: now the fds go through the exec */
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) != 0)
+      return nsl_fail(L, "init exec: fcntl %d", fds[i]);
+  for (size_t i = 1; i <= nkeep; i++) {
+    lua_geti(L, pass, (lua_Integer)i);
+    int fd = opt_fd(L, lua_gettop(L), 4, "an item of pass_fds");
+    lua_pop(L, 1);
+    if (fcntl(fd, F_SETFD, 0) != 0)
+      return nsl_fail(L, "init exec: fcntl %d", fd);
+  }
   int fd = nsl_sys_sealed_memfd(nsl_init_blob,
                                 (size_t)(nsl_init_blob_end - nsl_init_blob));
   if (fd >= 0) {
-    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    syscall(SYS_execveat, fd, "", v, envp, AT_EMPTY_PATH);
     int err = errno;
     close(fd);
     errno = err;
   }
-  return nsl_fail(L, "init exec for pid %s", pid);
+  return nsl_fail(L, "init exec for '%s'", path);
 }
 
 const nsl_Reg nsl_proc_lib[] = {
@@ -491,10 +590,10 @@ const nsl_Reg nsl_proc_lib[] = {
      "process cannot reach the original file"},
     {"execp", l_execp, "execp(file, argv [, env])",
      "execvpe(3): exec searching PATH for file; returns only on failure"},
-    {"init_exec", l_init_exec, "init_exec(pid [, gate])",
-     "become the container's init for child pid (forward signals, reap, exit "
-     "as "
-     "it does) from a sealed copy of nsl-init, which opens the gate fd first"},
+    {"init_exec", l_init_exec, "init_exec(path, argv [, env [, opts]])",
+     "become the container's init (a sealed copy of nsl-init), which starts "
+     "path once it has dropped its own capabilities, forwards signals, reaps "
+     "and exits as it does; opts: report, tty, pass_fds, rootfs"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

@@ -320,11 +320,15 @@ end
 -- /dev tmpfs, its root)? A host directory bound there (a host /dev given as
 -- a volume, the working directory) is the host's: the steps leave it as it
 -- is, as runc leaves a bound /dev (the root handle refuses writes there
--- anyway, EXDEV).
-local function in_own_dir(step, c, path)
+-- anyway, EXDEV). seen (dir -> answer) keeps the answers of one step:
+-- its nodes and links are all in /dev, and nothing else mounts meanwhile.
+local function in_own_dir(step, c, path, seen)
   local dir = path:match("^(.*)/[^/]*$")
-  local own, err, errno = root_of(c):owns(dir == "" and "/" or dir)
+  dir = dir == "" and "/" or dir
+  if seen[dir] ~= nil then return seen[dir] end
+  local own, err, errno = root_of(c):owns(dir)
   if own == nil then check(step, own, err, errno) end
+  seen[dir] = own
   return own
 end
 
@@ -333,30 +337,35 @@ end
 -- nsl itself runs in one, as under rootless podman). Nothing is made in a
 -- /dev that is a host directory bound in.
 function M.step.devices(c)
-  local root = root_of(c)
+  local root, seen = root_of(c), {}
+  local bind = c.userns or c.bind_devices
+  -- the modes as given (0666): umask 0 for the nodes, restored after
+  local old = not bind and core.umask(0)
   for _, d in ipairs(c.devices) do
     local name, major, minor = d[1], d[2], d[3]
     local path = "/dev/" .. name
     -- a host /dev bound in: its nodes are the host's, left as they are
-    if in_own_dir("devices", c, path) then
-      if c.userns or c.bind_devices then
+    if in_own_dir("devices", c, path, seen) then
+      if bind then
         bind_in_root("devices", c, path, path)
       else
-        local old = core.umask(0) -- the mode as given: 0666
         local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
-        core.umask(old)
-        if not ok and errno ~= core.errno.EEXIST then check("devices", ok, err, errno) end
+        if not ok and errno ~= core.errno.EEXIST then
+          core.umask(old)
+          check("devices", ok, err, errno)
+        end
       end
     end
   end
+  if old then core.umask(old) end
 end
 
 --- Create c.links in /dev (replacing what the image has there), in a /dev
 -- made for the container only: a host /dev bound in keeps its own.
 function M.step.links(c)
-  local root = root_of(c)
+  local root, seen = root_of(c), {}
   for _, l in ipairs(c.links) do
-    if in_own_dir("links", c, l[2]) then
+    if in_own_dir("links", c, l[2], seen) then
       local ok, err, errno = root:symlink(l[1], l[2])
       if not ok and errno == core.errno.EEXIST then
         check("links", root:unlink(l[2]))

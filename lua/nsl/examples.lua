@@ -176,8 +176,9 @@ nsl.getgroups() --> { 0 }]],
 nsl.gethostname() --> "myhost"]],
 
   init_exec = [[
--- pid 1 of a container, its command forked and waiting on the gate fd:
-nsl.init_exec(2, gate) --> nil, "init exec for pid 2: Permission denied", EACCES (returns only on failure)]],
+-- pid 1 of a container becomes the sealed init, which starts the command:
+nsl.init_exec("/bin/sh", { "sh" }, { PATH = "/bin" }, { report = report_w, rootfs = "/srv/box" })
+--> nil, "init exec for '/bin/sh': Permission denied", EACCES (returns only on failure)]],
 
   getpgid = [[
 nsl.getpgid() --> 4711

@@ -4,7 +4,6 @@
 -- dependency goes one way, from nsl.container to this module.
 local core = require "nsl.core"
 local errors = require "nsl.errors"
-local identity = require "nsl.identity"
 local process = require "nsl.process"
 local userns = require "nsl.userns"
 
@@ -72,57 +71,25 @@ local function exec_command(c, report)
   exec_failed(c, report, err, errno)
 end
 
--- Start the command as a child of this process (the init to be), held at a
--- gate until the init has dropped its capabilities and become the sealed
--- init: a command that ran before could use pid 1 (same uid) while it still
--- held them, or reach the host's nsl through /proc/1/exe. Returns the pid
--- and the gate's write end (the C init opens it).
--- posix_spawn cannot do this: glibc's (CLONE_VFORK) suspends the parent
--- until the child has executed, so the child cannot wait for the parent.
-local function start_command(c, report)
-  local gate, gate_w = assert(core.pipe())
-  local pid = assert(core.clone({}))
-  if pid == 0 then
-    process.child(report, function()
-      gate_w:close()
-      -- one byte: go; EOF without it: the init gave up (it kills us then)
-      if gate:read(1) ~= "g" then core._exit(125) end
-      gate:close()
-      exec_command(c, report)
-    end)
-  end
-  gate:close()
-  -- the init keeps none of the command's fds open
-  for _, fd in ipairs(c.pass_fds or {}) do core.close(fd) end
-  return pid, gate_w
-end
-
--- pid 1 as `docker run --init` has it: start the command, pass signals
--- on to it, reap every orphan, and exit as the command did.
+-- pid 1 as `docker run --init` has it: the static C init the core carries,
+-- from a sealed in-memory copy, so that nothing in the container can reach
+-- the host's nsl or lua5.4 through /proc/1/exe (CVE-2019-5736). That init
+-- forks the command itself, so nothing of the container runs before pid 1
+-- is the sealed init, and holds it at a gate until the init has dropped its
+-- own capabilities (the command keeps what the steps gave it): no command
+-- beside a privileged pid 1 of its own uid. It passes signals on, reaps
+-- every orphan and exits as the command did.
 local function run_init(c, report)
-  -- blocked from before the fork, so that none is lost before the C init
+  local path, code, message = find_command(c, c.command[1])
+  if not path then die(report, code, message) end
+  -- blocked from before the exec, so that none is lost before the C init
   -- watches them (see src/init.h)
   core.sigprocmask("block", watched_signals())
-  -- undumpable before the command starts: until the exec below, this is
-  -- the host's nsl, and /proc/1/exe must not lead the command to it
-  core.dumpable(false)
-  local pid, gate = start_command(c, report)
-  -- the command has what the steps gave it; the init needs nothing to
-  -- wait and pass signals on to a process of its own uid. Dropped before
-  -- the command runs (fail closed: no command beside a privileged init).
-  local dropped, err, errno = identity.drop_capabilities()
-  if not dropped then
-    core.kill(pid, "KILL")
-    die(report, 125, "init: drop capabilities: " .. container.explain(err, errno))
-  end
-  -- become the static C init the core carries, from a sealed in-memory
-  -- copy, so that nothing in the container can reach the host's nsl or
-  -- lua5.4 through /proc/1/exe (CVE-2019-5736); that init opens the gate,
-  -- so the command never sees pid 1 as the host's program
-  -- report is close-on-exec: the parent reads EOF once the init runs
-  local _, exec_err = core.init_exec(pid, gate)
-  core.kill(pid, "KILL")
-  die(report, 125, "init: " .. tostring(exec_err))
+  -- the init passes the report on to the command: it is close-on-exec
+  -- there, so the parent reads EOF once the command runs
+  local _, err = core.init_exec(path, c.command, c.env, { report = report,
+    tty = c.tty_fd, pass_fds = c.pass_fds, rootfs = c.rootfs })
+  die(report, 125, "init: " .. tostring(err))
 end
 
 local function setup(c, report)

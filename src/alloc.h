@@ -1,0 +1,10 @@
+/* alloc.h: the nsl executable's allocator for its Lua state. */
+#ifndef NSL_ALLOC_H
+#define NSL_ALLOC_H
+#include <stddef.h>
+
+/* A lua_Alloc: blocks of up to 512 bytes from free lists by 16-byte size
+ * class, carved from 64 KB chunks; larger ones from malloc. */
+void *nsl_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+#endif
