@@ -3,6 +3,9 @@
 -- notification), hooks, events, the working directory and socket
 -- activation.
 local helper = require "helper"
+local core = require "nsl.core"
+local json = require "dkjson"
+local cgroup = require "nsl.cgroup"
 local H = require "oci_harness"
 
 local q = helper.quote
@@ -34,6 +37,80 @@ describe("nsl oci: the process", function()
       end))
       local r = H.oci("run --bundle " .. q(dir) .. " cmp1")
       assert.same({ 0, "644 0\n755 1\n700 1\n600 0\n705 1\n645 1\n" }, { r.code, r.out }, r.err)
+    end)
+
+    -- An agent in a child of this process: it takes one connection on
+    -- listener, keeps the message that came with the fd in out_path and
+    -- answers a notification with each of answers in turn.
+    local function agent(listener, out_path, answers)
+      local pid = assert(core.clone({}))
+      if pid ~= 0 then return pid end
+      local ok = pcall(function()
+        assert(core.poll({ listener }, 10000)[1], "no connection")
+        local conn = assert(core.accept(listener))
+        local fd, data = assert(core.recv_fd(conn))
+        helper.write(out_path, data)
+        for _, answer in ipairs(answers) do
+          assert(core.poll({ fd }, 10000)[1], "no notification")
+          local req = assert(core.seccomp_notify_receive(fd))
+          assert(core.seccomp_notify_respond(fd, req.id, answer))
+        end
+      end)
+      core._exit(ok and 0 or 1)
+    end
+
+    local function notify_mkdir(s, path)
+      s.linux.seccomp = allow_but { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_NOTIFY" } }
+      s.linux.seccomp.listenerPath = path
+      s.linux.seccomp.listenerMetadata = "box of the spec"
+    end
+
+    it("hands the notify fd and the state to the agent at listenerPath (SCMP_ACT_NOTIFY)", function()
+      local sock = H.tmp .. "/agent.sock"
+      local listener = assert(core.unix_listen(sock))
+      local out = H.tmp .. "/agent.json"
+      local pid = agent(listener, out, { "EROFS", "continue" })
+      listener:close()
+      finally(function()
+        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
+        core.unlink(sock)
+      end)
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "sh", "-c", "mkdir /tmp/n1 2>&1; mkdir /tmp/n2 && ls -d /tmp/n2" }
+        notify_mkdir(s, sock)
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " notify1")
+      assert.same({ 0, "mkdir: can't create directory '/tmp/n1': Read-only file system\n/tmp/n2\n" },
+        { r.code, r.out }, r.err)
+      assert.is_true(H.reap(pid, 10))
+      local msg = json.decode(helper.read(out))
+      assert.same({ "seccompFd" }, msg.fds)
+      assert.equal("box of the spec", msg.metadata)
+      assert.same({ "notify1", "creating", dir }, { msg.state.id, msg.state.status, msg.state.bundle })
+      assert.truthy(msg.pid > 1)
+      assert.equal(msg.pid, msg.state.pid)
+    end)
+
+    it("fails with a clear error and leaves nothing when no agent listens at listenerPath", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "true" }
+        notify_mkdir(s, H.tmp .. "/nobody.sock")
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " notify2")
+      assert.equal(1, r.code)
+      assert.matches("seccomp listenerPath: connect '.*/nobody%.sock': No such file", r.err)
+      assert.is_nil(H.state("notify2"))
+      assert.is_false(cgroup.open(H.cgroup_of[dir]):exists())
+    end)
+
+    it("refuses SCMP_ACT_NOTIFY without a listenerPath", function()
+      local dir = H.bundle(H.config(function(s)
+        notify_mkdir(s, nil)
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " notify3")
+      assert.equal(1, r.code)
+      assert.matches("SCMP_ACT_NOTIFY needs linux%.seccomp%.listenerPath", r.err)
+      assert.is_nil(H.state("notify3"))
     end)
   end)
 end)

@@ -388,6 +388,17 @@ bpf = nsl.seccomp_export_bpf(f)
 pid = nsl.clone({}) if pid == 0 then nsl.seccomp_load_bpf(bpf) nsl._exit(select(3, nsl.mkdir("/tmp/y")) or 0) end
 nsl.wait(pid) --> 4711, "exited", 1]],
 
+  seccomp_notify_receive = [[
+f = nsl.seccomp_init("allow"); nsl.seccomp_rule_add(f, "notify", "mkdir")
+listener = nsl.seccomp_load_bpf(nsl.seccomp_export_bpf(f), "new_listener") -- in a child
+req = nsl.seccomp_notify_receive(listener) -- in the supervisor, given the listener
+req --> { id = 1234, pid = 4711, syscall = "mkdir", arch = "x86_64", args = { ... } }]],
+
+  seccomp_notify_respond = [[
+req = nsl.seccomp_notify_receive(listener)
+nsl.seccomp_notify_respond(listener, req.id, "EACCES") --> true
+nsl.seccomp_notify_respond(listener, nsl.seccomp_notify_receive(listener).id, "continue")]],
+
   seccomp_release = [[
 f = nsl.seccomp_init("allow")
 nsl.seccomp_release(f) --> true

@@ -9,6 +9,7 @@ local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local config = require "nsl.oci.config"
 local hooks = require "nsl.oci.hooks"
+local notify = require "nsl.oci.notify"
 local statedir = require "nsl.oci.state"
 local fail = common.fail
 local write_atomic = common.write_atomic
@@ -160,6 +161,19 @@ local function pid_namespace_for_children(path)
   end
 end
 
+-- With a seccomp profile that holds syscalls for an agent
+-- (SCMP_ACT_NOTIFY): connect to it (raises when nothing listens) and
+-- load the filter with the step that hands the fd over. nil without.
+local function with_agent(c, s)
+  local path = notify.check(s)
+  if not path then return nil end
+  local agent = notify.connect(path, s.listenerMetadata)
+  for i, step in ipairs(c.steps) do
+    if step == "seccomp" then c.steps[i] = notify.step(agent) end
+  end
+  return agent
+end
+
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
@@ -181,11 +195,12 @@ function M.create(root, id, bundle, o)
     if errno == core.errno.EEXIST then fail("container with id exists: %s", id) end
     fail("cannot create the state directory %s", dir)
   end
-  local cg, st
+  local cg, st, agent
   local done = false
   local leave_pid_namespace = function() end
   local function cleanup()
     if done then return end
+    notify.close(agent)
     leave_pid_namespace()
     if cg then cg:remove() end
     core.unlink(dir .. "/exec.fifo")
@@ -206,6 +221,7 @@ function M.create(root, id, bundle, o)
     local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
+    agent = with_agent(c, val(spec.linux) and spec.linux.seccomp)
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
@@ -228,9 +244,12 @@ function M.create(root, id, bundle, o)
         hooks.run_hooks(st, "createRuntime")
       end)
       if not hooked then return nil, herr end
+      if agent then return notify.send_state(agent, st) end
       return true
     end })
     fifo:close()
+    notify.close(agent)
+    agent = nil
     if message then -- the command is not there: the child ended with 126 or 127
       core.wait(pid)
       fail("%s", message)

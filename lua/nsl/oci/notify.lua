@@ -1,0 +1,102 @@
+-- nsl.oci.notify: seccomp user notification (SCMP_ACT_NOTIFY) as runc
+-- has it: the filter is loaded with a listener, and the listener fd goes
+-- to the agent at linux.seccomp.listenerPath (an AF_UNIX socket) as
+-- SCM_RIGHTS, with the container's process state as JSON:
+--   { ociVersion, fds = { "seccompFd" }, pid, metadata, state = {...} }
+-- The runtime connects before the container is made (no agent: nothing
+-- is made) and hands the connection to the container's process, which
+-- sends the fd itself right after the load: the next syscall a rule
+-- holds for the agent is answered, never one the runtime waits on.
+local core = require "nsl.core"
+local errors = require "nsl.errors"
+local seccomp = require "nsl.seccomp"
+local util = require "nsl.util"
+local common = require "nsl.oci.common"
+local statedir = require "nsl.oci.state"
+local fail, val, json = common.fail, common.val, common.json
+
+local M = {}
+
+-- What the container's process does between the load and the handover:
+-- a rule that held one of these for the agent would wait for an answer
+-- from an agent that has no fd yet.
+local HANDOVER = { "sendmsg", "close" }
+
+-- Does the OCI seccomp object s hold a syscall for an agent?
+local function notifies(s)
+  if val(s.defaultAction) == "SCMP_ACT_NOTIFY" then return true end
+  for _, entry in ipairs(val(s.syscalls) or {}) do
+    if entry.action == "SCMP_ACT_NOTIFY" then return true end
+  end
+  return false
+end
+
+--- The listenerPath of an OCI seccomp object (nil: none); raises for a
+-- profile that notifies without one, with notify as its default, or for
+-- a syscall of the handover.
+function M.check(s)
+  s = val(s)
+  if not s or not notifies(s) then return nil end
+  local path = val(s.listenerPath)
+  if type(path) ~= "string" or path == "" then
+    fail("seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the agent's socket)")
+  end
+  if val(s.defaultAction) == "SCMP_ACT_NOTIFY" then
+    fail("seccomp: SCMP_ACT_NOTIFY cannot be the defaultAction: the runtime's own syscalls " ..
+      "before the agent has the fd would wait for it")
+  end
+  for _, entry in ipairs(val(s.syscalls) or {}) do
+    for _, name in ipairs(entry.action == "SCMP_ACT_NOTIFY" and val(entry.names) or {}) do
+      if util.contains(HANDOVER, name) then
+        fail("seccomp: SCMP_ACT_NOTIFY on '%s', which the runtime calls to hand the fd " ..
+          "to the agent", name)
+      end
+    end
+  end
+  return path
+end
+
+--- Connect to the agent at path: { sock, state_r, state_w, metadata }.
+-- Raises "seccomp listenerPath: connect PATH: ...".
+function M.connect(path, metadata)
+  local sock, err, errno = core.unix_connect(path)
+  if not sock then fail("seccomp listenerPath: %s", errors.explain(err, errno)) end
+  local r, w = assert(core.pipe())
+  return { sock = sock, state_r = r, state_w = w, metadata = val(metadata) }
+end
+
+--- Write the container process state of st (its pid known) for the
+-- container's process to send; from the parent, before the process goes on.
+function M.send_state(n, st)
+  local state = statedir.state_object(st, "creating")
+  state.pid = st.pid
+  local text = json.encode { ociVersion = common.spec_version, fds = { "seccompFd" },
+    pid = st.pid, metadata = n.metadata or "", state = state }
+  local ok, err, errno = n.state_w:write(text)
+  n.state_w:close()
+  return ok, err, errno
+end
+
+--- Close the parent's ends once the container's process has its own.
+function M.close(n)
+  if not n then return end
+  for _, k in ipairs { "sock", "state_r", "state_w" } do pcall(n[k].close, n[k]) end
+end
+
+--- The container step in place of "seccomp": load c.seccomp_bpf with a
+-- listener and send it with the state to the agent, at once.
+function M.step(n)
+  return function(c)
+    n.state_w:close()
+    local text = errors.check("seccomp", util.read_fd(n.state_r))
+    n.state_r:close()
+    local fd, err, errno = seccomp.load(c.seccomp_bpf, "new_listener")
+    errors.check("seccomp", fd, err, errno)
+    local sent, serr, serrno = core.send_fd(n.sock, fd, text)
+    errors.check("seccomp", sent, "listenerPath: " .. tostring(serr), serrno)
+    fd:close()
+    n.sock:close()
+  end
+end
+
+return M
