@@ -39,6 +39,37 @@ describe("nsl oci: the process", function()
       assert.same({ 0, "644 0\n755 1\n700 1\n600 0\n705 1\n645 1\n" }, { r.code, r.out }, r.err)
     end)
 
+    it("runs under a profile that refuses close_range and the new mount API (ENOSYS)", function()
+      -- runc's check that nothing the runtime calls after the load is one
+      -- a profile for an older kernel refuses
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "sh", "-c", "echo ran; ls /proc/self/fd" }
+        s.process.noNewPrivileges = false
+        s.linux.seccomp = allow_but { { names = { "close_range", "fsopen", "fsconfig", "fspick",
+          "openat2", "open_tree", "move_mount", "mount_setattr" }, action = "SCMP_ACT_ERRNO",
+          errnoRet = 38 } }
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " nosys1")
+      assert.same({ 0, "ran\n0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3: ls's own
+      -- and the fds --preserve-fds passes stay open
+      r = helper.sh("exec 3</dev/null 4</dev/null; " ..
+        H.cmd("run --preserve-fds 2 --bundle " .. q(dir) .. " nosys2"))
+      assert.same({ 0, "ran\n0\n1\n2\n3\n4\n5\n" }, { r.code, r.out }, r.err)
+    end)
+
+    it("runs startContainer hooks under the filter and says why a hook failed", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "true" }
+        s.process.rlimits = { { type = "RLIMIT_CORE", soft = 0, hard = 0 } }
+        s.linux.seccomp = allow_but { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_KILL" } }
+        s.hooks = { startContainer = { { path = "/bin/sh", args = { "sh", "-c", "mkdir /tmp/h" } } } }
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " hook1")
+      assert.equal(125, r.code)
+      assert.matches("startContainer hook /bin/sh killed 31", r.err)
+      assert.is_nil(H.state("hook1"))
+    end)
+
     -- An agent in a child of this process: it takes one connection on
     -- listener, keeps the message that came with the fd in out_path and
     -- answers a notification with each of answers in turn.

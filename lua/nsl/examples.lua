@@ -791,6 +791,11 @@ pid = nsl.clone({}) if pid == 0 then nsl.process.child(w, function() error("boom
 w:close()
 nsl.process.report(r) --> 125, "boom" (and the child exited with 125)]],
 
+  ["process.last_word"] = [[
+pid = nsl.clone({})
+if pid == 0 then nsl.process.last_word(125, "startContainer hook failed") end -- on its stderr
+nsl.wait(pid) --> 4711, "exited", 125]],
+
   ["process.close_on_exec"] = [[
 local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec
 if pid == 0 then nsl.process.close_on_exec({ 5 }); nsl.exec("/bin/ls", { "ls", "/proc/self/fd" }) end
