@@ -144,4 +144,60 @@ describe("nsl oci: the process", function()
       assert.is_nil(H.state("notify3"))
     end)
   end)
+
+  describe("hooks", function()
+    it("give each hook the state of its phase, as the runtime spec's validation wants it", function()
+      local out = H.tmp .. "/phases"
+      assert(core.mkdir(out))
+      local function hook(kind, dir)
+        return { { path = "/bin/sh", args = { "sh", "-c", "cat > " .. dir .. "/" .. kind } } }
+      end
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "true" }
+        s.hooks = {}
+        for _, kind in ipairs { "prestart", "createRuntime", "createContainer", "poststart",
+          "poststop" } do
+          s.hooks[kind] = hook(kind, out)
+        end
+        -- run in the container, after the pivot: its own /tmp
+        s.hooks.startContainer = hook("startContainer", "/tmp")
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " phase1")
+      assert.equal(0, r.code, r.err)
+      local function status(path)
+        local st = json.decode(assert(helper.read(path)))
+        return string.format("%s %s %d", st.status, st.id, st.pid or -1)
+      end
+      local pid = json.decode(helper.read(out .. "/prestart")).pid
+      assert.truthy(pid > 1)
+      local function with(word) return string.format("%s phase1 %d", word, pid) end
+      assert.same({ with "created", with "created", with "created", with "created", with "running",
+        "stopped phase1 0" },
+        { status(out .. "/prestart"), status(out .. "/createRuntime"),
+          status(out .. "/createContainer"), status(H.ROOTFS .. "/tmp/startContainer"),
+          status(out .. "/poststart"), status(out .. "/poststop") })
+    end)
+
+    it("give a hook exactly the environment of its env, nothing of nsl's", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "true" }
+        s.hooks = { prestart = { { path = "/usr/bin/env", args = { "env" },
+          env = { "A=1", "B=two words" } } } }
+      end))
+      local r = helper.sh("FROM_NSL=leak " .. H.cmd("run --bundle " .. q(dir) .. " env1"))
+      assert.same({ 0, "A=1\nB=two words\n" }, { r.code, r.out }, r.err)
+    end)
+
+    it("survive a hook that ends without reading the state (no SIGPIPE)", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "echo", "ran" }
+        -- a state past a pipe's buffer: the write meets the closed end
+        s.annotations = { big = string.rep("x", 300000) }
+        s.hooks = { prestart = { { path = "/bin/true" } }, poststart = { { path = "/bin/true" } },
+          poststop = { { path = "/bin/true" } } }
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " pipe1")
+      assert.same({ 0, "ran\n" }, { r.code, r.out }, r.err)
+    end)
+  end)
 end)

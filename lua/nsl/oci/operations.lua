@@ -56,8 +56,12 @@ local function sysctl_step(x)
   end
 end
 
+-- The hooks of kind, run by the container's process. It learns its own
+-- pid (as the host sees it, for the hooks' state and startContainer's)
+-- before the pivot, from the /proc it still shares with nsl-oci.
 local function hooks_step(kind, st)
   return function()
+    st.pid = st.pid or math.tointeger(tonumber(core.readlink("/proc/self") or ""))
     hooks.run_hooks(st, kind)
   end
 end
