@@ -40,6 +40,8 @@ commands:
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
          [--pids-limit N] ID            change its cgroup limits
+  events [--stats] [--interval 5s] ID  its cgroup's stats as JSON: once, or
+                                        every interval until it is gone
   ps [--format table|json] ID [PS ARGS] its processes
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
@@ -96,6 +98,7 @@ local OPTIONS = {
   delete = { force = "flag" },
   list = { format = "value", quiet = "flag" },
   ps = { format = "value" },
+  events = { stats = "flag", interval = "value" },
   spec = { bundle = "value", rootless = "flag" },
   exec = { process = "value", detach = "flag", ["pid-file"] = "value", tty = "flag",
     ["console-socket"] = "value", env = "list", user = "value", cwd = "value", cap = "list",
@@ -323,6 +326,21 @@ function commands.list()
         r.created, r.owner))
     end
   end
+  return 0
+end
+
+function commands.events()
+  local id = need_id()
+  if o.stats then
+    print(json.encode(oci.stats(g.root, id)))
+    return 0
+  end
+  local ms = oci.parse_interval(o.interval or "5s")
+  if not ms then die("events: --interval wants a duration like 5s or 100ms, not " .. o.interval) end
+  oci.events(g.root, id, ms, function(event)
+    io.stdout:write(json.encode(event), "\n")
+    io.stdout:flush()
+  end)
   return 0
 end
 

@@ -28,6 +28,7 @@
 --   state       the state directory and a container's status
 --   operations  create, start, kill, delete, pause, exec, update and their steps
 --   features    the default config.json and `features`
+--   events      `events`: the cgroup's statistics and OOM kills
 local common = require "nsl.oci.common"
 
 local M = {
@@ -43,6 +44,7 @@ local PUBLIC = {
   state = { "default_root", "load", "status", "state_object", "pids", "ids" },
   operations = { "config", "create", "start", "kill", "delete", "pause", "exec", "update" },
   features = { "default_spec", "features", "json", "object" },
+  events = { "stats", "events", "parse_interval" },
 }
 for part, names in pairs(PUBLIC) do
   local module = require("nsl.oci." .. part)
