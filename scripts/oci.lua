@@ -183,11 +183,17 @@ local function need_id()
   return id
 end
 
+-- sd_listen_fds(3): the fds a socket activator passed to this process
+-- (LISTEN_PID is ours, else they are another's), from fd 3.
+local function listen_fds()
+  if math.tointeger(tonumber(os.getenv("LISTEN_PID") or "")) ~= nsl.getpid() then return 0 end
+  return math.tointeger(tonumber(os.getenv("LISTEN_FDS") or 0)) or 0
+end
+
 local function preserve_fds()
   local n = tonumber(o["preserve-fds"] or 0)
-  -- sd_listen_fds: the fds a socket activator passes go on too
-  local listen = tonumber(os.getenv("LISTEN_FDS") or 0) or 0
-  return math.max(n or 0, listen)
+  -- socket activation's fds go on too
+  return math.max(n or 0, listen_fds())
 end
 
 local function print_json(value, indent)
@@ -200,7 +206,7 @@ local commands = {}
 function commands.create()
   oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn })
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn })
   return 0
 end
 
@@ -214,7 +220,8 @@ function commands.run()
   local _, pid, master = oci.create(g.root, id, o.bundle, { config = o.config,
     pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach })
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn,
+    keep_tty = not o.detach })
   -- a run that fails after create leaves no container, state or cgroup
   local ok, code = pcall(function()
     oci.start(g.root, id, warn)

@@ -201,6 +201,49 @@ describe("nsl oci: the process", function()
     end)
   end)
 
+  describe("process", function()
+    it("makes the working directory when the root lacks it, as runc and crun do", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.cwd = "/srv/new/work"
+        s.process.args = { "sh", "-c", "pwd; ls -ld . | cut -c1-10" }
+      end))
+      finally(function() helper.rmtree(H.ROOTFS .. "/srv/new") end)
+      local r = H.oci("run --bundle " .. q(dir) .. " cwd1")
+      assert.same({ 0, "/srv/new/work\ndrwxr-xr-x\n" }, { r.code, r.out }, r.err)
+    end)
+
+    it("makes a missing working directory inside the root, also under a symlink to /", function()
+      local name = "nsl-spec-cwd-" .. H.tmp:match("[^.]+$")
+      assert(core.symlink("/", H.ROOTFS .. "/escape"))
+      finally(function()
+        core.unlink(H.ROOTFS .. "/escape")
+        core.rmdir(H.ROOTFS .. "/" .. name)
+      end)
+      local dir = H.bundle(H.config(function(s)
+        s.process.cwd = "/escape/" .. name
+        s.process.args = { "pwd" }
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " cwd2")
+      assert.same({ 0, "/" .. name .. "\n" }, { r.code, r.out }, r.err)
+      assert.is_nil(core.stat("/" .. name)) -- the host's / is untouched
+      assert.truthy(core.stat(H.ROOTFS .. "/" .. name))
+    end)
+
+    it("passes socket activation's fds with LISTEN_FDS and LISTEN_PID as the command sees it", function()
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "sh", "-c", "echo $LISTEN_FDS $LISTEN_PID $$; ls /proc/self/fd" }
+      end))
+      -- as systemd starts a service: LISTEN_PID is the runtime's own pid
+      local r = helper.sh("exec 3</dev/null 4</dev/null; export LISTEN_FDS=2; " ..
+        "exec env LISTEN_PID=$$ " .. H.cmd("run --bundle " .. q(dir) .. " listen1"))
+      assert.same({ 0, "2 1 1\n0\n1\n2\n3\n4\n5\n" }, { r.code, r.out }, r.err)
+      -- fds meant for another process are not the runtime's to pass
+      r = helper.sh("exec 3</dev/null 4</dev/null; LISTEN_FDS=2 LISTEN_PID=1 " ..
+        H.cmd("run --bundle " .. q(dir) .. " listen2"))
+      assert.same({ 0, "1\n0\n1\n2\n3\n" }, { r.code, r.out }, r.err)
+    end)
+  end)
+
   describe("events", function()
     it("prints one stats object with --stats", function()
       local pid = H.started("ev1", "sleep 30")

@@ -319,7 +319,7 @@ function M.options(spec, bundle, _id, cg, o)
   local warnings = {}
   local opts = { rootfs = abs(spec.root.path, bundle), readonly = val(spec.root.readonly) == true,
     hostname = val(spec.hostname), init = false, pivot = not o.no_pivot,
-    seccomp = "unconfined", namespaces = {}, userns = false,
+    seccomp = "unconfined", namespaces = {}, userns = false, make_cwd = true,
     masked_paths = val(linux.maskedPaths) or {}, readonly_paths = val(linux.readonlyPaths) or {} }
   M.process_options(spec.process, opts, warnings)
   local x = { joins = {}, sysctl = val(linux.sysctl) or {}, hooks = val(spec.hooks) or {},

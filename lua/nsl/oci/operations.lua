@@ -122,6 +122,12 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "enter_root", "readonly")
   insert(c.steps, "enter_root", hooks_step("createContainer", st))
   insert(c.steps, "readonly_paths", sysctl_step(x))
+  if o and o.listen_fds and o.listen_fds > 0 then
+    -- socket activation, as runc passes it on: the fds from 3 and the
+    -- command's pid as it sees it (1 in a pid namespace of its own)
+    c.env.LISTEN_FDS = tostring(o.listen_fds)
+    insert(c.steps, "seccomp", function() c.env.LISTEN_PID = tostring(core.getpid()) end)
+  end
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end
@@ -184,7 +190,7 @@ end
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
--- preserve_fds, warn(message), keep_tty (return the pty master instead of
+-- preserve_fds, listen_fds (socket activation's, among them), warn(message), keep_tty (return the pty master instead of
 -- sending it). Returns the state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
