@@ -434,7 +434,8 @@ local function exec_process(st)
       p.capabilities[set] = list
     end
   end
-  if o["no-new-privs"] then p.noNewPrivileges = true end
+  -- as runc: the container's own unless the flag is given (=false too)
+  if o["no-new-privs"] ~= nil then p.noNewPrivileges = o["no-new-privs"] end
   return p
 end
 

@@ -244,6 +244,31 @@ describe("nsl oci: the process", function()
     end)
   end)
 
+  describe("exec", function()
+    -- NoNewPrivs of `exec ID grep` with the options, in a container with nnp
+    local function exec_nnp(id, options)
+      local r = H.oci("exec " .. options .. " " .. id .. " grep NoNewPrivs /proc/self/status")
+      assert.equal(0, r.code, r.err)
+      return (r.out:match("NoNewPrivs:%s*(%d)"))
+    end
+
+    it("gives the process the container's noNewPrivileges unless --no-new-privs says", function()
+      local pid1 = H.started("nnp1", "sleep 30", function(s) s.process.noNewPrivileges = false end)
+      local pid2 = H.started("nnp2", "sleep 30", function(s) s.process.noNewPrivileges = true end)
+      finally(function()
+        H.finish("nnp1", pid1)
+        H.finish("nnp2", pid2)
+      end)
+      local file = H.tmp .. "/process.json"
+      helper.write(file, json.encode { args = { "grep", "NoNewPrivs", "/proc/self/status" },
+        cwd = "/", env = { "PATH=/bin:/usr/bin" }, user = { uid = 0, gid = 0 } })
+      assert.same({ "0", "1", "1", "0", "0", "1" }, {
+        exec_nnp("nnp1", ""), exec_nnp("nnp1", "--no-new-privs"),
+        exec_nnp("nnp2", ""), exec_nnp("nnp2", "--no-new-privs=false"),
+        exec_nnp("nnp2", "--process " .. q(file)), exec_nnp("nnp1", "--no-new-privs=true") })
+    end)
+  end)
+
   describe("events", function()
     it("prints one stats object with --stats", function()
       local pid = H.started("ev1", "sleep 30")
