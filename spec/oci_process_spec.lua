@@ -71,21 +71,27 @@ describe("nsl oci: the process", function()
     end)
 
     -- An agent in a child of this process: it takes one connection on
-    -- listener, keeps the message that came with the fd in out_path and
-    -- answers a notification with each of answers in turn.
-    local function agent(listener, out_path, answers)
+    -- listener (or skip + 1: the first skip are kept unanswered), keeps the
+    -- message that came with the fd in out_path and answers a
+    -- notification with each of answers in turn.
+    local function agent(listener, out_path, answers, skip)
       local pid = assert(core.clone({}))
       if pid ~= 0 then return pid end
       local ok = pcall(function()
-        assert(core.poll({ listener }, 10000)[1], "no connection")
-        local conn = assert(core.accept(listener))
-        local fd, data = assert(core.recv_fd(conn))
+        local fd, data, kept = nil, nil, {}
+        for _ = 0, skip or 0 do
+          assert(core.poll({ listener }, 10000)[1], "no connection")
+          local conn = assert(core.accept(listener))
+          fd, data = assert(core.recv_fd(conn))
+          kept[#kept + 1] = fd
+        end
         helper.write(out_path, data)
         for _, answer in ipairs(answers) do
           assert(core.poll({ fd }, 10000)[1], "no notification")
           local req = assert(core.seccomp_notify_receive(fd))
           assert(core.seccomp_notify_respond(fd, req.id, answer))
         end
+        for _, k in ipairs(kept) do k:close() end
       end)
       core._exit(ok and 0 or 1)
     end
@@ -120,6 +126,28 @@ describe("nsl oci: the process", function()
       assert.same({ "notify1", "creating", dir }, { msg.state.id, msg.state.status, msg.state.bundle })
       assert.truthy(msg.pid > 1)
       assert.equal(msg.pid, msg.state.pid)
+    end)
+
+    it("hands the agent the fd of a process exec starts too", function()
+      local sock = H.tmp .. "/agent2.sock"
+      local listener = assert(core.unix_listen(sock))
+      local out = H.tmp .. "/agent2.json"
+      local agent_pid = agent(listener, out, { "EROFS" }, 1)
+      listener:close()
+      local pid
+      finally(function()
+        if pid then H.finish("notify4", pid) end
+        if not H.reap(agent_pid, 10) then core.kill(agent_pid, "KILL"); core.wait(agent_pid) end
+        core.unlink(sock)
+      end)
+      pid = H.started("notify4", "sleep 30", function(s) notify_mkdir(s, sock) end)
+      local r = H.oci("exec notify4 mkdir /tmp/e1")
+      assert.same({ 1, "mkdir: can't create directory '/tmp/e1': Read-only file system\n" },
+        { r.code, r.err })
+      assert.is_true(H.reap(agent_pid, 10))
+      local msg = json.decode(helper.read(out))
+      assert.same({ "notify4", "running", pid }, { msg.state.id, msg.state.status, msg.state.pid })
+      assert.truthy(msg.pid ~= pid and msg.pid > 1)
     end)
 
     it("fails with a clear error and leaves nothing when no agent listens at listenerPath", function()

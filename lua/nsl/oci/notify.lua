@@ -66,12 +66,15 @@ function M.connect(path, metadata)
 end
 
 --- Write the container process state of st (its pid known) for the
--- container's process to send; from the parent, before the process goes on.
-function M.send_state(n, st)
-  local state = statedir.state_object(st, "creating")
+-- process that loads the filter to send: the container's first (pid nil,
+-- status "creating") or one exec starts (its pid, and the container's
+-- status, known from outside its namespaces); from its parent, before the
+-- process goes on.
+function M.send_state(n, st, pid, status)
+  local state = statedir.state_object(st, status or "creating")
   state.pid = st.pid
   local text = json.encode { ociVersion = common.spec_version, fds = { "seccompFd" },
-    pid = st.pid, metadata = n.metadata or "", state = state }
+    pid = pid or st.pid, metadata = n.metadata or "", state = state }
   local ok, err, errno = n.state_w:write(text)
   n.state_w:close()
   return ok, err, errno

@@ -464,6 +464,8 @@ function M.exec(root, id, p, o)
   end
   local c = container.config(opts)
   c.env = config.env_table(p.env)
+  -- the agent of a profile with SCMP_ACT_NOTIFY gets this process's fd too
+  local agent = with_agent(c, linux.seccomp)
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there
@@ -504,9 +506,11 @@ function M.exec(root, id, p, o)
     local b, cerr, cerrno = core.clone({})
     if not b then error(errors.explain(cerr, cerrno), 0) end
     if b == 0 then process.child(report_w, in_b) end
+    if agent then assert(notify.send_state(agent, st, b, status)) end
     pid_w:write(tostring(b))
   end
   if a == 0 then process.child(report_w, in_a) end
+  notify.close(agent)
   report_w:close(); pid_w:close()
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))
