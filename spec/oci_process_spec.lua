@@ -83,6 +83,10 @@ describe("nsl oci: the process", function()
           assert(core.poll({ listener }, 10000)[1], "no connection")
           local conn = assert(core.accept(listener))
           fd, data = assert(core.recv_fd(conn))
+          -- the rest of a message past one read, up to the runtime's close
+          local more = conn:read(65536)
+          while more and more ~= "" do data, more = data .. more, conn:read(65536) end
+          conn:close()
           kept[#kept + 1] = fd
         end
         helper.write(out_path, data)
@@ -126,6 +130,27 @@ describe("nsl oci: the process", function()
       assert.same({ "notify1", "creating", dir }, { msg.state.id, msg.state.status, msg.state.bundle })
       assert.truthy(msg.pid > 1)
       assert.equal(msg.pid, msg.state.pid)
+    end)
+
+    it("hands a state past a pipe's buffer to the agent without a hang", function()
+      local sock = H.tmp .. "/agent3.sock"
+      local listener = assert(core.unix_listen(sock))
+      local out = H.tmp .. "/agent3.json"
+      local pid = agent(listener, out, { "continue" })
+      listener:close()
+      finally(function()
+        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
+        core.unlink(sock)
+      end)
+      local dir = H.bundle(H.config(function(s)
+        s.process.args = { "sh", "-c", "mkdir /tmp/n3 && echo made" }
+        s.annotations = { big = string.rep("x", 300000) }
+        notify_mkdir(s, sock)
+      end))
+      local r = helper.sh("timeout -k 5 30 " .. H.cmd("run --bundle " .. q(dir) .. " notify5"))
+      H.oci("delete --force notify5")
+      assert.same({ 0, "made\n" }, { r.code, r.out }, r.err)
+      assert.is_true(H.reap(pid, 10))
     end)
 
     it("hands the agent the fd of a process exec starts too", function()

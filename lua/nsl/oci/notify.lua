@@ -7,6 +7,8 @@
 -- is made) and hands the connection to the container's process, which
 -- sends the fd itself right after the load: the next syscall a rule
 -- holds for the agent is answered, never one the runtime waits on.
+-- (runc's agent protocol: one message, the fd and the JSON; the
+-- process closes the connection after it.)
 local core = require "nsl.core"
 local errors = require "nsl.errors"
 local seccomp = require "nsl.seccomp"
@@ -56,26 +58,33 @@ function M.check(s)
   return path
 end
 
---- Connect to the agent at path: { sock, state_r, state_w, metadata }.
--- Raises "seccomp listenerPath: connect PATH: ...".
-function M.connect(path, metadata)
+--- Connect to the agent at path: { sock, metadata }, and with pipe a pipe
+-- (state_r, state_w) that carries the state to the process that loads
+-- the filter. Raises "seccomp listenerPath: connect PATH: ...".
+function M.connect(path, metadata, pipe)
   local sock, err, errno = core.unix_connect(path)
   if not sock then fail("seccomp listenerPath: %s", errors.explain(err, errno)) end
-  local r, w = assert(core.pipe())
-  return { sock = sock, state_r = r, state_w = w, metadata = val(metadata) }
+  local n = { sock = sock, metadata = val(metadata) }
+  if pipe then n.state_r, n.state_w = assert(core.pipe()) end
+  return n
 end
 
---- Write the container process state of st (its pid known) for the
--- process that loads the filter to send: the container's first (pid nil,
--- status "creating") or one exec starts (its pid, and the container's
--- status, known from outside its namespaces); from its parent, before the
--- process goes on.
-function M.send_state(n, st, pid, status)
-  local state = statedir.state_object(st, status or "creating")
+--- The message that goes with the fd: the container process state of
+-- the process that loads the filter, pid (the container's first when
+-- nil), with st's state at status.
+function M.message(n, st, pid, status)
+  local state = statedir.state_object(st, status)
   state.pid = st.pid
-  local text = json.encode { ociVersion = common.spec_version, fds = { "seccompFd" },
+  return json.encode { ociVersion = common.spec_version, fds = { "seccompFd" },
     pid = pid or st.pid, metadata = n.metadata or "", state = state }
-  local ok, err, errno = n.state_w:write(text)
+end
+
+--- Write the message for a process exec starts (its pid, the container's
+-- status, known from outside its namespaces) into the pipe, from its
+-- parent; the process reads it at its step, so a state past the pipe's
+-- buffer never holds either.
+function M.send_state(n, st, pid, status)
+  local ok, err, errno = n.state_w:write(M.message(n, st, pid, status))
   n.state_w:close()
   return ok, err, errno
 end
@@ -83,16 +92,27 @@ end
 --- Close the parent's ends once the container's process has its own.
 function M.close(n)
   if not n then return end
-  for _, k in ipairs { "sock", "state_r", "state_w" } do pcall(n[k].close, n[k]) end
+  for _, k in ipairs { "sock", "state_r", "state_w" } do
+    if n[k] then pcall(n[k].close, n[k]) end
+  end
+end
+
+-- The message of the step: from the pipe (exec), else made here for the
+-- container's first process, whose pid st has by now (see operations'
+-- createContainer hooks step).
+local function message_of(n, st)
+  if not n.state_r then return M.message(n, st, nil, "creating") end
+  n.state_w:close()
+  local text, err, errno = util.read_fd(n.state_r)
+  n.state_r:close()
+  return errors.check("seccomp", text, err, errno)
 end
 
 --- The container step in place of "seccomp": load c.seccomp_bpf with a
 -- listener and send it with the state to the agent, at once.
-function M.step(n)
+function M.step(n, st)
   return function(c)
-    n.state_w:close()
-    local text = errors.check("seccomp", util.read_fd(n.state_r))
-    n.state_r:close()
+    local text = message_of(n, st)
     local fd, err, errno = seccomp.load(c.seccomp_bpf, "new_listener")
     errors.check("seccomp", fd, err, errno)
     local sent, serr, serrno = core.send_fd(n.sock, fd, text)

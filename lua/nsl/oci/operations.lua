@@ -176,13 +176,14 @@ end
 
 -- With a seccomp profile that holds syscalls for an agent
 -- (SCMP_ACT_NOTIFY): connect to it (raises when nothing listens) and
--- load the filter with the step that hands the fd over. nil without.
-local function with_agent(c, s)
+-- load the filter with the step that hands the fd over (for exec, with the
+-- state from its parent). nil without.
+local function with_agent(c, s, st, exec)
   local path = notify.check(s)
   if not path then return nil end
-  local agent = notify.connect(path, s.listenerMetadata)
+  local agent = notify.connect(path, s.listenerMetadata, exec)
   for i, step in ipairs(c.steps) do
-    if step == "seccomp" then c.steps[i] = notify.step(agent) end
+    if step == "seccomp" then c.steps[i] = notify.step(agent, st) end
   end
   return agent
 end
@@ -190,8 +191,9 @@ end
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
--- preserve_fds, listen_fds (socket activation's, among them), warn(message), keep_tty (return the pty master instead of
--- sending it). Returns the state, the pid and the pty master (keep_tty).
+-- preserve_fds, listen_fds (socket activation's, among them), warn(message),
+-- keep_tty (return the pty master instead of sending it). Returns the
+-- state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
@@ -234,7 +236,7 @@ function M.create(root, id, bundle, o)
     local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
-    agent = with_agent(c, val(spec.linux) and spec.linux.seccomp)
+    agent = with_agent(c, val(spec.linux) and spec.linux.seccomp, st)
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
@@ -257,7 +259,6 @@ function M.create(root, id, bundle, o)
         hooks.run_hooks(st, "createRuntime")
       end)
       if not hooked then return nil, herr end
-      if agent then return notify.send_state(agent, st) end
       return true
     end })
     fifo:close()
@@ -465,7 +466,7 @@ function M.exec(root, id, p, o)
   local c = container.config(opts)
   c.env = config.env_table(p.env)
   -- the agent of a profile with SCMP_ACT_NOTIFY gets this process's fd too
-  local agent = with_agent(c, linux.seccomp)
+  local agent = with_agent(c, linux.seccomp, st, true)
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there
