@@ -175,6 +175,26 @@ describe("nsl oci: the process", function()
       assert.truthy(msg.pid ~= pid and msg.pid > 1)
     end)
 
+    it("fails an exec that ends before its filter at once, whatever the state's size", function()
+      local sock = H.tmp .. "/agent4.sock"
+      local listener = assert(core.unix_listen(sock))
+      local agent_pid = agent(listener, H.tmp .. "/agent4.json", {}, 1)
+      listener:close()
+      local pid
+      finally(function()
+        if pid then H.finish("notify6", pid) end
+        if not H.reap(agent_pid, 10) then core.kill(agent_pid, "KILL"); core.wait(agent_pid) end
+        core.unlink(sock)
+      end)
+      pid = H.started("notify6", "sleep 30", function(s)
+        notify_mkdir(s, sock)
+        s.annotations = { big = string.rep("x", 300000) }
+      end)
+      local r = helper.sh("timeout -k 5 30 " .. H.cmd("exec --cwd /nonexistent notify6 true"))
+      assert.equal(125, r.code, r.err)
+      assert.matches("chdir '/nonexistent'", r.err)
+    end)
+
     it("fails with a clear error and leaves nothing when no agent listens at listenerPath", function()
       local dir = H.bundle(H.config(function(s)
         s.process.args = { "true" }

@@ -84,6 +84,9 @@ end
 -- parent; the process reads it at its step, so a state past the pipe's
 -- buffer never holds either.
 function M.send_state(n, st, pid, status)
+  -- a process that ended before its step must not leave the writer
+  -- waiting on a reader of its own
+  n.state_r:close()
   local ok, err, errno = n.state_w:write(M.message(n, st, pid, status))
   n.state_w:close()
   return ok, err, errno
