@@ -175,6 +175,32 @@ describe("nsl oci: the process", function()
       assert.truthy(msg.pid ~= pid and msg.pid > 1)
     end)
 
+    it("hands the agent the fd as uid 65534 too, in a user namespace", function()
+      local dir = H.tmp .. "/nobody-notify"
+      assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
+        q(dir), q(H.ROOTFS), q(dir), q(dir))))
+      local r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci spec --rootless')
+      assert.equal(0, r.code, r.err)
+      local sock = dir .. "/agent.sock"
+      local listener = assert(core.unix_listen(sock))
+      assert(core.chmod(sock, "0777"))
+      local pid = agent(listener, H.tmp .. "/agent5.json", { "EROFS" })
+      listener:close()
+      finally(function()
+        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
+      end)
+      local spec = json.decode(helper.read(dir .. "/config.json"))
+      spec.process.terminal = false
+      spec.process.args = { "sh", "-c", "mkdir /tmp/r1 2>&1; echo done" }
+      notify_mkdir(spec, sock)
+      helper.write(dir .. "/config.json", json.encode(spec))
+      assert(os.execute("chmod 0644 " .. q(dir .. "/config.json")))
+      r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run c')
+      assert.same({ 0, "mkdir: can't create directory '/tmp/r1': Read-only file system\ndone\n" },
+        { r.code, r.out }, r.err)
+      assert.is_true(H.reap(pid, 10))
+    end)
+
     it("fails an exec that ends before its filter at once, whatever the state's size", function()
       local sock = H.tmp .. "/agent4.sock"
       local listener = assert(core.unix_listen(sock))
