@@ -39,6 +39,43 @@ describe("nsl oci: the process", function()
       assert.same({ 0, "644 0\n755 1\n700 1\n600 0\n705 1\n645 1\n" }, { r.code, r.out }, r.err)
     end)
 
+    it("ends every profile, run or refused, with a reason and never a hang", function()
+      local function deny(name, action)
+        return allow_but { { names = { name }, action = action or "SCMP_ACT_ERRNO" } }
+      end
+      local function default(action, ret)
+        return { defaultAction = action, defaultErrnoRet = ret, syscalls = {} }
+      end
+      local REFUSES = "seccomp policy refuses '([%w_]+)', which nsl needs"
+      local cases = {
+        { default("SCMP_ACT_ERRNO"), "execve" }, { default("SCMP_ACT_ERRNO", 38), "execve" },
+        { default("SCMP_ACT_KILL_PROCESS"), "execve" }, { default("SCMP_ACT_KILL"), "execve" },
+        { default("SCMP_ACT_TRACE"), "execve" }, { default("SCMP_ACT_LOG"), "ran" },
+        { deny("write"), "write" }, { deny("exit_group"), "exit_group" }, { deny("execve"), "execve" },
+        { deny("write", "SCMP_ACT_KILL_PROCESS"), "write" }, { deny("read"), "ran" },
+        { deny("futex"), "ran" }, { deny("wait4"), "ran" }, { deny("close"), "ran" },
+        -- busybox's own prctl(PR_GET_NAME): the command is killed, not nsl
+        { deny("prctl"), "ran" }, { deny("prctl", "SCMP_ACT_KILL_PROCESS"), "SIGSYS" },
+        { deny("prctl"), "cap_bound_drop", false }, { deny("close_range"), "ran" },
+      }
+      local got, want = {}, {}
+      for i, case in ipairs(cases) do
+        local dir = H.bundle(H.config(function(s)
+          s.process.args = { "echo", "ran" }
+          s.process.noNewPrivileges = case[3] ~= false
+          s.linux.seccomp = case[1]
+        end))
+        local r = helper.sh("timeout -k 5 30 " .. H.cmd("run --bundle " .. q(dir) .. " p" .. i))
+        H.oci("delete --force p" .. i)
+        local word = r.code == 0 and r.out:match("^(ran)\n$") or r.code == 159 and "SIGSYS" or
+          r.err:match(REFUSES) or
+          r.err:match("setup step 'capabilities': (cap_bound_drop)")
+        got[i], want[i] = string.format("%d %s", i, tostring(word or r.code .. " " .. r.err)),
+          string.format("%d %s", i, case[2])
+      end
+      assert.same(want, got)
+    end)
+
     it("runs under a profile that refuses close_range and the new mount API (ENOSYS)", function()
       -- runc's check that nothing the runtime calls after the load is one
       -- a profile for an older kernel refuses
