@@ -98,6 +98,12 @@ local function hold_step(fifo, st)
   end
 end
 
+-- Look the command up before the seccomp filter, as runc does: a profile
+-- that refuses stat or access to the command still lets it run.
+local function lookup_step(c)
+  c.command_path = container.find_command(c, c.command[1])
+end
+
 -- Insert fn into steps before the step named before (or at the end).
 local function insert(steps, before, fn)
   for i, s in ipairs(steps) do
@@ -128,6 +134,7 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
     c.env.LISTEN_FDS = tostring(o.listen_fds)
     insert(c.steps, "seccomp", function() c.env.LISTEN_PID = tostring(core.getpid()) end)
   end
+  insert(c.steps, "seccomp", lookup_step)
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end
@@ -456,7 +463,8 @@ function M.exec(root, id, p, o)
   end
   local opts = config.process_options(p, { rootfs = "/", init = false, userns = false,
     namespaces = {}, masked_paths = {}, readonly_paths = {},
-    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" } }, {})
+    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", lookup_step,
+      "seccomp" } }, {})
   local linux = val(st.config.linux) or {}
   opts.seccomp = val(linux.seccomp) and config.seccomp_policy(linux.seccomp) or "unconfined"
   if o.preserve_fds and o.preserve_fds > 0 then
