@@ -41,6 +41,8 @@ commands:
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
          [--pids-limit N] ID            change its cgroup limits
+  events [--stats] [--interval 5s] ID  its cgroup's stats as JSON: once, or
+                                        every interval until it is gone
   ps [--format table|json] ID [PS ARGS] its processes
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
@@ -99,6 +101,7 @@ local OPTIONS = {
   delete = { force = "flag" },
   list = { format = "value", quiet = "flag" },
   ps = { format = "value" },
+  events = { stats = "flag", interval = "value" },
   spec = { bundle = "value", rootless = "flag" },
   lua = { bundle = "value", help = "flag" },
   exec = { process = "value", detach = "flag", ["pid-file"] = "value", tty = "flag",
@@ -185,11 +188,17 @@ local function need_id()
   return id
 end
 
+-- sd_listen_fds(3): the fds a socket activator passed to this process
+-- (LISTEN_PID is ours, else they are another's), from fd 3.
+local function listen_fds()
+  if math.tointeger(tonumber(os.getenv("LISTEN_PID") or "")) ~= nsl.getpid() then return 0 end
+  return math.tointeger(tonumber(os.getenv("LISTEN_FDS") or 0)) or 0
+end
+
 local function preserve_fds()
   local n = tonumber(o["preserve-fds"] or 0)
-  -- sd_listen_fds: the fds a socket activator passes go on too
-  local listen = tonumber(os.getenv("LISTEN_FDS") or 0) or 0
-  return math.max(n or 0, listen)
+  -- socket activation's fds go on too
+  return math.max(n or 0, listen_fds())
 end
 
 local function print_json(value, indent)
@@ -202,7 +211,7 @@ local commands = {}
 function commands.create()
   oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn })
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn })
   return 0
 end
 
@@ -214,8 +223,8 @@ end
 function commands.run()
   return oci.run(g.root, need_id(), o.bundle, { config = o.config,
     pid_file = o["pid-file"], console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach, detach = o.detach,
-    keep = o.keep })
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn,
+    keep_tty = not o.detach, detach = o.detach, keep = o.keep })
 end
 
 function commands.state()
@@ -318,6 +327,21 @@ function commands.list()
   return 0
 end
 
+function commands.events()
+  local id = need_id()
+  if o.stats then
+    print(json.encode(oci.stats(g.root, id)))
+    return 0
+  end
+  local ms = oci.parse_interval(o.interval or "5s")
+  if not ms then die("events: --interval wants a duration like 5s or 100ms, not " .. o.interval) end
+  oci.events(g.root, id, ms, function(event)
+    io.stdout:write(json.encode(event), "\n")
+    io.stdout:flush()
+  end)
+  return 0
+end
+
 function commands.ps()
   local st = oci.load(g.root, need_id())
   local pids = oci.pids(st)
@@ -401,7 +425,8 @@ local function exec_process(st)
       p.capabilities[set] = list
     end
   end
-  if o["no-new-privs"] then p.noNewPrivileges = true end
+  -- as runc: the container's own unless the flag is given (=false too)
+  if o["no-new-privs"] ~= nil then p.noNewPrivileges = o["no-new-privs"] end
   return p
 end
 

@@ -389,6 +389,76 @@ static int l_seccomp_load_bpf(lua_State *L) {
   return 1;
 }
 
+/* SECCOMP_GET_NOTIF_SIZES: the kernel's struct seccomp_notif may be
+ * larger than this system's header has it (seccomp_unotify(2)). */
+static size_t notif_size(void) {
+  struct seccomp_notif_sizes sizes;
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0 ||
+      sizes.seccomp_notif < sizeof(struct seccomp_notif))
+    return sizeof(struct seccomp_notif);
+  return sizes.seccomp_notif;
+}
+
+static int l_seccomp_notify_receive(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  struct seccomp_notif *req = lua_newuserdatauv(L, notif_size(), 0);
+  memset(req, 0, notif_size()); /* the kernel wants it zeroed */
+  int rc;
+  do
+    rc = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0)
+    return nsl_fail(L, "seccomp_notify_receive %d", fd);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, (lua_Integer)req->id);
+  lua_setfield(L, -2, "id");
+  lua_pushinteger(L, (lua_Integer)req->pid);
+  lua_setfield(L, -2, "pid");
+  char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
+  if (name)
+    lua_pushstring(L, name);
+  else
+    lua_pushinteger(L, req->data.nr);
+  free(name);
+  lua_setfield(L, -2, "syscall");
+  lua_pushstring(L, arch_name(req->data.arch));
+  lua_setfield(L, -2, "arch");
+  lua_createtable(L, 6, 0);
+  for (int i = 0; i < 6; i++) {
+    lua_pushinteger(L, (lua_Integer)req->data.args[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "args");
+  return 1;
+}
+
+/* The answer at arg: "continue" (the kernel runs the call), an errno
+ * (name or number: the call fails with it) or 0 and a value at arg + 1. */
+static void check_answer(lua_State *L, int arg,
+                         struct seccomp_notif_resp *resp) {
+  if (lua_type(L, arg) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, arg), "continue") == 0) {
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    return;
+  }
+  int e = lua_type(L, arg) == LUA_TNUMBER
+              ? (int)nsl_checkrange(L, arg, "errno", 0, 4095)
+              : errno_value(luaL_checkstring(L, arg));
+  luaL_argcheck(L, e >= 0, arg, "\"continue\", an errno or 0");
+  resp->error = -e;
+  resp->val = e == 0 ? (__s64)luaL_optinteger(L, arg + 1, 0) : 0;
+}
+
+static int l_seccomp_notify_respond(lua_State *L) {
+  int fd = nsl_checkfd(L, 1);
+  struct seccomp_notif_resp resp = {0};
+  resp.id = (__u64)luaL_checkinteger(L, 2);
+  check_answer(L, 3, &resp);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0)
+    return nsl_fail(L, "seccomp_notify_respond %d", fd);
+  return nsl_ok(L);
+}
+
 static int l_seccomp_release(lua_State *L) {
   check_filter(L, 1);
   l_seccomp_gc(L);
@@ -478,6 +548,15 @@ const nsl_Reg nsl_seccomp_lib[] = {
      "seccomp_load_bpf(bpf [, flags]) -> true | listener",
      "load a BPF program (as exported) with seccomp(2) "
      "SECCOMP_SET_MODE_FILTER; flags tsync log spec_allow new_listener"},
+    {"seccomp_notify_receive", l_seccomp_notify_receive,
+     "seccomp_notify_receive(listener) -> { id, pid, syscall, arch, args }",
+     "wait for and take the next syscall a filter loaded with new_listener "
+     "holds for this listener (seccomp_unotify(2) SECCOMP_IOCTL_NOTIF_RECV)"},
+    {"seccomp_notify_respond", l_seccomp_notify_respond,
+     "seccomp_notify_respond(listener, id, \"continue\" | errno | 0 [, val]) "
+     "-> true",
+     "answer notification id: let the kernel run the call, fail it with "
+     "errno (\"EACCES\", 13) or return val (SECCOMP_IOCTL_NOTIF_SEND)"},
     {"seccomp_release", l_seccomp_release, "seccomp_release(filter) -> true",
      "free the filter now rather than at collection (seccomp_release(3))"},
     {"seccomp_rule_add", l_seccomp_rule_add,

@@ -409,6 +409,17 @@ bpf = nsl.seccomp_export_bpf(f)
 pid = nsl.clone({}) if pid == 0 then nsl.seccomp_load_bpf(bpf) nsl._exit(select(3, nsl.mkdir("/tmp/y")) or 0) end
 nsl.wait(pid) --> 4711, "exited", 1]],
 
+  seccomp_notify_receive = [[
+f = nsl.seccomp_init("allow"); nsl.seccomp_rule_add(f, "notify", "mkdir")
+listener = nsl.seccomp_load_bpf(nsl.seccomp_export_bpf(f), "new_listener") -- in a child
+req = nsl.seccomp_notify_receive(listener) -- in the supervisor, given the listener
+req --> { id = 1234, pid = 4711, syscall = "mkdir", arch = "x86_64", args = { ... } }]],
+
+  seccomp_notify_respond = [[
+req = nsl.seccomp_notify_receive(listener)
+nsl.seccomp_notify_respond(listener, req.id, "EACCES") --> true
+nsl.seccomp_notify_respond(listener, nsl.seccomp_notify_receive(listener).id, "continue")]],
+
   seccomp_release = [[
 f = nsl.seccomp_init("allow")
 nsl.seccomp_release(f) --> true
@@ -800,6 +811,11 @@ r, w = assert(nsl.pipe())
 pid = nsl.clone({}) if pid == 0 then nsl.process.child(w, function() error("boom", 0) end) end
 w:close()
 nsl.process.report(r) --> 125, "boom" (and the child exited with 125)]],
+
+  ["process.last_word"] = [[
+pid = nsl.clone({})
+if pid == 0 then nsl.process.last_word(125, "startContainer hook failed") end -- on its stderr
+nsl.wait(pid) --> 4711, "exited", 125]],
 
   ["process.close_on_exec"] = [[
 local pid = nsl.clone({})   -- in a child: the fds it would pass on an exec

@@ -39,6 +39,13 @@ function M.child(report, fn, ...)
   core._exit(125)
 end
 
+--- End a child whose report pipe nobody reads any more (an OCI
+-- container after "ready") with code, saying message on its stderr.
+function M.last_word(code, message)
+  pcall(function() io.stderr:write("nsl: ", tostring(message), "\n") end)
+  core._exit(code)
+end
+
 --- Write "CODE message" to report and end this process with CODE: how a
 -- child that cannot go on tells its parent why (see process.report).
 function M.die(report, code, message)
@@ -58,11 +65,25 @@ function M.report(r)
   return tonumber(code), message
 end
 
---- Mark every fd from 3 up close-on-exec but pass_fds (a list of fds, in
--- ascending order), so that nothing nsl inherited reaches the command,
--- only stdio and those (CVE-2024-21626 was a leaked fd); a report pipe
--- stays usable until the exec. Returns true, or nil, message and errno.
-function M.close_on_exec(pass_fds)
+-- Where close_range is refused (a kernel before 5.11, or a seccomp
+-- profile written for one, which runc and crun run): every open fd from 3
+-- up but keep, found in /proc/self/fd, as runc falls back.
+local function cloexec_each(keep)
+  local names, err, errno = core.readdir("/proc/self/fd")
+  if not names then return nil, err, errno end
+  for _, name in ipairs(names) do
+    local fd = math.tointeger(tonumber(name))
+    if fd and fd >= 3 and not keep[fd] then
+      local ok, serr, serrno = core.set_cloexec(fd, true)
+      -- EBADF: the directory fd readdir had, closed since
+      if not ok and serrno ~= core.errno.EBADF then return nil, serr, serrno end
+    end
+  end
+  return true
+end
+
+-- close_range(2) from 3 up, around pass_fds, which lose close-on-exec.
+local function close_ranges(pass_fds)
   local first = 3
   for _, fd in ipairs(pass_fds or {}) do
     if fd > first then
@@ -74,6 +95,21 @@ function M.close_on_exec(pass_fds)
     first = math.max(first, fd + 1)
   end
   return core.close_range(first, nil, "cloexec")
+end
+
+--- Mark every fd from 3 up close-on-exec but pass_fds (a list of fds, in
+-- ascending order), so that nothing nsl inherited reaches the command,
+-- only stdio and those (CVE-2024-21626 was a leaked fd); a report pipe
+-- stays usable until the exec. Returns true, or nil, message and errno.
+function M.close_on_exec(pass_fds)
+  if close_ranges(pass_fds) then return true end
+  local keep = {}
+  for _, fd in ipairs(pass_fds or {}) do
+    local ok, err, errno = core.set_cloexec(fd, false)
+    if not ok then return nil, err, errno end
+    keep[fd] = true
+  end
+  return cloexec_each(keep)
 end
 
 --- The namespaces a process joins, in the order setns(2) wants them (the

@@ -492,14 +492,15 @@ function M.prepare(c)
   return c
 end
 
---- Load a BPF program into this process (seccomp_load_bpf). Without
+--- Load a BPF program into this process (seccomp_load_bpf, with its
+-- flags: "new_listener" returns the notification fd). Without
 -- CAP_SYS_ADMIN the kernel wants no_new_privs first (EACCES, see
 -- seccomp(2)): set it then, and only then, and try again.
-function M.load(bpf)
-  local ok, err, errno = core.seccomp_load_bpf(bpf)
+function M.load(bpf, flags)
+  local ok, err, errno = core.seccomp_load_bpf(bpf, flags)
   if not ok and errno == core.errno.EACCES and not core.no_new_privs() then
     assert(core.no_new_privs(true))
-    ok, err, errno = core.seccomp_load_bpf(bpf)
+    ok, err, errno = core.seccomp_load_bpf(bpf, flags)
   end
   return ok, err, errno
 end

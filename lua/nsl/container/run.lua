@@ -16,9 +16,11 @@ local watched_signals = process.watched_signals
 -- inside the container: setup, init, exec
 
 --- The command's path: as given when it has a '/', else the first
--- executable match on the container's PATH. nil, exit code, message when
--- there is none.
+-- executable match on the container's PATH (c.command_path when a step
+-- looked it up already, before a seccomp filter could refuse the lookup).
+-- nil, exit code, message when there is none.
 local function find_command(c, name)
+  if c.command_path and name == c.command[1] then return c.command_path end
   local function executable(path)
     local st = core.stat(path)
     return st and st.type ~= "dir" and core.access(path, "x")

@@ -43,7 +43,7 @@ M.ROOT_PROPAGATION = { private = "private", rprivate = "rec private", slave = "s
 M.SECCOMP_ACTIONS = { SCMP_ACT_ALLOW = "allow", SCMP_ACT_KILL = "kill_thread",
   SCMP_ACT_KILL_THREAD = "kill_thread", SCMP_ACT_KILL_PROCESS = "kill",
   SCMP_ACT_TRAP = "trap", SCMP_ACT_LOG = "log", SCMP_ACT_ERRNO = "errno",
-  SCMP_ACT_TRACE = "trace" }
+  SCMP_ACT_TRACE = "trace", SCMP_ACT_NOTIFY = "notify" }
 M.SECCOMP_OPS = { SCMP_CMP_NE = "ne", SCMP_CMP_LT = "lt", SCMP_CMP_LE = "le",
   SCMP_CMP_EQ = "eq", SCMP_CMP_GE = "ge", SCMP_CMP_GT = "gt", SCMP_CMP_MASKED_EQ = "masked_eq" }
 

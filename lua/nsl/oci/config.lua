@@ -99,6 +99,32 @@ function M.validate(spec)
   end
 end
 
+-- The comparisons of a syscall entry as nsl.seccomp's, in sets that are
+-- each one rule: { nil } without args, else { args } -- but when the entry
+-- compares an argument more than once (libseccomp takes one comparison
+-- per argument and rule), a set for each comparison, so that the rules
+-- match when any of them holds: what runc and crun make of such an entry
+-- (runc's "revert to old behaviour", opencontainers/runc#2735), and so
+-- the verdicts a profile written for them expects.
+local function comparison_sets(entry)
+  local args, seen, repeated = {}, {}, false
+  for _, a in ipairs(val(entry.args) or {}) do
+    local op = SECCOMP_OPS[a.op] or fail("seccomp: operator %s is not supported", tostring(a.op))
+    if seen[a.index] then repeated = true end
+    seen[a.index] = true
+    if op == "masked_eq" then
+      args[#args + 1] = { a.index, op, math.tointeger(a.value), math.tointeger(val(a.valueTwo) or 0) }
+    else
+      args[#args + 1] = { a.index, op, math.tointeger(a.value) }
+    end
+  end
+  if #args == 0 then return { false } end
+  if not repeated then return { args } end
+  local sets = {}
+  for i, cmp in ipairs(args) do sets[i] = { cmp } end
+  return sets
+end
+
 --- The nsl.seccomp policy table of an OCI linux.seccomp object.
 function M.seccomp_policy(s)
   local function action(name, errno_ret)
@@ -116,21 +142,14 @@ function M.seccomp_policy(s)
   end
   for _, entry in ipairs(val(s.syscalls) or {}) do
     local act = action(entry.action, entry.errnoRet)
-    local args
-    for _, a in ipairs(val(entry.args) or {}) do
-      local op = SECCOMP_OPS[a.op] or fail("seccomp: operator %s is not supported", tostring(a.op))
-      args = args or {}
-      if op == "masked_eq" then
-        args[#args + 1] = { a.index, op, math.tointeger(a.value), math.tointeger(val(a.valueTwo) or 0) }
-      else
-        args[#args + 1] = { a.index, op, math.tointeger(a.value) }
-      end
-    end
     for _, name in ipairs(val(entry.names) or { entry.name }) do
-      if act == "allow" and not args then
-        policy.allow[#policy.allow + 1] = name
-      else
-        policy.rules[#policy.rules + 1] = { name, action = act, args = args }
+      for _, args in ipairs(comparison_sets(entry)) do
+        args = args or nil
+        if act == "allow" and not args then
+          policy.allow[#policy.allow + 1] = name
+        else
+          policy.rules[#policy.rules + 1] = { name, action = act, args = args }
+        end
       end
     end
   end
@@ -325,7 +344,7 @@ function M.options(spec, bundle, _id, cg, o)
   local warnings = {}
   local opts = { rootfs = abs(spec.root.path, bundle), readonly = val(spec.root.readonly) == true,
     hostname = val(spec.hostname), init = false, pivot = not o.no_pivot,
-    seccomp = "unconfined", namespaces = {}, userns = false,
+    seccomp = "unconfined", namespaces = {}, userns = false, make_cwd = true,
     masked_paths = val(linux.maskedPaths) or {}, readonly_paths = val(linux.readonlyPaths) or {} }
   M.process_options(spec.process, opts, warnings)
   local x = { joins = {}, sysctl = val(linux.sysctl) or {}, hooks = val(spec.hooks) or {},

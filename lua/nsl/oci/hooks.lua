@@ -76,9 +76,11 @@ function M.run_hook(hook, state_json)
   end
 end
 
--- The status hooks of each kind see (the state on their stdin).
-local HOOK_STATUS = { prestart = "creating", createRuntime = "creating",
-  createContainer = "creating", startContainer = "created", poststart = "running",
+-- The status hooks of each kind see (the state on their stdin): "created"
+-- up to the start, as crun gives it and the runtime spec's validation
+-- (hooks_stdin) wants it of prestart.
+local HOOK_STATUS = { prestart = "created", createRuntime = "created",
+  createContainer = "created", startContainer = "created", poststart = "running",
   poststop = "stopped" }
 
 --- Run the hooks of kind ("prestart", "poststop", ...) of st.config;

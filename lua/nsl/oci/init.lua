@@ -30,6 +30,7 @@
 --   features    the default config.json and `features`
 --   script      a bundle as a Lua script (`nsl oci lua`), and run: create,
 --               start, wait, delete (`nsl oci run` and such a script)
+--   events      `events`: the cgroup's statistics and OOM kills
 local common = require "nsl.oci.common"
 
 local M = {
@@ -46,6 +47,7 @@ local PUBLIC = {
   operations = { "config", "create", "start", "kill", "delete", "pause", "exec", "update" },
   features = { "default_spec", "features", "json", "object" },
   script = { "script", "run", "run_script" },
+  events = { "stats", "events", "parse_interval" },
 }
 for part, names in pairs(PUBLIC) do
   local module = require("nsl.oci." .. part)

@@ -10,6 +10,7 @@ local common = require "nsl.oci.common"
 local config = require "nsl.oci.config"
 local devices = require "nsl.oci.devices"
 local hooks = require "nsl.oci.hooks"
+local notify = require "nsl.oci.notify"
 local statedir = require "nsl.oci.state"
 local fail = common.fail
 local write_atomic = common.write_atomic
@@ -56,8 +57,12 @@ local function sysctl_step(x)
   end
 end
 
+-- The hooks of kind, run by the container's process. It learns its own
+-- pid (as the host sees it, for the hooks' state and startContainer's)
+-- before the pivot, from the /proc it still shares with nsl-oci.
 local function hooks_step(kind, st)
   return function()
+    st.pid = st.pid or math.tointeger(tonumber(core.readlink("/proc/self") or ""))
     hooks.run_hooks(st, kind)
   end
 end
@@ -84,14 +89,23 @@ local function hold_step(fifo, st)
     fd:write("0")
     fd:close()
     fifo:close()
-    hooks.run_hooks(st, "startContainer")
-    -- nobody reads the report now: a pipe this process holds both ends of
-    -- takes what is left (not /dev/null, which the config may deny)
+    -- nobody reads the report now: a failed hook (run under the seccomp
+    -- filter, as runc runs it) says why on the container's stderr
+    local ran, hook_err = pcall(hooks.run_hooks, st, "startContainer")
+    if not ran then process.last_word(125, hook_err) end
+    -- a pipe this process holds both ends of takes what is left (not
+    -- /dev/null, which the config may deny)
     local sink_w
     c.report_sink, sink_w = assert(core.pipe())
     core.dup2(sink_w, report:fileno())
     sink_w:close()
   end
+end
+
+-- Look the command up before the seccomp filter, as runc does: a profile
+-- that refuses stat or access to the command still lets it run.
+local function lookup_step(c)
+  c.command_path = container.find_command(c, c.command[1])
 end
 
 -- Insert fn into steps before the step named before (or at the end).
@@ -123,6 +137,13 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   insert(c.steps, "console", devices.console_step)
   -- /dev read-only once populated, after the createContainer hooks (runc's order)
   if x.readonly_dev then insert(c.steps, "enter_root", devices.readonly_dev_step) end
+  if o and o.listen_fds and o.listen_fds > 0 then
+    -- socket activation, as runc passes it on: the fds from 3 and the
+    -- command's pid as it sees it (1 in a pid namespace of its own)
+    c.env.LISTEN_FDS = tostring(o.listen_fds)
+    insert(c.steps, "seccomp", function() c.env.LISTEN_PID = tostring(core.getpid()) end)
+  end
+  insert(c.steps, "seccomp", lookup_step)
   if fifo then c.steps[#c.steps + 1] = hold_step(fifo, st) end
   return c, x
 end
@@ -225,12 +246,27 @@ local function pid_namespace_for_children(path)
   end
 end
 
+-- With a seccomp profile that holds syscalls for an agent
+-- (SCMP_ACT_NOTIFY): connect to it (raises when nothing listens) and
+-- load the filter with the step that hands the fd over (for exec, with the
+-- state from its parent). nil without.
+local function with_agent(c, s, st, exec)
+  local path = notify.check(s)
+  if not path then return nil end
+  local agent = notify.connect(path, s.listenerMetadata, exec)
+  for i, step in ipairs(c.steps) do
+    if step == "seccomp" then c.steps[i] = notify.step(agent, st) end
+  end
+  return agent
+end
+
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
--- preserve_fds, warn(message), keep_tty (return the pty master instead of
--- sending it), spec (the config as Lua data, for config.json) and options
--- (see M.config). Returns the state, the pid and the pty master (keep_tty).
+-- preserve_fds, listen_fds (socket activation's, among them), warn(message),
+-- keep_tty (return the pty master instead of sending it), spec (the config
+-- as Lua data, for config.json) and options (see M.config). Returns the
+-- state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
@@ -247,11 +283,12 @@ function M.create(root, id, bundle, o)
     if errno == core.errno.EEXIST then fail("container with id exists: %s", id) end
     fail("cannot create the state directory %s", dir)
   end
-  local cg, st
+  local cg, st, agent
   local done = false
   local leave_pid_namespace = function() end
   local function cleanup()
     if done then return end
+    notify.close(agent)
     leave_pid_namespace()
     if cg then cg:remove() end
     core.unlink(dir .. "/exec.fifo")
@@ -275,6 +312,7 @@ function M.create(root, id, bundle, o)
     local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
+    agent = with_agent(c, val(spec.linux) and spec.linux.seccomp, st)
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
     c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
@@ -302,6 +340,8 @@ function M.create(root, id, bundle, o)
     end, before_root = own_bind_trees })
     fifo:close()
     for _, tree in pairs(c.trees) do tree:close() end
+    notify.close(agent)
+    agent = nil
     if message then -- the command is not there: the child ended with 126 or 127
       core.wait(pid)
       fail("%s", message)
@@ -496,7 +536,8 @@ function M.exec(root, id, p, o)
   end
   local opts = config.process_options(p, { rootfs = "/", init = false, userns = false,
     namespaces = {}, masked_paths = {}, readonly_paths = {},
-    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", "seccomp" } }, {})
+    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", lookup_step,
+      "seccomp" } }, {})
   local linux = val(st.config.linux) or {}
   opts.seccomp = val(linux.seccomp) and config.seccomp_policy(linux.seccomp) or "unconfined"
   if o.preserve_fds and o.preserve_fds > 0 then
@@ -506,6 +547,8 @@ function M.exec(root, id, p, o)
   local c = container.config(opts)
   c.env = config.env_table(p.env)
   if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
+  -- the agent of a profile with SCMP_ACT_NOTIFY gets this process's fd too
+  local agent = with_agent(c, linux.seccomp, st, true)
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
   -- its name resolves in there; B hands the master over on this pair
   local pty_here, pty_there
@@ -546,9 +589,11 @@ function M.exec(root, id, p, o)
     local b, cerr, cerrno = core.clone({})
     if not b then error(errors.explain(cerr, cerrno), 0) end
     if b == 0 then process.child(report_w, in_b) end
+    if agent then assert(notify.send_state(agent, st, b, status)) end
     pid_w:write(tostring(b))
   end
   if a == 0 then process.child(report_w, in_a) end
+  notify.close(agent)
   report_w:close(); pid_w:close()
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))
