@@ -139,7 +139,7 @@ describe("nsl oci lua", function()
     assert.equal(0, r.code, r.out .. r.err)
   end)
 
-  it("runs the config's hooks from the script, with the state on their stdin", function()
+  it("runs the config's hooks from the script, with the state on their stdin (status created, as nsl oci run gives it)", function()
     local out = H.tmp .. "/hook.out"
     local dir = H.bundle(H.config(function(s)
       s.process.args = { "true" }
@@ -149,7 +149,7 @@ describe("nsl oci lua", function()
     local r = run_script(path, "hooked")
     assert.equal(0, r.code, r.err)
     local state = json.decode(helper.read(out))
-    assert.same({ "hooked", "creating", dir }, { state.id, state.status, state.bundle })
+    assert.same({ "hooked", "created", dir }, { state.id, state.status, state.bundle })
   end)
 
   it("runs the script as changed: its hostname line sets the container's", function()
