@@ -139,7 +139,7 @@ describe("nsl oci lua", function()
     assert.equal(0, r.code, r.out .. r.err)
   end)
 
-  it("runs the config's hooks from the script, with the state on their stdin (status created, as nsl oci run gives it)", function()
+  it("runs the config's hooks from the script, with the state on their stdin", function()
     local out = H.tmp .. "/hook.out"
     local dir = H.bundle(H.config(function(s)
       s.process.args = { "true" }
