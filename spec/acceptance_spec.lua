@@ -14,7 +14,7 @@ end
 local PODMAN = have("podman") and have("conmon")
 local CTR = have("containerd") and have("ctr")
 
-local tmp, RUNTIME, podman, opts, host_mounts, pod_podman
+local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
@@ -23,8 +23,13 @@ local tmp, RUNTIME, podman, opts, host_mounts, pod_podman
 -- and /var/tmp lands on tmpfs mounts that end with it.
 local holder, holder_pid
 
--- Shell words that cover /run and /var/tmp with fresh tmpfs mounts.
-local PRIVATE_RUN = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /var/tmp"
+-- Shell words that cover /run and /var/tmp with fresh tmpfs mounts, and
+-- make the tmpfs that holds the host's cgroup hierarchies read-only here:
+-- podman's cgroupfs manager makes the directories of every controller the
+-- kernel has, also of one not mounted on this host (hugetlb, net_cls...),
+-- and such a directory is a plain one on that tmpfs, left on the host.
+local PRIVATE_RUN = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /var/tmp" ..
+  " && mount -o remount,bind,ro /sys/fs/cgroup"
 
 local function start_holder()
   holder = io.popen("exec unshare -m --propagation private sh -c '" .. PRIVATE_RUN ..
@@ -73,6 +78,7 @@ end
 setup(function()
   if not (PODMAN or CTR) then return end
   host_mounts = helper.mountinfo()
+  host_cgroups = helper.sh("ls /sys/fs/cgroup").out
   tmp = helper.tmpdir()
   RUNTIME = helper.build .. "/nsl-oci"
   local r = helper.sh(q(helper.nsl) .. " -e " ..
@@ -88,6 +94,8 @@ teardown(function()
   stop_holder()
   helper.rmtree(tmp)
   assert.equal(host_mounts, helper.mountinfo())
+  -- nothing new beside the host's hierarchies (see PRIVATE_RUN)
+  assert.equal(host_cgroups, helper.sh("ls /sys/fs/cgroup").out)
 end)
 
 local function pm(args, input)
