@@ -185,11 +185,16 @@ local function need_id()
   return id
 end
 
+-- sd_listen_fds(3): the fds a socket activator passed (3 on), for create
+-- and run
+local function listen_fds()
+  return math.tointeger(tonumber(os.getenv("LISTEN_FDS") or 0)) or 0
+end
+
+-- the fds to pass: --preserve-fds N after the activator's, as crun does
 local function preserve_fds()
-  local n = tonumber(o["preserve-fds"] or 0)
-  -- sd_listen_fds: the fds a socket activator passes go on too
-  local listen = tonumber(os.getenv("LISTEN_FDS") or 0) or 0
-  return math.max(n or 0, listen)
+  local n = math.tointeger(tonumber(o["preserve-fds"] or 0)) or 0
+  return n + listen_fds()
 end
 
 local function print_json(value, indent)
@@ -202,7 +207,7 @@ local commands = {}
 function commands.create()
   oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn })
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn })
   return 0
 end
 
@@ -214,7 +219,8 @@ end
 function commands.run()
   return oci.run(g.root, need_id(), o.bundle, { config = o.config,
     pid_file = o["pid-file"], console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), warn = warn, keep_tty = not o.detach, detach = o.detach,
+    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn,
+    keep_tty = not o.detach, detach = o.detach,
     keep = o.keep })
 end
 

@@ -67,3 +67,78 @@ describe("nsl oci mount destinations that are symlinks in the root", function()
     assert.is_nil(helper.read(outside .. "/x"))
   end)
 end)
+
+describe("nsl oci process.cwd", function()
+  it("is made when the image lacks it, before the root becomes read-only", function()
+    local r = run("cwd1", "pwd && stat -c '%F %u' . && touch x 2>/dev/null || echo read-only",
+      function(s)
+        s.root.readonly = true
+        s.process.cwd = "/new/work/dir"
+      end)
+    assert.equal(0, r.code, r.err)
+    assert.equal("/new/work/dir\ndirectory 0\nread-only\n", r.out)
+  end)
+end)
+
+describe("nsl oci hooks' environment", function()
+  -- a prestart hook that writes its environment to a file of the host
+  local function env_of_hook(id, env)
+    local out = H.tmp .. "/" .. id .. ".env"
+    local r = helper.sh("NSL_SPEC_HOOK=inherited " .. H.cmd("run --bundle " ..
+      q(bundle(config(function(s)
+        s.process.args = { "true" }
+        s.hooks = { prestart = { { path = "/bin/sh", env = env,
+          args = { "sh", "-c", "env > " .. q(out) } } } }
+      end))) .. " " .. id))
+    assert.equal(0, r.code, r.err)
+    return helper.read(out)
+  end
+
+  it("is nsl oci's own when the hook has no env, as in runc and crun", function()
+    local env = env_of_hook("henv1", nil)
+    assert.matches("NSL_SPEC_HOOK=inherited\n", env)
+    assert.matches("PATH=", env)
+  end)
+
+  it("is exactly the hook's env when it has one", function()
+    local env = env_of_hook("henv2", { "ONLY=this" })
+    assert.is_nil(env:match("NSL_SPEC_HOOK"))
+    assert.matches("ONLY=this\n", env)
+  end)
+end)
+
+describe("nsl oci and socket activation", function()
+  -- sh -c script in a container that nsl oci runs with LISTEN_FDS=1, fds 3
+  -- and 4 open, and extra options
+  local function activated(id, options, script)
+    return helper.sh("LISTEN_FDS=1 " .. H.cmd("run " .. options .. " --bundle " ..
+      q(bundle(config(function(s) s.process.args = { "sh", "-c", script } end))) ..
+      " " .. id) .. " 3</dev/null 4</dev/null")
+  end
+  local FDS = "for fd in 3 4 5; do [ -e /proc/self/fd/$fd ] && echo fd $fd; done; true"
+
+  it("tells the process LISTEN_FDS and LISTEN_PID=1 and passes the fds, as runc does", function()
+    local r = activated("listen1", "", "echo \"$LISTEN_FDS $LISTEN_PID $$\"; " .. FDS)
+    assert.equal(0, r.code, r.err)
+    assert.equal("1 1 1\nfd 3\n", r.out)
+  end)
+
+  it("passes --preserve-fds after the activator's fds", function()
+    local r = activated("listen2", "--preserve-fds 1", FDS)
+    assert.equal(0, r.code, r.err)
+    assert.equal("fd 3\nfd 4\n", r.out)
+  end)
+end)
+
+describe("nsl oci capabilities of a non-root process", function()
+  it("gives an inheritable set that the permitted set lacks", function()
+    local r = run("capinh", "grep -E '^Cap(Inh|Prm|Eff)' /proc/self/status", function(s)
+      s.process.user = { uid = 1000, gid = 1000 }
+      s.process.capabilities = { bounding = { "CAP_SYS_ADMIN", "CAP_KILL" },
+        inheritable = { "CAP_SYS_ADMIN" } }
+    end)
+    assert.equal(0, r.code, r.err)
+    assert.equal("CapInh:\t0000000000200000\nCapPrm:\t0000000000000000\n" ..
+      "CapEff:\t0000000000000000\n", r.out)
+  end)
+end)

@@ -318,7 +318,8 @@ end
 
 --- The container.config options of an OCI config (see the top of this
 -- file), and the extras the steps here need: { joins, sysctl, hooks,
--- oom_score_adj, cgroupns, devices, readonly_dev, warnings }.
+-- oom_score_adj, cgroupns, devices, readonly_dev, warnings }; o.listen_fds
+-- (a socket activator's fds) adds LISTEN_FDS and LISTEN_PID to the env.
 function M.options(spec, bundle, _id, cg, o)
   o = o or {}
   local linux = val(spec.linux) or {}
@@ -328,9 +329,16 @@ function M.options(spec, bundle, _id, cg, o)
     seccomp = "unconfined", namespaces = {}, userns = false,
     masked_paths = val(linux.maskedPaths) or {}, readonly_paths = val(linux.readonlyPaths) or {} }
   M.process_options(spec.process, opts, warnings)
+  opts.make_cwd = true -- a missing cwd is made in the root, as runc and crun do
   local x = { joins = {}, sysctl = val(linux.sysctl) or {}, hooks = val(spec.hooks) or {},
     oom_score_adj = math.tointeger(val(spec.process.oomScoreAdj)), warnings = warnings,
     env = M.env_table(spec.process.env) }
+  if o.listen_fds and o.listen_fds > 0 then
+    -- socket activation (sd_listen_fds(3)): the activator's fds are the
+    -- process's, pid 1 of the container, as runc says (the config's win)
+    x.env.LISTEN_FDS = x.env.LISTEN_FDS or tostring(o.listen_fds)
+    x.env.LISTEN_PID = x.env.LISTEN_PID or "1"
+  end
   for _, ns in ipairs(val(linux.namespaces) or {}) do
     local word = NAMESPACES[ns.type] or fail("unknown namespace type '%s'", tostring(ns.type))
     if val(ns.path) and word == "pid" then x.pid_path = ns.path -- joined for the clone
