@@ -142,3 +142,18 @@ describe("nsl oci capabilities of a non-root process", function()
       "CapEff:\t0000000000000000\n", r.out)
   end)
 end)
+
+describe("nsl oci --preserve-fds", function()
+  it("passes the caller's open fds of the range, none of nsl oci's own", function()
+    local dir = bundle(config(function(s)
+      s.process.args = { "sh", "-c", "for fd in 3 4 5 6 7 8 9; do " ..
+        "[ -e /proc/self/fd/$fd ] && echo fd $fd; done; true" }
+    end))
+    -- fd 3 and 5 given, 4 and 6 to 9 not: nsl oci's own pipes and
+    -- files land there once it runs
+    local r = helper.sh(H.cmd("run --preserve-fds 7 --bundle " .. q(dir) .. " pfds") ..
+      " 3</dev/null 5</dev/null 4<&- 6<&- 7<&- 8<&- 9<&-")
+    assert.equal(0, r.code, r.err)
+    assert.equal("fd 3\nfd 5\n", r.out)
+  end)
+end)
