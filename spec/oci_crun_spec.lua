@@ -2,6 +2,7 @@
 -- missing: each case a config, a run and a check from inside the
 -- container.
 local helper = require "helper"
+local json = require "dkjson"
 
 local q = helper.quote
 
@@ -155,5 +156,30 @@ describe("nsl oci --preserve-fds", function()
       " 3</dev/null 5</dev/null 4<&- 6<&- 7<&- 8<&- 9<&-")
     assert.equal(0, r.code, r.err)
     assert.equal("fd 3\nfd 5\n", r.out)
+  end)
+end)
+
+describe("nsl oci as uid 65534", function()
+  it("makes a missing working directory and binds onto a dangling link's target", function()
+    -- a rootless bundle of its own: a copy of the root owned by uid 65534
+    local dir = H.tmp .. "/rootless"
+    assert(os.execute(string.format("mkdir -p %s && cd %s && %s oci spec --rootless && " ..
+      "cp -a %s rootfs && ln -s ../made/here rootfs/etc/dangling-rootless && " ..
+      "echo mine > file && chown -R 65534:65534 %s", q(dir), q(dir), q(helper.nsl),
+      q(H.ROOTFS), q(dir))))
+    local s = json.decode(helper.read(dir .. "/config.json"))
+    s.root.path = "rootfs"
+    s.process.terminal = false
+    s.process.cwd = "/work/new"
+    s.process.args = { "sh", "-c", "pwd && cat /made/here" }
+    s.linux.uidMappings = { { containerID = 0, hostID = helper.NOBODY, size = 1 } }
+    s.linux.gidMappings = { { containerID = 0, hostID = helper.NOBODY, size = 1 } }
+    s.mounts[#s.mounts + 1] = { destination = "/etc/dangling-rootless", type = "bind",
+      source = dir .. "/file", options = { "bind", "ro" } }
+    helper.write(dir .. "/config.json", json.encode(s))
+    local r = helper.unprivileged(string.format("\"$NSL\" oci --root %s run --bundle %s rl1",
+      q(dir .. "/state"), q(dir)))
+    assert.equal(0, r.code, r.err)
+    assert.equal("/work/new\nmine\n", r.out)
   end)
 end)
