@@ -14,6 +14,19 @@
 -- stderr and in --log (one JSON object a line with --log-format json),
 -- exit status 1 for an error (255 for an exec that did not start), the
 -- container's own status for run and exec.
+-- The fds open now, before nsl oci opens any: its caller's, the only ones
+-- --preserve-fds and LISTEN_FDS pass on (readdir's own is closed again).
+local function inherited_fds()
+  local core = require "nsl.core"
+  local set = {}
+  for _, name in ipairs(core.readdir("/proc/self/fd") or {}) do
+    local fd = math.tointeger(tonumber(name))
+    if fd and fd > 2 and core.stat(fd) then set[fd] = true end
+  end
+  return set
+end
+local INHERITED_FDS = inherited_fds()
+
 local nsl = require "nsl"
 local oci = require "nsl.oci"
 local json = oci.json
@@ -195,10 +208,11 @@ local function listen_fds()
   return math.tointeger(tonumber(os.getenv("LISTEN_FDS") or 0)) or 0
 end
 
+-- the fds to pass: --preserve-fds N after the activator's, as runc and
+-- crun do
 local function preserve_fds()
-  local n = tonumber(o["preserve-fds"] or 0)
-  -- socket activation's fds go on too
-  return math.max(n or 0, listen_fds())
+  local n = math.tointeger(tonumber(o["preserve-fds"] or 0)) or 0
+  return n + listen_fds()
 end
 
 local function print_json(value, indent)
@@ -211,7 +225,8 @@ local commands = {}
 function commands.create()
   oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn })
+    preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS, listen_fds = listen_fds(),
+    warn = warn })
   return 0
 end
 
@@ -223,8 +238,9 @@ end
 function commands.run()
   return oci.run(g.root, need_id(), o.bundle, { config = o.config,
     pid_file = o["pid-file"], console_socket = o["console-socket"], no_pivot = o["no-pivot"],
-    preserve_fds = preserve_fds(), listen_fds = listen_fds(), warn = warn,
-    keep_tty = not o.detach, detach = o.detach, keep = o.keep })
+    preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS, listen_fds = listen_fds(),
+    warn = warn, keep_tty = not o.detach, detach = o.detach,
+    keep = o.keep })
 end
 
 function commands.state()
@@ -438,7 +454,8 @@ function commands.exec()
     local st = oci.load(g.root, id)
     return oci.exec(g.root, id, exec_process(st), { detach = o.detach,
       pid_file = o["pid-file"], console_socket = o["console-socket"],
-      preserve_fds = preserve_fds(), ignore_paused = o["ignore-paused"] })
+      preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS,
+      ignore_paused = o["ignore-paused"] })
   end)
   if not ok then die("exec failed: " .. tostring(code), 255) end
   if message then die("exec failed: " .. message, code) end

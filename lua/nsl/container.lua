@@ -120,8 +120,49 @@ M.root_of = root_of
 -- A source this process may not reach (EACCES: a user namespace's root
 -- below a 0700 directory) is bound from c.trees[source], a copy
 -- (nsl.open_tree) made by a process that can.
+-- The names of path, in order.
+local function names(path)
+  local list = {}
+  for name in path:gmatch("[^/]+") do list[#list + 1] = name end
+  return list
+end
+
+-- path with the symlinks on its way, its last name's too, followed inside
+-- the root as if it were / (runc and crun bind onto a link's target,
+-- /etc/localtime -> ../usr/share/zoneinfo/...). The walk stops at the first
+-- name that does not exist: the rest is made later, in the root. A loop
+-- gives path back as it is, for the root's own lookup to refuse.
+local function follow_in_root(root, path)
+  local done, todo, i, hops = {}, names(path), 1, 0
+  while i <= #todo do
+    local name = todo[i]
+    if name == ".." then
+      done[#done] = nil
+    elseif name ~= "." then
+      local here = "/" .. table.concat(done, "/") .. (#done > 0 and "/" or "") .. name
+      local st = root:lstat(here)
+      if not st then
+        table.move(todo, i, #todo, #done + 1, done)
+        break
+      elseif st.type == "link" then
+        hops = hops + 1
+        local target = hops <= 40 and root:readlink(here)
+        if not target then return path end
+        if target:sub(1, 1) == "/" then done = {} end
+        todo = table.move(todo, i + 1, #todo, #names(target) + 1, names(target))
+        i = 0
+      else
+        done[#done + 1] = name
+      end
+    end
+    i = i + 1
+  end
+  return "/" .. table.concat(done, "/")
+end
+
 local function bind_in_root(step, c, source, path, flags)
   local root = root_of(c)
+  path = follow_in_root(root, path)
   local st, _, errno = core.stat(source)
   local tree = c.trees and c.trees[source]
   if not st and errno == core.errno.EACCES and tree then

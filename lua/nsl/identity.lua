@@ -544,8 +544,9 @@ function M.step.user(c)
     end
   end
   local sets = cap_sets(c, uid)
-  -- keep the permitted set across the uid change for the ones kept
-  local keep = uid ~= 0 and #sets.p > 0
+  -- keep the permitted set across the uid change for the ones kept, and
+  -- for an inheritable set: only a permitted capability can be made one
+  local keep = uid ~= 0 and (#sets.p > 0 or #sets.i > 0)
   if keep then switch("user", core.keepcaps(true)) end
   for _, set in ipairs { { "gid", core.setresgid, gid }, { "uid", core.setresuid, uid } } do
     local kind, fn, id = set[1], set[2], set[3]

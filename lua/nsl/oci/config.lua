@@ -344,9 +344,10 @@ function M.options(spec, bundle, _id, cg, o)
   local warnings = {}
   local opts = { rootfs = abs(spec.root.path, bundle), readonly = val(spec.root.readonly) == true,
     hostname = val(spec.hostname), init = false, pivot = not o.no_pivot,
-    seccomp = "unconfined", namespaces = {}, userns = false, make_cwd = true,
+    seccomp = "unconfined", namespaces = {}, userns = false,
     masked_paths = val(linux.maskedPaths) or {}, readonly_paths = val(linux.readonlyPaths) or {} }
   M.process_options(spec.process, opts, warnings)
+  opts.make_cwd = true -- a missing cwd is made in the root, as runc and crun do
   local x = { joins = {}, sysctl = val(linux.sysctl) or {}, hooks = val(spec.hooks) or {},
     oom_score_adj = math.tointeger(val(spec.process.oomScoreAdj)), warnings = warnings,
     env = M.env_table(spec.process.env) }
@@ -378,11 +379,20 @@ function M.options(spec, bundle, _id, cg, o)
   if val(linux.seccomp) then opts.seccomp = M.seccomp_policy(linux.seccomp) end
   opts.resources = M.resources(linux.resources)
   if next(opts.resources) == nil then opts.resources = nil end
-  if o.preserve_fds and o.preserve_fds > 0 then
-    opts.pass_fds = {}
-    for fd = 3, 2 + o.preserve_fds do opts.pass_fds[#opts.pass_fds + 1] = fd end
-  end
+  opts.pass_fds = M.pass_fds(o)
   return opts, x
+end
+
+--- The fds 3 to 2 + o.preserve_fds that the process gets: those of
+-- o.inherited_fds (a set: the fds open when nsl oci started, its caller's)
+-- when given, so that none nsl oci opened itself is passed on; nil for none.
+function M.pass_fds(o)
+  if not (o.preserve_fds and o.preserve_fds > 0) then return nil end
+  local list = {}
+  for fd = 3, 2 + o.preserve_fds do
+    if not o.inherited_fds or o.inherited_fds[fd] then list[#list + 1] = fd end
+  end
+  return list
 end
 
 return M

@@ -39,7 +39,8 @@ local function feed_hook(w, data, deadline)
 end
 
 --- Run one OCI hook { path, args, env, timeout } with the state JSON on
--- its stdin; nil and a message when it fails or times out.
+-- its stdin (no env: nsl oci's own environment); nil and a message when
+-- it fails or times out.
 function M.run_hook(hook, state_json)
   local r, w = assert(core.pipe())
   local pid, cerr = core.clone({})
@@ -53,7 +54,8 @@ function M.run_hook(hook, state_json)
       core.dup2(r, 0)
       core.close_range(3, nil, "cloexec")
       local args = val(hook.args) or { hook.path }
-      core.exec(hook.path, args, val(hook.env) or {})
+      -- no env: nsl oci's own, as runc (Go's nil Cmd.Env) and crun give it
+      core.exec(hook.path, args, val(hook.env))
       core._exit(127)
     end)
   end

@@ -263,10 +263,10 @@ end
 --- Create container id from bundle: set it up and leave its process
 -- blocked until start. o: config (its file instead of the bundle's
 -- config.json, relative to the bundle), pid_file, console_socket, no_pivot,
--- preserve_fds, listen_fds (socket activation's, among them), warn(message),
--- keep_tty (return the pty master instead of sending it), spec (the config
--- as Lua data, for config.json) and options (see M.config). Returns the
--- state, the pid and the pty master (keep_tty).
+-- preserve_fds (of inherited_fds, see config.pass_fds), listen_fds,
+-- warn(message), keep_tty (return the pty master instead of
+-- sending it), spec (the config as Lua data, for config.json) and options
+-- (see M.config). Returns the state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
@@ -520,7 +520,7 @@ end
 --- Run a process in a running container: join its namespaces (setns
 -- through a pidfd) and its cgroup, then the identity steps of a
 -- container config built from the OCI process object p. o: detach,
--- pid_file, console_socket, preserve_fds, ignore_paused (run it in a
+-- pid_file, console_socket, preserve_fds (of inherited_fds), ignore_paused (run it in a
 -- paused container: it starts once the container is resumed). Returns the
 -- exit code (0 when detached).
 function M.exec(root, id, p, o)
@@ -540,10 +540,7 @@ function M.exec(root, id, p, o)
       "seccomp" } }, {})
   local linux = val(st.config.linux) or {}
   opts.seccomp = val(linux.seccomp) and config.seccomp_policy(linux.seccomp) or "unconfined"
-  if o.preserve_fds and o.preserve_fds > 0 then
-    opts.pass_fds = {}
-    for fd = 3, 2 + o.preserve_fds do opts.pass_fds[#opts.pass_fds + 1] = fd end
-  end
+  opts.pass_fds = config.pass_fds(o)
   local c = container.config(opts)
   c.env = config.env_table(p.env)
   if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
