@@ -201,10 +201,12 @@ local function need_id()
   return id
 end
 
--- sd_listen_fds(3): the fds a socket activator passed to this process
--- (LISTEN_PID is ours, else they are another's), from fd 3.
+-- sd_listen_fds(3): the fds a socket activator passed to this process,
+-- from fd 3. A LISTEN_PID that is not ours means they were another's (as
+-- runc checks); none at all is taken as ours (as crun does).
 local function listen_fds()
-  if math.tointeger(tonumber(os.getenv("LISTEN_PID") or "")) ~= nsl.getpid() then return 0 end
+  local pid = os.getenv("LISTEN_PID")
+  if pid and math.tointeger(tonumber(pid)) ~= nsl.getpid() then return 0 end
   return math.tointeger(tonumber(os.getenv("LISTEN_FDS") or 0)) or 0
 end
 
