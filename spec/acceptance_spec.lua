@@ -24,12 +24,16 @@ local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups
 local holder, holder_pid
 
 -- Shell words that cover /run and /var/tmp with fresh tmpfs mounts, and
--- make the tmpfs that holds the host's cgroup hierarchies read-only here:
--- podman's cgroupfs manager makes the directories of every controller the
--- kernel has, also of one not mounted on this host (hugetlb, net_cls...),
--- and such a directory is a plain one on that tmpfs, left on the host.
+-- /sys/fs/cgroup with a throwaway tmpfs that holds the host's hierarchies
+-- bound back in: podman's cgroupfs manager makes the directories of every
+-- controller the kernel has, also of one this host does not mount
+-- (hugetlb, net_cls, ...), and on the host's tmpfs such a directory would
+-- be a plain one left behind.
 local PRIVATE_RUN = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /var/tmp" ..
-  " && mount -o remount,bind,ro /sys/fs/cgroup"
+  " && mkdir /run/cgroup-host && mount --rbind /sys/fs/cgroup /run/cgroup-host" ..
+  " && mount -t tmpfs -o mode=755 cgroup-view /sys/fs/cgroup" ..
+  " && for d in /run/cgroup-host/*; do mountpoint -q $d || continue;" ..
+  " mkdir /sys/fs/cgroup/${d##*/} && mount --rbind $d /sys/fs/cgroup/${d##*/} || exit 1; done"
 
 local function start_holder()
   holder = io.popen("exec unshare -m --propagation private sh -c '" .. PRIVATE_RUN ..
