@@ -55,6 +55,34 @@ describe("nsl oci binds in a user namespace", function()
     assert.is_nil(helper.read(source .. "/new"))
   end)
 
+  -- real root's copy of a tree is not locked by a user namespace copy: the
+  -- container's root could lift its read-only flag (or unmount what is
+  -- below it), so it is refused where the container's own copy fails
+  it("refuses a bind the container could remount read-write, as root", function()
+    local dir = H.tmp .. "/userns-ro-bind"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 100000:100000 %s/rootfs",
+      q(dir), q(H.ROOTFS), q(dir), q(dir))))
+    local source = hidden_source(dir, "1000:1000")
+    assert(os.execute("chmod 0777 " .. q(source))) -- the container's root may write in it once rw
+    local bundle = H.bundle(H.config(function(s)
+      s.root.path = dir .. "/rootfs"
+      s.process.args = { "sh", "-c", "mount -o remount,bind,rw /mnt; echo remount $?; touch /mnt/new" }
+      for _, set in pairs(s.process.capabilities) do set[#set + 1] = "CAP_SYS_ADMIN" end
+      s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+      s.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+      s.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+      s.mounts[#s.mounts + 1] = { destination = "/mnt", type = "bind", source = source, options = { "bind" } }
+    end))
+    -- the source is a read-only bind mount of the spec's own mount namespace
+    local r = helper.sh(string.format("unshare -m --propagation private -- sh -c %s",
+      q(string.format("mount --bind %s %s && mount -o remount,bind,ro %s && exec %s",
+        q(source), q(source), q(source), H.cmd("run --bundle " .. q(bundle) .. " ub-ro")))))
+    assert.is_nil(helper.read(source .. "/new"), r.out .. r.err)
+    assert.equal(1, r.code, r.out .. r.err) -- refused at create, as runc does
+    assert.matches(source, r.err, 1, true)
+    assert.matches("its mount is ro", r.err, 1, true)
+  end)
+
   it("binds a source below a 0700 directory as uid 65534, rootless", function()
     local dir = H.tmp .. "/nobody-bind"
     assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",

@@ -119,7 +119,8 @@ M.root_of = root_of
 -- attached, keeping the flags the kernel locked in a user namespace.
 -- A source this process may not reach (EACCES: a user namespace's root
 -- below a 0700 directory) is bound from c.trees[source], a copy
--- (nsl.open_tree) made by a process that can.
+-- (nsl.open_tree) made by a process that can; refused where
+-- c.unlocked_trees[source] says what the container could lift on it.
 -- The names of path, in order.
 local function names(path)
   local list = {}
@@ -166,6 +167,12 @@ local function bind_in_root(step, c, source, path, flags)
   local st, _, errno = core.stat(source)
   local tree = c.trees and c.trees[source]
   if not st and errno == core.errno.EACCES and tree then
+    local unlocked = c.unlocked_trees and c.unlocked_trees[source]
+    if unlocked then
+      check(step, nil, string.format("bind of %s: the container's root cannot reach it and " ..
+        "the caller's copy of its tree has flags no user namespace locked: %s, which the " ..
+        "container could lift", source, unlocked), errno)
+    end
     source = tree
     st = core.stat(tree)
   end

@@ -161,16 +161,52 @@ local function bind_sources(c)
   return sources
 end
 
+-- Per-mount flags a container's root could clear on a tree no user
+-- namespace copy locked.
+local LIFTABLE = { ro = true, nosuid = true, nodev = true, noexec = true }
+
+-- What the container's root could lift on the caller's copy of source's
+-- tree, its flags not locked by a user namespace copy: "its mount is ro",
+-- "a mount is below it at PATH" (rec: it could unmount it), nil for
+-- nothing (a plain read-write mount).
+local function unlocked_protection(source, rec)
+  local fd = core.open(source, "path cloexec")
+  if not fd then return nil end -- the caller's open_tree fails too
+  local n = fd:fileno()
+  local path = core.readlink("/proc/self/fd/" .. n)
+  local info = util.read_file("/proc/self/fdinfo/" .. n)
+  fd:close()
+  local id = info and tonumber(info:match("mnt_id:%s*(%d+)"))
+  local mounts = require("nsl.inspect").mountinfo()
+  if not (path and id and mounts) then return "its mount could not be read (/proc/self/mountinfo)" end
+  local below = path == "/" and "/" or path .. "/"
+  for _, m in ipairs(mounts) do
+    if m.id == id then
+      local flags = {}
+      for _, o in ipairs(m.options) do
+        if LIFTABLE[o] then flags[#flags + 1] = o end
+      end
+      if #flags > 0 then return "its mount is " .. table.concat(flags, ",") end
+    elseif rec and m.target:sub(1, #below) == below then
+      return "a mount is below it at " .. m.target
+    end
+  end
+end
+
 -- In a user namespace the container's root may not reach a bind's source
 -- (below a 0700 directory of the caller's): copies of the binds' trees for
 -- mount_system to take where its own lookup gets EACCES (runc and crun
 -- prepare such binds outside too). Those made here by the caller (real
--- root: rootless, it may not copy a mount of the host's)...
+-- root: rootless, it may not copy a mount of the host's) have flags the
+-- container could lift: c.unlocked_trees says which, for bind_in_root to
+-- refuse them...
 local function bind_trees(c)
   local trees = {}
+  c.unlocked_trees = {}
   if not c.userns then return trees end
   for source, rec in pairs(bind_sources(c)) do
     trees[source] = core.open_tree(source, rec or nil)
+    c.unlocked_trees[source] = trees[source] and unlocked_protection(source, rec)
   end
   return trees
 end
@@ -187,6 +223,7 @@ local function own_bind_trees(c)
     if tree then
       if c.trees[source] then c.trees[source]:close() end
       c.trees[source] = tree
+      c.unlocked_trees[source] = nil -- locked: copied in the container's namespace
     end
   end
 end
