@@ -109,6 +109,39 @@ describe("nsl oci binds in a user namespace", function()
       helper.with_subids(dir, "65534:100000:65536\n", "65534:100000:65536\n"))
     assert.same({ 0, "hello\ntouch 1\nsingle\n" }, { r.code, r.out }, r.err)
   end)
+
+  -- real root's copy of a tree with a mount below it (the spec's own, in
+  -- the run's mount namespace) is taken for a plain bind, not for an rbind
+  -- (the container's root could unmount what is below); each bind takes a
+  -- copy of its own
+  it("keeps a source's plain binds apart from its rbind, as root", function()
+    local dir = H.tmp .. "/userns-sub-bind"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 100000:100000 %s/rootfs",
+      q(dir), q(H.ROOTFS), q(dir), q(dir))))
+    local source = hidden_source(dir, "1000:1000")
+    assert(os.execute("mkdir " .. q(source .. "/sub")))
+    local function run(id, binds)
+      local bundle = H.bundle(H.config(function(s)
+        s.root.path = dir .. "/rootfs"
+        s.process.args = { "sh", "-c", "for d in /p /q /r; do test -e $d/f; echo $d $? $(ls $d/sub); done" }
+        s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+        s.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+        s.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+        for target, how in pairs(binds) do
+          s.mounts[#s.mounts + 1] = { destination = target, type = "bind", source = source, options = { how } }
+        end
+      end))
+      return helper.sh(string.format("unshare -m --propagation private -- sh -c %s",
+        q(string.format("mount -t tmpfs nsl-spec-sub %s && touch %s/marker && exec %s", q(source .. "/sub"),
+          q(source .. "/sub"), H.cmd("run --bundle " .. q(bundle) .. " " .. id)))))
+    end
+    local r = run("ub4", { ["/p"] = "bind", ["/q"] = "bind" })
+    assert.same({ 0, "/p 0\n/q 0\n/r 1\n" }, { r.code, r.out }, r.err)
+    r = run("ub5", { ["/p"] = "bind", ["/r"] = "rbind" })
+    assert.equal(1, r.code, r.out .. r.err)
+    assert.matches("bind of " .. source .. ": ", r.err, 1, true)
+    assert.matches("a mount is below it at " .. source .. "/sub", r.err, 1, true)
+  end)
 end)
 
 -- The cgroup mount of runc's default config; options as given.
