@@ -791,6 +791,9 @@ nsl.container.mount_options("/proc") --> "rw,nosuid,nodev,noexec,relatime"]],
 c = nsl.container.config{ rootfs = "/tmp/box" }
 nsl.container.root_of(c) --> nsl.root '/tmp/box' (fd 7)]],
 
+  ["container.tree_key"] = [[
+nsl.container.tree_key("/srv/data", "rbind rdonly") --> "rbind /srv/data"]],
+
   ["container.run"] = [[
 nsl.container.run{ rootfs = "/tmp/box", command = { "/bin/echo", "hi" } } --> 0, nil
 nsl.container.run{ rootfs = "/tmp/box", command = { "/bin/nope" } } --> 127, "command not found: /bin/nope in rootfs /tmp/box"]],
