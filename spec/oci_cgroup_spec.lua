@@ -255,3 +255,20 @@ describe("nsl oci cgroups on a v1 host", function()
     assert.is_nil(core_stat(assert(cgroup.open(H.cgroup_of[dir])).dirs.memory))
   end)
 end)
+
+describe("nsl oci linux.resources.devices without a cgroup", function()
+  local APPLY = "require('nsl.oci.devices').apply_cgroup(nil, { { allow = false, access = 'rwm' } }, " ..
+    "function(m) print('warning: ' .. m) end)"
+
+  it("is an error for root in a user namespace of its own (fail closed)", function()
+    local r = helper.sh("unshare --user --map-root-user " .. q(helper.nsl) .. " -e " .. q(APPLY))
+    assert.equal(1, r.code, r.out)
+    assert.matches("linux.resources.devices: the container has no cgroup to apply them in", r.err, 1, true)
+  end)
+
+  it("is a warning for an ordinary user (rootless: no cgroup of its own)", function()
+    local r = helper.unprivileged_lua(APPLY)
+    assert.same({ 0, "warning: linux.resources.devices not applied: the container has no cgroup\n" },
+      { r.code, r.out }, r.err)
+  end)
+end)

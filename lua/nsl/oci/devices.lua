@@ -230,14 +230,14 @@ end
 -- function returned attaches it, to be called once the container's own
 -- nodes are made and before its command runs (runc sets its device rules
 -- at that point too: the program may deny mknod of them). Raises where
--- neither can be applied; without a cgroup (an ordinary user, told
--- already) warn(message).
+-- neither can be applied, and without a cgroup under euid 0 (in a user
+-- namespace too: fail closed); without a cgroup for an ordinary user
+-- (rootless, told already) warn(message).
 function M.apply_cgroup(cg, list, warn)
   local lines = M.cgroup_lines(list)
   if #lines == 0 then return end
   if not cg then
-    -- real root has a cgroup wherever one can be made: none is an error
-    if core.geteuid() == 0 and not common.nested_userns() then
+    if core.geteuid() == 0 then
       fail("linux.resources.devices: the container has no cgroup to apply them in")
     end
     if warn then warn("linux.resources.devices not applied: the container has no cgroup") end
