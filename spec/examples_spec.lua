@@ -210,7 +210,7 @@ describe("nsl.examples", function()
     "getpgrp", "getpid", "getppid", "getresgid", "getresuid", "gettid", "getuid",
     "pidfd_send_signal", "readlink", "seccomp_load", "seccomp_load_bpf",
     "seccomp_syscall_resolve_name", "set_ctty", "wait",
-    "identity.drop_capabilities", "inspect.namespaces", "userns.clone", "userns.self_maps",
+    "inspect.namespaces", "userns.clone", "userns.self_maps",
   }
 
   it("runs the pure examples and prints exactly what their --> says", function()

@@ -976,10 +976,6 @@ c = nsl.identity.config({ env = {} }, {})
 #c.capabilities, c.no_new_privs --> 14, true
 c.user --> { gid = 0, groups = {}, uid = 0 }]],
 
-  ["identity.drop_capabilities"] = [[
-pid = nsl.clone({}) if pid == 0 then nsl.identity.drop_capabilities() nsl._exit(nsl.cap_bound("kill") and 1 or 0) end
-nsl.wait(pid) --> 4711, "exited", 0]],
-
   ["identity.parse_rlimit"] = [[
 nsl.identity.parse_rlimit("nofile=1024:4096") --> "nofile", { 1024, 4096 }
 nsl.identity.parse_rlimit("core=unlimited") --> "core", { "unlimited", "unlimited" }]],
