@@ -105,6 +105,21 @@ describe("nsl oci lua", function()
     assert.matches("data\nmkdir: can't create directory '/tmp/x': Permission denied\n$", r.out)
   end)
 
+  it("runs a script whose read-only /dev has its flags separated by commas", function()
+    local dir = H.bundle(H.config(function(s)
+      s.process.args = { "sh", "-c", "grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6" }
+      for _, m in ipairs(s.mounts) do
+        if m.destination == "/dev" then m.options[#m.options + 1] = "ro" end
+      end
+    end))
+    local path = script_of(dir)
+    local text, n = helper.read(path):gsub('flags = "nosuid strictatime rdonly"', 'flags = "nosuid,strictatime,rdonly"')
+    assert.equal(1, n)
+    helper.write(path, text)
+    local r = run_script(path)
+    assert.same({ 0, "ro,nosuid\n" }, { r.code, r.out }, r.err)
+  end)
+
   it("keeps the seccomp listenerPath: no agent, no container", function()
     local dir = H.bundle(H.config(function(s)
       s.process.args = { "true" }

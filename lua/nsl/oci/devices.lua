@@ -3,6 +3,7 @@
 -- device rules of linux.resources.devices (the v1 devices cgroup).
 local core = require "nsl.core"
 local errors = require "nsl.errors"
+local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local fail, val = common.fail, common.val
 local check = errors.check
@@ -124,10 +125,14 @@ function M.writable_dev(mounts)
   for _, m in ipairs(mounts) do
     if m.target:gsub("/+$", "") == "/dev" then entry = m end -- the last is on top
   end
-  if not entry or not entry.fstype or not (" " .. entry.flags .. " "):find(" rdonly ") then
+  if not entry or not entry.fstype or not util.has_word(entry.flags, "rdonly") then
     return false
   end
-  entry.flags = (" " .. entry.flags .. " "):gsub(" rdonly ", " "):match("^%s*(.-)%s*$")
+  local words = {}
+  for w in entry.flags:gmatch("[^%s,|]+") do -- util.has_word's words
+    if w ~= "rdonly" then words[#words + 1] = w end
+  end
+  entry.flags = table.concat(words, " ")
   return true
 end
 
@@ -249,7 +254,6 @@ function M.apply_cgroup(cg, list, warn)
     fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted and the container " ..
       "has no cgroup v2 directory for a device program")
   end
-  local util = require "nsl.util"
   local ok, err, errno = util.mkdir_all(dir, "0755", {})
   if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
   cg.dirs.devices = dir
