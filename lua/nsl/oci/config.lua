@@ -239,7 +239,9 @@ local function given_text(v)
   return type(v) == "string" and v ~= ""
 end
 
--- The resources of an OCI config as nsl.cgroup limits.
+--- The resources of an OCI config (linux.resources) as nsl.cgroup limits:
+-- memory, pids, cpu and cpuset fields; a field unset, 0 or below -1 is
+-- left out.
 function M.resources(r)
   r = val(r) or {}
   local l = {}
@@ -260,7 +262,7 @@ function M.resources(r)
   return l
 end
 
--- The cgroup path of an OCI cgroupsPath: "slice:prefix:name" (systemd's
+--- The cgroup path of an OCI cgroupsPath: "slice:prefix:name" (systemd's
 -- form) becomes /slice/prefix-name.scope; none is nsl-oci/ID below the
 -- runtime's own cgroup.
 function M.cgroup_path(path, id)
