@@ -210,7 +210,7 @@ describe("nsl.examples", function()
     "getpgrp", "getpid", "getppid", "getresgid", "getresuid", "gettid", "getuid",
     "pidfd_send_signal", "readlink", "seccomp_load", "seccomp_load_bpf",
     "seccomp_syscall_resolve_name", "set_ctty", "wait",
-    "identity.drop_capabilities", "inspect.namespaces", "userns.clone", "userns.self_maps",
+    "inspect.namespaces", "userns.clone", "userns.self_maps",
   }
 
   it("runs the pure examples and prints exactly what their --> says", function()
@@ -320,9 +320,16 @@ describe("the docs' sources", function()
 
   it("has a --- doc above every public function of the library modules", function()
     local missing_doc = {}
-    for _, module in ipairs(MODULES) do
-      for _, name in ipairs(function_names(require("nsl." .. module))) do
-        local text = repl.help(module .. "." .. name)
+    -- nsl.oci's modules too, which have no examples: help by the function
+    local by_function = { ["oci.config"] = true, ["oci.devices"] = true, ["oci.hooks"] = true,
+      ["oci.notify"] = true, ["oci.operations"] = true, ["oci.script"] = true, ["oci.state"] = true,
+      ["oci.features"] = true, ["oci.events"] = true, oci = true }
+    local documented = table.move(MODULES, 1, #MODULES, 1, {})
+    for module in pairs(by_function) do documented[#documented + 1] = module end
+    for _, module in ipairs(documented) do
+      local t = require("nsl." .. module)
+      for _, name in ipairs(function_names(t)) do
+        local text = repl.help(by_function[module] and t[name] or module .. "." .. name)
         if text:find("(no --- comment above its definition)", 1, true) then
           missing_doc[#missing_doc + 1] = module .. "." .. name
         end

@@ -55,6 +55,34 @@ describe("nsl oci binds in a user namespace", function()
     assert.is_nil(helper.read(source .. "/new"))
   end)
 
+  -- real root's copy of a tree is not locked by a user namespace copy: the
+  -- container's root could lift its read-only flag (or unmount what is
+  -- below it), so it is refused where the container's own copy fails
+  it("refuses a bind the container could remount read-write, as root", function()
+    local dir = H.tmp .. "/userns-ro-bind"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 100000:100000 %s/rootfs",
+      q(dir), q(H.ROOTFS), q(dir), q(dir))))
+    local source = hidden_source(dir, "1000:1000")
+    assert(os.execute("chmod 0777 " .. q(source))) -- the container's root may write in it once rw
+    local bundle = H.bundle(H.config(function(s)
+      s.root.path = dir .. "/rootfs"
+      s.process.args = { "sh", "-c", "mount -o remount,bind,rw /mnt; echo remount $?; touch /mnt/new" }
+      for _, set in pairs(s.process.capabilities) do set[#set + 1] = "CAP_SYS_ADMIN" end
+      s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+      s.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+      s.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+      s.mounts[#s.mounts + 1] = { destination = "/mnt", type = "bind", source = source, options = { "bind" } }
+    end))
+    -- the source is a read-only bind mount of the spec's own mount namespace
+    local r = helper.sh(string.format("unshare -m --propagation private -- sh -c %s",
+      q(string.format("mount --bind %s %s && mount -o remount,bind,ro %s && exec %s",
+        q(source), q(source), q(source), H.cmd("run --bundle " .. q(bundle) .. " ub-ro")))))
+    assert.is_nil(helper.read(source .. "/new"), r.out .. r.err)
+    assert.equal(1, r.code, r.out .. r.err) -- refused at create, as runc does
+    assert.matches(source, r.err, 1, true)
+    assert.matches("its mount is ro", r.err, 1, true)
+  end)
+
   it("binds a source below a 0700 directory as uid 65534, rootless", function()
     local dir = H.tmp .. "/nobody-bind"
     assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 65534:65534 %s",
@@ -80,6 +108,39 @@ describe("nsl oci binds in a user namespace", function()
     r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci --root "$PWD/state" run ub3', nil, nil,
       helper.with_subids(dir, "65534:100000:65536\n", "65534:100000:65536\n"))
     assert.same({ 0, "hello\ntouch 1\nsingle\n" }, { r.code, r.out }, r.err)
+  end)
+
+  -- real root's copy of a tree with a mount below it (the spec's own, in
+  -- the run's mount namespace) is taken for a plain bind, not for an rbind
+  -- (the container's root could unmount what is below); each bind takes a
+  -- copy of its own
+  it("keeps a source's plain binds apart from its rbind, as root", function()
+    local dir = H.tmp .. "/userns-sub-bind"
+    assert(os.execute(string.format("mkdir -p %s && cp -a %s %s/rootfs && chown -R 100000:100000 %s/rootfs",
+      q(dir), q(H.ROOTFS), q(dir), q(dir))))
+    local source = hidden_source(dir, "1000:1000")
+    assert(os.execute("mkdir " .. q(source .. "/sub")))
+    local function run(id, binds)
+      local bundle = H.bundle(H.config(function(s)
+        s.root.path = dir .. "/rootfs"
+        s.process.args = { "sh", "-c", "for d in /p /q /r; do test -e $d/f; echo $d $? $(ls $d/sub); done" }
+        s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+        s.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+        s.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+        for target, how in pairs(binds) do
+          s.mounts[#s.mounts + 1] = { destination = target, type = "bind", source = source, options = { how } }
+        end
+      end))
+      return helper.sh(string.format("unshare -m --propagation private -- sh -c %s",
+        q(string.format("mount -t tmpfs nsl-spec-sub %s && touch %s/marker && exec %s", q(source .. "/sub"),
+          q(source .. "/sub"), H.cmd("run --bundle " .. q(bundle) .. " " .. id)))))
+    end
+    local r = run("ub4", { ["/p"] = "bind", ["/q"] = "bind" })
+    assert.same({ 0, "/p 0\n/q 0\n/r 1\n" }, { r.code, r.out }, r.err)
+    r = run("ub5", { ["/p"] = "bind", ["/r"] = "rbind" })
+    assert.equal(1, r.code, r.out .. r.err)
+    assert.matches("bind of " .. source .. ": ", r.err, 1, true)
+    assert.matches("a mount is below it at " .. source .. "/sub", r.err, 1, true)
   end)
 end)
 
@@ -192,5 +253,22 @@ describe("nsl oci cgroups on a v1 host", function()
       "this host's cgroups are v1", r.err, 1, true)
     assert.equal(1, H.oci("state cs6").code)
     assert.is_nil(core_stat(assert(cgroup.open(H.cgroup_of[dir])).dirs.memory))
+  end)
+end)
+
+describe("nsl oci linux.resources.devices without a cgroup", function()
+  local APPLY = "require('nsl.oci.devices').apply_cgroup(nil, { { allow = false, access = 'rwm' } }, " ..
+    "function(m) print('warning: ' .. m) end)"
+
+  it("is an error for root in a user namespace of its own (fail closed)", function()
+    local r = helper.sh("unshare --user --map-root-user " .. q(helper.nsl) .. " -e " .. q(APPLY))
+    assert.equal(1, r.code, r.out)
+    assert.matches("linux.resources.devices: the container has no cgroup to apply them in", r.err, 1, true)
+  end)
+
+  it("is a warning for an ordinary user (rootless: no cgroup of its own)", function()
+    local r = helper.unprivileged_lua(APPLY)
+    assert.same({ 0, "warning: linux.resources.devices not applied: the container has no cgroup\n" },
+      { r.code, r.out }, r.err)
   end)
 end)

@@ -66,7 +66,8 @@ describe("nsl oci lua", function()
     assert(os.execute("mkdir -p " .. q(H.tmp .. "/data")))
     helper.write(H.tmp .. "/data/file", "data\n")
     local dir = H.bundle(H.config(function(s)
-      s.process.args = { "sh", "-c", PROBE .. "cat /data/file; mkdir /tmp/x 2>&1; true" }
+      s.process.args = { "sh", "-c", PROBE .. "echo '== dev'; stat -c '%A %u %g %t %T %n' /dev/zero2; " ..
+        "touch /dev/x 2>&1; cat /data/file; mkdir /tmp/x 2>&1; true" }
       -- relative to the bundle: absolute in the script
       s.root.path = "../rootfs"
       table.insert(s.mounts, { destination = "/data", type = "bind", source = "../data",
@@ -81,6 +82,12 @@ describe("nsl oci lua", function()
       s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW", architectures = { "SCMP_ARCH_X86_64" },
         syscalls = { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_ERRNO", errnoRet = 13 } } }
       s.hostname = "custom"
+      -- a node of linux.devices in a read-only /dev
+      s.linux.devices = { { path = "/dev/zero2", type = "c", major = 1, minor = 5, fileMode = 384,
+        uid = 7, gid = 8 } }
+      for _, m in ipairs(s.mounts) do
+        if m.destination == "/dev" then m.options[#m.options + 1] = "ro" end
+      end
     end))
     local inside = same_inside(dir, "extras")
     assert.matches("\ncustom\n", inside.id)
@@ -88,12 +95,44 @@ describe("nsl oci lua", function()
     assert.matches("Seccomp:%s+2", inside.status)
     assert.matches("/data ro,nosuid[^\n]* ext4", inside.mounts)
     assert.matches("/tmp rw,nosuid,nodev[^\n]* tmpfs [^\n]*size=1024k", inside.mounts)
+    assert.matches("\n/dev ro,", inside.mounts)
+    assert.matches("^crw%-%-%-%-%-%-%- 7 8 1 5 /dev/zero2\ntouch: /dev/x: Read%-only file system", inside.dev)
     local text = helper.read(dir .. ".lua")
     assert.matches('rootfs = "' .. H.ROOTFS:gsub("%p", "%%%0") .. '"', text)
     assert.matches('source = "' .. (H.tmp .. "/data"):gsub("%p", "%%%0") .. '"', text)
     -- the script's own data, not the bundle's
     local r = run_script(dir .. ".lua")
     assert.matches("data\nmkdir: can't create directory '/tmp/x': Permission denied\n$", r.out)
+  end)
+
+  it("runs a script whose read-only /dev has its flags separated by commas", function()
+    local dir = H.bundle(H.config(function(s)
+      s.process.args = { "sh", "-c", "grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6" }
+      for _, m in ipairs(s.mounts) do
+        if m.destination == "/dev" then m.options[#m.options + 1] = "ro" end
+      end
+    end))
+    local path = script_of(dir)
+    local text, n = helper.read(path):gsub('flags = "nosuid strictatime rdonly"', 'flags = "nosuid,strictatime,rdonly"')
+    assert.equal(1, n)
+    helper.write(path, text)
+    local r = run_script(path)
+    assert.same({ 0, "ro,nosuid\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("keeps the seccomp listenerPath: no agent, no container", function()
+    local dir = H.bundle(H.config(function(s)
+      s.process.args = { "true" }
+      s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW", listenerPath = H.tmp .. "/no-agent.sock",
+        syscalls = { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_NOTIFY" } } }
+    end))
+    local bundle_run = H.oci("run --bundle " .. q(dir) .. " noagent")
+    assert.equal(1, bundle_run.code)
+    assert.matches("seccomp listenerPath: connect", bundle_run.err, 1, true)
+    local r = run_script(script_of(dir))
+    assert.equal(125, r.code, r.out)
+    assert.matches("seccomp listenerPath: connect", r.err, 1, true)
+    assert.matches("listenerPath = ", helper.read(dir .. ".lua"), 1, true)
   end)
 
   it("makes a script as uid 65534 of a rootless bundle that starts the same container", function()

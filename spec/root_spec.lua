@@ -550,6 +550,26 @@ for _, how in ipairs(HOWS) do
       end)
     end)
 
+    it("binds only a detached tree given as an fd, never moves a mount", function()
+      with_mounted_root(how, function(r, dir, src)
+        assert(core.mount("tmpfs", src, "tmpfs"))
+        helper.write(src .. "/seen", "tmpfs")
+        assert(r:mkdir_all("data"))
+        local attached <close> = assert(core.open(src, "path"))
+        same({ nil, "bind_on 'tree fd " .. attached:fileno() .. "' on 'data' in root '" .. dir ..
+          "': not a detached tree (nsl.open_tree): Invalid argument", E.EINVAL },
+          { r:bind_on("data", attached) })
+        equal("tmpfs", helper.read(src .. "/seen"), "the mount stays where it is")
+        assert.is_nil(helper.read(dir .. "/data/seen"))
+        local tree <close> = assert(core.open_tree(src))
+        assert(r:bind_on("data", tree))
+        equal("tmpfs", helper.read(dir .. "/data/seen"))
+        -- attached now: a second bind would move it
+        local again, _, errno = r:bind_on("data", tree)
+        same({ nil, E.EINVAL }, { again, errno })
+      end)
+    end)
+
     it("binds recursively with rbind, and sets flags on every mount", function()
       with_mounted_root(how, function(r, dir, src)
         assert(core.mkdir(src .. "/sub"))

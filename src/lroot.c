@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,9 +443,32 @@ static int l_root_mount_on(lua_State *L) {
   return n;
 }
 
+/* Is the mount fd is on in this process's mount table (/proc/self/mountinfo)?
+ * A tree of nsl.open_tree is not until it is attached, and move_mount would
+ * move an attached mount away from where it is. 1, 0, or -1 with errno. */
+static int mount_attached(int fd) {
+  uint64_t id;
+  if (nsl_sys_mount_id(fd, &id) != 0)
+    return -1;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return -1;
+  char *line = NULL;
+  size_t cap = 0;
+  int found = 0;
+  while (!found && getline(&line, &cap, f) > 0) {
+    uint64_t n;
+    found = sscanf(line, "%" SCNu64, &n) == 1 && n == id;
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
 static int l_root_bind_on(lua_State *L) {
   nsl_root *r = check_root(L);
   const char *path = luaL_checkstring(L, 2);
+  lua_settop(L, 4); /* the strings pushed below are not the flags */
   /* a detached tree (nsl.open_tree) made by a process that can reach the
    * source, or the source's host path */
   int given = lua_type(L, 3) == LUA_TSTRING ? -1 : nsl_checkfd(L, 3);
@@ -459,6 +483,15 @@ static int l_root_bind_on(lua_State *L) {
   int target = nsl_walk_open(&r->root, path, O_PATH, 0);
   if (target < 0)
     return nsl_fail(L, "%s in root '%s'", what, r->path);
+  int attached = given >= 0 ? mount_attached(given) : 0;
+  if (attached != 0) {
+    nsl_sys_close_keep_errno(target);
+    if (attached < 0)
+      return step_fail(L, r, what, "mountinfo", NULL);
+    errno = EINVAL;
+    return nsl_fail(L, "%s in root '%s': not a detached tree (nsl.open_tree)",
+                    what, r->path);
+  }
   /* the source is the caller's choice: resolved on the host; a given tree
    * is a copy of its own (attaching closes it; the caller's fd stays) */
   int tree = given >= 0 ? fcntl(given, F_DUPFD_CLOEXEC, 0)
@@ -573,9 +606,9 @@ const nsl_Reg nsl_root_lib[] = {
 const nsl_Reg nsl_root_methods[] = {
     {"bind_on", l_root_bind_on,
      "root:bind_on(path, host_source | tree [, flags]) -> true",
-     "bind host_source (resolved on the host), or a copy of a tree from "
-     "nsl.open_tree, onto path, flags set before it is attached (open_tree, "
-     "mount_setattr, move_mount)"},
+     "bind host_source (resolved on the host), or a detached tree from "
+     "nsl.open_tree (once: attached, it is refused), onto path, flags set "
+     "before it is attached (open_tree, mount_setattr, move_mount)"},
     {"chmod", l_root_chmod, "root:chmod(path, mode) -> true",
      "chmod the object path names, on a mount of the root's own"},
     {"chown", l_root_chown, "root:chown(path, uid [, gid]) -> true",

@@ -118,8 +118,16 @@ M.root_of = root_of
 -- or a directory); words like rdonly are set on the copy before it is
 -- attached, keeping the flags the kernel locked in a user namespace.
 -- A source this process may not reach (EACCES: a user namespace's root
--- below a 0700 directory) is bound from c.trees[source], a copy
--- (nsl.open_tree) made by a process that can.
+-- below a 0700 directory) is bound from one of c.trees[key], copies
+-- (nsl.open_tree) made by a process that can, one for each bind (an
+-- attached tree would move); refused where c.unlocked_trees[key] says
+-- what the container could lift on them (key: M.tree_key).
+--- The key of a bind's tree in c.trees: source and whether flags bind it
+-- recursively (rbind), which makes another tree.
+function M.tree_key(source, flags)
+  return (has_word(flags, "rbind") and "rbind " or "bind ") .. source
+end
+
 -- The names of path, in order.
 local function names(path)
   local list = {}
@@ -164,8 +172,17 @@ local function bind_in_root(step, c, source, path, flags)
   local root = root_of(c)
   path = follow_in_root(root, path)
   local st, _, errno = core.stat(source)
-  local tree = c.trees and c.trees[source]
-  if not st and errno == core.errno.EACCES and tree then
+  local key = M.tree_key(source, flags)
+  local trees = c.trees and c.trees[key]
+  local tree
+  if not st and errno == core.errno.EACCES and trees and #trees > 0 then
+    local unlocked = c.unlocked_trees and c.unlocked_trees[key]
+    if unlocked then
+      check(step, nil, string.format("bind of %s: the container's root cannot reach it and " ..
+        "the caller's copy of its tree is not locked by a user namespace copy: %s, which " ..
+        "the container could lift", source, unlocked), errno)
+    end
+    tree = table.remove(trees, 1)
     source = tree
     st = core.stat(tree)
   end
@@ -182,6 +199,7 @@ local function bind_in_root(step, c, source, path, flags)
     if w ~= "bind" then words[#words + 1] = w end
   end
   check(step, root:bind_on(path, source, table.concat(words, " ")))
+  if tree then tree:close() end
 end
 
 -- Is gid mapped inside the container (always, without a user namespace)?

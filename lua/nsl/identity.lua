@@ -570,15 +570,4 @@ function M.step.no_new_privs(c)
   if c.no_new_privs then check("no_new_privs", core.no_new_privs(true)) end
 end
 
---- Drop every capability of this process, the bounding set first (where
--- CAP_SETPCAP allows) so that even root's next exec gains none: for the
--- container's init, which only waits and passes signals on to a process of
--- its own uid once its command is started.
-function M.drop_capabilities()
-  local all = {}
-  for number = 0, #core.cap_names() - 1 do all[#all + 1] = number end
-  core.cap_bound_drop(all)
-  return core.cap_set("=")
-end
-
 return M

@@ -5,6 +5,7 @@ local core = require "nsl.core"
 local container = require "nsl.container"
 local identity = require "nsl.identity"
 local json = require "dkjson"
+local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local devices = require "nsl.oci.devices"
 local fail, read_all, abs, val = common.fail, common.read_all, common.abs, common.val
@@ -172,11 +173,6 @@ local function bind_readonly(entry, flags, recursive)
   return entry
 end
 
-local function has_word(words, word)
-  for _, w in ipairs(words) do if w == word then return true end end
-  return false
-end
-
 -- A "cgroup" mount as c.mounts entries. v1 (a hybrid host's unified
 -- hierarchy too): a tmpfs with the container's cgroup of each hierarchy
 -- bound in, as runc does, the tmpfs read-only once they are; v2 (or no
@@ -216,7 +212,7 @@ local function mount_entries(m, bundle, cg, list)
   end
   local target = m.destination
   if m.type == "cgroup" then
-    cgroup_entries(target, cg, has_word(flags, "rdonly"), list)
+    cgroup_entries(target, cg, util.contains(flags, "rdonly"), list)
     return
   end
   if bind then
@@ -243,7 +239,9 @@ local function given_text(v)
   return type(v) == "string" and v ~= ""
 end
 
--- The resources of an OCI config as nsl.cgroup limits.
+--- The resources of an OCI config (linux.resources) as nsl.cgroup limits:
+-- memory, pids, cpu and cpuset fields; a field unset, 0 or below -1 is
+-- left out.
 function M.resources(r)
   r = val(r) or {}
   local l = {}
@@ -264,7 +262,7 @@ function M.resources(r)
   return l
 end
 
--- The cgroup path of an OCI cgroupsPath: "slice:prefix:name" (systemd's
+--- The cgroup path of an OCI cgroupsPath: "slice:prefix:name" (systemd's
 -- form) becomes /slice/prefix-name.scope; none is nsl-oci/ID below the
 -- runtime's own cgroup.
 function M.cgroup_path(path, id)

@@ -3,6 +3,7 @@
 -- device rules of linux.resources.devices (the v1 devices cgroup).
 local core = require "nsl.core"
 local errors = require "nsl.errors"
+local util = require "nsl.util"
 local common = require "nsl.oci.common"
 local fail, val = common.fail, common.val
 local check = errors.check
@@ -124,10 +125,14 @@ function M.writable_dev(mounts)
   for _, m in ipairs(mounts) do
     if m.target:gsub("/+$", "") == "/dev" then entry = m end -- the last is on top
   end
-  if not entry or not entry.fstype or not (" " .. entry.flags .. " "):find(" rdonly ") then
+  if not entry or not entry.fstype or not util.has_word(entry.flags, "rdonly") then
     return false
   end
-  entry.flags = (" " .. entry.flags .. " "):gsub(" rdonly ", " "):match("^%s*(.-)%s*$")
+  local words = {}
+  for w in entry.flags:gmatch("[^%s,|]+") do -- util.has_word's words
+    if w ~= "rdonly" then words[#words + 1] = w end
+  end
+  entry.flags = table.concat(words, " ")
   return true
 end
 
@@ -230,14 +235,14 @@ end
 -- function returned attaches it, to be called once the container's own
 -- nodes are made and before its command runs (runc sets its device rules
 -- at that point too: the program may deny mknod of them). Raises where
--- neither can be applied; without a cgroup (an ordinary user, told
--- already) warn(message).
+-- neither can be applied, and without a cgroup under euid 0 (in a user
+-- namespace too: fail closed); without a cgroup for an ordinary user
+-- (rootless, told already) warn(message).
 function M.apply_cgroup(cg, list, warn)
   local lines = M.cgroup_lines(list)
   if #lines == 0 then return end
   if not cg then
-    -- real root has a cgroup wherever one can be made: none is an error
-    if core.geteuid() == 0 and not common.nested_userns() then
+    if core.geteuid() == 0 then
       fail("linux.resources.devices: the container has no cgroup to apply them in")
     end
     if warn then warn("linux.resources.devices not applied: the container has no cgroup") end
@@ -249,7 +254,6 @@ function M.apply_cgroup(cg, list, warn)
     fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted and the container " ..
       "has no cgroup v2 directory for a device program")
   end
-  local util = require "nsl.util"
   local ok, err, errno = util.mkdir_all(dir, "0755", {})
   if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
   cg.dirs.devices = dir

@@ -19,10 +19,11 @@ local fail, val, json = common.fail, common.val, common.json
 
 local M = {}
 
--- What the container's process does between the load and the handover:
--- a rule that held one of these for the agent would wait for an answer
--- from an agent that has no fd yet.
-local HANDOVER = { "sendmsg", "close" }
+-- What the container's process does between the load and the handover
+-- (send_fd, close, and Lua's allocator: malloc's brk and mmap, free's
+-- munmap, realloc's mremap): a rule that held one of these for the agent
+-- would wait for an answer from an agent that has no fd yet.
+local HANDOVER = { "sendmsg", "close", "brk", "mmap", "munmap", "mremap" }
 
 -- Does the OCI seccomp object s hold a syscall for an agent?
 local function notifies(s)
@@ -48,7 +49,9 @@ function M.check(s)
       "before the agent has the fd would wait for it")
   end
   for _, entry in ipairs(val(s.syscalls) or {}) do
-    for _, name in ipairs(entry.action == "SCMP_ACT_NOTIFY" and val(entry.names) or {}) do
+    -- an entry's name, when it has no names, as config.seccomp_policy reads it
+    local names = val(entry.names) or { val(entry.name) }
+    for _, name in ipairs(entry.action == "SCMP_ACT_NOTIFY" and names or {}) do
       if util.contains(HANDOVER, name) then
         fail("seccomp: SCMP_ACT_NOTIFY on '%s', which the runtime calls to hand the fd " ..
           "to the agent", name)

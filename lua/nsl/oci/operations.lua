@@ -148,29 +148,81 @@ function M.config(spec, bundle, id, cg, o, st, fifo)
   return c, x
 end
 
--- The sources of c's binds: { [source] = "rec" (rbind) or false }.
+-- c's binds by container.tree_key (a source bound plainly and one bound
+-- recursively are two trees): { source, rec = "rec" (rbind) or nil,
+-- count = how many binds take a tree of their own }.
 local function bind_sources(c)
   local sources = {}
   for _, m in ipairs(c.mounts) do
-    local words = " " .. tostring(m.flags or "") .. " "
-    local rec = words:find(" rbind ", 1, true)
-    if (rec or words:find(" bind ", 1, true)) and sources[m.source] == nil then
-      sources[m.source] = rec and "rec" or false
+    local rec = util.has_word(m.flags, "rbind")
+    if rec or util.has_word(m.flags, "bind") then
+      local key = container.tree_key(m.source, m.flags)
+      sources[key] = sources[key] or { source = m.source, rec = rec and "rec" or nil, count = 0 }
+      sources[key].count = sources[key].count + 1
     end
   end
   return sources
+end
+
+-- count copies of bind's tree (nsl.open_tree), or an empty list when one fails.
+local function open_trees(bind)
+  local list = {}
+  for i = 1, bind.count do
+    list[i] = core.open_tree(bind.source, bind.rec)
+    if not list[i] then
+      for _, tree in ipairs(list) do tree:close() end
+      return {}
+    end
+  end
+  return list
+end
+
+-- Per-mount flags a container's root could clear on a tree no user
+-- namespace copy locked.
+local LIFTABLE = { ro = true, nosuid = true, nodev = true, noexec = true }
+
+-- What the container's root could lift on the caller's copy of source's
+-- tree, its flags not locked by a user namespace copy: "its mount is ro",
+-- "a mount is below it at PATH" (rec: it could unmount it), nil for
+-- nothing (a plain read-write mount).
+local function unlocked_protection(source, rec)
+  local fd = core.open(source, "path cloexec")
+  if not fd then return nil end -- the caller's open_tree fails too
+  local n = fd:fileno()
+  local path = core.readlink("/proc/self/fd/" .. n)
+  local info = util.read_file("/proc/self/fdinfo/" .. n)
+  fd:close()
+  local id = info and tonumber(info:match("mnt_id:%s*(%d+)"))
+  local mounts = require("nsl.inspect").mountinfo()
+  if not (path and id and mounts) then return "its mount could not be read (/proc/self/mountinfo)" end
+  local below = path == "/" and "/" or path .. "/"
+  for _, m in ipairs(mounts) do
+    if m.id == id then
+      local flags = {}
+      for _, o in ipairs(m.options) do
+        if LIFTABLE[o] then flags[#flags + 1] = o end
+      end
+      if #flags > 0 then return "its mount is " .. table.concat(flags, ",") end
+    elseif rec and m.target:sub(1, #below) == below then
+      return "a mount is below it at " .. m.target
+    end
+  end
 end
 
 -- In a user namespace the container's root may not reach a bind's source
 -- (below a 0700 directory of the caller's): copies of the binds' trees for
 -- mount_system to take where its own lookup gets EACCES (runc and crun
 -- prepare such binds outside too). Those made here by the caller (real
--- root: rootless, it may not copy a mount of the host's)...
+-- root: rootless, it may not copy a mount of the host's) have flags the
+-- container could lift: c.unlocked_trees says which, for bind_in_root to
+-- refuse them...
 local function bind_trees(c)
   local trees = {}
+  c.unlocked_trees = {}
   if not c.userns then return trees end
-  for source, rec in pairs(bind_sources(c)) do
-    trees[source] = core.open_tree(source, rec or nil)
+  for key, bind in pairs(bind_sources(c)) do
+    trees[key] = open_trees(bind)
+    c.unlocked_trees[key] = #trees[key] > 0 and unlocked_protection(bind.source, bind.rec) or nil
   end
   return trees
 end
@@ -182,11 +234,12 @@ end
 -- in the container's process (how.before_root of container.spawn).
 local function own_bind_trees(c)
   if not c.userns then return end
-  for source, rec in pairs(bind_sources(c)) do
-    local tree = core.open_tree(source, rec or nil)
-    if tree then
-      if c.trees[source] then c.trees[source]:close() end
-      c.trees[source] = tree
+  for key, bind in pairs(bind_sources(c)) do
+    local own = open_trees(bind)
+    if #own > 0 then
+      for _, tree in ipairs(c.trees[key]) do tree:close() end
+      c.trees[key] = own
+      c.unlocked_trees[key] = nil -- locked: copied in the container's namespace
     end
   end
 end
@@ -339,7 +392,7 @@ function M.create(root, id, bundle, o)
       return true
     end, before_root = own_bind_trees })
     fifo:close()
-    for _, tree in pairs(c.trees) do tree:close() end
+    for _, list in pairs(c.trees) do for _, tree in ipairs(list) do tree:close() end end
     notify.close(agent)
     agent = nil
     if message then -- the command is not there: the child ended with 126 or 127

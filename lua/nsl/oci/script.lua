@@ -14,6 +14,8 @@ local core = require "nsl.core"
 local container = require "nsl.container"
 local common = require "nsl.oci.common"
 local config = require "nsl.oci.config"
+local devices = require "nsl.oci.devices"
+local notify = require "nsl.oci.notify"
 local operations = require "nsl.oci.operations"
 local statedir = require "nsl.oci.state"
 local util = require "nsl.util"
@@ -204,13 +206,22 @@ end
 
 -- box: config.options' opts with the container's cgroup mount as
 -- { source = "cgroup", target = T, fstype = "cgroup" }, the exact
--- environment (x.env) as env, no resources (runtime's).
+-- environment (x.env) as env, no resources (runtime's), a read-only /dev
+-- as the config has it (options_of makes it writable until it is filled).
 local function box_of(opts, x)
   local box = {}
   for k, v in pairs(opts) do box[k] = v end
   box.resources = nil
   box.env = x.env
   box.rootfs = resolved(box.rootfs)
+  local dev
+  for i, m in ipairs(box.mounts) do
+    if m.target:gsub("/+$", "") == "/dev" then dev = i end -- the last is on top
+  end
+  if x.readonly_dev then
+    box.mounts[dev] = util.copy(box.mounts[dev])
+    box.mounts[dev].flags = box.mounts[dev].flags .. " rdonly"
+  end
   for i, m in ipairs(box.mounts) do
     if m.source == CGROUP_MARK then
       box.mounts[i] = { source = "cgroup", target = m.target, fstype = "cgroup" }
@@ -219,6 +230,18 @@ local function box_of(opts, x)
     end
   end
   return box
+end
+
+-- The part of an OCI seccomp object nsl.oci itself reads: the agent's
+-- socket and metadata, and the rules that hold syscalls for it (nsl.oci.
+-- notify); nil without an agent. box.seccomp is the whole policy.
+local function listener_of(s)
+  if not notify.check(s) then return nil end
+  local held = {}
+  for _, entry in ipairs(val(s.syscalls) or {}) do
+    if entry.action == "SCMP_ACT_NOTIFY" then held[#held + 1] = entry end
+  end
+  return { listenerPath = s.listenerPath, listenerMetadata = val(s.listenerMetadata), syscalls = held }
 end
 
 -- runtime: what nsl.oci reads from the config itself, in its words.
@@ -231,7 +254,8 @@ local function runtime_of(spec, bundle)
   local sysctl = val(linux.sysctl)
   return { bundle = bundle, annotations = val(spec.annotations), hooks = val(spec.hooks),
     cgroupsPath = val(linux.cgroupsPath), resources = val(linux.resources),
-    sysctl = sysctl and next(sysctl) and sysctl or nil,
+    sysctl = sysctl and next(sysctl) and sysctl or nil, devices = val(linux.devices),
+    seccomp = listener_of(val(linux.seccomp)),
     oomScoreAdj = math.tointeger(val(spec.process.oomScoreAdj)),
     namespaces = #namespaces > 0 and namespaces or nil }
 end
@@ -264,8 +288,9 @@ local box = %s
 
 -- What nsl.oci does around the container, in config.json's words: the
 -- cgroup (cgroupsPath, resources), hooks, sysctl, oomScoreAdj, the
--- namespaces it joins by path or unshares itself (cgroup), and the
--- bundle and annotations the state shows.
+-- namespaces it joins by path or unshares itself (cgroup), the nodes of
+-- devices, the seccomp agent (listenerPath) and the syscalls box.seccomp
+-- holds for it, and the bundle and annotations the state shows.
 local runtime = %s
 
 os.exit(oci.run_script(box, runtime, arg))
@@ -342,23 +367,28 @@ local function spec_of(box, runtime)
       oomScoreAdj = runtime.oomScoreAdj },
     hooks = runtime.hooks, annotations = runtime.annotations,
     linux = { namespaces = namespaces, cgroupsPath = runtime.cgroupsPath,
-      resources = runtime.resources, sysctl = runtime.sysctl,
+      resources = runtime.resources, sysctl = runtime.sysctl, devices = runtime.devices,
+      seccomp = runtime.seccomp,
       uidMappings = mappings(box.uid_map), gidMappings = mappings(box.gid_map) } }
 end
 
 -- operations.create's options function for box: box itself, its cgroup
--- mounts made for the container's cgroup cg as nsl.oci.config does, and
--- the extras (joins, sysctl, oomScoreAdj) of spec.
+-- mounts made for the container's cgroup cg as nsl.oci.config does, a
+-- read-only /dev writable until filled, and the extras (joins, sysctl,
+-- oomScoreAdj, devices) of spec (its seccomp is the agent's part only:
+-- box's policy is the one loaded).
 local function options_of(box)
   return function(spec, bundle, id, cg, o)
-    local _, x = config.options(spec, bundle, id, cg, o)
+    local linux = util.copy(spec.linux)
+    linux.seccomp = nil
+    local _, x = config.options(setmetatable({ linux = linux }, { __index = spec }), bundle, id, cg, o)
     x.env, x.warnings = box.env or {}, {}
     local opts = {}
     for k, v in pairs(box) do opts[k] = v end
     if box.mounts then
       opts.mounts = {}
       for _, m in ipairs(box.mounts) do
-        local made = { m }
+        local made = { util.copy(m) } -- writable_dev changes the copy
         if m.fstype == "cgroup" then
           local one = { ociVersion = spec.ociVersion, root = spec.root, process = spec.process,
             mounts = { { type = "cgroup", destination = m.target } } }
@@ -366,6 +396,7 @@ local function options_of(box)
         end
         table.move(made, 1, #made, #opts.mounts + 1, opts.mounts)
       end
+      x.readonly_dev = devices.writable_dev(opts.mounts)
     end
     return opts, x
   end
