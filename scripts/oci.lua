@@ -42,6 +42,8 @@ commands:
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
          [--pids-limit N] ID            change its cgroup limits
   ps [--format table|json] ID [PS ARGS] its processes
+  events [--stats] [--interval 5s] ID   its cgroup stats (every interval) and
+                                        OOM kills, a JSON object a line
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
   lua [--bundle DIR]                    print a Lua script of the bundle: `nsl run`
@@ -99,6 +101,7 @@ local OPTIONS = {
   delete = { force = "flag" },
   list = { format = "value", quiet = "flag" },
   ps = { format = "value" },
+  events = { stats = "flag", interval = "value" },
   spec = { bundle = "value", rootless = "flag" },
   lua = { bundle = "value", help = "flag" },
   exec = { process = "value", detach = "flag", ["pid-file"] = "value", tty = "flag",
@@ -452,6 +455,35 @@ function commands.lua()
   local text, warnings = oci.script(o.bundle)
   for _, w in ipairs(warnings) do warn(w) end
   io.stdout:write(text)
+  return 0
+end
+
+-- A Go duration, as runc's --interval takes it ("5s", "100ms", "1m30s"),
+-- in milliseconds.
+local DURATION_MS = { ns = 1e-6, us = 1e-3, ms = 1, s = 1000, m = 60000, h = 3600000 }
+local function duration_ms(text)
+  local total, pos = 0, 1
+  while pos <= #text do
+    local n, unit, after = text:match("^(%d+%.?%d*)(%a+)()", pos)
+    if not (n and DURATION_MS[unit]) then
+      die(string.format("events: --interval: '%s' is not a duration (5s, 100ms)", text))
+    end
+    total, pos = total + tonumber(n) * DURATION_MS[unit], after
+  end
+  if total <= 0 then die("events: --interval must be positive") end
+  return total
+end
+
+function commands.events()
+  local id = need_id()
+  if o.stats then
+    print(oci.stats(g.root, id))
+    return 0
+  end
+  oci.events(g.root, id, duration_ms(o.interval or "5s"), function(line)
+    io.stdout:write(line, "\n")
+    io.stdout:flush()
+  end)
   return 0
 end
 

@@ -1,6 +1,7 @@
 -- nsl oci where runc's integration suite (conformance/runc) found it
 -- behind runc: each behaviour as a config, a run, a check from inside.
 local helper = require "helper"
+local json = require "dkjson"
 
 local q = helper.quote
 
@@ -26,5 +27,42 @@ describe("nsl oci spec", function()
       "ls /sys/fs/cgroup | grep -q . && " ..
       "if mkdir /sys/fs/cgroup/x 2>/dev/null; then echo writable; else echo read-only; fi")
     assert.same({ 0, "read-only\n" }, { r.code, r.out }, r.err)
+  end)
+end)
+
+describe("nsl oci events", function()
+  it("prints one stats event with --stats, in runc's shape", function()
+    local pid = H.started("ev1", "sleep 100")
+    local r = oci("events --stats ev1")
+    H.finish("ev1", pid)
+    assert.equal(0, r.code, r.err)
+    assert.matches('^{"type":"stats","id":"ev1","data":{', r.out)
+    local e = json.decode(r.out)
+    assert.truthy(e.data.memory.usage.usage > 0, r.out)
+    assert.truthy(e.data.cpu.usage.total > 0, r.out)
+    assert.truthy(e.data.pids.current >= 1, r.out)
+  end)
+
+  it("streams stats every --interval and ends once the container is gone", function()
+    local pid = H.started("ev2", "sleep 100")
+    local r = helper.sh(string.format("(timeout 20 %s > %s/ev2.log; echo $? > %s/ev2.rc) & " ..
+      "sleep 1; %s; wait $!; cat %s/ev2.rc; grep -c '\"type\":\"stats\",\"id\":\"ev2\"' %s/ev2.log",
+      H.cmd("events --interval 200ms ev2"), q(H.tmp), q(H.tmp), H.cmd("delete --force ev2"),
+      q(H.tmp), q(H.tmp)))
+    H.reap(pid)
+    local rc, count = r.out:match("^(%d+)\n(%d+)\n$")
+    assert.are_not.equal("124", rc, "events did not end: " .. r.out)
+    assert.truthy(tonumber(count) and tonumber(count) >= 3, r.out .. r.err)
+  end)
+
+  it("reports an oom event when a process of the container is killed at its memory limit", function()
+    local pid = H.started("ev3", "sleep 100", function(s)
+      s.linux.resources = { memory = { limit = 33554432, swap = 33554432 } }
+    end)
+    local r = helper.sh(string.format("(timeout 20 %s > %s/ev3.log) & sleep 1; " ..
+      "%s sh -c 'x=$(dd if=/dev/zero bs=64M count=1)'; sleep 1; %s; wait $!; cat %s/ev3.log",
+      H.cmd("events ev3"), q(H.tmp), H.cmd("exec ev3"), H.cmd("delete --force ev3"), q(H.tmp)))
+    H.reap(pid)
+    assert.matches('{"type":"oom","id":"ev3"}', r.out, 1, true)
   end)
 end)
