@@ -114,33 +114,48 @@ local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet",
   t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources",
   h = "help" }
 
--- The options of cmd from args[i..] up to the first other word:
--- returns the options and the index of that word.
+-- runc takes a command's options after its operands too (urfave/cli moves
+-- them to the front: `update ID --memory 1g`), except exec's and ps's,
+-- whose words after the ID belong to the command they run.
+local OPERANDS_END_OPTIONS = { exec = true, ps = true }
+
+-- The options of cmd in args from i: o, and the index of its first
+-- operand (the operands are moved together there, "--" ends the options).
 local function parse(cmd, args, i)
-  local spec, o = OPTIONS[cmd], {}
-  while args[i] and args[i]:sub(1, 1) == "-" and args[i] ~= "-" do
+  local spec, o, operands, first = OPTIONS[cmd], {}, {}, i
+  while args[i] do
     local a = args[i]
     if a == "--" then i = i + 1; break end
-    local name, value = a:match("^%-%-?([^=]+)=(.*)$")
-    name = name or a:match("^%-%-?(.+)$")
-    -- `ps --format json ID` and `kill ID -9`-free: "-f" is force or format
-    if #name == 1 then name = (cmd == "list" or cmd == "ps") and name == "f" and "format" or SHORT[name] or name end
-    local kind = spec[name]
-    if not kind then die(string.format("%s: unknown option '%s'", cmd, a), 1) end
-    if kind == "flag" then
-      o[name] = value == nil or value == "true"
+    if a:sub(1, 1) ~= "-" or a == "-" or (cmd == "kill" and a:match("^%-%d+$")) then
+      if OPERANDS_END_OPTIONS[cmd] then break end
+      operands[#operands + 1] = a
     else
-      if value == nil then
-        i = i + 1
-        value = args[i]
-        if value == nil then die(string.format("%s: option '%s' needs a value", cmd, a)) end
+      local name, value = a:match("^%-%-?([^=]+)=(.*)$")
+      name = name or a:match("^%-%-?(.+)$")
+      -- `ps --format json ID` and `kill ID -9`-free: "-f" is force or format
+      if #name == 1 then name = (cmd == "list" or cmd == "ps") and name == "f" and "format" or SHORT[name] or name end
+      local kind = spec[name]
+      if not kind then die(string.format("%s: unknown option '%s'", cmd, a), 1) end
+      if kind == "flag" then
+        o[name] = value == nil or value == "true"
+      else
+        if value == nil then
+          i = i + 1
+          value = args[i]
+          if value == nil then die(string.format("%s: option '%s' needs a value", cmd, a)) end
+        end
+        if kind == "list" then o[name] = o[name] or {}; table.insert(o[name], value)
+        else o[name] = value end
       end
-      if kind == "list" then o[name] = o[name] or {}; table.insert(o[name], value)
-      else o[name] = value end
     end
     i = i + 1
   end
-  return o, i
+  if #operands == 0 then return o, i end
+  local rest = table.move(args, i, #args, 1, {})
+  for j = #args, first, -1 do args[j] = nil end
+  table.move(operands, 1, #operands, first, args)
+  table.move(rest, 1, #rest, first + #operands, args)
+  return o, first
 end
 
 -- Global options, then the command.
@@ -195,8 +210,12 @@ local function preserve_fds()
   return math.max(n or 0, listen)
 end
 
+-- state's and list's fields in runc's order (any others after them, sorted)
+local KEY_ORDER = { "ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner",
+  "annotations" }
+
 local function print_json(value, indent)
-  print(json.encode(value, { indent = indent }))
+  print(json.encode(value, { indent = indent, keyorder = KEY_ORDER }))
 end
 
 -- Each command; a raised error is reported by die.
