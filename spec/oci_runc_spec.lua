@@ -94,3 +94,16 @@ describe("nsl oci's command line", function()
     assert.matches("^{%s*" .. order:gsub(",", ",%%s*"), state.out)
   end)
 end)
+
+describe("nsl oci's console in a user namespace", function()
+  it("gives the pty to the container's root and tty group when root maps onto other ids", function()
+    local dir = bundle(config(function(s)
+      s.process.terminal = true
+      s.process.args = { "sh", "-c", "stat -L -c '%a %u:%g' /proc/self/fd/0 /dev/console; echo end" }
+      s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+      s.linux.uidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+      s.linux.gidMappings = { { containerID = 0, hostID = 100000, size = 65536 } }
+    end))
+    assert.equal("620 0:5\n620 0:5\nend\n", H.console_of("usercon", dir))
+  end)
+end)

@@ -279,6 +279,8 @@ function M.create(root, id, bundle, o)
     c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
+      local given, gerr = devices.console_to_mapped(c)
+      if not given then return nil, gerr end
       if cg then
         -- a process put in a frozen cgroup stops there, and so would this
         -- one, waiting for it
