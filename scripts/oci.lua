@@ -40,7 +40,8 @@ commands:
   pause ID, resume ID                   freeze and thaw its cgroup
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
-         [--pids-limit N] ID            change its cgroup limits
+         [--pids-limit N] [--cpuset-cpus L] [--cpuset-mems L] ID
+                                        change its cgroup limits
   ps [--format table|json] ID [PS ARGS] its processes
   events [--stats] [--interval 5s] ID   its cgroup stats (every interval) and
                                         OOM kills, a JSON object a line
@@ -258,7 +259,7 @@ function commands.delete()
 end
 
 -- runc's update flags nsl-oci has no limit for.
-local NOT_UPDATED = { "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp",
+local NOT_UPDATED = { "kernel-memory", "kernel-memory-tcp",
   "blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle", "l3-cache-schema",
   "mem-bw-schema" }
 
@@ -273,11 +274,12 @@ local function resources_file(path)
   return r
 end
 
--- The value of update's --flag: a size (bytes, or with k, m, g) or an
--- integer.
-local function update_value(flag, size)
+-- The value of update's --flag: a size (bytes, or with k, m, g), a list
+-- of CPUs or nodes as given ("0-1,3"), or an integer.
+local function update_value(flag, kind)
   local value = o[flag]
-  if size then
+  if kind == "list" then return value end
+  if kind == "size" then
     local ok, bytes = pcall(nsl.cgroup.parse_size, value)
     if not ok then die(string.format("update: --%s: %s", flag, bytes)) end
     return bytes
@@ -293,17 +295,19 @@ function commands.update()
   end
   local r = resources_file(o.resources)
   -- the flags win over the file, as runc has it
-  local function put(section, field, flag, size)
+  local function put(section, field, flag, kind)
     if o[flag] == nil then return end
     if type(r[section]) ~= "table" then r[section] = {} end
-    r[section][field] = update_value(flag, size)
+    r[section][field] = update_value(flag, kind)
   end
-  put("memory", "limit", "memory", true)
-  put("memory", "reservation", "memory-reservation", true)
-  put("memory", "swap", "memory-swap", true)
+  put("memory", "limit", "memory", "size")
+  put("memory", "reservation", "memory-reservation", "size")
+  put("memory", "swap", "memory-swap", "size")
   put("cpu", "quota", "cpu-quota")
   put("cpu", "period", "cpu-period")
   put("cpu", "shares", "cpu-share")
+  put("cpu", "cpus", "cpuset-cpus", "list")
+  put("cpu", "mems", "cpuset-mems", "list")
   put("pids", "limit", "pids-limit")
   oci.update(g.root, id, r, warn)
   return 0

@@ -423,7 +423,8 @@ end
 
 -- The fields of linux.resources that config.resources applies.
 local APPLIED = { memory = { limit = true, reservation = true, swap = true },
-  cpu = { quota = true, period = true, shares = true }, pids = { limit = true } }
+  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true },
+  pids = { limit = true } }
 
 -- Does v ask for something (not null, false, "" or an empty table)?
 local function given(v)
