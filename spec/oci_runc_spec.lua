@@ -116,3 +116,22 @@ describe("nsl oci's console in a user namespace", function()
     assert.equal("620 0:5\n620 0:5\nend\n", H.console_of("usercon", dir))
   end)
 end)
+
+describe("nsl oci's cgroup below a parent made elsewhere", function()
+  local cgroup = require "nsl.cgroup"
+
+  it("fills a parent cpuset left empty (v1) so the container can join it", function()
+    local parent = assert(cgroup.open(H.CGROUP .. "/pod"))
+    if parent.version ~= 1 then return pending("not a v1 host") end
+    -- a pod cgroup made by mkdir alone, as a tool on a v1 host leaves it
+    assert(os.execute("mkdir -p " .. q(parent.dirs.cpuset)))
+    local r = run("pod1", "cat /sys/fs/cgroup/cpuset/cpuset.cpus", function(s)
+      s.linux.cgroupsPath = H.CGROUP .. "/pod/c1"
+    end)
+    local cpus = helper.read(parent.dirs.cpuset .. "/cpuset.cpus")
+    parent:remove()
+    assert.equal(0, r.code, r.err)
+    assert.truthy(r.out:match("^[%d,-]+\n$"), r.out)
+    assert.equal(r.out, cpus)
+  end)
+end)

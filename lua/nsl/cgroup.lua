@@ -311,16 +311,21 @@ function M.from(saved)
 end
 
 -- A new v1 cpuset has empty cpus and mems and refuses tasks (ENOSPC)
--- until they are set: each directory made below mount gets its parent's,
--- top down.
-local function inherit_cpuset(mount, made)
-  for _, dir in ipairs(made) do
-    if dir:sub(1, #mount + 1) == mount .. "/" then
-      local parent = dir:match("^(.+)/[^/]+$")
-      for _, file in ipairs { "cpuset.cpus", "cpuset.mems" } do
+-- until they are set: each directory from mount down to dir whose cpus or
+-- mems are empty gets its parent's, top down (those made here, and a
+-- parent another tool made with mkdir alone, as runc fills it too).
+local function inherit_cpuset(mount, dir)
+  local path = mount
+  for name in dir:sub(#mount + 2):gmatch("[^/]+") do
+    local parent = path
+    path = path .. "/" .. name
+    for _, file in ipairs { "cpuset.cpus", "cpuset.mems" } do
+      local own, oerr, oerrno = read_file(path .. "/" .. file)
+      if not own then return nil, oerr, oerrno end
+      if not own:find("%S") then
         local value, err, errno = read_file(parent .. "/" .. file)
         if not value then return nil, err, errno end
-        local ok, werr, werrno = write_file(dir .. "/" .. file, (value:gsub("%s+$", "")))
+        local ok, werr, werrno = write_file(path .. "/" .. file, (value:gsub("%s+$", "")))
         if not ok then return nil, werr, werrno end
       end
     end
@@ -351,7 +356,7 @@ function M.create(path, limits, hierarchies)
     local ok, eerr, errno = enable_v2(cg.hierarchies.unified, cg.dirs.unified, l)
     if not ok then return undo(nil, eerr, errno) end
   elseif cg.dirs.cpuset then
-    local ok, cerr, errno = inherit_cpuset(cg.hierarchies.v1.cpuset.mount, made)
+    local ok, cerr, errno = inherit_cpuset(cg.hierarchies.v1.cpuset.mount, cg.dirs.cpuset)
     if not ok then return undo(nil, cerr, errno) end
   end
   local ok, serr, errno = cg:set(l)
