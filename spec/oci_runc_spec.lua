@@ -135,3 +135,23 @@ describe("nsl oci's cgroup below a parent made elsewhere", function()
     assert.equal(r.out, cpus)
   end)
 end)
+
+describe("nsl oci update on a v1 host", function()
+  local cgroup = require "nsl.cgroup"
+
+  it("removes the memory limit with --memory -1 also when a swap limit was set", function()
+    local probe = assert(cgroup.open(H.CGROUP))
+    if probe.version ~= 1 then return pending("not a v1 host") end
+    local memsw = io.open("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+    if not memsw then return pending("no swap accounting") end
+    memsw:close()
+    local pid = H.started("mem1", "sleep 100", function(s)
+      s.linux.resources = { memory = { limit = 33554432, swap = 67108864 } }
+    end)
+    local r = oci("update --memory -1 mem1")
+    local inside = oci("exec mem1 cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+    H.finish("mem1", pid)
+    assert.equal(0, r.code, r.err)
+    assert.truthy(tonumber(inside.out) and tonumber(inside.out) > 2 ^ 60, inside.out)
+  end)
+end)

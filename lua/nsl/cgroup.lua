@@ -376,12 +376,26 @@ end
 -- errno when a controller is missing or the kernel refuses a value.
 function Cgroup:set(limits)
   local l = M.limits(limits)
+  -- v1's memory+swap limit is never below the memory limit: no memory
+  -- limit (-1) alone lifts the swap limit too, as runc does
+  if self.version == 1 and l.memory == -1 and l.memory_swap == nil and self.dirs.memory and
+    core.access(self.dirs.memory .. "/memory.memsw.limit_in_bytes") then
+    l.memory_swap = -1
+  end
+  -- a write the current values refuse (EINVAL: memory above memsw, a
+  -- period the quota does not fit) is tried again after the others
+  local again = {}
   for _, f in ipairs(M.files(self.version, l)) do
     local dir = self.dirs[f[1]]
     if not dir then
       return nil, string.format("cannot set %s: no %s cgroup hierarchy is mounted", f[2], f[1])
     end
     local ok, err, errno = write_file(dir .. "/" .. f[2], f[3])
+    if not ok and errno == core.errno.EINVAL then again[#again + 1] = { dir, f }
+    elseif not ok then return nil, err, errno end
+  end
+  for _, d in ipairs(again) do
+    local ok, err, errno = write_file(d[1] .. "/" .. d[2][2], d[2][3])
     if not ok then return nil, err, errno end
   end
   return true
