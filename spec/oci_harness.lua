@@ -101,7 +101,7 @@ function H.console_of(id, dir, nsl)
     conn:close()
     assert(nsl("start " .. id).code == 0, "start " .. id)
     local text = ""
-    while not text:find("end") do
+    while not text:find("end\r?\n") do -- the whole last line
       local ready = core.poll({ master }, 5000)
       if not ready[1] then break end
       local s = master:read(256)
