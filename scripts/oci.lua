@@ -53,10 +53,11 @@ commands:
   pause ID, resume ID                   freeze and thaw its cgroup
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
-         [--pids-limit N] ID            change its cgroup limits
-  events [--stats] [--interval 5s] ID  its cgroup's stats as JSON: once, or
-                                        every interval until it is gone
+         [--pids-limit N] [--cpuset-cpus L] [--cpuset-mems L] ID
+                                        change its cgroup limits
   ps [--format table|json] ID [PS ARGS] its processes
+  events [--stats] [--interval 5s] ID   its cgroup stats (every interval) and
+                                        OOM kills, a JSON object a line
   list [--format table|json] [--quiet]
   spec [--bundle DIR] [--rootless]      write a default config.json
   lua [--bundle DIR]                    print a Lua script of the bundle: `nsl run`
@@ -127,33 +128,48 @@ local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet",
   t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources",
   h = "help" }
 
--- The options of cmd from args[i..] up to the first other word:
--- returns the options and the index of that word.
+-- runc takes a command's options after its operands too (urfave/cli moves
+-- them to the front: `update ID --memory 1g`), except exec's and ps's,
+-- whose words after the ID belong to the command they run.
+local OPERANDS_END_OPTIONS = { exec = true, ps = true }
+
+-- The options of cmd in args from i: o, and the index of its first
+-- operand (the operands are moved together there, "--" ends the options).
 local function parse(cmd, args, i)
-  local spec, o = OPTIONS[cmd], {}
-  while args[i] and args[i]:sub(1, 1) == "-" and args[i] ~= "-" do
+  local spec, o, operands, first = OPTIONS[cmd], {}, {}, i
+  while args[i] do
     local a = args[i]
     if a == "--" then i = i + 1; break end
-    local name, value = a:match("^%-%-?([^=]+)=(.*)$")
-    name = name or a:match("^%-%-?(.+)$")
-    -- `ps --format json ID` and `kill ID -9`-free: "-f" is force or format
-    if #name == 1 then name = (cmd == "list" or cmd == "ps") and name == "f" and "format" or SHORT[name] or name end
-    local kind = spec[name]
-    if not kind then die(string.format("%s: unknown option '%s'", cmd, a), 1) end
-    if kind == "flag" then
-      o[name] = value == nil or value == "true"
+    if a:sub(1, 1) ~= "-" or a == "-" or (cmd == "kill" and a:match("^%-%d+$")) then
+      if OPERANDS_END_OPTIONS[cmd] then break end
+      operands[#operands + 1] = a
     else
-      if value == nil then
-        i = i + 1
-        value = args[i]
-        if value == nil then die(string.format("%s: option '%s' needs a value", cmd, a)) end
+      local name, value = a:match("^%-%-?([^=]+)=(.*)$")
+      name = name or a:match("^%-%-?(.+)$")
+      -- `ps --format json ID` and `kill ID -9`-free: "-f" is force or format
+      if #name == 1 then name = (cmd == "list" or cmd == "ps") and name == "f" and "format" or SHORT[name] or name end
+      local kind = spec[name]
+      if not kind then die(string.format("%s: unknown option '%s'", cmd, a), 1) end
+      if kind == "flag" then
+        o[name] = value == nil or value == "true"
+      else
+        if value == nil then
+          i = i + 1
+          value = args[i]
+          if value == nil then die(string.format("%s: option '%s' needs a value", cmd, a)) end
+        end
+        if kind == "list" then o[name] = o[name] or {}; table.insert(o[name], value)
+        else o[name] = value end
       end
-      if kind == "list" then o[name] = o[name] or {}; table.insert(o[name], value)
-      else o[name] = value end
     end
     i = i + 1
   end
-  return o, i
+  if #operands == 0 then return o, i end
+  local rest = table.move(args, i, #args, 1, {})
+  for j = #args, first, -1 do args[j] = nil end
+  table.move(operands, 1, #operands, first, args)
+  table.move(rest, 1, #rest, first + #operands, args)
+  return o, first
 end
 
 -- Global options, then the command.
@@ -217,8 +233,12 @@ local function preserve_fds()
   return n + listen_fds()
 end
 
+-- state's and list's fields in runc's order (any others after them, sorted)
+local KEY_ORDER = { "ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner",
+  "annotations" }
+
 local function print_json(value, indent)
-  print(json.encode(value, { indent = indent }))
+  print(json.encode(value, { indent = indent, keyorder = KEY_ORDER }))
 end
 
 -- Each command; a raised error is reported by die.
@@ -263,7 +283,7 @@ function commands.delete()
 end
 
 -- runc's update flags nsl-oci has no limit for.
-local NOT_UPDATED = { "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp",
+local NOT_UPDATED = { "kernel-memory", "kernel-memory-tcp",
   "blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle", "l3-cache-schema",
   "mem-bw-schema" }
 
@@ -278,11 +298,12 @@ local function resources_file(path)
   return r
 end
 
--- The value of update's --flag: a size (bytes, or with k, m, g) or an
--- integer.
-local function update_value(flag, size)
+-- The value of update's --flag: a size (bytes, or with k, m, g), a list
+-- of CPUs or nodes as given ("0-1,3"), or an integer.
+local function update_value(flag, kind)
   local value = o[flag]
-  if size then
+  if kind == "list" then return value end
+  if kind == "size" then
     local ok, bytes = pcall(nsl.cgroup.parse_size, value)
     if not ok then die(string.format("update: --%s: %s", flag, bytes)) end
     return bytes
@@ -298,17 +319,19 @@ function commands.update()
   end
   local r = resources_file(o.resources)
   -- the flags win over the file, as runc has it
-  local function put(section, field, flag, size)
+  local function put(section, field, flag, kind)
     if o[flag] == nil then return end
     if type(r[section]) ~= "table" then r[section] = {} end
-    r[section][field] = update_value(flag, size)
+    r[section][field] = update_value(flag, kind)
   end
-  put("memory", "limit", "memory", true)
-  put("memory", "reservation", "memory-reservation", true)
-  put("memory", "swap", "memory-swap", true)
+  put("memory", "limit", "memory", "size")
+  put("memory", "reservation", "memory-reservation", "size")
+  put("memory", "swap", "memory-swap", "size")
   put("cpu", "quota", "cpu-quota")
   put("cpu", "period", "cpu-period")
   put("cpu", "shares", "cpu-share")
+  put("cpu", "cpus", "cpuset-cpus", "list")
+  put("cpu", "mems", "cpuset-mems", "list")
   put("pids", "limit", "pids-limit")
   oci.update(g.root, id, r, warn)
   return 0
@@ -342,21 +365,6 @@ function commands.list()
         r.created, r.owner))
     end
   end
-  return 0
-end
-
-function commands.events()
-  local id = need_id()
-  if o.stats then
-    print(json.encode(oci.stats(g.root, id)))
-    return 0
-  end
-  local ms = oci.parse_interval(o.interval or "5s")
-  if not ms then die("events: --interval wants a duration like 5s or 100ms, not " .. o.interval) end
-  oci.events(g.root, id, ms, function(event)
-    io.stdout:write(json.encode(event), "\n")
-    io.stdout:flush()
-  end)
   return 0
 end
 
@@ -496,6 +504,35 @@ function commands.lua()
   local text, warnings = oci.script(o.bundle)
   for _, w in ipairs(warnings) do warn(w) end
   io.stdout:write(text)
+  return 0
+end
+
+-- A Go duration, as runc's --interval takes it ("5s", "100ms", "1m30s"),
+-- in milliseconds.
+local DURATION_MS = { ns = 1e-6, us = 1e-3, ms = 1, s = 1000, m = 60000, h = 3600000 }
+local function duration_ms(text)
+  local total, pos = 0, 1
+  while pos <= #text do
+    local n, unit, after = text:match("^(%d+%.?%d*)(%a+)()", pos)
+    if not (n and DURATION_MS[unit]) then
+      die(string.format("events: --interval: '%s' is not a duration (5s, 100ms)", text))
+    end
+    total, pos = total + tonumber(n) * DURATION_MS[unit], after
+  end
+  if total <= 0 then die("events: --interval must be positive") end
+  return total
+end
+
+function commands.events()
+  local id = need_id()
+  if o.stats then
+    print(oci.stats(g.root, id))
+    return 0
+  end
+  oci.events(g.root, id, duration_ms(o.interval or "5s"), function(line)
+    io.stdout:write(line, "\n")
+    io.stdout:flush()
+  end)
   return 0
 end
 

@@ -150,6 +150,14 @@ local function cgroup_mount(options)
     options = options or { "nosuid", "noexec", "nodev", "relatime", "ro" } }
 end
 
+-- s with m as its "cgroup" mount (in place of the default config's).
+local function set_cgroup_mount(s, m)
+  for i, old in ipairs(s.mounts) do
+    if old.type == "cgroup" then s.mounts[i] = m return end
+  end
+  s.mounts[#s.mounts + 1] = m
+end
+
 local function with_cgroupns(s)
   s.linux.namespaces[#s.linux.namespaces + 1] = { type = "cgroup" }
 end
@@ -211,7 +219,7 @@ describe("nsl oci cgroups on a v1 host", function()
       function(s)
         with_cgroupns(s)
         s.linux.resources = { cpu = { cpus = "0" } }
-        s.mounts[#s.mounts + 1] = cgroup_mount()
+        set_cgroup_mount(s, cgroup_mount())
       end)
     assert.equal(0, r.code, r.err)
     local lines = {}
@@ -235,7 +243,7 @@ describe("nsl oci cgroups on a v1 host", function()
       function(s)
         with_cgroupns(s)
         s.linux.resources = { memory = { limit = 64 * 1024 * 1024 } }
-        s.mounts[#s.mounts + 1] = cgroup_mount({ "nosuid", "noexec", "nodev", "relatime", "rw" })
+        set_cgroup_mount(s, cgroup_mount({ "nosuid", "noexec", "nodev", "relatime", "rw" }))
       end)
     assert.same({ 0, "4:memory:/sub\n16777216\n" }, { r.code, (r.out:gsub("^%d+:", "4:")) }, r.err)
     -- the container's cgroup and the one it made are gone with it

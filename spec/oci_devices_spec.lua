@@ -206,41 +206,7 @@ describe("nsl oci --no-pivot", function()
 end)
 
 describe("nsl oci's console", function()
-  local core = require "nsl.core"
-
-  -- Create id from bundle dir with a terminal over a console socket, start
-  -- it and read the pty master until the process ends; returns what it
-  -- printed. nsl(args) runs nsl oci (default: as root).
-  local function console_of(id, dir, nsl)
-    nsl = nsl or function(args) return helper.sh(H.cmd(args)) end
-    local sock_path = H.tmp .. "/" .. id .. ".sock"
-    local listener = assert(core.unix_listen(sock_path))
-    assert(core.chmod(sock_path, "0777")) -- uid 65534 connects too
-    local pid
-    finally(function()
-      listener:close()
-      nsl("delete --force " .. id)
-      if pid then H.reap(pid) end
-    end)
-    local r = nsl("create --console-socket " .. q(sock_path) .. " --bundle " .. q(dir) .. " " ..
-      id .. " > /dev/null")
-    assert.equal(0, r.code, r.err)
-    pid = json.decode(nsl("state " .. id).out).pid
-    local conn = assert(core.accept(listener))
-    local master = assert(core.recv_fd(conn))
-    conn:close()
-    assert.equal(0, nsl("start " .. id).code)
-    local out = ""
-    while not out:find("end") do
-      local ready = core.poll({ master }, 5000)
-      if not ready[1] then break end
-      local s = master:read(256)
-      if not s or s == "" then break end
-      out = out .. s
-    end
-    master:close()
-    return (out:gsub("\r", ""))
-  end
+  local console_of = H.console_of
 
   local SHOW = "stat -L -c '%a %u:%g' /proc/self/fd/0 /dev/console; echo end"
 

@@ -82,6 +82,42 @@ function H.started(id, script, fn)
   return st.pid, dir
 end
 
+-- Create id from bundle dir with a terminal over a console socket, start
+-- it and read the pty master until the process ends; returns what it
+-- printed. nsl(args) runs nsl oci (default: as root).
+function H.console_of(id, dir, nsl)
+  nsl = nsl or function(args) return helper.sh(H.cmd(args)) end
+  local sock_path = H.tmp .. "/" .. id .. ".sock"
+  local listener = assert(core.unix_listen(sock_path))
+  assert(core.chmod(sock_path, "0777")) -- uid 65534 connects too
+  local pid
+  local ok, out = pcall(function()
+    local r = nsl("create --console-socket " .. q(sock_path) .. " --bundle " .. q(dir) .. " " ..
+      id .. " > /dev/null")
+    assert(r.code == 0, r.err)
+    pid = json.decode(nsl("state " .. id).out).pid
+    local conn = assert(core.accept(listener))
+    local master = assert(core.recv_fd(conn))
+    conn:close()
+    assert(nsl("start " .. id).code == 0, "start " .. id)
+    local text = ""
+    while not text:find("end\r?\n") do -- the whole last line
+      local ready = core.poll({ master }, 5000)
+      if not ready[1] then break end
+      local s = master:read(256)
+      if not s or s == "" then break end
+      text = text .. s
+    end
+    master:close()
+    return (text:gsub("\r", ""))
+  end)
+  listener:close()
+  nsl("delete --force " .. id)
+  if pid then H.reap(pid) end
+  if not ok then error(out, 0) end
+  return out
+end
+
 function H.finish(id, pid)
   H.oci("delete --force " .. id)
   if pid then H.reap(pid) end

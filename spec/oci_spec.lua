@@ -280,13 +280,13 @@ describe("nsl oci create, start, state, kill, delete", function()
     r = oci("update --memory lots upd")
     assert.equal(1, r.code)
     assert.matches("update: %-%-memory: bad size 'lots'", r.err)
-    r = oci("update --cpuset-cpus 0 upd")
-    assert.same({ 1, "update: --cpuset-cpus is not supported by nsl-oci\n" }, { r.code, r.err })
+    r = oci("update --cpu-rt-runtime 1000 upd")
+    assert.same({ 1, "update: --cpu-rt-runtime is not supported by nsl-oci\n" }, { r.code, r.err })
     r = oci("update --resources " .. q(dir .. "/nope.json") .. " upd")
     assert.equal(1, r.code)
     assert.matches("update: cannot read ", r.err)
-    r = oci("update -r - upd", json.encode({ cpu = { cpus = "0" }, pids = { limit = 7 } }))
-    assert.same({ 1, "update: linux.resources.cpu.cpus is not supported by nsl-oci\n" },
+    r = oci("update -r - upd", json.encode({ cpu = { realtimeRuntime = 1000 }, pids = { limit = 7 } }))
+    assert.same({ 1, "update: linux.resources.cpu.realtimeRuntime is not supported by nsl-oci\n" },
       { r.code, r.err })
     r = oci("update -r - upd", json.encode({ devices = { { allow = false, access = "rwm" } },
       pids = { limit = 40 } }))

@@ -311,16 +311,21 @@ function M.from(saved)
 end
 
 -- A new v1 cpuset has empty cpus and mems and refuses tasks (ENOSPC)
--- until they are set: each directory made below mount gets its parent's,
--- top down.
-local function inherit_cpuset(mount, made)
-  for _, dir in ipairs(made) do
-    if dir:sub(1, #mount + 1) == mount .. "/" then
-      local parent = dir:match("^(.+)/[^/]+$")
-      for _, file in ipairs { "cpuset.cpus", "cpuset.mems" } do
+-- until they are set: each directory from mount down to dir whose cpus or
+-- mems are empty gets its parent's, top down (those made here, and a
+-- parent another tool made with mkdir alone, as runc fills it too).
+local function inherit_cpuset(mount, dir)
+  local path = mount
+  for name in dir:sub(#mount + 2):gmatch("[^/]+") do
+    local parent = path
+    path = path .. "/" .. name
+    for _, file in ipairs { "cpuset.cpus", "cpuset.mems" } do
+      local own, oerr, oerrno = read_file(path .. "/" .. file)
+      if not own then return nil, oerr, oerrno end
+      if not own:find("%S") then
         local value, err, errno = read_file(parent .. "/" .. file)
         if not value then return nil, err, errno end
-        local ok, werr, werrno = write_file(dir .. "/" .. file, (value:gsub("%s+$", "")))
+        local ok, werr, werrno = write_file(path .. "/" .. file, (value:gsub("%s+$", "")))
         if not ok then return nil, werr, werrno end
       end
     end
@@ -351,7 +356,7 @@ function M.create(path, limits, hierarchies)
     local ok, eerr, errno = enable_v2(cg.hierarchies.unified, cg.dirs.unified, l)
     if not ok then return undo(nil, eerr, errno) end
   elseif cg.dirs.cpuset then
-    local ok, cerr, errno = inherit_cpuset(cg.hierarchies.v1.cpuset.mount, made)
+    local ok, cerr, errno = inherit_cpuset(cg.hierarchies.v1.cpuset.mount, cg.dirs.cpuset)
     if not ok then return undo(nil, cerr, errno) end
   end
   local ok, serr, errno = cg:set(l)
@@ -371,12 +376,26 @@ end
 -- errno when a controller is missing or the kernel refuses a value.
 function Cgroup:set(limits)
   local l = M.limits(limits)
+  -- v1's memory+swap limit is never below the memory limit: no memory
+  -- limit (-1) alone lifts the swap limit too, as runc does
+  if self.version == 1 and l.memory == -1 and l.memory_swap == nil and self.dirs.memory and
+    core.access(self.dirs.memory .. "/memory.memsw.limit_in_bytes") then
+    l.memory_swap = -1
+  end
+  -- a write the current values refuse (EINVAL: memory above memsw, a
+  -- period the quota does not fit) is tried again after the others
+  local again = {}
   for _, f in ipairs(M.files(self.version, l)) do
     local dir = self.dirs[f[1]]
     if not dir then
       return nil, string.format("cannot set %s: no %s cgroup hierarchy is mounted", f[2], f[1])
     end
     local ok, err, errno = write_file(dir .. "/" .. f[2], f[3])
+    if not ok and errno == core.errno.EINVAL then again[#again + 1] = { dir, f }
+    elseif not ok then return nil, err, errno end
+  end
+  for _, d in ipairs(again) do
+    local ok, err, errno = write_file(d[1] .. "/" .. d[2][2], d[2][3])
     if not ok then return nil, err, errno end
   end
   return true

@@ -158,6 +158,32 @@ function M.console_step(c)
   check("console", core.chmod(path, "0620"))
 end
 
+-- The host's id for id inside map ({ { inside, outside, count }, ... }), or nil.
+local function host_id(map, id)
+  for _, r in ipairs(map or {}) do
+    if id >= r[1] and id < r[1] + r[3] then return r[2] + id - r[1] end
+  end
+end
+
+--- In the parent, before the container's process goes on: a pty of the
+-- host's devpts belongs to the caller, whom the container's user namespace
+-- need not map, and then console_step inside cannot chown it (EPERM). As
+-- root, give it first to the host ids the process's user and the tty
+-- group (else the process's gid) map onto. Returns true, or nil, message.
+function M.console_to_mapped(c)
+  if not (c.tty_fd and c.userns and core.geteuid() == 0) then return true end
+  local user = c.user or { uid = 0, gid = 0 }
+  local uid = host_id(c.uid_map, user.uid)
+  local gid = host_id(c.gid_map, 5) or host_id(c.gid_map, user.gid)
+  if not (uid and gid) then
+    return nil, string.format("console: user %d:%d is not mapped in the user namespace",
+      user.uid, user.gid)
+  end
+  local ok, err = core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), uid, gid)
+  if not ok then return nil, "console: " .. tostring(err) end
+  return true
+end
+
 --- The step that gives an exec's pty (opened in the container's own
 -- devpts, whose gid and mode the config chose) to the process's user,
 -- as runc does.

@@ -36,6 +36,9 @@ function M.default_spec(rootless)
         options = { "nosuid", "noexec", "nodev" } },
       { destination = "/sys", type = "sysfs", source = "sysfs",
         options = { "nosuid", "noexec", "nodev", "ro" } },
+      -- the container's own cgroups, read-only (runc's and crun's specs)
+      { destination = "/sys/fs/cgroup", type = "cgroup", source = "cgroup",
+        options = { "nosuid", "noexec", "nodev", "relatime", "ro" } },
     },
     linux = {
       resources = { devices = { { allow = false, access = "rwm" } } },

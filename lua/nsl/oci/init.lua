@@ -1,5 +1,5 @@
 -- nsl.oci: the OCI runtime operations (runc's create, start, state, kill,
--- delete, exec, pause, resume, ps, list, update) over nsl.container's steps.
+-- delete, exec, pause, resume, ps, list, update, events) over nsl.container's steps.
 --
 --   local oci = require "nsl.oci"
 --   local spec = oci.read_bundle("/srv/bundle")      -- config.json as Lua data
@@ -28,9 +28,9 @@
 --   state       the state directory and a container's status
 --   operations  create, start, kill, delete, pause, exec, update and their steps
 --   features    the default config.json and `features`
+--   events      a container's cgroup stats and OOM kills (`events`)
 --   script      a bundle as a Lua script (`nsl oci lua`), and run: create,
 --               start, wait, delete (`nsl oci run` and such a script)
---   events      `events`: the cgroup's statistics and OOM kills
 local common = require "nsl.oci.common"
 
 local M = {
@@ -47,7 +47,7 @@ local PUBLIC = {
   operations = { "config", "create", "start", "kill", "delete", "pause", "exec", "update" },
   features = { "default_spec", "features", "json", "object" },
   script = { "script", "run", "run_script" },
-  events = { "stats", "events", "parse_interval" },
+  events = { "stats", "events" },
 }
 for part, names in pairs(PUBLIC) do
   local module = require("nsl.oci." .. part)

@@ -370,6 +370,8 @@ function M.create(root, id, bundle, o)
     c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
+      local given, gerr = devices.console_to_mapped(c)
+      if not given then return nil, gerr end
       if cg then
         -- a process put in a frozen cgroup stops there, and so would this
         -- one, waiting for it
@@ -514,7 +516,8 @@ end
 
 -- The fields of linux.resources that config.resources applies.
 local APPLIED = { memory = { limit = true, reservation = true, swap = true },
-  cpu = { quota = true, period = true, shares = true }, pids = { limit = true } }
+  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true },
+  pids = { limit = true } }
 
 -- Does v ask for something (not null, false, "" or an empty table)?
 local function given(v)

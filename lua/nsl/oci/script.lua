@@ -205,9 +205,10 @@ local function resolved(path)
 end
 
 -- box: config.options' opts with the container's cgroup mount as
--- { source = "cgroup", target = T, fstype = "cgroup" }, the exact
--- environment (x.env) as env, no resources (runtime's), a read-only /dev
--- as the config has it (options_of makes it writable until it is filled).
+-- { source = "cgroup", target = T, fstype = "cgroup" } ("rdonly" flags
+-- when read-only), the exact environment (x.env) as env, no resources
+-- (runtime's), a read-only /dev as the config has it (options_of makes it
+-- writable until it is filled).
 local function box_of(opts, x)
   local box = {}
   for k, v in pairs(opts) do box[k] = v end
@@ -224,7 +225,8 @@ local function box_of(opts, x)
   end
   for i, m in ipairs(box.mounts) do
     if m.source == CGROUP_MARK then
-      box.mounts[i] = { source = "cgroup", target = m.target, fstype = "cgroup" }
+      box.mounts[i] = { source = "cgroup", target = m.target, fstype = "cgroup",
+        flags = util.has_word(m.flags, "rdonly") and "rdonly" or nil }
     elseif util.has_word(m.flags, "bind") or util.has_word(m.flags, "rbind") then
       m.source = resolved(m.source)
     end
@@ -391,7 +393,8 @@ local function options_of(box)
         local made = { util.copy(m) } -- writable_dev changes the copy
         if m.fstype == "cgroup" then
           local one = { ociVersion = spec.ociVersion, root = spec.root, process = spec.process,
-            mounts = { { type = "cgroup", destination = m.target } } }
+            mounts = { { type = "cgroup", destination = m.target,
+              options = util.has_word(m.flags, "rdonly") and { "ro" } or nil } } }
           made = config.options(one, bundle, id, cg).mounts
         end
         table.move(made, 1, #made, #opts.mounts + 1, opts.mounts)
