@@ -143,14 +143,14 @@ end
 -- the pty nsl allocated for the container, by its fd, never another tty.
 function M.console_step(c)
   if not c.tty_fd then return end
-  local path = "/proc/self/fd/" .. c.tty_fd:fileno()
+  local pty = c.tty_fd -- by the fd: /proc may be the container's
   local user = c.user or { uid = 0, gid = 0 }
-  local ok, err, errno = core.chown(path, user.uid, 5)
+  local ok, err, errno = pty:chown(user.uid, 5)
   if not ok and (errno == core.errno.EINVAL or errno == core.errno.EPERM) then
-    ok, err, errno = core.chown(path, user.uid, user.gid) -- gid 5 is not mapped here
+    ok, err, errno = pty:chown(user.uid, user.gid) -- gid 5 is not mapped here
   end
   check("console", ok, err, errno)
-  check("console", core.chmod(path, "0620"))
+  check("console", pty:chmod("0620"))
 end
 
 --- The step that gives an exec's pty (opened in the container's own
@@ -158,7 +158,7 @@ end
 -- as runc does.
 function M.exec_console_step(c)
   if not c.tty_fd or not c.user then return end
-  check("console", core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), c.user.uid, nil))
+  check("console", c.tty_fd:chown(c.user.uid, nil)) -- by the fd: /proc is the container's
 end
 
 ---------------------------------------------------------------------------

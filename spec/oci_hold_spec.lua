@@ -1,0 +1,49 @@
+-- nsl oci against what a container can put in the way of its own setup:
+-- exec -t's pty and a /proc or /dev/pts the container replaced, and a
+-- create that fails after the container's process is running.
+local H = require "oci_harness"
+local oci = H.oci
+
+setup(H.setup)
+teardown(H.teardown)
+
+-- The container's root may mount and make nodes (the default caps lack
+-- CAP_SYS_ADMIN and CAP_MKNOD).
+local function with_admin(s)
+  local caps = { "CAP_SYS_ADMIN", "CAP_MKNOD", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER" }
+  s.process.capabilities = { bounding = caps, effective = caps, permitted = caps }
+end
+
+describe("nsl oci exec -t in a container that replaced", function()
+  -- the container makes /victim (root's), puts symlinks to it where exec's
+  -- pty would be found (by `how`), then waits; exec -t as uid 1000 must
+  -- leave /victim's owner alone
+  local function victim_owner_after_exec(id, how)
+    local pid = H.started(id, "touch /victim && " .. how .. " && touch /ready && exec sleep 30",
+      with_admin)
+    finally(function() H.finish(id, pid) end)
+    local r
+    for _ = 1, 100 do
+      r = oci("exec " .. id .. " test -e /ready")
+      if r.code == 0 then break end
+    end
+    assert.equal(0, r.code, r.err)
+    oci("exec -t --user 1000:1000 " .. id .. " true", "")
+    r = oci("exec " .. id .. " stat -c %u:%g /victim")
+    assert.equal(0, r.code, r.err)
+    return r.out
+  end
+
+  it("/proc chowns the pty by its fd, not by /proc/self/fd", function()
+    local fake_proc = "mount -t tmpfs tmpfs /proc && mkdir -p /proc/self/fd && " ..
+      "for i in $(seq 0 64); do ln -s /victim /proc/self/fd/$i; done"
+    assert.equal("0:0\n", victim_owner_after_exec("fake-proc", fake_proc))
+  end)
+
+  it("/dev/pts opens the pty's peer from its master, not by its name", function()
+    local fake_pts = "mkdir /real-pts && mount --bind /dev/pts /real-pts && " ..
+      "mount -t tmpfs tmpfs /dev/pts && ln -s /real-pts/ptmx /dev/pts/ptmx && " ..
+      "for i in $(seq 0 9); do ln -s /victim /dev/pts/$i; done"
+    assert.equal("0:0\n", victim_owner_after_exec("fake-pts", fake_pts))
+  end)
+end)
