@@ -196,6 +196,14 @@ static pid_t start(const struct nsl_init_command *cmd, int sfd) {
     run_command(cmd, gate[0]);
   }
   close(gate[0]);
+  /* the caller's terminal stays out of pid 1, whose fds the command may
+   * open through /proc/1/fd: the container's own pty replaces it */
+  if (cmd->tty >= 0)
+    for (int fd = 0; fd <= 2; fd++)
+      if (dup2(cmd->tty, fd) < 0) {
+        report(cmd, 125, "init: dup2 the terminal", errno, 0);
+        goto refuse;
+      }
   int own[3] = {sfd, gate[1], cmd->report};
   /* fail closed: no command beside a privileged init or one that holds
    * what the command must not reach */
