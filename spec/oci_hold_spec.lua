@@ -1,7 +1,12 @@
 -- nsl oci against what a container can put in the way of its own setup:
 -- exec -t's pty and a /proc or /dev/pts the container replaced, and a
 -- create that fails after the container's process is running.
+local helper = require "helper"
+local core = require "nsl.core"
 local H = require "oci_harness"
+local C = require "cgroup2_harness"
+
+local q = helper.quote
 local oci = H.oci
 
 setup(H.setup)
@@ -45,5 +50,47 @@ describe("nsl oci exec -t in a container that replaced", function()
       "mount -t tmpfs tmpfs /dev/pts && ln -s /real-pts/ptmx /dev/pts/ptmx && " ..
       "for i in $(seq 0 9); do ln -s /victim /dev/pts/$i; done"
     assert.equal("0:0\n", victim_owner_after_exec("fake-pts", fake_pts))
+  end)
+end)
+
+describe("nsl oci create failing once its process runs", function()
+  -- the pids of the processes whose environment holds marker
+  local function pids_with(marker)
+    local found = {}
+    for _, name in ipairs(core.readdir("/proc") or {}) do
+      local env = name:match("^%d+$") and helper.read("/proc/" .. name .. "/environ")
+      if env and env:find(marker, 1, true) then found[#found + 1] = tonumber(name) end
+    end
+    return found
+  end
+
+  it("kills and reaps the process and removes its cgroup", function()
+    -- a device program attached to the parent without allow_multi: the
+    -- container's own cannot be attached below it, once its process is held
+    local marker = "NSL_HOLD_SPEC=" .. core.getpid() .. "-" .. os.time()
+    -- one finally (busted keeps the last): the held process, then the cgroups
+    local remove_cgroups
+    local dir, path = C.throwaway_cgroup(function(fn) remove_cgroups = fn end)
+    finally(function()
+      for _, pid in ipairs(pids_with(marker)) do core.kill(pid, "KILL"); H.reap(pid) end
+      remove_cgroups()
+    end)
+    local parent = assert(core.open(dir, "rdonly directory"))
+    local prog = assert(require("nsl.devbpf").load({ { allow = true, type = "a", access = "rwm" } }))
+    assert(core.bpf_prog_attach(prog, parent, "cgroup_device"))
+    prog:close(); parent:close()
+    local bundle = H.bundle(H.config(function(s)
+      s.process.args = { "sleep", "30" }
+      s.linux.resources = { devices = { { allow = false, access = "rwm" } } }
+      s.linux.cgroupsPath = path .. "/box"
+    end))
+    -- the held process is nsl's fork, with nsl's environment
+    local r = helper.sh(C.v2_only("env " .. marker .. " " .. H.cmd("create --bundle " .. q(bundle) ..
+      " failed")) .. " > /dev/null")
+    assert.equal(1, r.code, r.err)
+    assert.matches("linux.resources.devices: device program for", r.err, 1, true)
+    assert.same({}, pids_with(marker))
+    assert.is_nil(core.stat(dir .. "/box"), "the container's cgroup is left")
+    assert.is_nil(H.state("failed"))
   end)
 end)

@@ -283,7 +283,7 @@ function M.create(root, id, bundle, o)
     if errno == core.errno.EEXIST then fail("container with id exists: %s", id) end
     fail("cannot create the state directory %s", dir)
   end
-  local cg, st, agent
+  local cg, st, agent, held
   local done = false
   local leave_pid_namespace = function() end
   local function cleanup()
@@ -346,6 +346,7 @@ function M.create(root, id, bundle, o)
       core.wait(pid)
       fail("%s", message)
     end
+    held = pid
     -- set up and held: its command runs only once started
     if attach_devices then attach_devices() end
     st.pid, st.start = pid, proc_stat(pid)
@@ -363,8 +364,11 @@ function M.create(root, id, bundle, o)
     return st, pid, master
   end)
   if not success then
-    if st and st.pid and statedir.alive(st) then
-      core.kill(st.pid, "KILL")
+    -- this process's child, held at exec.fifo (no parent-death signal):
+    -- gone before its cgroup is removed, whether its state says so or not
+    if held then
+      core.kill(held, "KILL")
+      core.wait(held)
     end
     cleanup()
     error(a, 0)
