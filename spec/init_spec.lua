@@ -29,3 +29,20 @@ describe("the init of nsl run -t", function()
     assert.matches("same\r?\nsame\r?\nsame\r?\n$", r.out)
   end)
 end)
+
+describe("the init under a seccomp profile that refuses close_range", function()
+  -- as a kernel before 5.11 (ENOSYS) or a profile written for one (EPERM)
+  for _, errno in ipairs { "EPERM", "ENOSYS" } do
+    it("closes and marks the fds through /proc/self/fd instead (" .. errno .. ")", function()
+      local policy = tmp .. "/no-close-range-" .. errno .. ".lua"
+      helper.write(policy, string.format(
+        "return { default = 'allow', rules = { { 'close_range', action = 'errno %s' } } }", errno))
+      -- fd 7 is the caller's: neither the init (pid 1) nor the command has it
+      local r = helper.sh("exec 7</dev/null; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
+        q(ROOT) .. " --no-tty --seccomp " .. q(policy) ..
+        " sh -c 'ls /proc/1/fd /proc/self/fd | sort -n | uniq | tr \"\\n\" \" \"'")
+      assert.same({ 0, "" }, { r.code, r.err })
+      assert.is_nil(r.out:find(" 7 ", 1, true), r.out)
+    end)
+  end
+end)
