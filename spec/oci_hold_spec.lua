@@ -94,3 +94,44 @@ describe("nsl oci create failing once its process runs", function()
     assert.is_nil(H.state("failed"))
   end)
 end)
+
+describe("nsl oci and cgroups it did not make", function()
+  it("refuses a cgroupsPath at the root of the hierarchies", function()
+    for i, path in ipairs { "/", "//" } do
+      local id = "cgroot" .. i
+      local bundle = H.bundle(H.config(function(s)
+        s.process.args = { "true" }
+        s.linux.cgroupsPath = path
+      end))
+      local r = helper.sh(H.cmd("create --bundle " .. q(bundle) .. " " .. id) .. " > /dev/null")
+      local st = H.state(id)
+      if st then
+        -- never `delete` one (it would remove the host's empty cgroups):
+        -- its process goes, and its state directory
+        core.kill(st.pid, "KILL")
+        H.reap(st.pid)
+        helper.sh("rm -rf " .. q(H.STATE .. "/" .. id))
+      end
+      assert.equal(1, r.code, r.err)
+      assert.matches("linux.cgroupsPath '" .. path .. "' is the root of the cgroup hierarchies", r.err, 1,
+        true)
+    end
+  end)
+
+  it("leaves a cgroup that was there, and the empty ones below it, at delete", function()
+    local cgroup = require "nsl.cgroup"
+    local shared = H.CGROUP .. "/shared"
+    local other = assert(cgroup.create(shared .. "/other", {})) -- another's, empty
+    finally(function()
+      other:remove()
+      local cg = cgroup.open(shared)
+      if cg then cg:remove() end
+    end)
+    local pid = H.started("inshared", "exec sleep 30", function(s) s.linux.cgroupsPath = shared end)
+    local r = oci("delete --force inshared")
+    H.reap(pid)
+    assert.equal(0, r.code, r.err)
+    assert.is_true(other:exists(), "another's cgroup below it is removed")
+    assert.is_true(cgroup.open(shared):exists(), "the cgroup that was there is removed")
+  end)
+end)

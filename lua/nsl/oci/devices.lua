@@ -250,7 +250,7 @@ function M.apply_cgroup(cg, list, warn)
       "has no cgroup v2 directory for a device program")
   end
   local util = require "nsl.util"
-  local ok, err, errno = util.mkdir_all(dir, "0755", {})
+  local ok, err, errno = util.mkdir_all(dir, "0755", cg.made or {}) -- its own, to remove
   if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
   cg.dirs.devices = dir
   for _, line in ipairs(lines) do

@@ -299,6 +299,10 @@ function M.create(root, id, bundle, o)
     refuse_unified(val(spec.linux) and val(spec.linux.resources))
     local limits = config.resources(val(spec.linux) and spec.linux.resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
+    if not path:find("[^/]") then -- its removal would reach every cgroup
+      fail("linux.cgroupsPath '%s' is the root of the cgroup hierarchies: the container " ..
+        "needs a cgroup of its own", path)
+    end
     refuse_frozen(cgroup.open(path)) -- before anything is made in it
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
