@@ -77,4 +77,12 @@ function C.probe(...)
   return table.concat(parts, "; ")
 end
 
+-- Shell text: cmd in a mount namespace of its own without the v1 cgroup
+-- hierarchies (unmounted there only): a host with cgroup v2 only.
+function C.v2_only(cmd)
+  return "unshare -m --propagation private sh -c " ..
+    q("for m in $(awk '$(NF-2) == \"cgroup\" { print $5 }' /proc/self/mountinfo); do " ..
+      "umount \"$m\" || exit 125; done; exec " .. cmd)
+end
+
 return C

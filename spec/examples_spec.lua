@@ -183,7 +183,7 @@ describe("nsl.examples", function()
     "seccomp_attr_set", "seccomp_export_bpf", "seccomp_release", "seccomp_rule_add",
     "seccomp_syscall_resolve_num", "set_winsize", "signals", "stat", "strerror", "tty_raw",
     "write",
-    "fd:close", "fd:read", "fd:release", "fd:write",
+    "fd:chmod", "fd:chown", "fd:close", "fd:read", "fd:release", "fd:write",
     "filter:attr_set", "filter:export_bpf", "filter:release", "filter:rule_add",
     "cgroup.any", "cgroup.files", "cgroup.limits", "cgroup.parse_size",
     "devbpf.program", "devbpf.rule",

@@ -87,14 +87,6 @@ describe("nsl.oci.devices.apply_cgroup on cgroup v2", function()
 end)
 
 describe("nsl oci on a host with cgroup v2 only", function()
-  -- Shell text: cmd in a mount namespace of its own without the v1
-  -- cgroup hierarchies (unmounted there only).
-  local function v2_only(cmd)
-    return "unshare -m --propagation private sh -c " ..
-      q("for m in $(awk '$(NF-2) == \"cgroup\" { print $5 }' /proc/self/mountinfo); do " ..
-        "umount \"$m\" || exit 125; done; exec " .. cmd)
-  end
-
   it("runs the container under the device program on its cgroup, removed with it", function()
     local dir, path = throwaway_cgroup()
     local bundle = H.bundle(H.config(function(s)
@@ -105,7 +97,7 @@ describe("nsl oci on a host with cgroup v2 only", function()
         table.insert(s.process.capabilities[set], "CAP_MKNOD")
       end
     end))
-    local r = helper.sh(v2_only(H.cmd("run --bundle " .. q(bundle) .. " v2run")))
+    local r = helper.sh(C.v2_only(H.cmd("run --bundle " .. q(bundle) .. " v2run")))
     -- the v1 devices cgroup is out of reach: only the program denies
     assert.same({ 0, SEEN .. "0::" .. path .. "/box\n" },
       { r.code, r.out }, r.err)

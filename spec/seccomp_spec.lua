@@ -667,3 +667,19 @@ describe("nsl.bpf.shrink", function()
     assert.same({ nil, "not a BPF program (1..4096 instructions of 8 bytes)" }, { bpf.shrink("1234") })
   end)
 end)
+
+describe("nsl.seccomp_notify_respond", function()
+  -- the answer is checked before the fd is used: a pipe is enough
+  it("refuses an errno above 4095, as a number or as a string", function()
+    local r, w = assert(core.pipe())
+    finally(function() r:close(); w:close() end)
+    for _, answer in ipairs { 5000, "5000", 65535, "4096" } do
+      local ok, err = pcall(core.seccomp_notify_respond, r, 1, answer)
+      assert.is_false(ok, tostring(answer))
+      assert.matches("bad argument #3 .*errno", err)
+    end
+    -- within the range, the answer goes to the ioctl (which a pipe refuses)
+    assert.same({ nil, "seccomp_notify_respond " .. r:fileno() .. ": Inappropriate ioctl for device",
+      E.ENOTTY }, { core.seccomp_notify_respond(r, 1, "4095") })
+  end)
+end)

@@ -7,4 +7,11 @@
  * class, carved from 64 KB chunks; larger ones from malloc. */
 void *nsl_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
+struct lua_State;
+/* luaL_newstate with nsl_alloc from its first block (the free lists take
+ * only blocks of their class's size), or with realloc under ASan, whose
+ * malloc checks every block: the same panic and warning handlers. NULL
+ * without memory. */
+struct lua_State *nsl_newstate(void);
+
 #endif

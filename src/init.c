@@ -76,7 +76,7 @@ static void report(const struct nsl_init_command *cmd, int code,
 
 /* close_range(2) with flags over every fd from 3 up but keep (n fds,
  * ascending): 0 or -1 with errno. */
-static int close_except(const int *keep, int n, unsigned flags) {
+static int close_ranges(const int *keep, int n, unsigned flags) {
   unsigned first = 3;
   for (int i = 0; i < n; i++) {
     if (keep[i] < (int)first)
@@ -87,6 +87,68 @@ static int close_except(const int *keep, int n, unsigned flags) {
     first = fd + 1;
   }
   return (int)syscall(SYS_close_range, first, ~0U, flags);
+}
+
+static int kept(int fd, const int *keep, int n) {
+  for (int i = 0; i < n; i++)
+    if (keep[i] == fd)
+      return 1;
+  return 0;
+}
+
+/* getdents64(2)'s record (<dirent.h>'s would need opendir, and malloc). */
+struct fd_entry {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+/* The fd that name (a /proc/self/fd entry) is, or -1 for "." and "..". */
+static int fd_of(const char *name) {
+  int fd = 0;
+  const char *c = name;
+  for (; *c >= '0' && *c <= '9' && fd < 1 << 24; c++)
+    fd = fd * 10 + (*c - '0');
+  return *c || c == name ? -1 : fd;
+}
+
+/* Close (flags 0) or mark close-on-exec every fd from 3 up but keep, as
+ * /proc/self/fd lists them: 0 or -1 with errno. A close releases the fd
+ * whatever it returns; a mark may find the fd closed since the listing. */
+static int close_each(const int *keep, int n, unsigned flags) {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return -1;
+  char buf[4096];
+  long got;
+  int failed = 0;
+  while (!failed && (got = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0)
+    for (long at = 0; at < got && !failed;) {
+      const struct fd_entry *e = (const void *)(buf + at);
+      at += e->reclen;
+      int fd = fd_of(e->name);
+      if (fd < 3 || fd == dir || kept(fd, keep, n))
+        continue;
+      if (!(flags & CLOSE_RANGE_CLOEXEC))
+        close(fd);
+      else if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 && errno != EBADF)
+        failed = 1;
+    }
+  int err = errno;
+  close(dir);
+  errno = err;
+  return failed || got < 0 ? -1 : 0;
+}
+
+/* close_ranges, or where close_range is refused (a kernel before 5.11, or
+ * a seccomp profile written for one, which runc and crun run) close_each,
+ * as runc falls back. */
+static int close_except(const int *keep, int n, unsigned flags) {
+  if (close_ranges(keep, n, flags) == 0)
+    return 0;
+  return close_each(keep, n, flags);
 }
 
 /* Mark every fd from 3 up close-on-exec but cmd->keep, so that only stdio
@@ -196,6 +258,14 @@ static pid_t start(const struct nsl_init_command *cmd, int sfd) {
     run_command(cmd, gate[0]);
   }
   close(gate[0]);
+  /* the caller's terminal stays out of pid 1, whose fds the command may
+   * open through /proc/1/fd: the container's own pty replaces it */
+  if (cmd->tty >= 0)
+    for (int fd = 0; fd <= 2; fd++)
+      if (dup2(cmd->tty, fd) < 0) {
+        report(cmd, 125, "init: dup2 the terminal", errno, 0);
+        goto refuse;
+      }
   int own[3] = {sfd, gate[1], cmd->report};
   /* fail closed: no command beside a privileged init or one that holds
    * what the command must not reach */

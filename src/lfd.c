@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -478,6 +479,31 @@ static int l_fd_fileno(lua_State *L) {
   return 1;
 }
 
+/* The open fd of an fd object, an error when it is closed. */
+static int open_fd_of(lua_State *L) {
+  nsl_fd *p = check_fd_object(L, 1);
+  luaL_argcheck(L, p->fd >= 0, 1, "fd is closed");
+  return p->fd;
+}
+
+/* fchown(2): the file this fd has open, whatever its path now names. */
+static int l_fd_chown(lua_State *L) {
+  int fd = open_fd_of(L);
+  uid_t uid = nsl_optid(L, 2, "uid"); /* nil leaves it as it is */
+  gid_t gid = nsl_optid(L, 3, "gid");
+  if (fchown(fd, uid, gid) != 0)
+    return nsl_fail(L, "fchown fd %d to %d:%d", fd, (int)uid, (int)gid);
+  return nsl_ok(L);
+}
+
+static int l_fd_chmod(lua_State *L) {
+  int fd = open_fd_of(L);
+  mode_t mode = nsl_checkmode(L, 2);
+  if (fchmod(fd, mode) != 0)
+    return nsl_fail(L, "fchmod fd %d to %04o", fd, (unsigned)mode);
+  return nsl_ok(L);
+}
+
 /* The number, which the object no longer closes (for passing it on). */
 static int l_fd_release(lua_State *L) {
   nsl_fd *p = check_fd_object(L, 1);
@@ -497,6 +523,10 @@ static int l_fd_tostring(lua_State *L) {
 }
 
 const nsl_Reg nsl_fd_methods[] = {
+    {"chmod", l_fd_chmod, "fd:chmod(mode) -> true",
+     "fchmod(2) of the open file; mode is an integer or an octal string"},
+    {"chown", l_fd_chown, "fd:chown(uid [, gid]) -> true",
+     "fchown(2) of the open file; nil keeps the uid or gid"},
     {"close", l_close, NULL, NULL},
     {"fileno", l_fd_fileno, "fd:fileno() -> n | nil",
      "the fd's number, or nil once it is closed"},

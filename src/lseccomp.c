@@ -444,7 +444,9 @@ static void check_answer(lua_State *L, int arg,
   int e = lua_type(L, arg) == LUA_TNUMBER
               ? (int)nsl_checkrange(L, arg, "errno", 0, 4095)
               : errno_value(luaL_checkstring(L, arg));
-  luaL_argcheck(L, e >= 0, arg, "\"continue\", an errno or 0");
+  /* libc reads only -4095..-1 as an error: -5000 would be a success */
+  luaL_argcheck(L, e >= 0 && e <= 4095, arg,
+                "\"continue\", an errno (0..4095) or 0");
   resp->error = -e;
   resp->val = e == 0 ? (__s64)luaL_optinteger(L, arg + 1, 0) : 0;
 }

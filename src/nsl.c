@@ -558,15 +558,11 @@ const char *__asan_default_options(void) {
 #endif
 
 int main(int argc, char **argv) {
-  lua_State *L = luaL_newstate();
+  lua_State *L = nsl_newstate();
   if (L == NULL) {
     report("cannot create the Lua state: not enough memory");
     return EXIT_FAILURE;
   }
-#ifndef __SANITIZE_ADDRESS__
-  /* not under ASan, whose malloc checks every block */
-  lua_setallocf(L, nsl_alloc, NULL);
-#endif
   lua_gc(L, LUA_GCSTOP); /* no collection while the libraries load */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);

@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/major.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +57,29 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
+/* The slave of master: from the master itself (TIOCGPTPEER), so that
+ * whatever a container put at path (a symlink, another devpts) is never
+ * opened; on kernels before 4.13 by path, refused (EXDEV) unless it is the
+ * master's own pty by device number. */
+static int open_peer(int master, const char *path) {
+  int flags = O_RDWR | O_NOCTTY | O_CLOEXEC, n, fd, err;
+  struct stat st;
+  fd = ioctl(master, TIOCGPTPEER, flags);
+  if (fd >= 0 || (errno != EINVAL && errno != ENOTTY))
+    return fd;
+  if (ioctl(master, TIOCGPTN, &n) != 0)
+    return -1;
+  if ((fd = open(path, flags | O_NOFOLLOW)) < 0)
+    return -1;
+  if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+      st.st_rdev == makedev(UNIX98_PTY_SLAVE_MAJOR, (unsigned)n))
+    return fd;
+  err = fstat(fd, &st) == 0 ? EXDEV : errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
 int nsl_open_pty(int *master, int *slave, char *path, size_t size,
                  const char **step) {
   int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), err;
@@ -65,7 +91,7 @@ int nsl_open_pty(int *master, int *slave, char *path, size_t size,
     *step = "unlockpt";
   else if ((err = ptsname_r(m, path, size)) != 0)
     *step = "ptsname_r", errno = err;
-  else if ((*slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+  else if ((*slave = open_peer(m, path)) < 0)
     *step = "open";
   else
     return *master = m, 0;

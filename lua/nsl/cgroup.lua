@@ -298,16 +298,18 @@ end
 
 --- What a cgroup is, to store and to open again later by M.from (a
 -- relative path resolves against the caller's own cgroup, which another
--- process may not share): { version, path, dirs }.
+-- process may not share): { version, path, dirs, made }.
 function Cgroup:save()
   local dirs = {}
   for k, v in pairs(self.dirs) do dirs[k] = v end
-  return { version = self.version, path = self.path, dirs = dirs }
+  return { version = self.version, path = self.path, dirs = dirs,
+    made = self.made and { table.unpack(self.made) } }
 end
 
 --- The cgroup that Cgroup:save() described.
 function M.from(saved)
-  return setmetatable({ version = saved.version, path = saved.path, dirs = saved.dirs }, Cgroup)
+  return setmetatable({ version = saved.version, path = saved.path, dirs = saved.dirs,
+    made = saved.made }, Cgroup)
 end
 
 -- A new v1 cpuset has empty cpus and mems and refuses tasks (ENOSPC)
@@ -335,8 +337,9 @@ end
 
 --- Create the cgroup at path with limits (see M.limits): the directories
 -- (and on v2 the controllers enabled above it), then the limits written.
--- Returns the cgroup, or nil, a message and errno; what it made is removed
--- again on failure.
+-- Returns the cgroup, whose made lists the directories it made (parents
+-- first; Cgroup:remove takes only those), or nil, a message and errno;
+-- what it made is removed again on failure.
 function M.create(path, limits, hierarchies)
   local l = M.limits(limits)
   local cg, err = M.open(path, hierarchies)
@@ -362,6 +365,7 @@ function M.create(path, limits, hierarchies)
   local ok, serr, errno = cg:set(l)
   if not ok then return undo(nil, serr, errno) end
   cg.limits = l
+  cg.made = made
   return cg
 end
 
@@ -503,12 +507,13 @@ local function remove_below(dir)
   end
 end
 
---- Remove the cgroup's directories. The processes must be gone: a process
--- that has just exited may keep the cgroup busy for a moment (EBUSY), so
--- that is tried again for up to a second. nil, message, errno on failure.
--- A cgroup recorded for reclaiming (M.for_container) drops its record.
--- with_below: the empty cgroups below it go first (a container's own,
--- made for nested use).
+--- Remove the cgroup's directories: of a cgroup M.create made, only
+-- those it made (one that was there, or another's, stays). The processes
+-- must be gone: a process that has just exited may keep the cgroup busy
+-- for a moment (EBUSY), so that is tried again for up to a second. nil,
+-- message, errno on failure. A cgroup recorded for reclaiming
+-- (M.for_container) drops its record. with_below: the empty cgroups below
+-- a directory it made go first (a container's own, made for nested use).
 function Cgroup:remove(with_below)
   local err, errno
   local dirs = {}
@@ -517,8 +522,15 @@ function Cgroup:remove(with_below)
   -- cgroup opened by path (a parent of such containers)
   local devices = not self.dirs.devices and self.hierarchies and self:v1_dir("devices")
   if devices then dirs[#dirs + 1] = devices end
+  if self.made then
+    local made = {}
+    for _, dir in ipairs(self.made) do made[dir] = true end
+    local ours = {}
+    for _, dir in ipairs(dirs) do if made[dir] then ours[#ours + 1] = dir end end
+    dirs = ours
+  end
   for _, dir in ipairs(dirs) do
-    if with_below then remove_below(dir) end
+    if with_below and self.made then remove_below(dir) end
     for _ = 1, 200 do
       local ok
       ok, err, errno = core.rmdir(dir)

@@ -597,6 +597,14 @@ nsl.signals[9] --> "KILL"]],
   ---------------------------------------------------------------------------
   -- fd objects (nsl.open, nsl.pipe, nsl.dup ...)
 
+  ["fd:chmod"] = [[
+master, slave = nsl.openpty()
+slave:chmod("0620") --> true]],
+
+  ["fd:chown"] = [[
+master, slave = nsl.openpty()
+slave:chown(nil, 5) --> true]],
+
   ["fd:close"] = [[
 r, w = nsl.pipe()
 w:close() --> true

@@ -148,14 +148,14 @@ end
 -- the pty nsl allocated for the container, by its fd, never another tty.
 function M.console_step(c)
   if not c.tty_fd then return end
-  local path = "/proc/self/fd/" .. c.tty_fd:fileno()
+  local pty = c.tty_fd -- by the fd: /proc may be the container's
   local user = c.user or { uid = 0, gid = 0 }
-  local ok, err, errno = core.chown(path, user.uid, 5)
+  local ok, err, errno = pty:chown(user.uid, 5)
   if not ok and (errno == core.errno.EINVAL or errno == core.errno.EPERM) then
-    ok, err, errno = core.chown(path, user.uid, user.gid) -- gid 5 is not mapped here
+    ok, err, errno = pty:chown(user.uid, user.gid) -- gid 5 is not mapped here
   end
   check("console", ok, err, errno)
-  check("console", core.chmod(path, "0620"))
+  check("console", pty:chmod("0620"))
 end
 
 -- The host's id for id inside map ({ { inside, outside, count }, ... }), or nil.
@@ -179,7 +179,7 @@ function M.console_to_mapped(c)
     return nil, string.format("console: user %d:%d is not mapped in the user namespace",
       user.uid, user.gid)
   end
-  local ok, err = core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), uid, gid)
+  local ok, err = c.tty_fd:chown(uid, gid)
   if not ok then return nil, "console: " .. tostring(err) end
   return true
 end
@@ -189,7 +189,7 @@ end
 -- as runc does.
 function M.exec_console_step(c)
   if not c.tty_fd or not c.user then return end
-  check("console", core.chown("/proc/self/fd/" .. c.tty_fd:fileno(), c.user.uid, nil))
+  check("console", c.tty_fd:chown(c.user.uid, nil)) -- by the fd: /proc is the container's
 end
 
 ---------------------------------------------------------------------------
@@ -280,7 +280,7 @@ function M.apply_cgroup(cg, list, warn)
     fail("linux.resources.devices: no v1 devices cgroup hierarchy is mounted and the container " ..
       "has no cgroup v2 directory for a device program")
   end
-  local ok, err, errno = util.mkdir_all(dir, "0755", {})
+  local ok, err, errno = util.mkdir_all(dir, "0755", cg.made or {}) -- its own, to remove
   if not ok then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
   cg.dirs.devices = dir
   for _, line in ipairs(lines) do

@@ -336,7 +336,7 @@ function M.create(root, id, bundle, o)
     if errno == core.errno.EEXIST then fail("container with id exists: %s", id) end
     fail("cannot create the state directory %s", dir)
   end
-  local cg, st, agent
+  local cg, st, agent, held
   local done = false
   local leave_pid_namespace = function() end
   local function cleanup()
@@ -352,6 +352,10 @@ function M.create(root, id, bundle, o)
     refuse_unified(val(spec.linux) and val(spec.linux.resources))
     local limits = config.resources(val(spec.linux) and spec.linux.resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
+    if not path:find("[^/]") then -- its removal would reach every cgroup
+      fail("linux.cgroupsPath '%s' is the root of the cgroup hierarchies: the container " ..
+        "needs a cgroup of its own", path)
+    end
     refuse_frozen(cgroup.open(path)) -- before anything is made in it
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
@@ -401,6 +405,7 @@ function M.create(root, id, bundle, o)
       core.wait(pid)
       fail("%s", message)
     end
+    held = pid
     -- set up and held: its command runs only once started
     if attach_devices then attach_devices() end
     st.pid, st.start = pid, proc_stat(pid)
@@ -418,8 +423,11 @@ function M.create(root, id, bundle, o)
     return st, pid, master
   end)
   if not success then
-    if st and st.pid and statedir.alive(st) then
-      core.kill(st.pid, "KILL")
+    -- this process's child, held at exec.fifo (no parent-death signal):
+    -- gone before its cgroup is removed, whether its state says so or not
+    if held then
+      core.kill(held, "KILL")
+      core.wait(held)
     end
     cleanup()
     error(a, 0)
