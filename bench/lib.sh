@@ -33,6 +33,28 @@ enter_private_ns() {
   NSL_BENCH_INNER=1 exec unshare --mount --propagation private -- "$@"
 }
 
+# private_cgroup_view: in the private mount namespace, /sys/fs/cgroup
+# becomes a throwaway tmpfs with the host's hierarchies bound back in. A
+# suite's helpers that make a cgroup of every controller the kernel has
+# (runc's do, from /proc/cgroups) would otherwise leave plain directories of
+# the controllers this host does not mount on the host's tmpfs.
+private_cgroup_view() {
+  [[ -n "${NSL_BENCH_INNER:-}" ]] || die "private_cgroup_view: not in a private mount namespace"
+  local d h
+  d=$(mktemp -d /tmp/nsl-cgview.XXXXXX)
+  mount -t tmpfs -o size=64k cgview "$d"
+  mkdir "$d/host"
+  mount --rbind /sys/fs/cgroup "$d/host"
+  mount -t tmpfs -o mode=755 cgroup-view /sys/fs/cgroup
+  for h in "$d"/host/*; do
+    mountpoint -q "$h" || continue
+    mkdir "/sys/fs/cgroup/${h##*/}"
+    mount --rbind "$h" "/sys/fs/cgroup/${h##*/}"
+  done
+  umount -l "$d"
+  rmdir "$d"
+}
+
 # stage: a world-readable mktemp -d tree (like spec/helper.lua's
 # helper.stage) so that uid 65534 runs the very same files, removed at exit:
 #   T/bin/nsl, T/bin/floor (static), T/bin/floor-dynamic, T/share/nsl/scripts,
