@@ -783,8 +783,9 @@ describe("nsl oci with less isolation than the default", function()
         local st = state(id)
         finish(id, st and st.pid)
       end
-      -- what a runtime that joined them left there
-      for _, c in ipairs { inner, cg } do
+      -- what a runtime that joined them left there; opened again by path,
+      -- so that the devices directory nsl oci made in it goes too
+      for _, c in ipairs { inner, cgroup.open(path) or cg } do
         for _, pid in ipairs(c:procs()) do core.kill(pid, "KILL"); reap(pid) end
         c:remove()
       end
