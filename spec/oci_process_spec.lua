@@ -20,6 +20,16 @@ describe("nsl oci: the process", function()
       syscalls = syscalls }
   end
 
+  -- delete --force ends container id (pid, from bundle dir) and its
+  -- cgroup: its init ends on SIGKILL only once every other process of its
+  -- pid namespace has been reaped
+  local function assert_deleted(id, pid, dir)
+    local r = H.oci("delete --force " .. id)
+    assert.equal(0, r.code, r.err)
+    assert.is_true(H.reap(pid))
+    assert.is_false(cgroup.open(H.cgroup_of[dir]):exists())
+  end
+
   describe("seccomp", function()
     it("gives each comparison on one argument a rule of its own, as runc and crun do", function()
       -- mode & 7 == 5, or mode >= 0700: refused with EACCES (chmod's
@@ -247,19 +257,22 @@ describe("nsl oci: the process", function()
       local listener = assert(core.unix_listen(sock))
       local agent_pid = agent(listener, H.tmp .. "/agent4.json", {}, 1)
       listener:close()
-      local pid
+      local pid, dir
       finally(function()
         if pid then H.finish("notify6", pid) end
         if not H.reap(agent_pid, 10) then core.kill(agent_pid, "KILL"); core.wait(agent_pid) end
         core.unlink(sock)
       end)
-      pid = H.started("notify6", "sleep 30", function(s)
+      pid, dir = H.started("notify6", "sleep 30", function(s)
         notify_mkdir(s, sock)
         s.annotations = { big = string.rep("x", 300000) }
       end)
       local r = helper.sh("timeout -k 5 30 " .. H.cmd("exec --cwd /nonexistent notify6 true"))
       assert.equal(125, r.code, r.err)
       assert.matches("chdir '/nonexistent'", r.err)
+      -- nothing of the exec is left in the container's pid namespace, where
+      -- a zombie nobody reaps would keep its init from ending on SIGKILL
+      assert_deleted("notify6", pid, dir)
     end)
 
     it("fails with a clear error and leaves nothing when no agent listens at listenerPath", function()
@@ -406,6 +419,19 @@ describe("nsl oci: the process", function()
         exec_nnp("nnp1", ""), exec_nnp("nnp1", "--no-new-privs"),
         exec_nnp("nnp2", ""), exec_nnp("nnp2", "--no-new-privs=false"),
         exec_nnp("nnp2", "--process " .. q(file)), exec_nnp("nnp1", "--no-new-privs=true") })
+    end)
+
+    it("leaves no process behind when it fails, detached or not", function()
+      local pid, dir = H.started("fail1", "sleep 30")
+      finally(function() H.finish("fail1", pid) end)
+      local got = {}
+      for _, args in ipairs { "--cwd /nonexistent fail1 true", "fail1 /no/such/command",
+        "--detach --cwd /nonexistent fail1 true", "--detach fail1 /no/such/command" } do
+        local r = helper.sh("timeout -k 5 30 " .. H.cmd("exec " .. args))
+        got[#got + 1] = r.code
+      end
+      assert.same({ 125, 127, 125, 127 }, got)
+      assert_deleted("fail1", pid, dir)
     end)
   end)
 

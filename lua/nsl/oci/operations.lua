@@ -616,11 +616,13 @@ function M.exec(root, id, p, o)
   if c.tty then pty_here, pty_there = assert(core.socketpair()) end
   local report_r, report_w = assert(core.pipe())
   local pid_r, pid_w = assert(core.pipe())
-  if not o.detach then core.child_subreaper(true) end
+  -- B must be reaped here when it fails, detached or not: a zombie left
+  -- in the container's pid namespace keeps its init from ever ending
+  core.child_subreaper(true)
   local cg = statedir.cgroup_of(st)
   -- A joins; its child B (in the container's pid namespace) becomes the
   -- process; A tells B's pid and ends, so B is this process's child (a
-  -- subreaper) or the caller's when detached
+  -- subreaper), the caller's once detached and this process has ended
   local a, err, errno = require("nsl.userns").clone({}, nil, { prepare = cg and function(pid)
     return cg:add(pid)
   end })
@@ -650,8 +652,14 @@ function M.exec(root, id, p, o)
     local b, cerr, cerrno = core.clone({})
     if not b then error(errors.explain(cerr, cerrno), 0) end
     if b == 0 then process.child(report_w, in_b) end
-    if agent then assert(notify.send_state(agent, st, b, status)) end
+    -- first of all: whatever happens to A, B is reaped by its pid
     pid_w:write(tostring(b))
+    pid_w:close()
+    if agent then
+      -- EPIPE: B ended before its seccomp step, and its report says why
+      local sent, werr, werrno = notify.send_state(agent, st, b, status)
+      if not sent and werrno ~= core.errno.EPIPE then error(errors.explain(werr, werrno), 0) end
+    end
   end
   if a == 0 then process.child(report_w, in_a) end
   notify.close(agent)
@@ -680,7 +688,10 @@ function M.exec(root, id, p, o)
     master = nil
   end
   if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(b)) end
-  if o.detach then return 0 end
+  if o.detach then
+    core.child_subreaper(false) -- B goes to the caller once this process ends
+    return 0
+  end
   local status_code = process.wait(b, master)
   core.child_subreaper(false)
   return status_code
