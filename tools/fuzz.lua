@@ -14,7 +14,10 @@
 -- The child is kept away from the host: new user, mount, pid, net, ipc and
 -- uts namespaces (nsl.clone), a session of its own (kill(0) reaches no
 -- group of ours), a 16 MiB tmpfs as its root (chroot: no host path is left
--- to write, mount or remove), stdin and stdout on /dev/null, and a bounded
+-- to write, mount or remove), stdin and stdout on an empty file of this
+-- run's, every fd it is given one of this run's (never a host node: its
+-- user namespace maps root, so the host's root-owned files are its own
+-- there), and a bounded
 -- time before this process kills it. Calls that could still reach out or
 -- that end the child's own checks are left out (see SKIP).
 --
@@ -115,8 +118,10 @@ do
   local r, w = core.pipe()
   keep("fd", r)
   keep("fd", w)
-  keep("fd", core.open("/dev/null", "rdwr"))
-  local closed = core.open("/dev/null")
+  -- files of this run's own, never a host node: the user namespace maps
+  -- root, so fd:chmod or fd:chown on the host's /dev/null would change it
+  keep("fd", core.open(tmp .. "/file", "rdwr creat", tonumber("600", 8)))
+  local closed = core.open(tmp .. "/file")
   if closed then
     closed:close()
     keep("closed fd", closed)
@@ -127,6 +132,7 @@ do
 end
 
 local random = math.random
+local NULL_BEFORE = assert(core.stat("/dev/null"))
 
 local function random_string()
   local kind = random(6)
@@ -249,7 +255,9 @@ local function child(target, args, n, logfd, devnull)
   core._exit(0)
 end
 
-local devnull = assert(core.open("/dev/null", "rdwr"))
+-- the children's stdin and stdout: an empty file of this run's, read-only
+-- (not the host's /dev/null, which a call on fd 0 or 1 could chmod)
+local devnull = assert(core.open(tmp .. "/stdio", "rdonly creat", tonumber("600", 8)))
 
 -- Did the child's stderr get a sanitizer's report? (whatever its status)
 local function reported()
@@ -313,6 +321,12 @@ while calls < options.calls and core.monotime() - started < options.seconds do
   end
 end
 local seconds = core.monotime() - started
+-- the host's /dev/null as it was (the node a careless sample would reach)
+local null_after = core.stat("/dev/null")
+if not (null_after and null_after.mode == NULL_BEFORE.mode and null_after.uid == NULL_BEFORE.uid
+    and null_after.gid == NULL_BEFORE.gid) then
+  fail("the host's /dev/null changed during the run")
+end
 -- every tmpfs was the child's own: the host's side of the jail stays empty
 local left = core.readdir(jail)
 if not left or #left > 0 then
