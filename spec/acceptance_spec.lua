@@ -14,7 +14,7 @@ end
 local PODMAN = have("podman") and have("conmon")
 local CTR = have("containerd") and have("ctr")
 
-local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups
+local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups, host_shm
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
@@ -23,13 +23,14 @@ local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups
 -- and /var/tmp lands on tmpfs mounts that end with it.
 local holder, holder_pid
 
--- Shell words that cover /run and /var/tmp with fresh tmpfs mounts, and
+-- Shell words that cover /run, /var/tmp and /dev/shm with fresh tmpfs mounts, and
 -- /sys/fs/cgroup with a throwaway tmpfs that holds the host's hierarchies
 -- bound back in: podman's cgroupfs manager makes the directories of every
 -- controller the kernel has, also of one this host does not mount
 -- (hugetlb, net_cls, ...), and on the host's tmpfs such a directory would
 -- be a plain one left behind.
 local PRIVATE_RUN = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /var/tmp" ..
+  " && mount -t tmpfs -o mode=1777 tmpfs /dev/shm" .. -- podman's lock file (libpod_lock)
   " && mkdir /run/cgroup-host && mount --rbind /sys/fs/cgroup /run/cgroup-host" ..
   " && mount -t tmpfs -o mode=755 cgroup-view /sys/fs/cgroup" ..
   " && for d in /run/cgroup-host/*; do mountpoint -q $d || continue;" ..
@@ -83,6 +84,7 @@ setup(function()
   if not (PODMAN or CTR) then return end
   host_mounts = helper.mountinfo()
   host_cgroups = helper.sh("ls /sys/fs/cgroup").out
+  host_shm = helper.sh("ls -A /dev/shm").out
   tmp = helper.tmpdir()
   RUNTIME = helper.build .. "/nsl-oci"
   local r = helper.sh(q(helper.nsl) .. " -e " ..
@@ -100,6 +102,7 @@ teardown(function()
   assert.equal(host_mounts, helper.mountinfo())
   -- nothing new beside the host's hierarchies (see PRIVATE_RUN)
   assert.equal(host_cgroups, helper.sh("ls /sys/fs/cgroup").out)
+  assert.equal(host_shm, helper.sh("ls -A /dev/shm").out) -- podman's locks (see PRIVATE_RUN)
 end)
 
 local function pm(args, input)
@@ -263,7 +266,13 @@ describe("rootless podman --runtime nsl-oci as uid 65534", function()
       '"nproc=9000:9000"]\nnetns = "none"\n')
     assert(os.execute("chmod 0644 " .. q(dir .. "/containers.conf")))
     local before = helper.sh(DEV_LIST)
-    local r = helper.unprivileged("sh -c " .. q(script) .. " sh " .. q(dir), nil, 180)
+    -- in a mount namespace of its own with a fresh /dev/shm, where podman
+    -- keeps its lock file (libpod_rootless_lock_65534)
+    local function private_shm(line)
+      return "unshare -m --propagation private sh -c " ..
+        q("mount -t tmpfs -o mode=1777 tmpfs /dev/shm && " .. line)
+    end
+    local r = helper.unprivileged("sh -c " .. q(script) .. " sh " .. q(dir), nil, 180, private_shm)
     assert.equal(0, r.code, r.err)
     assert.equal("0 0 65534 1\nrun 7\npiped\ndetached 0\nexec\nexec 3\nrm 0\n" ..
       "pod 0\np1\npod rm 0\ndev\n", r.out, r.err)
