@@ -55,10 +55,14 @@ setup(function()
   must("chmod -R a+rX " .. q(tmp))
   if os.execute("command -v podman >/dev/null") then
     must("tar -C " .. q(bb) .. " -cf " .. q(tmp .. "/bb.tar") .. " .")
-    -- a private store (vfs: no mounts), no events in the host's journal
-    must(string.format("podman --root %s --runroot %s --storage-driver vfs --events-backend none " ..
-      "import %s localhost/bbtest >/dev/null", q(tmp .. "/store"), q(tmp .. "/run"),
-      q(tmp .. "/bb.tar")))
+    -- a private store (vfs: no mounts), no events in the host's journal,
+    -- its temporary files and its lock file (/dev/shm/libpod_lock) in a
+    -- mount namespace of its own
+    local import = string.format("TMPDIR=%s podman --root %s --runroot %s --storage-driver vfs " ..
+      "--events-backend none import %s localhost/bbtest >/dev/null", q(tmp), q(tmp .. "/store"),
+      q(tmp .. "/run"), q(tmp .. "/bb.tar"))
+    must("unshare -m --propagation private sh -c " ..
+      q("mount -t tmpfs -o mode=1777 tmpfs /dev/shm && " .. import))
     STORE = string.format("containers-storage:[vfs@%s+%s]localhost/bbtest", tmp .. "/store",
       tmp .. "/run")
   else
