@@ -7,20 +7,12 @@ local json = require "dkjson"
 local q = helper.quote
 
 local H = require "oci_harness"
-local config, bundle, oci = H.config, H.bundle, H.oci
+local config, bundle = H.config, H.bundle
 
 setup(H.setup)
 teardown(H.teardown)
 
--- `nsl oci run` of a bundle whose process runs sh -c script (fn changes
--- the config further); returns helper.sh's table.
-local function run(id, script, fn)
-  local dir = bundle(config(function(s)
-    s.process.args = { "sh", "-c", script }
-    if fn then fn(s) end
-  end))
-  return oci("run --bundle " .. q(dir) .. " " .. id)
-end
+local run = H.run
 
 -- A host file with text in it, to bind into a container.
 local function host_file(name, text)

@@ -12,15 +12,7 @@ local config, bundle, oci = H.config, H.bundle, H.oci
 setup(H.setup)
 teardown(H.teardown)
 
--- `nsl oci run` of a bundle whose process runs sh -c script (fn changes
--- the config further); returns helper.sh's table.
-local function run(id, script, fn)
-  local dir = bundle(config(function(s)
-    s.process.args = { "sh", "-c", script }
-    if fn then fn(s) end
-  end))
-  return oci("run --bundle " .. q(dir) .. " " .. id)
-end
+local run = H.run
 
 -- A rootless bundle for uid 65534 (its own copy of the root, owned by it)
 -- whose process runs sh -c script; returns its directory.

@@ -66,6 +66,16 @@ function H.reap(pid, seconds)
   return false
 end
 
+-- `nsl oci run` of a bundle whose process runs sh -c script (fn changes
+-- the config further); returns helper.sh's table.
+function H.run(id, script, fn)
+  local dir = H.bundle(H.config(function(s)
+    s.process.args = { "sh", "-c", script }
+    if fn then fn(s) end
+  end))
+  return H.oci("run --bundle " .. q(dir) .. " " .. id)
+end
+
 -- Create and start a container running sh -c script; returns its pid and
 -- its bundle directory.
 function H.started(id, script, fn)

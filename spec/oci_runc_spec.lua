@@ -11,15 +11,7 @@ local config, bundle, oci = H.config, H.bundle, H.oci
 setup(H.setup)
 teardown(H.teardown)
 
--- `nsl oci run` of a bundle whose process runs sh -c script (fn changes
--- the config further); returns helper.sh's table.
-local function run(id, script, fn)
-  local dir = bundle(config(function(s)
-    s.process.args = { "sh", "-c", script }
-    if fn then fn(s) end
-  end))
-  return oci("run --bundle " .. q(dir) .. " " .. id)
-end
+local run = H.run
 
 describe("nsl oci spec", function()
   it("mounts the container's cgroups read-only at /sys/fs/cgroup, as runc's spec does", function()
