@@ -151,6 +151,18 @@ describe("nsl oci: the process", function()
       core._exit(ok and 0 or 1)
     end
 
+    -- An agent listening at sock (see agent): its pid, and a function for
+    -- the test's finally that ends it (reaped, else killed) and removes sock.
+    local function start_agent(sock, out_path, answers, skip)
+      local listener = assert(core.unix_listen(sock))
+      local pid = agent(listener, out_path, answers, skip)
+      listener:close()
+      return pid, function()
+        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
+        core.unlink(sock)
+      end
+    end
+
     local function notify_mkdir(s, path)
       s.linux.seccomp = allow_but { { names = { "mkdir", "mkdirat" }, action = "SCMP_ACT_NOTIFY" } }
       s.linux.seccomp.listenerPath = path
@@ -159,14 +171,9 @@ describe("nsl oci: the process", function()
 
     it("hands the notify fd and the state to the agent at listenerPath (SCMP_ACT_NOTIFY)", function()
       local sock = H.tmp .. "/agent.sock"
-      local listener = assert(core.unix_listen(sock))
       local out = H.tmp .. "/agent.json"
-      local pid = agent(listener, out, { "EROFS", "continue" })
-      listener:close()
-      finally(function()
-        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
-        core.unlink(sock)
-      end)
+      local pid, stop_agent = start_agent(sock, out, { "EROFS", "continue" })
+      finally(stop_agent)
       local dir = H.bundle(H.config(function(s)
         s.process.args = { "sh", "-c", "mkdir /tmp/n1 2>&1; mkdir /tmp/n2 && ls -d /tmp/n2" }
         notify_mkdir(s, sock)
@@ -185,14 +192,9 @@ describe("nsl oci: the process", function()
 
     it("hands a state past a pipe's buffer to the agent without a hang", function()
       local sock = H.tmp .. "/agent3.sock"
-      local listener = assert(core.unix_listen(sock))
       local out = H.tmp .. "/agent3.json"
-      local pid = agent(listener, out, { "continue" })
-      listener:close()
-      finally(function()
-        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
-        core.unlink(sock)
-      end)
+      local pid, stop_agent = start_agent(sock, out, { "continue" })
+      finally(stop_agent)
       local dir = H.bundle(H.config(function(s)
         s.process.args = { "sh", "-c", "mkdir /tmp/n3 && echo made" }
         s.annotations = { big = string.rep("x", 300000) }
@@ -206,15 +208,12 @@ describe("nsl oci: the process", function()
 
     it("hands the agent the fd of a process exec starts too", function()
       local sock = H.tmp .. "/agent2.sock"
-      local listener = assert(core.unix_listen(sock))
       local out = H.tmp .. "/agent2.json"
-      local agent_pid = agent(listener, out, { "EROFS" }, 1)
-      listener:close()
+      local agent_pid, stop_agent = start_agent(sock, out, { "EROFS" }, 1)
       local pid
       finally(function()
         if pid then H.finish("notify4", pid) end
-        if not H.reap(agent_pid, 10) then core.kill(agent_pid, "KILL"); core.wait(agent_pid) end
-        core.unlink(sock)
+        stop_agent()
       end)
       pid = H.started("notify4", "sleep 30", function(s) notify_mkdir(s, sock) end)
       local r = H.oci("exec notify4 mkdir /tmp/e1")
@@ -233,13 +232,9 @@ describe("nsl oci: the process", function()
       local r = helper.unprivileged("cd " .. q(dir) .. ' && "$NSL" oci spec --rootless')
       assert.equal(0, r.code, r.err)
       local sock = dir .. "/agent.sock"
-      local listener = assert(core.unix_listen(sock))
+      local pid, stop_agent = start_agent(sock, H.tmp .. "/agent5.json", { "EROFS" })
       assert(core.chmod(sock, "0777"))
-      local pid = agent(listener, H.tmp .. "/agent5.json", { "EROFS" })
-      listener:close()
-      finally(function()
-        if not H.reap(pid, 10) then core.kill(pid, "KILL"); core.wait(pid) end
-      end)
+      finally(stop_agent)
       local spec = json.decode(helper.read(dir .. "/config.json"))
       spec.process.terminal = false
       spec.process.args = { "sh", "-c", "mkdir /tmp/r1 2>&1; echo done" }
@@ -254,14 +249,11 @@ describe("nsl oci: the process", function()
 
     it("fails an exec that ends before its filter at once, whatever the state's size", function()
       local sock = H.tmp .. "/agent4.sock"
-      local listener = assert(core.unix_listen(sock))
-      local agent_pid = agent(listener, H.tmp .. "/agent4.json", {}, 1)
-      listener:close()
+      local _, stop_agent = start_agent(sock, H.tmp .. "/agent4.json", {}, 1)
       local pid, dir
       finally(function()
         if pid then H.finish("notify6", pid) end
-        if not H.reap(agent_pid, 10) then core.kill(agent_pid, "KILL"); core.wait(agent_pid) end
-        core.unlink(sock)
+        stop_agent()
       end)
       pid, dir = H.started("notify6", "sleep 30", function(s)
         notify_mkdir(s, sock)
