@@ -14,7 +14,8 @@ end
 local PODMAN = have("podman") and have("conmon")
 local CTR = have("containerd") and have("ctr")
 
-local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups, host_shm
+local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups, host_shm,
+  host_cgroup_parents
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
@@ -85,6 +86,7 @@ setup(function()
   host_mounts = helper.mountinfo()
   host_cgroups = helper.sh("ls /sys/fs/cgroup").out
   host_shm = helper.sh("ls -A /dev/shm").out
+  host_cgroup_parents = helper.cgroups_present()
   tmp = helper.tmpdir()
   RUNTIME = helper.build .. "/nsl-oci"
   local r = helper.sh(q(helper.nsl) .. " -e " ..
@@ -103,6 +105,10 @@ teardown(function()
   -- nothing new beside the host's hierarchies (see PRIVATE_RUN)
   assert.equal(host_cgroups, helper.sh("ls /sys/fs/cgroup").out)
   assert.equal(host_shm, helper.sh("ls -A /dev/shm").out) -- podman's locks (see PRIVATE_RUN)
+  -- the parents the clients' cgroups went under, with what podman's conmon
+  -- and the containers left in them
+  assert.same({}, helper.remove_new_cgroups(host_cgroup_parents))
+  assert.same(host_cgroup_parents, helper.cgroups_present())
 end)
 
 local function pm(args, input)

@@ -307,13 +307,27 @@ end
 -- process's cgroup (nsl.cgroup resolves a relative path there).
 helper.CGROUP_PARENTS = { "nsl", "nsl-spec", "nsl-oci", "nsl-ctr", "nsl-podman" }
 
+-- A parent cgroup's directories in every hierarchy mounted (blkio and
+-- devices too, which nsl's own cgroups leave out but podman's use).
+local function parent_dirs(cg)
+  local dirs, seen = {}, {}
+  local function add(dir)
+    if dir and not seen[dir] then dirs[#dirs + 1], seen[dir] = dir, true end
+  end
+  for _, dir in pairs(cg.dirs) do add(dir) end
+  for controller in pairs(cg.version == 1 and cg.hierarchies.v1 or {}) do
+    add(cg:v1_dir(controller))
+  end
+  return dirs
+end
+
 --- Which of the parent cgroups exist now (call in setup).
 function helper.cgroups_present()
   local cgroup = require "nsl.cgroup"
   local present = {}
   for _, name in ipairs(helper.CGROUP_PARENTS) do
     local cg = cgroup.open(name)
-    for _, dir in pairs(cg and cg.dirs or {}) do
+    for _, dir in ipairs(cg and parent_dirs(cg) or {}) do
       if core.stat(dir) then present[name] = true end
     end
   end
@@ -321,20 +335,36 @@ function helper.cgroups_present()
 end
 
 --- Remove the parent cgroups that were not present at setup (call in
--- teardown): a run leaves the host's cgroup tree as it found it.
+-- teardown), with the empty cgroups the runtimes left below them (podman's
+-- conmon, a container's own): a run leaves the host's cgroup tree as it
+-- found it. Returns the errors of what could not be removed.
 function helper.remove_new_cgroups(present)
   local cgroup = require "nsl.cgroup"
+  local errors = {}
   for _, name in ipairs(helper.CGROUP_PARENTS) do
     local cg = not present[name] and cgroup.open(name)
-    if cg then cg:remove() end
+    if cg then
+      -- the parent was not there at setup: all of it is this run's
+      cg.made = parent_dirs(cg)
+      cg.dirs = cg.made
+      local ok, err = cg:remove(true)
+      if not ok then errors[#errors + 1] = err end
+    end
   end
+  return errors
 end
 
 -- What the run found, and what it leaves: removed when busted closes its
--- Lua state, after every spec file.
-local cgroups_at_start = helper.cgroups_present()
-helper._uncgroup = setmetatable({}, {
-  __gc = function() helper.remove_new_cgroups(cgroups_at_start) end })
+-- Lua state. busted reloads this file for every spec file (it insulates
+-- each file's package.loaded), so the first load's record is kept in the
+-- registry: a later load would count the earlier files' leftovers as the
+-- host's.
+local registry = debug.getregistry()
+if not registry.nsl_spec_uncgroup then
+  local cgroups_at_start = helper.cgroups_present()
+  registry.nsl_spec_uncgroup = setmetatable({}, {
+    __gc = function() helper.remove_new_cgroups(cgroups_at_start) end })
+end
 
 --- This process's mount table as text, to compare before and after.
 function helper.mountinfo()
