@@ -274,6 +274,12 @@ describe("nsl oci with a bad NOTIFY_SOCKET", function()
     -- started all the same, as runc leaves it
     assert.equal("running", H.state("sd12").status)
     H.finish("sd12", st.pid)
+    -- run -d fails as start does, and leaves no container
+    r = oci_notify(path, "run -d --bundle " .. q(waiting) .. " sd15 > /dev/null")
+    assert.equal(1, r.code, r.out)
+    assert.matches("NOTIFY_SOCKET: sendto '" .. path .. "'", r.err, 1, true)
+    assert.is_nil(core.lstat(state_dir("sd15")))
+    assert.same({}, helper.leftovers(waiting))
   end)
 
   it("refuses to start with NOTIFY_SOCKET a container created without it", function()
