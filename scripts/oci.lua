@@ -248,12 +248,12 @@ function commands.create()
   oci.create(g.root, need_id(), o.bundle, { config = o.config, pid_file = o["pid-file"],
     console_socket = o["console-socket"], no_pivot = o["no-pivot"],
     preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS, listen_fds = listen_fds(),
-    warn = warn })
+    warn = warn, notify_socket = os.getenv("NOTIFY_SOCKET") })
   return 0
 end
 
 function commands.start()
-  oci.start(g.root, need_id(), warn)
+  oci.start(g.root, need_id(), warn, { notify_socket = os.getenv("NOTIFY_SOCKET") })
   return 0
 end
 
@@ -262,7 +262,7 @@ function commands.run()
     pid_file = o["pid-file"], console_socket = o["console-socket"], no_pivot = o["no-pivot"],
     preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS, listen_fds = listen_fds(),
     warn = warn, keep_tty = not o.detach, detach = o.detach,
-    keep = o.keep })
+    keep = o.keep, notify_socket = os.getenv("NOTIFY_SOCKET") })
 end
 
 function commands.state()

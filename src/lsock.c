@@ -1,6 +1,7 @@
 /* lsock.c: AF_UNIX sockets, as far as a runtime needs them: an OCI
  * client's --console-socket takes the pty master as an SCM_RIGHTS message
- * (see unix(7) and cmsg(3)). */
+ * (see unix(7) and cmsg(3)); systemd's NOTIFY_SOCKET takes datagrams
+ * (sd_notify(3)). */
 #include "lnsl.h"
 
 #include <errno.h>
@@ -40,6 +41,27 @@ static int unix_socket(const char *path, int server) {
   if (rc == 0 && server)
     rc = listen(fd, 16);
   if (rc != 0) {
+    int err = errno;
+    close(fd);
+    return errno = err, -1;
+  }
+  return fd;
+}
+
+/* A SOCK_DGRAM socket with flags (SOCK_NONBLOCK), bound to path unless it
+ * is NULL; -1 and errno on failure, *step naming the call that failed. */
+static int unix_dgram(const char *path, int flags, const char **step) {
+  struct sockaddr_un sa;
+  socklen_t len;
+  *step = "bind";
+  if (path && unix_address(path, &sa, &len) != 0)
+    return -1;
+  *step = "socket";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | flags, 0);
+  if (fd < 0 || !path)
+    return fd;
+  *step = "bind";
+  if (bind(fd, (struct sockaddr *)&sa, len) != 0) {
     int err = errno;
     close(fd);
     return errno = err, -1;
@@ -117,6 +139,40 @@ static int l_unix_listen(lua_State *L) {
   return 1;
 }
 
+static const nsl_Flag dgram_flags[] = {{"nonblock", SOCK_NONBLOCK}, {NULL, 0}};
+
+static int l_unix_dgram(lua_State *L) {
+  const char *path = luaL_optstring(L, 1, NULL);
+  int flags = (int)nsl_optflags(L, 2, dgram_flags, "socket flag");
+  int *slot = nsl_newfd(L);
+  const char *step;
+  int fd = unix_dgram(path, flags, &step);
+  if (fd < 0)
+    return path ? nsl_fail(L, "%s '%s'", step, path)
+                : nsl_fail(L, "socket AF_UNIX SOCK_DGRAM");
+  nsl_own(L, slot, fd);
+  return 1;
+}
+
+static int l_sendto(lua_State *L) {
+  int sock = nsl_checkfd(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  size_t len;
+  const char *data = luaL_checklstring(L, 3, &len);
+  struct sockaddr_un sa;
+  socklen_t salen;
+  if (unix_address(path, &sa, &salen) != 0)
+    return nsl_fail(L, "sendto '%s'", path);
+  ssize_t n;
+  do
+    n = sendto(sock, data, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return nsl_fail(L, "sendto '%s'", path);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
 static int l_accept(lua_State *L) {
   int sock = nsl_checkfd(L, 1);
   int *slot = nsl_newfd(L);
@@ -178,11 +234,17 @@ const nsl_Reg nsl_sock_lib[] = {
     {"send_fd", l_send_fd, "send_fd(sock, fd [, data]) -> true",
      "sendmsg(2) fd as SCM_RIGHTS with data (default \"/dev/ptmx\"), as an "
      "OCI runtime hands the pty master to --console-socket"},
+    {"sendto", l_sendto, "sendto(sock, path, data) -> n",
+     "sendto(2) data as one datagram to the AF_UNIX socket at path (a "
+     "sd_notify(3) message to NOTIFY_SOCKET)"},
     {"socketpair", l_socketpair, "socketpair() -> fd1, fd2",
      "socketpair(2) AF_UNIX SOCK_STREAM (close-on-exec): two connected ends, "
      "to pass fds between processes"},
     {"unix_connect", l_unix_connect, "unix_connect(path) -> fd",
      "socket(2) AF_UNIX SOCK_STREAM and connect(2) to path (close-on-exec)"},
+    {"unix_dgram", l_unix_dgram, "unix_dgram([path [, flags]]) -> fd",
+     "socket(2) AF_UNIX SOCK_DGRAM (close-on-exec; flags: nonblock), bound "
+     "(bind(2)) to path when given; nsl.read takes one datagram a call"},
     {"unix_listen", l_unix_listen, "unix_listen(path) -> fd",
      "socket(2) AF_UNIX SOCK_STREAM, bind(2) to path and listen(2) "
      "(close-on-exec)"},

@@ -446,6 +446,12 @@ master = nsl.openpty()
 nsl.send_fd(cli, master) --> true
 nsl.recv_fd(nsl.accept(srv)) --> fd 9, "/dev/ptmx"]],
 
+  sendto = [[
+srv = assert(nsl.unix_dgram("/tmp/notify.sock"))
+cli = assert(nsl.unix_dgram())
+nsl.sendto(cli, "/tmp/notify.sock", "READY=1") --> 7
+nsl.read(srv, 4096) --> "READY=1"]],
+
   set_cloexec = [[
 log = assert(nsl.open("/tmp/log", "wronly creat append", "0644"))
 nsl.set_cloexec(log, false) --> true]],
@@ -561,6 +567,11 @@ nsl.umount("/tmp/x", "detach") --> nil, "umount '/tmp/x' (flags 'detach'): Inval
 srv = assert(nsl.unix_listen("/tmp/demo.sock"))
 cli = assert(nsl.unix_connect("/tmp/demo.sock"))
 nsl.unix_connect("/tmp/none.sock") --> nil, "connect '/tmp/none.sock': No such file or directory", ENOENT]],
+
+  unix_dgram = [[
+srv = assert(nsl.unix_dgram("/tmp/notify.sock", "nonblock"))
+nsl.read(srv, 4096) --> nil, "read 5: Resource temporarily unavailable", EAGAIN
+nsl.unix_dgram("/tmp/notify.sock") --> nil, "bind '/tmp/notify.sock': Address already in use", EADDRINUSE]],
 
   unix_listen = [[
 srv = assert(nsl.unix_listen("/tmp/demo.sock"))

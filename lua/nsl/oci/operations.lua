@@ -11,6 +11,7 @@ local config = require "nsl.oci.config"
 local devices = require "nsl.oci.devices"
 local hooks = require "nsl.oci.hooks"
 local notify = require "nsl.oci.notify"
+local sdnotify = require "nsl.oci.sdnotify"
 local statedir = require "nsl.oci.state"
 local fail = common.fail
 local write_atomic = common.write_atomic
@@ -319,10 +320,12 @@ end
 -- preserve_fds (of inherited_fds, see config.pass_fds), listen_fds,
 -- warn(message), keep_tty (return the pty master instead of
 -- sending it), spec (the config as Lua data, for config.json) and options
--- (see M.config). Returns the state, the pid and the pty master (keep_tty).
+-- (see M.config), notify_socket (the caller's NOTIFY_SOCKET: see
+-- nsl.oci.sdnotify). Returns the state, the pid and the pty master (keep_tty).
 function M.create(root, id, bundle, o)
   o = o or {}
   if not statedir.valid_id(id) then fail("invalid container ID '%s'", tostring(id)) end
+  local notify_host = sdnotify.check(o.notify_socket)
   bundle = bundle and abs(bundle, core.getcwd()) or core.getcwd()
   local spec = o.spec or config.read_bundle(bundle, o.config)
   config.validate(spec)
@@ -344,6 +347,7 @@ function M.create(root, id, bundle, o)
     notify.close(agent)
     leave_pid_namespace()
     if cg then cg:remove() end
+    sdnotify.remove(dir)
     core.unlink(dir .. "/exec.fifo")
     core.unlink(dir .. "/state.json")
     core.rmdir(dir)
@@ -369,6 +373,7 @@ function M.create(root, id, bundle, o)
     local fifo = assert(core.open(dir .. "/exec.fifo", "path cloexec"))
     local c, x = M.config(spec, bundle, id, cg, o, st, fifo)
     for _, w in ipairs(x.warnings) do if o.warn then o.warn(w) end end
+    if notify_host then sdnotify.prepare(c, dir, notify_host) end
     agent = with_agent(c, val(spec.linux) and spec.linux.seccomp, st)
     leave_pid_namespace = pid_namespace_for_children(x.pid_path)
     c.trees = bind_trees(c)
@@ -446,14 +451,9 @@ local function wait_gone(st, seconds)
   return true
 end
 
---- Start a created container: open its fifo (the process goes on to its
--- command), remove the fifo, run the poststart hooks.
-function M.start(root, id, warn)
-  local st = statedir.load(root, id)
-  local status = statedir.status(st)
-  if status == "stopped" then fail("cannot start a container that has stopped") end
-  if status ~= "created" then fail("cannot start an already running container") end
-  local path = statedir.dir_of(root, id) .. "/exec.fifo"
+-- Open the fifo of st at path: its process goes on to its command. Raises
+-- when it cannot, or when the process ended.
+local function open_fifo(st, path)
   local fifo, err = core.open(path, "rdonly nonblock cloexec")
   if not fifo then fail("cannot start the container: %s", err) end
   local got = ""
@@ -467,7 +467,36 @@ function M.start(root, id, warn)
   end
   fifo:close()
   core.unlink(path)
+end
+
+--- Start a created container: open its fifo (the process goes on to its
+-- command), remove the fifo, run the poststart hooks. o: notify_socket
+-- (the caller's NOTIFY_SOCKET: wait until the container says READY=1, or
+-- ends, and relay it, see nsl.oci.sdnotify), relay_in_child (relay in a
+-- child process instead, MAINPID this process's, for `run` in the
+-- foreground: returned second, to be reaped once the container ended).
+function M.start(root, id, warn, o)
+  o = o or {}
+  local st = statedir.load(root, id)
+  local status = statedir.status(st)
+  if status == "stopped" then fail("cannot start a container that has stopped") end
+  if status ~= "created" then fail("cannot start an already running container") end
+  local dir = statedir.dir_of(root, id)
+  local notify_host = sdnotify.check(o.notify_socket)
+  -- bound before the container runs: its first READY=1 finds it there
+  local notify_sock = notify_host and sdnotify.listen(dir, id)
+  local opened, err = pcall(open_fifo, st, dir .. "/exec.fifo")
+  if not opened then
+    sdnotify.close(notify_sock, dir)
+    error(err, 0)
+  end
   hooks.run_hooks(st, "poststart", true, warn)
+  if not notify_sock then return st end
+  local function alive() return statedir.alive(st) end
+  if o.relay_in_child then
+    return st, sdnotify.relay_in_child(notify_sock, dir, notify_host, alive, core.getpid(), warn)
+  end
+  sdnotify.relay(notify_sock, dir, notify_host, alive, st.pid)
   return st
 end
 
@@ -516,6 +545,7 @@ function M.delete(root, id, force, warn)
     if not removed and warn then warn("cgroup: " .. err) end
   end
   local dir = statedir.dir_of(root, id)
+  sdnotify.remove(dir)
   core.unlink(dir .. "/exec.fifo")
   core.unlink(dir .. "/state.json")
   core.rmdir(dir)

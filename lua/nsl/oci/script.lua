@@ -329,12 +329,24 @@ end
 -- (return 0 once it started) and keep (no delete). Returns its exit code.
 function M.run(root, id, bundle, o)
   local _, pid, master = operations.create(root, id, bundle, o)
+  local relay
   -- a run that fails after create leaves no container, state or cgroup
   local ok, code = pcall(function()
-    operations.start(root, id, o.warn)
+    -- With NOTIFY_SOCKET, run -d returns once READY=1 is relayed (or the
+    -- container ended), as runc and crun do: a unit that runs it is ready
+    -- when it returns, and no process is left to relay. In the foreground
+    -- a child relays while this process waits for the container.
+    _, relay = operations.start(root, id, o.warn, { notify_socket = o.notify_socket,
+      relay_in_child = not o.detach })
     if o.detach then return 0 end
     return container.wait(pid, master)
   end)
+  -- the relay ends with the container (or once it relayed); a run that
+  -- failed may leave the container to delete below
+  if relay then
+    if not ok then core.kill(relay, "KILL") end
+    core.wait(relay)
+  end
   if not ok then
     pcall(operations.delete, root, id, true, o.warn)
     error(code, 0)
@@ -422,7 +434,8 @@ function M.run_script(box, runtime, args)
   local function warn(msg) io.stderr:write("nsl: warning: ", msg, "\n") end
   local ok, code = pcall(M.run, root or statedir.default_root(),
     id or string.format("lua-%d", core.getpid()), runtime.bundle,
-    { spec = spec_of(box, runtime), options = options_of(box), keep_tty = true, warn = warn })
+    { spec = spec_of(box, runtime), options = options_of(box), keep_tty = true, warn = warn,
+      notify_socket = os.getenv("NOTIFY_SOCKET") })
   if not ok then
     io.stderr:write("nsl: ", tostring(code), "\n")
     return 125
