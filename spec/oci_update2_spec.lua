@@ -26,17 +26,23 @@ describe("nsl oci update: linux.resources keys", function()
   it("takes CPU and Cpus for cpu and cpus, in the config and in update, as runc does", function()
     if tonumber(helper.sh("nproc").out) < 2 then return pending("needs two CPUs") end
     local pid, dir = H.started("cpukey", "sleep 100", function(s)
-      s.linux.resources = { CPU = { Cpus = "0", Mems = "0" } }
+      -- runc's test: the object beside the cpu its setup writes
+      s.linux.resources = { cpu = { shares = 100 }, CPU = { Cpus = "0", Mems = "0" } }
     end)
     finally(function() H.finish("cpukey", pid) end)
     local cg = cgroup_of(dir)
-    assert.same({ "0", "0" }, { cg:read("cpuset.cpus"), cg:read("cpuset.mems") })
+    assert.same({ "0", "0", "100" }, { cg:read("cpuset.cpus"), cg:read("cpuset.mems"),
+      cg:read("cpu.shares") })
     local r = oci("update -r - cpukey", '{"CPU": {"Cpus": "1"}}')
     assert.same({ 0, "" }, { r.code, r.err })
     assert.equal("1", cg:read("cpuset.cpus"))
-    r = oci("update -r - cpukey", '{"cpu": {"cpus": "0"}, "Cpu": {"cpus": "1"}}')
+    -- the same field twice: which one runc takes depends on the order
+    r = oci("update -r - cpukey", '{"cpu": {"cpus": "0"}, "Cpu": {"Cpus": "1"}}')
     assert.equal(1, r.code)
-    assert.matches("^linux.resources: [Cc]pu and [Cc]pu are the same field\n$", r.err)
+    assert.matches("^linux.resources: [Cc]pu and [Cc]pu both set cpus\n$", r.err)
+    r = oci("update -r - cpukey", '{"pids": {"limit": 10}, "PIDS": 5}')
+    assert.equal(1, r.code)
+    assert.matches("^linux.resources: %a+ and %a+ are the same field\n$", r.err)
     assert.equal("1", cg:read("cpuset.cpus"))
   end)
 end)

@@ -260,18 +260,37 @@ for part, names in pairs {
   for _, name in ipairs(names) do RESOURCE_FIELDS[part][name:lower()] = name end
 end
 
+-- The objects memory, cpu and pids: two spellings of one of them are
+-- merged, as runc's decoder fills one struct from both.
+local MERGED = { memory = true, cpu = true, pids = true }
+
 -- A copy of object t whose keys that name a field of part whatever their
--- case ("CPU", "Cpus") are spelled as the spec spells them; raises when
--- two keys name the same field.
+-- case ("CPU", "Cpus") are spelled as the spec spells them, and whose
+-- memory, cpu and pids objects are spelled too. Two keys of one field
+-- are merged where both are such objects; raises where they are not or
+-- where both set the same field (which one runc takes depends on their
+-- order in the JSON text, which a Lua table does not keep).
 local function spelled(t, part, where)
   if type(t) ~= "table" or t == json.null then return t end
   local out, from = setmetatable({}, getmetatable(t)), {} -- dkjson's object or array mark
   for k, v in pairs(t) do
     local name = type(k) == "string" and RESOURCE_FIELDS[part][k:lower()] or k
-    if from[name] ~= nil then
+    local inner = part == "resources" and MERGED[name]
+    if inner then v = spelled(v, name, where .. "." .. name) end
+    if from[name] == nil then
+      out[name] = v
+    elseif inner and type(v) == "table" and type(out[name]) == "table" and v ~= json.null and
+      out[name] ~= json.null then
+      for field, value in pairs(v) do
+        if out[name][field] ~= nil then
+          fail("%s: %s and %s both set %s", where, tostring(from[name]), tostring(k), tostring(field))
+        end
+        out[name][field] = value
+      end
+    else
       fail("%s: %s and %s are the same field", where, tostring(from[name]), tostring(k))
     end
-    from[name], out[name] = k, v
+    from[name] = k
   end
   return out
 end
@@ -279,14 +298,12 @@ end
 --- An OCI linux.resources object with the keys of its fields and of its
 -- memory, cpu, pids and devices objects spelled as the runtime spec
 -- spells them, matched without regard to case: runc's decoder (Go's
--- encoding/json) takes "CPU": { "Cpus": "0" } for "cpu": { "cpus": "0" }.
+-- encoding/json) takes "CPU": { "Cpus": "0" } for "cpu": { "cpus": "0" },
+-- and beside "cpu": { "shares": 100 } fills the one cpu from both.
 -- The keys of unified (cgroup v2 file names) stay as they are.
 function M.resources_spelled(r)
   if type(r) ~= "table" or r == json.null then return r end
   r = spelled(r, "resources", "linux.resources")
-  for _, part in ipairs { "memory", "cpu", "pids" } do
-    r[part] = spelled(r[part], part, "linux.resources." .. part)
-  end
   if type(r.devices) == "table" and r.devices ~= json.null then
     local list = setmetatable({}, getmetatable(r.devices))
     for i, d in ipairs(r.devices) do
