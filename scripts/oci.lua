@@ -53,7 +53,8 @@ commands:
   pause ID, resume ID                   freeze and thaw its cgroup
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
          [--memory-swap M] [--cpu-quota N] [--cpu-period N] [--cpu-share N]
-         [--pids-limit N] [--cpuset-cpus L] [--cpuset-mems L] ID
+         [--pids-limit N] [--cpuset-cpus L] [--cpuset-mems L]
+         [--cpu-rt-period N] [--cpu-rt-runtime N] ID
                                         change its cgroup limits
   ps [--format table|json] ID [PS ARGS] its processes
   events [--stats] [--interval 5s] ID   its cgroup stats (every interval) and
@@ -284,8 +285,7 @@ end
 
 -- runc's update flags nsl-oci has no limit for.
 local NOT_UPDATED = { "kernel-memory", "kernel-memory-tcp",
-  "blkio-weight", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle", "l3-cache-schema",
-  "mem-bw-schema" }
+  "blkio-weight", "cpu-idle", "l3-cache-schema", "mem-bw-schema" }
 
 -- The linux.resources object of --resources FILE (- for stdin), or {}.
 local function resources_file(path)
@@ -332,6 +332,8 @@ function commands.update()
   put("cpu", "shares", "cpu-share")
   put("cpu", "cpus", "cpuset-cpus", "list")
   put("cpu", "mems", "cpuset-mems", "list")
+  put("cpu", "realtimePeriod", "cpu-rt-period")
+  put("cpu", "realtimeRuntime", "cpu-rt-runtime")
   put("pids", "limit", "pids-limit")
   oci.update(g.root, id, r, warn)
   return 0

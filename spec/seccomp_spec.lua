@@ -683,3 +683,73 @@ describe("nsl.seccomp_notify_respond", function()
       E.ENOTTY }, { core.seccomp_notify_respond(r, 1, "4095") })
   end)
 end)
+
+describe("nsl.seccomp newer_enosys", function()
+  local ENOSYS_VERDICT = 0x00050000 | E.ENOSYS
+  local policy = { default = "errno EPERM", arches = { "x86", "x32" }, newer_enosys = true,
+    allow = { "read", "write", "close", "brk", "mmap", "munmap", "execve", "exit_group" },
+    rules = { { "openat", action = "errno EACCES" },
+      { "ioctl", action = "errno EPERM", args = { { 1, "masked_eq", 0xffffffff, 0x5412 } } } } }
+
+  it("names the last syscall of each architecture of the filter", function()
+    -- openat is the last on x86_64 (257) and x86 (295); execve (520) on x32
+    assert.same({ x86_64 = 257, x86 = 295, x32 = 0x40000000 + 520 },
+      seccomp.last_syscalls(seccomp.check(policy)))
+  end)
+
+  it("gives ENOSYS above the last syscall and libseccomp's verdict everywhere else", function()
+    local f <close> = seccomp.compile(policy)
+    local plain, prog = decode(assert(f:export_bpf())), decode(seccomp.program(policy))
+    assert.is_true(#prog > #plain)
+    local last = { [AUDIT_X86_64] = 257, [AUDIT_I386] = 295 }
+    local cases = {}
+    for _, arch in ipairs{ AUDIT_X86_64, AUDIT_I386, 0xc00000b7 } do
+      for nr = 0, 1023 do cases[#cases + 1] = { arch, nr } end
+      for _, nr in ipairs{ 0x3fffffff, 0x7fffffff, 0x80000000, 0xffffffff } do
+        cases[#cases + 1] = { arch, nr }
+      end
+    end
+    for nr = 0x40000000, 0x400003ff do cases[#cases + 1] = { AUDIT_X86_64, nr } end
+    local enosys = 0
+    for _, case in ipairs(cases) do
+      local arch, nr = case[1], case[2]
+      local words = { [0] = nr, [4] = arch, [24] = 0x5412 }
+      local want = run_bpf(plain, words)
+      local above = last[arch] and nr > last[arch]
+      if arch == AUDIT_X86_64 and nr >= 0x40000000 then above = nr > 0x40000000 + 520 end
+      if above then want, enosys = ENOSYS_VERDICT, enosys + 1 end
+      local got = run_bpf(prog, words)
+      if got ~= want then
+        error(string.format("arch 0x%x nr 0x%x: 0x%08x, not 0x%08x", arch, nr, got, want))
+      end
+    end
+    assert.is_true(enosys > 2000)
+  end)
+
+  it("adds nothing where the default allows, logs or traces, or without newer_enosys", function()
+    for _, default in ipairs{ "allow", "log", "trace 1", "errno ENOSYS" } do
+      local p = { default = default, newer_enosys = true, rules = { { "mkdir", action = "kill" } } }
+      if default ~= "allow" and default ~= "log" then p.allow = { "execve", "brk", "mmap",
+        "munmap", "write", "exit_group" } end
+      assert.equal("", seccomp.enosys_stub(seccomp.check(p)), default)
+    end
+    assert.equal("", seccomp.enosys_stub(seccomp.check{ allow = { "read" } }))
+    assert.has_error(function() seccomp.check{ newer_enosys = "yes" } end,
+      "seccomp policy newer_enosys must be true or false")
+  end)
+
+  it("keeps its verdicts through nsl.bpf's rewrite and the cache (the default profile)", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local p = default_with{}
+    p.newer_enosys = true
+    local prog = seccomp.program(p)
+    local short = seccomp.bpf(p, dir)
+    assert.is_true(#short * 2 <= #prog, string.format("%d instructions of %d", #short // 8, #prog // 8))
+    assert.is_true(assert_same_verdicts(prog, short) > 5000)
+    assert.equal(short, (seccomp.bpf(p, dir)))
+    assert.are_not.equal(seccomp.key(p), seccomp.key(default_with{}))
+    -- the stub is there: x86_64's 1000 is ENOSYS, not the default's EPERM
+    assert.equal(ENOSYS_VERDICT, (run_bpf(decode(short), { [0] = 1000, [4] = AUDIT_X86_64 })))
+  end)
+end)

@@ -441,6 +441,14 @@ static int l_sigprocmask(lua_State *L) {
   return 2;
 }
 
+/* The C library's words for a signal: what a message about a process
+ * killed by it says (sigdescr_np, not the locale's strsignal). */
+static int l_strsignal(lua_State *L) {
+  const char *text = sigdescr_np(nsl_checksignal(L, 1, 1, 1));
+  lua_pushstring(L, text ? text : "Unknown signal");
+  return 1;
+}
+
 /* ---- the container's init ------------------------------------------------ */
 
 /* The static nsl-init (src/init.c), carried in the core as bytes by
@@ -636,6 +644,9 @@ const nsl_Reg nsl_proc_lib[] = {
     {"spawn", l_spawn, "spawn(path, argv [, env [, opts]]) -> pid",
      "posix_spawn(3): start path in a new process without copying this one; "
      "opts {sigmask = signals blocked in it, setsid = true}"},
+    {"strsignal", l_strsignal, "strsignal(sig) -> text",
+     "sigdescr_np(3): the C library's description of a signal (a number or "
+     "a name), as \"Bad system call\" for SYS"},
     {"tcgetpgrp", l_tcgetpgrp, "tcgetpgrp(fd) -> pgid",
      "tcgetpgrp(3): the foreground process group of the terminal fd"},
     {"tcsetpgrp", l_tcsetpgrp, "tcsetpgrp(fd, pgid) -> true",

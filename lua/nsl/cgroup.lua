@@ -25,6 +25,9 @@
 --                       to cpu.weight as runc does)
 --   cpuset_cpus, cpuset_mems  the CPUs and memory nodes ("0-1,3"), as OCI's
 --                       cpu.cpus and cpu.mems
+--   cpu_rt_period, cpu_rt_runtime  the real-time period and the time of it
+--                       real-time tasks may run, in microseconds (v1 only:
+--                       cpu.rt_period_us, cpu.rt_runtime_us; -1 is no limit)
 --
 -- On a hybrid host (v1 controllers and a cgroup2 beside them) a cgroup is
 -- made in the unified hierarchy too, and its processes join it, as runc
@@ -46,7 +49,7 @@ M.cpu_period = 100000
 
 local LIMIT_FIELDS = { memory = true, memory_reservation = true, memory_swap = true,
   pids = true, cpus = true, cpu_quota = true, cpu_period = true, cpu_shares = true,
-  cpuset_cpus = true, cpuset_mems = true }
+  cpuset_cpus = true, cpuset_mems = true, cpu_rt_period = true, cpu_rt_runtime = true }
 
 local UNITS = { [""] = 1, b = 1, k = 1024, m = 1024 ^ 2, g = 1024 ^ 3, t = 1024 ^ 4 }
 
@@ -104,7 +107,7 @@ function M.limits(limits)
       error(string.format("bad %s '%s': want a list like 0-1,3", k, tostring(l[k])), 0)
     end
   end
-  for _, k in ipairs { "cpu_quota", "cpu_period", "cpu_shares" } do
+  for _, k in ipairs { "cpu_quota", "cpu_period", "cpu_shares", "cpu_rt_period", "cpu_rt_runtime" } do
     if l[k] ~= nil then
       l[k] = math.tointeger(tonumber(l[k]))
       if not l[k] then error("bad " .. k .. ": want an integer", 0) end
@@ -220,6 +223,10 @@ local function v1_files(l)
   put("cpu", "cpu.cfs_period_us", l.cpu_period)
   put("cpu", "cpu.cfs_quota_us", l.cpu_quota)
   put("cpu", "cpu.shares", l.cpu_shares)
+  -- the period first, as runc writes them (a runtime the new period does
+  -- not fit is EINVAL, and Cgroup:set tries it again after the others)
+  put("cpu", "cpu.rt_period_us", l.cpu_rt_period)
+  put("cpu", "cpu.rt_runtime_us", l.cpu_rt_runtime)
   put("cpuset", "cpuset.cpus", l.cpuset_cpus)
   put("cpuset", "cpuset.mems", l.cpuset_mems)
   return list
@@ -380,6 +387,10 @@ end
 -- errno when a controller is missing or the kernel refuses a value.
 function Cgroup:set(limits)
   local l = M.limits(limits)
+  if self.version == 2 and (l.cpu_rt_period or l.cpu_rt_runtime) then
+    return nil, "cannot set cpu_rt_period or cpu_rt_runtime: cgroup v2 has no real-time " ..
+      "CPU limits (cpu.rt_period_us, cpu.rt_runtime_us are v1's)"
+  end
   -- v1's memory+swap limit is never below the memory limit: no memory
   -- limit (-1) alone lifts the swap limit too, as runc does
   if self.version == 1 and l.memory == -1 and l.memory_swap == nil and self.dirs.memory and

@@ -530,6 +530,10 @@ nsl.stat("/dev/null").major, nsl.stat("/dev/null").minor --> 1, 3]],
   strerror = [[
 nsl.strerror(nsl.errno.EACCES) --> "Permission denied"]],
 
+  strsignal = [[
+nsl.strsignal(31) --> "Bad system call"
+nsl.strsignal("KILL") --> "Killed"]],
+
   symlink = [[
 nsl.symlink("/proc/self/fd", "/tmp/box/dev/fd") --> true
 nsl.readlink("/tmp/box/dev/fd") --> "/proc/self/fd"]],
@@ -1256,8 +1260,16 @@ p.default, p.allow --> "errno 1", { "read", "write" }]],
 f = nsl.seccomp.compile{ default = "allow", rules = { { "mkdir", action = "errno EACCES" } } }
 print(f:export_pfc())]],
 
+  ["seccomp.enosys_stub"] = [[
+p = { newer_enosys = true, allow = { "read", "write", "execve", "brk", "mmap", "munmap", "exit_group" } }
+#nsl.seccomp.enosys_stub(nsl.seccomp.check(p)) // 8 --> 10]],
+
   ["seccomp.key"] = [[
-nsl.seccomp.key{ allow = { "read" } } --> "9b9e254ad6e5f4f1"]],
+nsl.seccomp.key{ allow = { "read" } } --> "81c4c642b03db01e"]],
+
+  ["seccomp.last_syscalls"] = [[
+p = nsl.seccomp.check{ allow = { "read", "write", "exit_group" }, arches = { "x86" } }
+nsl.seccomp.last_syscalls(p) --> { x86_64 = 231, x86 = 252 }]],
 
   ["seccomp.load"] = [[
 bpf = nsl.seccomp.bpf{ default = "allow", rules = { { "mkdir", action = "errno EACCES" } } }
@@ -1271,6 +1283,10 @@ nsl.seccomp.policy("default").default --> "errno EPERM"]],
   ["seccomp.prepare"] = [[
 c = nsl.seccomp.prepare{ seccomp = "default" }
 #c.seccomp_bpf % 8 --> 0]],
+
+  ["seccomp.program"] = [[
+p = { newer_enosys = true, allow = { "read", "write", "execve", "brk", "mmap", "munmap", "exit_group" } }
+#nsl.seccomp.program(p) // 8 --> 25 -- the stub's 10, then libseccomp's]],
 
   ["seccomp.step"] = [[
 c = nsl.seccomp.prepare{ seccomp = "default" }

@@ -23,6 +23,12 @@
 --   arches        other architectures to match besides the native one, a list
 --                 ({ "x86", "x32" }) or by native arch ({ x86_64 = { "x86" } })
 --   skip_unknown  names libseccomp does not know are skipped, not errors
+--   newer_enosys  a syscall numbered above every syscall the policy names
+--                 (on each architecture of the filter) gets errno ENOSYS,
+--                 not the default, as runc's profiles do: a C library then
+--                 falls back from a syscall newer than the policy (clone3
+--                 to clone). Only where the default refuses (not allow,
+--                 log or trace).
 --   optimize      libseccomp's ctl_optimize: 1 (default) or 2 (a binary tree)
 -- ACTION is allow, kill (the process), kill_thread, trap, log, notify,
 -- "errno NAME" ("errno EPERM", "errno 13") or "trace N".
@@ -49,7 +55,7 @@ local ACTIONS = { allow = true, kill = true, kill_process = true, kill_thread = 
 local OPS = { ne = true, lt = true, le = true, eq = true, ge = true, gt = true,
   masked_eq = true }
 local POLICY_FIELDS = { default = true, allow = true, rules = true, arches = true,
-  skip_unknown = true, optimize = true, comment = true, name = true }
+  skip_unknown = true, optimize = true, comment = true, name = true, newer_enosys = true }
 local RULE_FIELDS = { [1] = true, action = true, args = true, comment = true }
 local LOW32 = 0xffffffff
 
@@ -141,6 +147,10 @@ function M.check(policy)
     arches = check_arches(policy.arches), optimize = policy.optimize or 1,
     allow = {}, rules = {} }
   if p.optimize ~= 1 and p.optimize ~= 2 then fail("optimize must be 1 or 2") end
+  if policy.newer_enosys ~= nil and type(policy.newer_enosys) ~= "boolean" then
+    fail("newer_enosys must be true or false")
+  end
+  p.newer_enosys = policy.newer_enosys == true
   local set = {}
   for i, name in ipairs(policy.allow or {}) do
     name = check_name(string.format("allow[%d]", i), name, skip)
@@ -330,6 +340,127 @@ function M.compile(policy)
 end
 
 ---------------------------------------------------------------------------
+-- ENOSYS for syscalls newer than the policy (newer_enosys)
+
+-- struct seccomp_data's arch of each architecture (AUDIT_ARCH_* of
+-- linux/audit.h); x32 shares x86_64's and sets bit 30 of the number.
+local AUDIT_ARCH = { x86 = 0x40000003, x86_64 = 0xc000003e, x32 = 0xc000003e,
+  arm = 0x40000028, aarch64 = 0xc00000b7, mips = 0x8, mipsel = 0x40000008,
+  mips64 = 0x80000008, mipsel64 = 0xc0000008, mips64n32 = 0xa0000008,
+  mipsel64n32 = 0xe0000008, ppc = 0x14, ppc64 = 0x80000015, ppc64le = 0xc0000015,
+  s390 = 0x16, s390x = 0x80000016, parisc = 0xf, parisc64 = 0x8000000f,
+  riscv64 = 0xc00000f3 }
+local X32_BIT = 0x40000000
+local RET_ENOSYS = 0x00050000 | 38 -- SECCOMP_RET_ERRNO | ENOSYS
+local LD_W_ABS, JA, JEQ, JGT, JGE, RET_K = 0x20, 0x05, 0x15, 0x25, 0x35, 0x06
+
+--- The highest syscall number the policy (checked: M.check) names on
+-- each architecture of its filter (the native one and p.arches), by name;
+-- an architecture on which it names none is left out.
+function M.last_syscalls(p)
+  local names = {}
+  for _, name in ipairs(p.allow) do names[#names + 1] = name end
+  for _, r in ipairs(p.rules) do names[#names + 1] = r.name end
+  local last = {}
+  for _, arch in ipairs { core.seccomp_arch_native(), table.unpack(p.arches) } do
+    for _, name in ipairs(names) do
+      -- pseudo-syscalls (negative) are no syscall of that architecture
+      local nr = core.seccomp_syscall_resolve_name(name, arch)
+      if nr and nr >= 0 and nr > (last[arch] or -1) then last[arch] = nr end
+    end
+  end
+  return last
+end
+
+-- Instructions with labels: { code, jt, jf, k } where jt, jf (and k of a
+-- ja) may name a label; labels are strings in the list. Returns the
+-- program string.
+local function assemble(list)
+  local at, n = {}, 0
+  for _, ins in ipairs(list) do
+    if type(ins) == "string" then at[ins] = n else n = n + 1 end
+  end
+  local out, pc = {}, 0
+  for _, ins in ipairs(list) do
+    if type(ins) == "table" then
+      local function off(target)
+        return type(target) == "string" and at[target] - pc - 1 or target
+      end
+      local code, jt, jf, k = ins[1], off(ins[2]), off(ins[3]), ins[4]
+      if code == JA then k, jt, jf = off(k), 0, 0 end
+      assert(jt <= 255 and jf <= 255, "a conditional jump past 255 instructions")
+      out[#out + 1] = string.pack("<I2I1I1I4", code, jt, jf, k)
+      pc = pc + 1
+    end
+  end
+  return table.concat(out)
+end
+
+--- The program prepended to a policy's filter for newer_enosys: for
+-- each architecture of M.last_syscalls(p), a syscall number above the
+-- last gets errno ENOSYS (on x86_64 the numbers from 0x40000000 up,
+-- x32's, against x32's last; on s390 also number 0, which stands for any number the
+-- kernel does not know); everything else falls through to the filter.
+-- "" when the policy has no newer_enosys or a default that allows.
+function M.enosys_stub(p)
+  local default = p.default
+  if not p.newer_enosys or default == "allow" or default == "log" or default:match("^trace ")
+    or default == "errno 38" then
+    return ""
+  end
+  local last, by_audit, order = M.last_syscalls(p), {}, {}
+  for arch, nr in pairs(last) do
+    local audit = AUDIT_ARCH[arch]
+    if audit then
+      if not by_audit[audit] then
+        by_audit[audit] = {}
+        order[#order + 1] = audit
+      end
+      by_audit[audit][arch] = nr
+    end
+  end
+  if #order == 0 then return "" end
+  table.sort(order)
+  local list = { { LD_W_ABS, 0, 0, 4 } }
+  for _, audit in ipairs(order) do
+    list[#list + 1] = { JEQ, 0, 1, audit }
+    list[#list + 1] = { JA, 0, 0, "arch" .. audit }
+  end
+  list[#list + 1] = { JA, 0, 0, "filter" }
+  for _, audit in ipairs(order) do
+    local last_of = by_audit[audit]
+    list[#list + 1] = "arch" .. audit
+    list[#list + 1] = { LD_W_ABS, 0, 0, 0 }
+    if last_of.s390 or last_of.s390x then list[#list + 1] = { JEQ, "enosys", 0, 0 } end
+    if audit == AUDIT_ARCH.x86_64 then
+      -- the two ABIs of one arch value: x32's numbers have bit 30 set (a
+      -- jge, not a jset, as libseccomp tests it: nsl.bpf follows ranges)
+      list[#list + 1] = { JGE, "x32_" .. audit, 0, X32_BIT }
+      if last_of.x86_64 then list[#list + 1] = { JGT, "enosys", 0, last_of.x86_64 } end
+      list[#list + 1] = { JA, 0, 0, "filter" }
+      list[#list + 1] = "x32_" .. audit
+      if last_of.x32 then list[#list + 1] = { JGT, "enosys", 0, last_of.x32 } end
+    else
+      local _, nr = next(last_of)
+      list[#list + 1] = { JGT, "enosys", 0, nr }
+    end
+    list[#list + 1] = { JA, 0, 0, "filter" }
+  end
+  list[#list + 1] = "enosys"
+  list[#list + 1] = { RET_K, 0, 0, RET_ENOSYS }
+  list[#list + 1] = "filter"
+  return assemble(list)
+end
+
+--- The program of a policy as loaded before nsl.bpf shortens it:
+-- libseccomp's export of M.compile(policy), after M.enosys_stub's.
+function M.program(policy)
+  local p = M.check(policy)
+  local filter <close> = M.compile(policy)
+  return M.enosys_stub(p) .. assert(filter:export_bpf())
+end
+
+---------------------------------------------------------------------------
 -- the cache: BPF by policy content
 
 -- Keys of mixed types in one order: booleans, numbers, strings.
@@ -391,9 +522,10 @@ end
 
 -- What else a compiled program depends on: this architecture, libseccomp's
 -- version, the kernel's seccomp API level, and the rewrite of nsl.bpf
--- (its version, so that a cache of another nsl is not taken for it).
+-- (its version, so that a cache of another nsl is not taken for it) and
+-- of M.enosys_stub.
 local function platform()
-  return string.format("|%s|%s|%d|shrink1", core.seccomp_arch_native(),
+  return string.format("|%s|%s|%d|shrink1|enosys1", core.seccomp_arch_native(),
     core.seccomp_version(), core.seccomp_api_get())
 end
 
@@ -438,8 +570,8 @@ end
 
 --- The compiled program of policy (a table, or the name of a built-in
 -- profile like "default"): read from the cache (dir, default
--- M.cache_dir()) when a start already compiled it, else compiled,
--- exported, shortened by nsl.bpf.shrink and cached. Returns bpf, path of
+-- M.cache_dir()) when a start already compiled it, else compiled and
+-- exported (M.program), shortened by nsl.bpf.shrink and cached. Returns bpf, path of
 -- the cache file.
 function M.bpf(policy, dir)
   dir = dir or M.cache_dir()
@@ -454,8 +586,7 @@ function M.bpf(policy, dir)
     return bpf, path
   end
   if type(policy) == "string" then policy = M.policy(policy) end
-  local filter <close> = M.compile(policy)
-  bpf = assert(filter:export_bpf())
+  bpf = M.program(policy)
   -- the same verdicts in fewer instructions: the kernel's load is
   -- proportional to the length (nil: libseccomp's program as it is)
   bpf = require("nsl.bpf").shrink(bpf) or bpf

@@ -37,6 +37,7 @@ function M.read_bundle(bundle, file)
   if type(spec.process) ~= "table" or type(spec.process.args) ~= "table" or #spec.process.args == 0 then
     fail("%s: process.args must name a command", path)
   end
+  if type(spec.linux) == "table" then spec.linux.resources = M.resources_spelled(spec.linux.resources) end
   return spec
 end
 
@@ -141,6 +142,9 @@ function M.seccomp_policy(s)
   for _, a in ipairs(val(s.architectures) or {}) do
     policy.arches[#policy.arches + 1] = a:gsub("^SCMP_ARCH_", ""):lower()
   end
+  -- runc's -ENOSYS stub (libcontainer/seccomp/patchbpf), which it adds for
+  -- a profile that lists its architectures
+  policy.newer_enosys = #policy.arches > 0
   for _, entry in ipairs(val(s.syscalls) or {}) do
     local act = action(entry.action, entry.errnoRet)
     for _, name in ipairs(val(entry.names) or { entry.name }) do
@@ -239,9 +243,80 @@ local function given_text(v)
   return type(v) == "string" and v ~= ""
 end
 
+-- The fields of linux.resources (and of the objects in it nsl reads) as
+-- the runtime spec spells them, by their lower-case spelling.
+local RESOURCE_FIELDS = {}
+for part, names in pairs {
+  resources = { "devices", "memory", "cpu", "blockIO", "hugepageLimits", "network", "pids",
+    "rdma", "unified" },
+  memory = { "limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness",
+    "disableOOMKiller", "useHierarchy", "checkBeforeUpdate" },
+  cpu = { "shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus",
+    "mems", "idle" },
+  pids = { "limit" },
+  devices = { "allow", "type", "major", "minor", "access" },
+} do
+  RESOURCE_FIELDS[part] = {}
+  for _, name in ipairs(names) do RESOURCE_FIELDS[part][name:lower()] = name end
+end
+
+-- The objects memory, cpu and pids: two spellings of one of them are
+-- merged, as runc's decoder fills one struct from both.
+local MERGED = { memory = true, cpu = true, pids = true }
+
+-- A copy of object t whose keys that name a field of part whatever their
+-- case ("CPU", "Cpus") are spelled as the spec spells them, and whose
+-- memory, cpu and pids objects are spelled too. Two keys of one field
+-- are merged where both are such objects; raises where they are not or
+-- where both set the same field (which one runc takes depends on their
+-- order in the JSON text, which a Lua table does not keep).
+local function spelled(t, part, where)
+  if type(t) ~= "table" or t == json.null then return t end
+  local out, from = setmetatable({}, getmetatable(t)), {} -- dkjson's object or array mark
+  for k, v in pairs(t) do
+    local name = type(k) == "string" and RESOURCE_FIELDS[part][k:lower()] or k
+    local inner = part == "resources" and MERGED[name]
+    if inner then v = spelled(v, name, where .. "." .. name) end
+    if from[name] == nil then
+      out[name] = v
+    elseif inner and type(v) == "table" and type(out[name]) == "table" and v ~= json.null and
+      out[name] ~= json.null then
+      for field, value in pairs(v) do
+        if out[name][field] ~= nil then
+          fail("%s: %s and %s both set %s", where, tostring(from[name]), tostring(k), tostring(field))
+        end
+        out[name][field] = value
+      end
+    else
+      fail("%s: %s and %s are the same field", where, tostring(from[name]), tostring(k))
+    end
+    from[name] = k
+  end
+  return out
+end
+
+--- An OCI linux.resources object with the keys of its fields and of its
+-- memory, cpu, pids and devices objects spelled as the runtime spec
+-- spells them, matched without regard to case: runc's decoder (Go's
+-- encoding/json) takes "CPU": { "Cpus": "0" } for "cpu": { "cpus": "0" },
+-- and beside "cpu": { "shares": 100 } fills the one cpu from both.
+-- The keys of unified (cgroup v2 file names) stay as they are.
+function M.resources_spelled(r)
+  if type(r) ~= "table" or r == json.null then return r end
+  r = spelled(r, "resources", "linux.resources")
+  if type(r.devices) == "table" and r.devices ~= json.null then
+    local list = setmetatable({}, getmetatable(r.devices))
+    for i, d in ipairs(r.devices) do
+      list[i] = spelled(d, "devices", string.format("linux.resources.devices[%d]", i - 1))
+    end
+    r.devices = list
+  end
+  return r
+end
+
 --- The resources of an OCI config (linux.resources) as nsl.cgroup limits:
--- memory, pids, cpu and cpuset fields; a field unset, 0 or below -1 is
--- left out.
+-- memory, pids, cpu (with its real-time period and runtime) and cpuset
+-- fields; a field unset, 0 or below -1 is left out.
 function M.resources(r)
   r = val(r) or {}
   local l = {}
@@ -257,6 +332,8 @@ function M.resources(r)
   set("cpu_quota", cpu.quota)
   set("cpu_period", cpu.period)
   set("cpu_shares", cpu.shares)
+  set("cpu_rt_period", cpu.realtimePeriod)
+  set("cpu_rt_runtime", cpu.realtimeRuntime)
   if given_text(cpu.cpus) then l.cpuset_cpus = cpu.cpus end
   if given_text(cpu.mems) then l.cpuset_mems = cpu.mems end
   return l

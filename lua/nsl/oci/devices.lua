@@ -5,6 +5,7 @@ local core = require "nsl.core"
 local errors = require "nsl.errors"
 local util = require "nsl.util"
 local common = require "nsl.oci.common"
+local devrules = require "nsl.oci.devrules"
 local fail, val = common.fail, common.val
 local check = errors.check
 
@@ -222,8 +223,11 @@ function M.cgroup_lines(list)
       fail("linux.resources.devices: type %s is not a, c or b", tostring(kind))
     end
     local access = val(r.access) or "rwm"
-    if type(access) ~= "string" or not access:match("^[rwm]+$") then
-      fail("linux.resources.devices: access %s is not made of r, w and m", tostring(access))
+    -- letters besides r, w and m count for nothing, as in runc (whose
+    -- own test writes "rwa"); an access with none of them is refused
+    access = type(access) == "string" and devrules.access(access) or ""
+    if access == "" then
+      fail("linux.resources.devices: access %s has none of r, w and m", tostring(val(r.access)))
     end
     local file = val(r.allow) == true and "devices.allow" or "devices.deny"
     lines[#lines + 1] = { file, string.format("%s %s:%s %s", kind, number_or_any(r.major, "major"),
@@ -288,6 +292,39 @@ function M.apply_cgroup(cg, list, warn)
     if not ok then
       fail("linux.resources.devices: %s '%s': %s", line[1], line[2], errors.explain(err, errno))
     end
+  end
+end
+
+--- Change the device rules of a running container's v1 devices cgroup to
+-- those of list (linux.resources.devices, as M.apply_cgroup applies them
+-- at its creation: onto the rules its parent cgroup has) with the fewest
+-- writes (nsl.oci.devrules.transition): a device the old and the new
+-- rules both allow stays allowed while they change. Checks the result
+-- against devices.list. A container without a v1 devices cgroup only gets
+-- warn(message): its device rules are not changed.
+function M.update_cgroup(cg, list, warn)
+  local dir = cg.dirs.devices
+  if not dir then
+    if warn then warn("update: linux.resources.devices is not applied (no v1 devices cgroup)") end
+    return
+  end
+  local function rules_of(path)
+    local text, err, errno = util.read_file(path)
+    if not text then fail("update: linux.resources.devices: %s", errors.explain(err, errno)) end
+    local set, perr = devrules.parse(text)
+    if not set then fail("update: linux.resources.devices: %s: %s", path, perr) end
+    return set
+  end
+  local target = rules_of(dir:match("^(.*)/[^/]+$") .. "/devices.list")
+  for _, line in ipairs(M.cgroup_lines(list)) do assert(devrules.apply(target, line[1], line[2])) end
+  for _, w in ipairs(devrules.transition(rules_of(dir .. "/devices.list"), target)) do
+    local ok, err, errno = util.write_once(dir .. "/" .. w[1], w[2])
+    if not ok then
+      fail("update: linux.resources.devices: %s '%s': %s", w[1], w[2], errors.explain(err, errno))
+    end
+  end
+  if not devrules.same(rules_of(dir .. "/devices.list"), target) then
+    fail("update: linux.resources.devices: %s/devices.list is not what the rules make", dir)
   end
 end
 

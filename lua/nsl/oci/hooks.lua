@@ -67,7 +67,10 @@ function M.run_hook(hook, state_json)
     local got, how, code = core.wait(pid, "nohang")
     if got == pid then
       if how == "exited" and code == 0 then return true end
-      return nil, string.format("hook %s %s %d", hook.path, how, code)
+      if how == "exited" then return nil, string.format("hook %s exited %d", hook.path, code) end
+      -- the signal in words, as runc says it ("signal: bad system call")
+      return nil, string.format("hook %s %s %d (%s)", hook.path, how, code,
+        core.strsignal(code):lower())
     end
     if core.monotime() > deadline then
       core.kill(pid, "KILL")
@@ -93,11 +96,13 @@ function M.run_hooks(st, kind, tolerant, warn)
   local state = statedir.state_object(st, HOOK_STATUS[kind])
   if kind ~= "poststop" then state.pid = st.pid end
   local text = json.encode(state)
-  for _, hook in ipairs(hooks) do
+  for i, hook in ipairs(hooks) do
     local ok, err = M.run_hook(hook, text)
     if not ok then
-      if not tolerant then fail("%s %s", kind, err) end
-      if warn then warn(kind .. " " .. err) end
+      -- runc's words and numbering, which clients and its tests look for
+      err = string.format("%s %s: error running hook #%d", kind, err, i - 1)
+      if not tolerant then fail("%s", err) end
+      if warn then warn(err) end
     end
   end
 end

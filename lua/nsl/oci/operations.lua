@@ -554,7 +554,8 @@ end
 
 -- The fields of linux.resources that config.resources applies.
 local APPLIED = { memory = { limit = true, reservation = true, swap = true },
-  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true },
+  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true,
+    realtimePeriod = true, realtimeRuntime = true },
   pids = { limit = true } }
 
 -- Does v ask for something (not null, false, "" or an empty table)?
@@ -580,19 +581,22 @@ local function not_applied(r)
 end
 
 --- Change the cgroup limits of a container that is not stopped to those
--- of r, an OCI linux.resources object (runc's update). A limit nsl-oci
--- cannot set is refused before anything changes; devices (no devices
--- cgroup yet, as in create) only gets warn(message).
+-- of r, an OCI linux.resources object (runc's update; its keys matched
+-- without regard to case, as runc reads them). A limit nsl-oci cannot set
+-- is refused before anything changes; devices replace the container's
+-- device rules with the fewest writes (devices.update_cgroup), or only
+-- get warn(message) where it has no v1 devices cgroup.
 function M.update(root, id, r, warn)
   if type(r) ~= "table" then fail("update: the resources are not a JSON object") end
+  r = config.resources_spelled(r)
   local st = statedir.load(root, id)
   if statedir.status(st) == "stopped" then fail("cannot update a stopped container") end
   local cg = statedir.cgroup_of(st)
   if not cg then fail("cannot update a container without a cgroup (no cgroup could be made for it)") end
   for _, name in ipairs(not_applied(r)) do
     if name ~= "devices" then fail("update: linux.resources.%s is not supported by nsl-oci", name) end
-    if warn then warn("update: linux.resources.devices is not applied (no devices cgroup)") end
   end
+  if r.devices ~= nil and given(r.devices) then devices.update_cgroup(cg, r.devices, warn) end
   local ok, err = cg:set(config.resources(r))
   if not ok then fail("update: %s", err) end
 end
