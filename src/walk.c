@@ -226,7 +226,11 @@ static int walk(int root, const char *path, int flags, mode_t mode,
     else if (fd != STEP_MORE)
       break;
   }
-  if (more == 0) /* it ends at a directory: "", "/", "a/..", "a/" */
+  if (more == 0 && mkdirs && w.n > 0)
+    /* the directory walked to last, opened O_PATH and checked to be one by
+     * walker_step: the fd mkdirs returns, with no second open of it */
+    fd = w.dirs[--w.n];
+  else if (more == 0) /* it ends at a directory: "", "/", "a/..", "a/" */
     fd = openat(walker_cur(&w), ".",
                 mkdirs ? O_PATH | O_DIRECTORY | O_CLOEXEC : flags | O_CLOEXEC,
                 mode);
