@@ -399,8 +399,10 @@ local function check_missing(step, root, path)
   repeat
     dir = dir:match("^(.*)/[^/]*$") or ""
     local at = dir == "" and "/" or dir
-    if root:stat(at) then
-      local fd <close> = check(step, root:open(at, "path"))
+    -- one open: its fd is what the type is asked of (a stat first would
+    -- resolve the same path twice)
+    local fd <close> = root:open(at, "path")
+    if fd then
       local fs = core.fs_type(fd)
       if KERNEL_FS[fs] then return end
       error(string.format("setup step '%s': '%s' is missing and '%s' is %s, not the " ..
