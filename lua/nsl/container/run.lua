@@ -21,15 +21,16 @@ local watched_signals = process.watched_signals
 -- nil, exit code, message when there is none.
 local function find_command(c, name)
   if c.command_path and name == c.command[1] then return c.command_path end
-  local function executable(path)
-    local st = core.stat(path)
+  local function executable(path, st)
+    st = st or core.stat(path)
     return st and st.type ~= "dir" and core.access(path, "x")
   end
   if name:find("/", 1, true) then
-    if not core.stat(name) then
+    local st = core.stat(name)
+    if not st then
       return nil, 127, string.format("command not found: %s in rootfs %s", name, c.rootfs)
     end
-    if not executable(name) then
+    if not executable(name, st) then
       return nil, 126, string.format("command not executable: %s in rootfs %s", name, c.rootfs)
     end
     return name
