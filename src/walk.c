@@ -264,9 +264,12 @@ int nsl_walk_open(const nsl_walk_root *r, const char *path, int flags,
 
 /* The last name of path into name ("" when the path names a directory by
  * ".", ".." or no name at all: "/", "a/..") and an O_PATH fd of the
- * directory it is in, resolved in root. */
-static int parent_in_root(const nsl_walk_root *r, const char *path,
-                          char *name) {
+ * directory it is in, resolved in root. *is_root is 1 when that directory
+ * is the root itself ("null", "/null"): the fd is then r->fd, not opened
+ * again, and the caller does not close it. */
+static int parent_in_root(const nsl_walk_root *r, const char *path, char *name,
+                          int *is_root) {
+  *is_root = 0;
   size_t end = strlen(path);
   while (end > 0 && path[end - 1] == '/')
     end--;
@@ -284,7 +287,25 @@ static int parent_in_root(const nsl_walk_root *r, const char *path,
     name[0] = '\0';
     return nsl_walk_open(r, path, O_PATH | O_DIRECTORY, 0);
   }
+  if (strspn(dir, "/") == start) { /* "", "/", "//": the root itself */
+    *is_root = 1;
+    return r->fd;
+  }
   return nsl_walk_open(r, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+/* Is dir (from parent_in_root) on a mount of own? The root's fd was
+ * checked when it was opened (fd_is_own): not asked again. */
+static int parent_is_own(const nsl_walk_root *r, int dir, int is_root,
+                         const nsl_mountset *own) {
+  if (is_root && r->fd_is_own && own == &r->own)
+    return 0;
+  return nsl_mountset_check(own, dir);
+}
+
+static void close_parent(int dir, int is_root) {
+  if (!is_root)
+    nsl_sys_close_keep_errno(dir);
 }
 
 /* Make (O_CREAT) or open the file at path with flags, in a directory
@@ -299,16 +320,17 @@ static int create_in_own(const nsl_walk_root *r, const char *path, int flags,
     return errno = ENAMETOOLONG, -1;
   strcpy(cur, path);
   for (int links = 0; links <= MAX_LINKS; links++) {
-    int dir = parent_in_root(r, cur, name);
+    int is_root;
+    int dir = parent_in_root(r, cur, name, &is_root);
     if (dir < 0)
       return -1;
-    int fd = nsl_mountset_check(&r->own, dir) != 0
+    int fd = parent_is_own(r, dir, is_root, &r->own) != 0
                  ? -1
                  : openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
     ssize_t n = -1;
     if (fd < 0 && errno == ELOOP && !(flags & O_EXCL))
       n = readlinkat(dir, name, target, sizeof target - 1);
-    nsl_sys_close_keep_errno(dir);
+    close_parent(dir, is_root);
     if (n < 0)
       return fd;
     target[n] = '\0';
@@ -342,13 +364,15 @@ int nsl_walk_at_parent(const nsl_walk_root *r, const char *path, nsl_at_fn fn,
                        const void *arg, int is_dir_errno,
                        const nsl_mountset *own) {
   char name[NAME_MAX + 1];
-  int dir = parent_in_root(r, path, name);
+  int is_root;
+  int dir = parent_in_root(r, path, name, &is_root);
   if (dir < 0)
     return -1;
   int rc = !name[0] ? (errno = is_dir_errno, -1)
-           : own && nsl_mountset_check(own, dir) != 0 ? -1
-                                                      : fn(dir, name, arg);
-  nsl_sys_close_keep_errno(dir);
+           : own && parent_is_own(r, dir, is_root, own) != 0
+               ? -1
+               : fn(dir, name, arg);
+  close_parent(dir, is_root);
   return rc;
 }
 

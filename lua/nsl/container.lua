@@ -391,12 +391,32 @@ local function in_own_dir(step, c, path, seen)
   return own
 end
 
+-- The directories of one step's nodes and links as root handles
+-- (root:subroot), dir -> handle, closed with the table (a <close> local):
+-- /dev is resolved once for the step, not again for every node and link
+-- (the step mounts nothing meanwhile).
+local function dir_roots()
+  return setmetatable({}, { __close = function(dirs)
+    for _, d in pairs(dirs) do d:close() end
+  end })
+end
+
+-- The handle to make path in and path's last name in it: root itself for
+-- a name in the root, else the handle of path's directory from dirs.
+local function in_dir(step, root, path, dirs)
+  local dir, name = path:match("^(.*)/([^/]+)$")
+  if not dir or dir == "" then return root, path end
+  if not dirs[dir] then dirs[dir] = check(step, root:subroot(dir)) end
+  return dirs[dir], name
+end
+
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused; c.bind_devices when
 -- nsl itself runs in one, as under rootless podman). Nothing is made in a
 -- /dev that is a host directory bound in.
 function M.step.devices(c)
   local root, seen = root_of(c), {}
+  local dirs <close> = dir_roots()
   local bind = c.userns or c.bind_devices
   -- the modes as given (0666): umask 0 for the nodes, restored after
   local old = not bind and core.umask(0)
@@ -408,7 +428,8 @@ function M.step.devices(c)
       if bind then
         bind_in_root("devices", c, path, path)
       else
-        local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
+        local at, at_name = in_dir("devices", root, path, dirs)
+        local ok, err, errno = at:mknod(at_name, "char", "0666", major, minor)
         if not ok and errno ~= core.errno.EEXIST then
           core.umask(old)
           check("devices", ok, err, errno)
@@ -423,12 +444,14 @@ end
 -- made for the container only: a host /dev bound in keeps its own.
 function M.step.links(c)
   local root, seen = root_of(c), {}
+  local dirs <close> = dir_roots()
   for _, l in ipairs(c.links) do
     if in_own_dir("links", c, l[2], seen) then
-      local ok, err, errno = root:symlink(l[1], l[2])
+      local at, name = in_dir("links", root, l[2], dirs)
+      local ok, err, errno = at:symlink(l[1], name)
       if not ok and errno == core.errno.EEXIST then
-        check("links", root:unlink(l[2]))
-        ok, err, errno = root:symlink(l[1], l[2])
+        check("links", at:unlink(name))
+        ok, err, errno = at:symlink(l[1], name)
       end
       check("links", ok, err, errno)
     end

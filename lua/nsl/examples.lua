@@ -709,6 +709,11 @@ root = assert(nsl.root_open("/tmp/box"))
 root:stat("/etc/passwd").type --> "file"
 root:stat("/../../etc/shadow") --> nil, "stat '/../../etc/shadow' in root '/tmp/box': No such file or directory", ENOENT]],
 
+  ["root:subroot"] = [[
+root = assert(nsl.root_open("/tmp/box"))
+dev = assert(root:subroot("/dev"))
+dev:mknod("null", "char", "0666", 1, 3) --> true]],
+
   ["root:symlink"] = [[
 root = assert(nsl.root_open("/tmp/box"))
 root:symlink("/proc/self/fd", "/dev/fd") --> true]],
