@@ -794,6 +794,9 @@ nsl.container.explain(select(2, nsl.mkdir("/etc"))) --> "mkdir '/etc': File exis
 nsl.container.find_command({ rootfs = "/", env = { PATH = "/usr/bin:/bin" } }, "ls") --> "/usr/bin/ls"
 nsl.container.find_command({ rootfs = "/tmp/box", env = { PATH = "/bin" } }, "nope") --> nil, 127, "command not found: nope in rootfs /tmp/box (PATH /bin)"]],
 
+  ["container.exit"] = [[
+nsl.container.exit{ rootfs = "/tmp/box", command = { "/bin/true" } }]],
+
   ["container.main"] = [[
 os.exit(nsl.container.main{ rootfs = "/tmp/box", command = { "/bin/sh" } })]],
 
