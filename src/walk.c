@@ -386,7 +386,7 @@ int nsl_walk_mkdir_all(const nsl_walk_root *r, const char *path, mode_t mode) {
  * so is a directory (EISDIR). A new file only on a mount of the root's. */
 typedef struct touch_arg {
   mode_t mode;
-  const nsl_mountset *own;
+  const nsl_walk_root *r;
 } touch_arg;
 
 static int touch_at(int dir, const char *name, const void *arg) {
@@ -396,7 +396,7 @@ static int touch_at(int dir, const char *name, const void *arg) {
     return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
            : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
                                  : 0;
-  if (errno != ENOENT || nsl_mountset_check(t->own, dir) != 0)
+  if (errno != ENOENT || parent_is_own(t->r, dir, dir == t->r->fd, &t->r->own))
     return -1;
   int fd = openat(
       dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
@@ -404,6 +404,6 @@ static int touch_at(int dir, const char *name, const void *arg) {
 }
 
 int nsl_walk_touch(const nsl_walk_root *r, const char *path, mode_t mode) {
-  touch_arg t = {mode, &r->own};
+  touch_arg t = {mode, r};
   return nsl_walk_at_parent(r, path, touch_at, &t, EISDIR, NULL);
 }

@@ -121,7 +121,8 @@ M.root_of = root_of
 -- below a 0700 directory) is bound from one of c.trees[key], copies
 -- (nsl.open_tree) made by a process that can, one for each bind (an
 -- attached tree would move); refused where c.unlocked_trees[key] says
--- what the container could lift on them (key: M.tree_key).
+-- what the container could lift on them (key: M.tree_key). path is in
+-- root (default the container's root: root_of).
 --- The key of a bind's tree in c.trees: source and whether flags bind it
 -- recursively (rbind), which makes another tree.
 function M.tree_key(source, flags)
@@ -168,8 +169,8 @@ local function follow_in_root(root, path)
   return "/" .. table.concat(done, "/")
 end
 
-local function bind_in_root(step, c, source, path, flags)
-  local root = root_of(c)
+local function bind_in_root(step, c, source, path, flags, root)
+  root = root or root_of(c)
   path = follow_in_root(root, path)
   local st, _, errno = core.stat(source)
   local key = M.tree_key(source, flags)
@@ -426,7 +427,8 @@ function M.step.devices(c)
     -- a host /dev bound in: its nodes are the host's, left as they are
     if in_own_dir("devices", c, path, seen) then
       if bind then
-        bind_in_root("devices", c, path, path)
+        local at, at_name = in_dir("devices", root, path, dirs)
+        bind_in_root("devices", c, path, at_name, nil, at)
       else
         local at, at_name = in_dir("devices", root, path, dirs)
         local ok, err, errno = at:mknod(at_name, "char", "0666", major, minor)
