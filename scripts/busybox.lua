@@ -109,4 +109,4 @@ local ok, err = rootfs.check(opts.rootfs)
 if not ok then io.stderr:write("nsl: ", err, "\n"); os.exit(125) end
 opts.command = #command > 0 and command or { "/bin/sh" }
 
-os.exit(container.main(opts))
+container.exit(opts)

@@ -53,4 +53,4 @@ if o.mounts then
   c.mounts = table.move(container.mounts, 1, #container.mounts, 1, {})
   table.move(o.mounts, 1, #o.mounts, #c.mounts + 1, c.mounts)
 end
-os.exit(container.main(c))
+container.exit(c)

@@ -133,10 +133,10 @@ local function setup_new_mount_namespace(c)
   nsl.umask("0022")
 end
 
-os.exit(container.main {
+container.exit {
   rootfs = rootfs,
   readonly = opts.readonly,
   command = #arg > 0 and { table.unpack(arg) } or { "/bin/sh" },
   hostname = "libcontainer",
   steps = { setup_new_mount_namespace, "loopback", "hostname" },
-})
+}

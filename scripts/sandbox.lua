@@ -74,7 +74,7 @@ for k, v in pairs(options.environment(o.env)) do env[k] = v end
 local steps = { "propagation", tmpfs_root, "mount_system", "devices", "links",
   "console", "network_files", "workdir", "enter_root", "loopback", "hostname", "umask", "chdir" }
 
-os.exit(container.main {
+container.exit {
   rootfs = root,
   command = command,
   cwd = o.workdir or cwd,
@@ -88,4 +88,4 @@ os.exit(container.main {
   uid_map = { { uid, uid, 1 } },
   gid_map = { { gid, gid, 1 } },
   env = env,
-})
+}

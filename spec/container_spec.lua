@@ -122,9 +122,11 @@ local function assert_standard(out, userns)
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
   assert.equal(3, #procs, s.ps)
   assert.same({ 1, 2 }, { procs[1][1], procs[2][1] }, s.ps)
-  -- the init's arguments: the report fd, the root its reports name, and the
+  -- the init's arguments: the report fd, the status fd (the command's code
+  -- for nsl, see container.exit), the root its reports name, and the
   -- command it started (path, then argv)
-  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-R /.- %-%- /bin/sh /bin/sh$", procs[1][2])
+  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-s %d+ %-R /.- %-%- /bin/sh /bin/sh$",
+    procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
   return s
@@ -245,8 +247,12 @@ describe("nsl run busybox.lua", function()
     -- fd 7, a host directory, is open in the shell that starts nsl: through
     -- /proc/1/fd/7 the container's root would reach the host's files
     local r = helper.sh("exec 7<" .. q(tmp) .. " 8</dev/null; " .. q(helper.nsl) ..
-      " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/ls /proc/1/fd")
-    assert.same({ 0, "0\n1\n2\n3\n" }, { r.code, r.out }, r.err) -- 3 is the init's signalfd
+      " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/sh -c " ..
+      q("ls /proc/1/fd | tr '\n' ' '; tr '\\0' ' ' </proc/1/cmdline"))
+    -- 3 is the init's signalfd, and the fd after -s the pipe nsl reads the
+    -- command's code from (nsl.init_exec's status)
+    local fds, status = r.out:match("^(.-) nsl%-init .* %-s (%d+) ")
+    assert.same({ 0, "0 1 2 3 " .. tostring(status) }, { r.code, fds }, r.out .. r.err)
     r = helper.sh("exec 7<" .. q(tmp) .. "; " .. q(helper.nsl) .. " run busybox.lua --rootfs " ..
       q(ROOT) .. " /bin/sh -c 'ls /proc/1/fd/7/ 2>&1 || echo refused'")
     assert.same({ 0, "refused\n" }, { r.code, (r.out:gsub("^ls: [^\n]*\n", "")) }, r.err)

@@ -147,3 +147,59 @@ wait $caller; echo rc=$?
     assert.same({ 0, "got TERM\nrc=7\n" }, { r.code, r.out }, r.err)
   end)
 end)
+
+-- `nsl run NSL ARGS...` as the child of a subreaper (the harness, nsl -e):
+-- nsl's exit, then every orphan that reached the harness once nsl ended
+-- (reaped there). Prints "how code orphans".
+local REAPER = [[
+local exe = arg[1]
+assert(nsl.child_subreaper(true))
+local pid = assert(nsl.spawn(exe, { exe, "run", "busybox.lua", table.unpack(arg, 2) }))
+local _, how, code = nsl.wait(pid)
+local orphans = 0
+while nsl.wait(-1) do orphans = orphans + 1 end
+print(how, code, orphans)
+]]
+
+local function under_reaper(who, args)
+  local words = {}
+  for i, a in ipairs(args) do words[i] = q(a) end
+  if who == "root" then
+    return helper.sh(q(helper.nsl) .. " -e " .. q(REAPER) .. " " .. q(helper.nsl) .. " " ..
+      table.concat(words, " "))
+  end
+  return helper.unprivileged("exec \"$NSL\" -e " .. q(REAPER) .. " \"$NSL\" " ..
+    table.concat(words, " "))
+end
+
+describe("nsl run's end", function()
+  for _, who in ipairs { "root", "uid 65534" } do
+    it("comes with the command's status, the init left to the caller's reaper, as " .. who,
+      function()
+        -- the init reported the status and went on to its exit (the
+        -- namespaces' teardown); the harness, nsl's reaper, reaped it
+        for _, case in ipairs { { "exit 3", "exited\t3\t1\n" },
+                                { "kill -TERM $$", "exited\t143\t1\n" } } do
+          local r = under_reaper(who, { "--rootfs", ROOT, "--no-tty", "/bin/sh", "-c", case[1] })
+          assert.same({ 0, case[2] }, { r.code, r.out }, r.err)
+        end
+      end)
+
+    it("waits for the container's last processes, which end with it, as " .. who, function()
+      local sleep = "/bin/sleep " .. 7000 + os.time() % 1000
+      finally(function()
+        for _, pid in ipairs(helper.leftovers(sleep)) do helper.sh("kill -KILL " .. pid) end
+      end)
+      local r = under_reaper(who, { "--rootfs", ROOT, "--no-tty", "/bin/sh", "-c",
+        sleep .. " & exit 3" })
+      assert.same({ 0, "exited\t3\t0\n" }, { r.code, r.out }, r.err)
+      assert.same({}, helper.leftovers(sleep))
+    end)
+  end
+
+  it("waits for the container when a cgroup is removed after it", function()
+    local r = under_reaper("root", { "--rootfs", ROOT, "--no-tty", "--memory", "64m",
+      "/bin/true" })
+    assert.same({ 0, "exited\t0\t0\n" }, { r.code, r.out }, r.err)
+  end)
+end)

@@ -745,8 +745,10 @@ describe("nsl.init_exec and nsl-init", function()
         { "/bin/true", { "true" }, nil, { pass_fds = 7 } },
         { "/bin/true", {} },
       } do print((select(2, pcall(init.exec, table.unpack(args, 1, 4))))) end]]))
-    local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 [ARG...]\n"
+    local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- PATH " ..
+      "ARGV0 [ARG...]\n"
     for _, case in ipairs {
+      { "-s 1 -- /bin/true true", "bad status fd '1'" },
       { "-r 2 -- /bin/true true", "bad report fd '2'" },
       { "-r x -- /bin/true true", "bad report fd 'x'" },
       { "-t -1 -- /bin/true true", "bad terminal fd '-1'" },
@@ -769,6 +771,21 @@ describe("nsl.init_exec and nsl-init", function()
       " -- /bin/sh sh -c " .. helper.quote("echo $$; grep -E '^Cap(Prm|Eff|Bnd)' /proc/1/status; exit 3"))
     assert.same({ 3, "2\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n" ..
       "CapBnd:\t0000000000000000\n" }, { r.code, r.out }, r.err)
+  end)
+
+  it("writes the command's code to the status fd once no child of its is left", function()
+    -- the code as one byte, then the init's own exit; its arguments are
+    -- blanked first (/proc/1/cmdline)
+    local r = bounded("unshare --pid --fork --mount-proc " .. helper.quote(helper.build ..
+      "/nsl-init") .. " -s 5 -- /bin/sh sh -c 'exit 3' 5>&1 | od -An -tu1")
+    assert.same({ 0, "   3\n" }, { r.code, r.out }, r.err)
+    r = bounded("unshare --pid --fork --mount-proc " .. helper.quote(helper.build ..
+      "/nsl-init") .. " -s 5 -- /bin/sh sh -c 'kill -TERM $$' 5>&1 | od -An -tu1")
+    assert.same({ 0, " 143\n" }, { r.code, r.out }, r.err)
+    -- a process left (the sleep): no byte, the init's exit ends it
+    r = bounded("unshare --pid --fork --mount-proc " .. helper.quote(helper.build ..
+      "/nsl-init") .. " -s 5 -- /bin/sh sh -c 'sleep 5 & exit 3' 5>&1 | wc -c")
+    assert.same({ 0, "0\n" }, { r.code, r.out }, r.err)
   end)
 
   it("reports a command it cannot execute with 127 or 126, and the root", function()

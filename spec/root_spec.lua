@@ -530,6 +530,49 @@ for _, how in ipairs(HOWS) do
       end)
     end)
 
+    it("gives a root for a directory in it, writing only where it writes (subroot)", function()
+      with_mounted_root(how, function(r, dir, src)
+        assert(r:mkdir_all("dev"))
+        assert(r:mount_on("dev", "tmpfs", "tmpfs"))
+        local dev <close> = assert(r:subroot("/dev"))
+        equal(dir .. "/dev", dev:path(), "its path names the directory")
+        assert(dev:mknod("null", "char", "0666", 1, 3))
+        equal(true, core.is_char_device(dir .. "/dev/null", 1, 3), "a node in the directory")
+        assert(dev:symlink("pts/ptmx", "ptmx"))
+        equal("pts/ptmx", core.readlink(dir .. "/dev/ptmx"), "a link in the directory")
+        same({ nil, "mknod 'null' in root '" .. dir .. "/dev': File exists", E.EEXIST },
+          { dev:mknod("null", "char", "0666", 1, 3) })
+        -- `..` stops at it, as at any root
+        assert(dev:symlink("x", "../up"))
+        equal("x", core.readlink(dir .. "/dev/up"), "the link is made in the directory")
+        equal(nil, core.lstat(dir .. "/up"), "nothing above it")
+        -- a symlink to it resolves inside the root
+        assert(core.symlink("/dev", dir .. "/devlink"))
+        local via <close> = assert(r:subroot("devlink"))
+        assert(via:mknod("zero", "char", "0666", 1, 5))
+        equal(true, core.is_char_device(dir .. "/dev/zero", 1, 5), "through the link, inside")
+        -- a host directory bound in: nothing is written through it
+        assert(r:mkdir_all("host"))
+        assert(r:bind_on("host", src))
+        local host <close> = assert(r:subroot("host"))
+        same({ nil, "mknod 'null' in root '" .. dir .. "/host': " .. NOT_OWN, E.EXDEV },
+          { host:mknod("null", "char", "0666", 1, 3) })
+        same({ nil, "symlink 'l' in root '" .. dir .. "/host': " .. NOT_OWN, E.EXDEV },
+          { host:symlink("x", "l") })
+        equal(nil, core.lstat(src .. "/null"), "no node on the host")
+        equal(nil, core.lstat(src .. "/l"), "no link on the host")
+        -- the mounts it writes on are the root's when it was opened
+        assert(r:mkdir_all("dev/shm"))
+        assert(r:mount_on("dev/shm", "tmpfs", "tmpfs"))
+        same({ nil, "mknod 'shm/x' in root '" .. dir .. "/dev': " .. NOT_OWN, E.EXDEV },
+          { dev:mknod("shm/x", "fifo", "0600") })
+        same({ nil, "subroot 'nope' in root '" .. dir .. "': No such file or directory",
+          E.ENOENT }, { r:subroot("nope") })
+        same({ nil, "subroot 'dev/null' in root '" .. dir .. "': Not a directory", E.ENOTDIR },
+          { r:subroot("dev/null") })
+      end)
+    end)
+
     it("binds a host file and a host directory, read-only on request", function()
       with_mounted_root(how, function(r, dir, src)
         helper.write(src .. "/seen", "from the host")

@@ -231,7 +231,7 @@ static int reap(pid_t child, int *status) {
  * host directory, CVE-2024-21626's way out). The command's fds go too: its
  * copies are its own. */
 static int close_inherited(int *own, int n) {
-  for (int i = 1; i < n; i++) /* sort: n is 3 */
+  for (int i = 1; i < n; i++) /* sort: n is 4 */
     for (int j = i; j > 0 && own[j - 1] > own[j]; j--) {
       int t = own[j];
       own[j] = own[j - 1];
@@ -266,10 +266,10 @@ static pid_t start(const struct nsl_init_command *cmd, int sfd) {
         report(cmd, 125, "init: dup2 the terminal", errno, 0);
         goto refuse;
       }
-  int own[3] = {sfd, gate[1], cmd->report};
+  int own[4] = {sfd, gate[1], cmd->report, cmd->status};
   /* fail closed: no command beside a privileged init or one that holds
    * what the command must not reach */
-  if (close_inherited(own, 3) != 0) {
+  if (close_inherited(own, 4) != 0) {
     report(cmd, 125, "init: close_range", errno, 0);
     goto refuse;
   }
@@ -287,6 +287,23 @@ refuse:
   kill(child, SIGKILL);
   close(gate[1]); /* EOF: the command ends itself */
   return -1;
+}
+
+/* The command's status (one byte) to cmd->status once this init is the
+ * last process it knows of: every child reaped, so nothing of the
+ * container runs any more (a process that joined the pid namespace from
+ * outside ends with this init all the same). The caller may then go on
+ * while the kernel tears the namespaces down in this process's exit. The
+ * init's arguments are blanked first: nothing reads the command's text in
+ * /proc/1/cmdline once the caller has gone on. */
+static void report_status(const struct nsl_init_command *cmd, int code) {
+  if (cmd->status < 0 || waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+    return; /* a child is left: the caller waits for the exit, which ends it */
+  if (cmd->args)
+    memset(cmd->args, 0, cmd->args_len);
+  unsigned char byte = (unsigned char)code;
+  ssize_t rc = write(cmd->status, &byte, 1);
+  (void)rc; /* without it, the caller waits for this process's exit */
 }
 
 int nsl_init_main(const struct nsl_init_command *cmd) {
@@ -323,6 +340,8 @@ int nsl_init_main(const struct nsl_init_command *cmd) {
     else if (reap(child, &status))
       break;
   }
-done:
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+done:;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  report_status(cmd, code);
+  return code;
 }

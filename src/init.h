@@ -2,6 +2,8 @@
 #ifndef NSL_INIT_H
 #define NSL_INIT_H
 
+#include <stddef.h>
+
 /* The command the init starts, and what it needs of the caller. */
 struct nsl_init_command {
   const char *path;  /* executed as it is: the caller looked it up */
@@ -11,13 +13,17 @@ struct nsl_init_command {
   const int *keep;   /* fds the command gets besides stdio, ascending */
   int nkeep;
   const char *rootfs; /* named in the report, or NULL */
+  int status;         /* the command's status (a byte) goes here, or -1 */
+  char *args;         /* the init's own argument text (blanked before the */
+  size_t args_len;    /* status goes out), or NULL */
 };
 
 /* Fork the command and hold it at a gate until this process has dropped
  * every capability it has (the command keeps its own) and closed every fd
  * it inherited but stdio, then pass the forwarded signals on to it, reap
  * every process that ends, and return its status in shell convention
- * (128+N for signal N). The caller blocked the signals before it executed
+ * (128+N for signal N); that status also goes to cmd->status as one byte
+ * when no child is left. The caller blocked the signals before it executed
  * the init (see nsl.container's run_init), so none is lost before this
  * starts. */
 int nsl_init_main(const struct nsl_init_command *cmd);

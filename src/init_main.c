@@ -1,8 +1,11 @@
 /* init_main.c: nsl-init, the container's pid 1, a static program so that it
  * runs in any root (see init.c). nsl carries it inside (init_blob.S).
  *
- * usage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 [ARG...]
+ * usage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- PATH ARGV0
+ *        [ARG...]
  *   -r FD      the report fd: "CODE message" when the command cannot start
+ *   -s FD      the status fd: the command's exit code, one byte, once no
+ *              other process is left (before this init's own exit)
  *   -t FD      the command's terminal: its stdio and controlling tty
  *   -k FD      an fd the command keeps besides stdio (ascending; up to 64)
  *   -R ROOTFS  the root named in the report
@@ -42,14 +45,16 @@ static int usage(const char *what, const char *arg) {
     say(arg);
     say("'");
   }
-  say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-R ROOTFS] -- PATH ARGV0 "
-      "[ARG...]\n");
+  say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- "
+      "PATH "
+      "ARGV0 [ARG...]\n");
   return 125;
 }
 
 int main(int argc, char **argv) {
   static int keep[MAX_KEEP];
-  struct nsl_init_command cmd = {.report = -1, .tty = -1, .keep = keep};
+  struct nsl_init_command cmd = {
+      .report = -1, .tty = -1, .keep = keep, .status = -1};
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
     const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -69,6 +74,9 @@ int main(int argc, char **argv) {
       if (cmd.nkeep == MAX_KEEP)
         return usage("too many fds to keep", val);
       keep[cmd.nkeep++] = fd;
+    } else if (strcmp(opt, "-s") == 0) {
+      if ((cmd.status = parse_fd(val, 3)) < 0)
+        return usage("bad status fd", val);
     } else if (strcmp(opt, "-R") == 0) {
       cmd.rootfs = val;
     } else {
@@ -79,5 +87,8 @@ int main(int argc, char **argv) {
     return usage("no command", NULL);
   cmd.path = argv[i + 1];
   cmd.argv = argv + i + 2;
+  /* the argument strings lie end to end (execve(2)'s stack) */
+  cmd.args = argv[0];
+  cmd.args_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
   return nsl_init_main(&cmd);
 }

@@ -25,18 +25,35 @@ static int known_caps(void) {
   return kernel > CAP_LAST_CAP + 1 ? kernel : CAP_LAST_CAP + 1;
 }
 
+/* libcap's names of the known capabilities without "cap_" (empty where
+ * libcap has only a number), made once per process: cap_to_name allocates
+ * a copy at every call, and a container's start looks up dozens. */
+static char cap_names[64][32];
+static int cap_names_known = -1;
+
+static int cached_cap_names(void) {
+  if (cap_names_known >= 0)
+    return cap_names_known;
+  int n = known_caps();
+  if (n > (int)(sizeof cap_names / sizeof *cap_names))
+    n = (int)(sizeof cap_names / sizeof *cap_names);
+  for (int cap = 0; cap < n; cap++) {
+    char *s = cap_to_name((cap_value_t)cap); /* "cap_xxx" or a number */
+    if (s && strncmp(s, "cap_", 4) == 0 && strlen(s + 4) < sizeof *cap_names)
+      strcpy(cap_names[cap], s + 4);
+    cap_free(s);
+  }
+  return cap_names_known = n;
+}
+
 /* The capability called name, case-insensitive, with or without "cap_"
  * ("sys_admin", "CAP_SYS_ADMIN"), or -1. */
 static int cap_lookup(const char *name) {
   if (strncasecmp(name, "cap_", 4) == 0)
     name += 4;
-  for (int cap = 0, n = known_caps(); cap < n; cap++) {
-    char *s = cap_to_name((cap_value_t)cap); /* "cap_xxx" or a number */
-    int same = s && strncmp(s, "cap_", 4) == 0 && strcasecmp(s + 4, name) == 0;
-    cap_free(s);
-    if (same)
+  for (int cap = 0, n = cached_cap_names(); cap < n; cap++)
+    if (cap_names[cap][0] && strcasecmp(cap_names[cap], name) == 0)
       return cap;
-  }
   return -1;
 }
 

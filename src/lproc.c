@@ -506,10 +506,12 @@ static void init_fd_opt(lua_State *L, int strings, char **v, size_t *k,
  * capabilities, then forwards signals, reaps and exits as the command did.
  * opts: report (fd for "CODE message" when the command cannot start), tty
  * (the command's terminal), pass_fds (ascending fds it keeps besides
- * stdio), rootfs (named in the report). Returns only on failure. */
+ * stdio), rootfs (named in the report), status (fd for the command's exit
+ * code, one byte, once the init has no child left: before its own exit,
+ * which tears the namespaces down). Returns only on failure. */
 static int l_init_exec(lua_State *L) {
-  static const char *const known[] = {"pass_fds", "report", "rootfs", "tty",
-                                      NULL};
+  static const char *const known[] = {"pass_fds", "report", "rootfs",
+                                      "status",   "tty",    NULL};
   const char *path = luaL_checkstring(L, 1);
   int keep_env = lua_isnoneornil(L, 3);
   int has_opts = nsl_checkoptions(L, 4, known);
@@ -526,23 +528,26 @@ static int l_init_exec(lua_State *L) {
     lua_pushnil(L);
   }
   int pass = lua_gettop(L);
-  /* nsl-init, 4 options, a -k per fd, --, path, argv, NULL */
+  /* nsl-init, 5 options, a -k per fd, --, path, argv, NULL */
   char **v =
-      lua_newuserdatauv(L, (10 + 2 * nkeep + 2 + nargs + 1) * sizeof *v, 1);
+      lua_newuserdatauv(L, (12 + 2 * nkeep + 2 + nargs + 1) * sizeof *v, 1);
   lua_newtable(L); /* the option values' texts */
   lua_setiuservalue(L, -2, 1);
   lua_getiuservalue(L, -1, 1);
   int strings = lua_gettop(L);
   size_t k = 0;
   v[k++] = "nsl-init";
-  int fds[2] = {-1, -1};
+  int fds[3] = {-1, -1, -1};
   if (has_opts) {
     fds[0] = init_fd(L, 4, "report", 3);
     fds[1] = init_fd(L, 4, "tty", 0);
+    fds[2] = init_fd(L, 4, "status", 3);
     if (fds[0] >= 0)
       init_fd_opt(L, strings, v, &k, "-r", fds[0]);
     if (fds[1] >= 0)
       init_fd_opt(L, strings, v, &k, "-t", fds[1]);
+    if (fds[2] >= 0)
+      init_fd_opt(L, strings, v, &k, "-s", fds[2]);
     int last = 2;
     for (size_t i = 1; i <= nkeep; i++) {
       lua_geti(L, pass, (lua_Integer)i);
@@ -563,7 +568,7 @@ static int l_init_exec(lua_State *L) {
   for (size_t i = 0; i <= nargs; i++)
     v[k++] = args[i]; /* with argv's NULL */
   /* everything is checked: now the fds go through the exec */
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) != 0)
       return nsl_fail(L, "init exec: fcntl %d", fds[i]);
   for (size_t i = 1; i <= nkeep; i++) {
@@ -601,7 +606,7 @@ const nsl_Reg nsl_proc_lib[] = {
     {"init_exec", l_init_exec, "init_exec(path, argv [, env [, opts]])",
      "become the container's init (a sealed copy of nsl-init), which starts "
      "path once it has dropped its own capabilities, forwards signals, reaps "
-     "and exits as it does; opts: report, tty, pass_fds, rootfs"},
+     "and exits as it does; opts: report, tty, pass_fds, rootfs, status"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

@@ -119,6 +119,7 @@ static int l_root_open(lua_State *L) {
   r->root.fd = -1;
   r->root.how = how;
   memset(&r->root.own, 0, sizeof r->root.own);
+  r->root.fd_is_own = 0;
   memcpy(r->path, path, len + 1);
   luaL_setmetatable(L, NSL_ROOT);
   /* the root itself is the caller's choice: resolved on the host; its own
@@ -131,6 +132,42 @@ static int l_root_open(lua_State *L) {
   if (nsl_sys_mount_id(fd, &id) != 0 || nsl_mountset_reserve(&r->root.own) != 0)
     return nsl_fail(L, "root_open '%s'", path); /* the handle closes fd */
   nsl_mountset_add(&r->root.own, id);
+  r->root.fd_is_own = 1; /* the id of its own mount is the first in own */
+  return 1;
+}
+
+/* root:subroot(path): a root handle for the directory path names in r
+ * (resolved inside r), writing on the mounts r writes on now; its path is
+ * r's and path joined, for messages. A step that makes many things in one
+ * directory resolves it once: each call then works in the handle's fd. */
+static int l_root_subroot(lua_State *L) {
+  nsl_root *r = check_root(L);
+  size_t len, plen = strlen(r->path);
+  const char *path = luaL_checklstring(L, 2, &len);
+  while (plen > 0 && r->path[plen - 1] == '/')
+    plen--; /* "/" and "/dev": "/dev", not "//dev" */
+  nsl_root *s = lua_newuserdatauv(L, sizeof *s + plen + len + 2, 0);
+  s->root.fd = -1;
+  s->root.how = r->root.how;
+  memset(&s->root.own, 0, sizeof s->root.own);
+  s->root.fd_is_own = 0;
+  memcpy(s->path, r->path, plen);
+  s->path[plen] = '/';
+  memcpy(s->path + plen + 1, path[0] == '/' ? path + 1 : path,
+         len + (path[0] == '/' ? 0 : 1));
+  luaL_setmetatable(L, NSL_ROOT);
+  int fd = nsl_walk_open(&r->root, path, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0)
+    return root_fail(L, r, "subroot", path);
+  nsl_own(L, &s->root.fd, fd);
+  for (size_t i = 0; i < r->root.own.n; i++) {
+    if (nsl_mountset_reserve(&s->root.own) != 0)
+      return root_fail(L, r, "subroot", path); /* the handle closes fd */
+    nsl_mountset_add(&s->root.own, r->root.own.ids[i]);
+  }
+  /* asked once (see fd_is_own); a failed check is asked again at each
+   * write, which then fails closed with its own error */
+  s->root.fd_is_own = nsl_mountset_check(&s->root.own, fd) == 0;
   return 1;
 }
 
@@ -643,6 +680,9 @@ const nsl_Reg nsl_root_methods[] = {
      "mount_setattr(2) on the mount at path: set flags, clear clear"},
     {"stat", l_root_stat, "root:stat(path) -> table",
      "nsl.stat of path resolved in the root"},
+    {"subroot", l_root_subroot, "root:subroot(path) -> root",
+     "a root for the directory path names in this one (resolved inside it), "
+     "writing on the mounts this one writes on now"},
     {"symlink", l_root_symlink, "root:symlink(target, linkpath) -> true",
      "make linkpath a symlink to target (text, resolved when used)"},
     {"touch", l_root_touch, "root:touch(path [, mode]) -> true",

@@ -129,11 +129,14 @@ int nsl_mnt_reaches(const nsl_walk_root *root, const char *path, int mnt,
   struct stat here, want;
   struct statfs fs;
   int rc = -1;
-  if (fstat(fd, &here) == 0 && fstat(mnt, &want) == 0 &&
-      fstatfs(fd, &fs) == 0) {
-    *found = (unsigned long)fs.f_type & 0xffffffffUL;
+  if (fstat(fd, &here) == 0 && fstat(mnt, &want) == 0)
     rc = here.st_dev == want.st_dev && here.st_ino == want.st_ino;
-  }
+  /* what the path reaches instead, for the caller's message: asked only
+   * then (the check itself is the comparison above) */
+  if (rc == 0)
+    rc = fstatfs(fd, &fs) == 0 ? 0 : -1;
+  if (rc == 0)
+    *found = (unsigned long)fs.f_type & 0xffffffffUL;
   nsl_sys_close_keep_errno(fd);
   return rc;
 }

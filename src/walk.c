@@ -226,7 +226,11 @@ static int walk(int root, const char *path, int flags, mode_t mode,
     else if (fd != STEP_MORE)
       break;
   }
-  if (more == 0) /* it ends at a directory: "", "/", "a/..", "a/" */
+  if (more == 0 && mkdirs && w.n > 0)
+    /* the directory walked to last, opened O_PATH and checked to be one by
+     * walker_step: the fd mkdirs returns, with no second open of it */
+    fd = w.dirs[--w.n];
+  else if (more == 0) /* it ends at a directory: "", "/", "a/..", "a/" */
     fd = openat(walker_cur(&w), ".",
                 mkdirs ? O_PATH | O_DIRECTORY | O_CLOEXEC : flags | O_CLOEXEC,
                 mode);
@@ -260,9 +264,12 @@ int nsl_walk_open(const nsl_walk_root *r, const char *path, int flags,
 
 /* The last name of path into name ("" when the path names a directory by
  * ".", ".." or no name at all: "/", "a/..") and an O_PATH fd of the
- * directory it is in, resolved in root. */
-static int parent_in_root(const nsl_walk_root *r, const char *path,
-                          char *name) {
+ * directory it is in, resolved in root. *is_root is 1 when that directory
+ * is the root itself ("null", "/null"): the fd is then r->fd, not opened
+ * again, and the caller does not close it. */
+static int parent_in_root(const nsl_walk_root *r, const char *path, char *name,
+                          int *is_root) {
+  *is_root = 0;
   size_t end = strlen(path);
   while (end > 0 && path[end - 1] == '/')
     end--;
@@ -280,7 +287,25 @@ static int parent_in_root(const nsl_walk_root *r, const char *path,
     name[0] = '\0';
     return nsl_walk_open(r, path, O_PATH | O_DIRECTORY, 0);
   }
+  if (strspn(dir, "/") == start) { /* "", "/", "//": the root itself */
+    *is_root = 1;
+    return r->fd;
+  }
   return nsl_walk_open(r, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+/* Is dir (from parent_in_root) on a mount of own? The root's fd was
+ * checked when it was opened (fd_is_own): not asked again. */
+static int parent_is_own(const nsl_walk_root *r, int dir, int is_root,
+                         const nsl_mountset *own) {
+  if (is_root && r->fd_is_own && own == &r->own)
+    return 0;
+  return nsl_mountset_check(own, dir);
+}
+
+static void close_parent(int dir, int is_root) {
+  if (!is_root)
+    nsl_sys_close_keep_errno(dir);
 }
 
 /* Make (O_CREAT) or open the file at path with flags, in a directory
@@ -295,16 +320,17 @@ static int create_in_own(const nsl_walk_root *r, const char *path, int flags,
     return errno = ENAMETOOLONG, -1;
   strcpy(cur, path);
   for (int links = 0; links <= MAX_LINKS; links++) {
-    int dir = parent_in_root(r, cur, name);
+    int is_root;
+    int dir = parent_in_root(r, cur, name, &is_root);
     if (dir < 0)
       return -1;
-    int fd = nsl_mountset_check(&r->own, dir) != 0
+    int fd = parent_is_own(r, dir, is_root, &r->own) != 0
                  ? -1
                  : openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
     ssize_t n = -1;
     if (fd < 0 && errno == ELOOP && !(flags & O_EXCL))
       n = readlinkat(dir, name, target, sizeof target - 1);
-    nsl_sys_close_keep_errno(dir);
+    close_parent(dir, is_root);
     if (n < 0)
       return fd;
     target[n] = '\0';
@@ -338,13 +364,15 @@ int nsl_walk_at_parent(const nsl_walk_root *r, const char *path, nsl_at_fn fn,
                        const void *arg, int is_dir_errno,
                        const nsl_mountset *own) {
   char name[NAME_MAX + 1];
-  int dir = parent_in_root(r, path, name);
+  int is_root;
+  int dir = parent_in_root(r, path, name, &is_root);
   if (dir < 0)
     return -1;
   int rc = !name[0] ? (errno = is_dir_errno, -1)
-           : own && nsl_mountset_check(own, dir) != 0 ? -1
-                                                      : fn(dir, name, arg);
-  nsl_sys_close_keep_errno(dir);
+           : own && parent_is_own(r, dir, is_root, own) != 0
+               ? -1
+               : fn(dir, name, arg);
+  close_parent(dir, is_root);
   return rc;
 }
 
@@ -358,7 +386,7 @@ int nsl_walk_mkdir_all(const nsl_walk_root *r, const char *path, mode_t mode) {
  * so is a directory (EISDIR). A new file only on a mount of the root's. */
 typedef struct touch_arg {
   mode_t mode;
-  const nsl_mountset *own;
+  const nsl_walk_root *r;
 } touch_arg;
 
 static int touch_at(int dir, const char *name, const void *arg) {
@@ -368,7 +396,7 @@ static int touch_at(int dir, const char *name, const void *arg) {
     return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
            : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
                                  : 0;
-  if (errno != ENOENT || nsl_mountset_check(t->own, dir) != 0)
+  if (errno != ENOENT || parent_is_own(t->r, dir, dir == t->r->fd, &t->r->own))
     return -1;
   int fd = openat(
       dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
@@ -376,6 +404,6 @@ static int touch_at(int dir, const char *name, const void *arg) {
 }
 
 int nsl_walk_touch(const nsl_walk_root *r, const char *path, mode_t mode) {
-  touch_arg t = {mode, &r->own};
+  touch_arg t = {mode, r};
   return nsl_walk_at_parent(r, path, touch_at, &t, EISDIR, NULL);
 }

@@ -33,6 +33,8 @@ typedef struct nsl_walk_root {
   int fd;           /* O_PATH|O_DIRECTORY, -1 once closed */
   int how;          /* NSL_HOW_OPENAT2 or NSL_HOW_WALK */
   nsl_mountset own; /* the root's mount and what was mounted for it */
+  int fd_is_own;    /* fd is on a mount of own (checked once: an fd keeps its
+                       mount, and no id leaves own) */
 } nsl_walk_root;
 
 /* Open path inside the root with flags (O_CLOEXEC added), the root's way. */

@@ -121,7 +121,8 @@ M.root_of = root_of
 -- below a 0700 directory) is bound from one of c.trees[key], copies
 -- (nsl.open_tree) made by a process that can, one for each bind (an
 -- attached tree would move); refused where c.unlocked_trees[key] says
--- what the container could lift on them (key: M.tree_key).
+-- what the container could lift on them (key: M.tree_key). path is in
+-- root (default the container's root: root_of).
 --- The key of a bind's tree in c.trees: source and whether flags bind it
 -- recursively (rbind), which makes another tree.
 function M.tree_key(source, flags)
@@ -168,8 +169,8 @@ local function follow_in_root(root, path)
   return "/" .. table.concat(done, "/")
 end
 
-local function bind_in_root(step, c, source, path, flags)
-  local root = root_of(c)
+local function bind_in_root(step, c, source, path, flags, root)
+  root = root or root_of(c)
   path = follow_in_root(root, path)
   local st, _, errno = core.stat(source)
   local key = M.tree_key(source, flags)
@@ -391,12 +392,32 @@ local function in_own_dir(step, c, path, seen)
   return own
 end
 
+-- The directories of one step's nodes and links as root handles
+-- (root:subroot), dir -> handle, closed with the table (a <close> local):
+-- /dev is resolved once for the step, not again for every node and link
+-- (the step mounts nothing meanwhile).
+local function dir_roots()
+  return setmetatable({}, { __close = function(dirs)
+    for _, d in pairs(dirs) do d:close() end
+  end })
+end
+
+-- The handle to make path in and path's last name in it: root itself for
+-- a name in the root, else the handle of path's directory from dirs.
+local function in_dir(step, root, path, dirs)
+  local dir, name = path:match("^(.*)/([^/]+)$")
+  if not dir or dir == "" then return root, path end
+  if not dirs[dir] then dirs[dir] = check(step, root:subroot(dir)) end
+  return dirs[dir], name
+end
+
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused; c.bind_devices when
 -- nsl itself runs in one, as under rootless podman). Nothing is made in a
 -- /dev that is a host directory bound in.
 function M.step.devices(c)
   local root, seen = root_of(c), {}
+  local dirs <close> = dir_roots()
   local bind = c.userns or c.bind_devices
   -- the modes as given (0666): umask 0 for the nodes, restored after
   local old = not bind and core.umask(0)
@@ -406,9 +427,11 @@ function M.step.devices(c)
     -- a host /dev bound in: its nodes are the host's, left as they are
     if in_own_dir("devices", c, path, seen) then
       if bind then
-        bind_in_root("devices", c, path, path)
+        local at, at_name = in_dir("devices", root, path, dirs)
+        bind_in_root("devices", c, path, at_name, nil, at)
       else
-        local ok, err, errno = root:mknod(path, "char", "0666", major, minor)
+        local at, at_name = in_dir("devices", root, path, dirs)
+        local ok, err, errno = at:mknod(at_name, "char", "0666", major, minor)
         if not ok and errno ~= core.errno.EEXIST then
           core.umask(old)
           check("devices", ok, err, errno)
@@ -423,12 +446,14 @@ end
 -- made for the container only: a host /dev bound in keeps its own.
 function M.step.links(c)
   local root, seen = root_of(c), {}
+  local dirs <close> = dir_roots()
   for _, l in ipairs(c.links) do
     if in_own_dir("links", c, l[2], seen) then
-      local ok, err, errno = root:symlink(l[1], l[2])
+      local at, name = in_dir("links", root, l[2], dirs)
+      local ok, err, errno = at:symlink(l[1], name)
       if not ok and errno == core.errno.EEXIST then
-        check("links", root:unlink(l[2]))
-        ok, err, errno = root:symlink(l[1], l[2])
+        check("links", at:unlink(name))
+        ok, err, errno = at:symlink(l[1], name)
       end
       check("links", ok, err, errno)
     end

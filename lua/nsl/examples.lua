@@ -724,6 +724,11 @@ root = assert(nsl.root_open("/tmp/box"))
 root:stat("/etc/passwd").type --> "file"
 root:stat("/../../etc/shadow") --> nil, "stat '/../../etc/shadow' in root '/tmp/box': No such file or directory", ENOENT]],
 
+  ["root:subroot"] = [[
+root = assert(nsl.root_open("/tmp/box"))
+dev = assert(root:subroot("/dev"))
+dev:mknod("null", "char", "0666", 1, 3) --> true]],
+
   ["root:symlink"] = [[
 root = assert(nsl.root_open("/tmp/box"))
 root:symlink("/proc/self/fd", "/dev/fd") --> true]],
@@ -803,6 +808,9 @@ nsl.container.explain(select(2, nsl.mkdir("/etc"))) --> "mkdir '/etc': File exis
   ["container.find_command"] = [[
 nsl.container.find_command({ rootfs = "/", env = { PATH = "/usr/bin:/bin" } }, "ls") --> "/usr/bin/ls"
 nsl.container.find_command({ rootfs = "/tmp/box", env = { PATH = "/bin" } }, "nope") --> nil, 127, "command not found: nope in rootfs /tmp/box (PATH /bin)"]],
+
+  ["container.exit"] = [[
+nsl.container.exit{ rootfs = "/tmp/box", command = { "/bin/true" } }]],
 
   ["container.main"] = [[
 os.exit(nsl.container.main{ rootfs = "/tmp/box", command = { "/bin/sh" } })]],

@@ -399,8 +399,10 @@ local function check_missing(step, root, path)
   repeat
     dir = dir:match("^(.*)/[^/]*$") or ""
     local at = dir == "" and "/" or dir
-    if root:stat(at) then
-      local fd <close> = check(step, root:open(at, "path"))
+    -- one open: its fd is what the type is asked of (a stat first would
+    -- resolve the same path twice)
+    local fd <close> = root:open(at, "path")
+    if fd then
       local fs = core.fs_type(fd)
       if KERNEL_FS[fs] then return end
       error(string.format("setup step '%s': '%s' is missing and '%s' is %s, not the " ..
@@ -428,16 +430,16 @@ local function each_protected(step, list, fn)
 end
 
 --- Make c.readonly_paths read-only, the mounts below them too (a bind of
--- each onto itself, then mount_setattr through a handle on the root). A
--- path the kernel does not have is skipped; one missing elsewhere than on
--- procfs or sysfs is an error (fail closed).
+-- each onto itself, made read-only before it is attached). A path the
+-- kernel does not have is skipped; one missing elsewhere than on procfs or
+-- sysfs is an error (fail closed).
 function M.step.readonly_paths(c)
   each_protected("readonly_paths", c.readonly_paths or {}, function(root, path)
-    -- a bind of the path as the root resolves it, verified to land there
-    check("readonly_paths", root:bind_on(path, path, "rbind"))
-    -- mount_setattr changes rdonly alone: a remount through mount(2)
-    -- would have to repeat the locked flags, read from mountinfo
-    check("readonly_paths", root:remount(path, "rdonly rec"))
+    -- a bind of the path as the root resolves it, verified to land there;
+    -- rdonly goes on every mount of the detached copy (mount_setattr, which
+    -- changes rdonly alone: a remount through mount(2) would have to repeat
+    -- the locked flags), so it is never seen writable
+    check("readonly_paths", root:bind_on(path, path, "rbind rdonly"))
   end)
 end
 

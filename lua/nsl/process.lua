@@ -181,20 +181,32 @@ function M.watched_signals()
   return watched
 end
 
--- Wait for pid, passing the signals nsl gets on to it.
-local function wait_forwarding(pid)
+-- Wait for pid, passing the signals nsl gets on to it. With status (see
+-- M.wait), the byte read there is the exit code, and pid is not reaped;
+-- EOF there (pid ended without one) leaves the answer to the wait.
+local function wait_forwarding(pid, status)
   local watched = M.watched_signals()
   core.sigprocmask("block", watched)
   local signals = assert(core.signalfd(watched))
+  local function done(code)
+    signals:close()
+    core.sigprocmask("unblock", watched)
+    return code
+  end
   while true do
     local got, how, code = core.wait(pid, "nohang")
-    if got == pid then
-      signals:close()
-      core.sigprocmask("unblock", watched)
-      return exit_code(how, code)
+    if got == pid then return done(exit_code(how, code)) end
+    -- the status first: the init's exit may come right after it
+    local ready = status and assert(core.poll({ status, signals }, -1))
+    if ready and ready[1] then
+      local byte = status:read(1)
+      if byte and #byte == 1 then return done(byte:byte()) end
+      status = nil
     end
-    local sig = core.read_signal(signals)
-    if sig and sig ~= "CHLD" then core.kill(pid, sig) end
+    if not ready or ready[2] then
+      local sig = core.read_signal(signals)
+      if sig and sig ~= "CHLD" then core.kill(pid, sig) end
+    end
   end
 end
 
@@ -210,9 +222,13 @@ end
 
 --- Wait for pid (this process's child): relay the terminal to master when
 -- there is one, else pass signals on. Returns the exit code in shell
--- convention.
-function M.wait(pid, master)
-  return master and wait_tty(pid, master) or wait_forwarding(pid)
+-- convention. status, the read end of a pipe a container's init writes the
+-- command's code to (nsl.init_exec's status), ends the wait at that byte,
+-- pid left unreaped: for a process that exits right after, whose reaper
+-- then gets it (see nsl.container.exit).
+function M.wait(pid, master, status)
+  if master then return wait_tty(pid, master) end
+  return wait_forwarding(pid, status)
 end
 
 return M

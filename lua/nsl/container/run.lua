@@ -21,15 +21,16 @@ local watched_signals = process.watched_signals
 -- nil, exit code, message when there is none.
 local function find_command(c, name)
   if c.command_path and name == c.command[1] then return c.command_path end
-  local function executable(path)
-    local st = core.stat(path)
+  local function executable(path, st)
+    st = st or core.stat(path)
     return st and st.type ~= "dir" and core.access(path, "x")
   end
   if name:find("/", 1, true) then
-    if not core.stat(name) then
+    local st = core.stat(name)
+    if not st then
       return nil, 127, string.format("command not found: %s in rootfs %s", name, c.rootfs)
     end
-    if not executable(name) then
+    if not executable(name, st) then
       return nil, 126, string.format("command not executable: %s in rootfs %s", name, c.rootfs)
     end
     return name
@@ -90,7 +91,7 @@ local function run_init(c, report)
   -- the init passes the report on to the command: it is close-on-exec
   -- there, so the parent reads EOF once the command runs
   local _, err = core.init_exec(path, c.command, c.env, { report = report,
-    tty = c.tty_fd, pass_fds = c.pass_fds, rootfs = c.rootfs })
+    tty = c.tty_fd, pass_fds = c.pass_fds, rootfs = c.rootfs, status = c.status_w })
   die(report, 125, "init: " .. tostring(err))
 end
 
@@ -137,8 +138,10 @@ R.wait = process.wait
 -- how.prepare) whose /etc files it gets; how.pdeathsig is what the
 -- container gets when this process dies (default "KILL"; false for
 -- none); how.before_root(c) runs in the container's process before it
--- takes the mapped root's ids (see userns.clone). Raises when the setup
--- fails.
+-- takes the mapped root's ids (see userns.clone); with how.status (and
+-- the init, without a terminal) a fourth result is the pipe the init
+-- writes the command's code to (see nsl.process.wait). Raises when the
+-- setup fails.
 function R.spawn(opts, how)
   local c = container.config(opts)
   how = how or {}
@@ -153,6 +156,8 @@ function R.spawn(opts, how)
     c.tty_fd, c.console = slave, c.console or path
   end
   local report_r, report_w = assert(core.pipe())
+  local status_r
+  if how.status and c.init and not c.tty then status_r, c.status_w = assert(core.pipe()) end
   -- the network's /etc files go to the child once the network is attached
   local files_w
   if c.network ~= "none" then c.network_fd, files_w = assert(core.pipe()) end
@@ -185,19 +190,25 @@ function R.spawn(opts, how)
   if not pid then error("start: " .. container.explain(err, errno), 0) end
   if pid == 0 then
     report_r:close()
+    if status_r then status_r:close() end
     if files_w then files_w:close() end
     if master then master:close() end
     -- nothing of the child returns into the caller's code, even on a raise
     process.child(report_w, child, c, report_w)
   end
   report_w:close()
+  if c.status_w then
+    c.status_w:close()
+    c.status_w = nil
+  end
   if c.tty_fd then c.tty_fd:close() end
   local code, message = process.report(report_r)
   if code == 125 then
     core.wait(pid)
+    if status_r then status_r:close() end
     error(message, 0)
   end
-  return pid, master, message
+  return pid, master, message, status_r
 end
 
 --- Run the container: set it up in new namespaces (and in a cgroup with
@@ -205,9 +216,10 @@ end
 -- shell convention (128+N when killed by signal N), for 126/127 the
 -- reason, and the list of warnings for the caller to print (limits not
 -- applied, a record or a network that could not be kept), which goes to
--- the list `warnings` when given, even when the run raises. Raises when
--- the setup fails.
-function R.run(opts, warnings)
+-- the list `warnings` when given, even when the run raises. exiting: the
+-- caller ends with the code right after (see R.exit). Raises when the
+-- setup fails.
+function R.run(opts, warnings, exiting)
   local c = container.config(opts)
   -- the name is checked and held before anything runs (nsl.running)
   if c.name then require("nsl.running").reserve(c) end
@@ -233,13 +245,20 @@ function R.run(opts, warnings)
       if network then return network:attach(pid) end
       return true
     end
-    local pid, master, message = R.spawn(c, { prepare = prepare, network = network })
+    -- a caller that ends at the code need not wait for the init's exit,
+    -- the teardown of the namespaces, when nothing here follows it: no
+    -- cgroup to remove, record to forget or network to detach, and no
+    -- overlay directory (its upper directory is in use until then)
+    local early = exiting and not cg and not network and not c.name and
+      type(c.overlay) ~= "table"
+    local pid, master, message, status = R.spawn(c, { prepare = prepare, network = network,
+      status = early })
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
       local recorded, err = require("nsl.running").record(c, pid)
       if recorded then c.recorded_pid = pid else warnings[#warnings + 1] = err end
     end
-    return process.wait(pid, master), message
+    return process.wait(pid, master, status), message
   end)
   if c.name then require("nsl.running").forget(c.name, c.recorded_pid) end
   if network then
@@ -252,13 +271,9 @@ function R.run(opts, warnings)
   return status, message, warnings
 end
 
---- Run the container as a script's main program, the one place of the
--- library that prints (for the scripts, which end in os.exit(main(c))):
--- the warnings, a failed setup or a missing command as "nsl: message";
--- returns the exit code for os.exit (125 when the setup failed).
-function R.main(opts)
+local function main(opts, exiting)
   local warnings = {}
-  local ok, code, message = pcall(R.run, opts, warnings)
+  local ok, code, message = pcall(R.run, opts, warnings, exiting)
   for _, w in ipairs(warnings) do io.stderr:write("nsl: ", w, "\n") end
   if not ok then
     io.stderr:write("nsl: ", tostring(code), "\n")
@@ -266,6 +281,25 @@ function R.main(opts)
   end
   if message then io.stderr:write("nsl: ", message, "\n") end
   return code
+end
+
+--- Run the container as a script's main program, the one place of the
+-- library that prints (for scripts that end in os.exit(main(c))): the
+-- warnings, a failed setup or a missing command as "nsl: message";
+-- returns the exit code for os.exit (125 when the setup failed).
+function R.main(opts)
+  return main(opts)
+end
+
+--- Run the container as a script's last act: as R.main, then end this
+-- process with the exit code (os.exit). When nothing is left to clean up
+-- after the container (no cgroup, name, network or overlay directory), its
+-- init reports the command's code once no other process of the container
+-- is left, and nsl exits then: the kernel tears the namespaces down in the
+-- init's own exit afterwards, and the init goes to nsl's reaper (as
+-- bwrap's pid 1 does).
+function R.exit(opts)
+  os.exit(main(opts, true))
 end
 
 
