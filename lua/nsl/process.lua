@@ -194,16 +194,23 @@ local function wait_forwarding(pid, status)
     return code
   end
   while true do
-    local got, how, code = core.wait(pid, "nohang")
-    if got == pid then return done(exit_code(how, code)) end
-    -- the status first: the init's exit may come right after it
-    local ready = status and assert(core.poll({ status, signals }, -1))
-    if ready and ready[1] then
-      local byte = status:read(1)
-      if byte and #byte == 1 then return done(byte:byte()) end
-      status = nil
-    end
-    if not ready or ready[2] then
+    -- the status first, even when the init has exited already: the same
+    -- end whatever the timing (the init left to the reaper), and a sure
+    -- one, as the pipe gives the byte or EOF once the init is gone
+    if status then
+      local ready = assert(core.poll({ status, signals }, -1))
+      if ready[1] then
+        local byte = status:read(1)
+        if byte and #byte == 1 then return done(byte:byte()) end
+        status = nil
+      end
+      if ready[2] then
+        local sig = core.read_signal(signals)
+        if sig and sig ~= "CHLD" then core.kill(pid, sig) end
+      end
+    else
+      local got, how, code = core.wait(pid, "nohang")
+      if got == pid then return done(exit_code(how, code)) end
       local sig = core.read_signal(signals)
       if sig and sig ~= "CHLD" then core.kill(pid, sig) end
     end
