@@ -307,26 +307,36 @@ end
 -- process's cgroup (nsl.cgroup resolves a relative path there).
 helper.CGROUP_PARENTS = { "nsl", "nsl-spec", "nsl-oci", "nsl-ctr", "nsl-podman" }
 
---- Which of the parent cgroups exist now (call in setup).
+-- The directories of parent cgroup name, in every hierarchy (nsl oci's
+-- containers are made in every v1 one), as a set.
+local function parent_dirs(name)
+  local cg = require("nsl.cgroup").open(name)
+  local dirs = {}
+  for _, dir in pairs(cg and cg.dirs or {}) do dirs[dir] = true end
+  for h in pairs(cg and cg.version == 1 and cg.hierarchies.v1 or {}) do dirs[cg:v1_dir(h)] = true end
+  return dirs
+end
+
+--- Which directories of the parent cgroups exist now (call in setup).
 function helper.cgroups_present()
-  local cgroup = require "nsl.cgroup"
   local present = {}
   for _, name in ipairs(helper.CGROUP_PARENTS) do
-    local cg = cgroup.open(name)
-    for _, dir in pairs(cg and cg.dirs or {}) do
-      if core.stat(dir) then present[name] = true end
+    for dir in pairs(parent_dirs(name)) do
+      if core.stat(dir) then present[dir] = true end
     end
   end
   return present
 end
 
---- Remove the parent cgroups that were not present at setup (call in
--- teardown): a run leaves the host's cgroup tree as it found it.
+--- Remove the directories of the parent cgroups that were not there at
+-- setup (call in teardown), each by itself (another run may have made the
+-- same parent in one hierarchy meanwhile): a run leaves the host's cgroup
+-- tree as it found it. rmdir removes an empty cgroup only.
 function helper.remove_new_cgroups(present)
-  local cgroup = require "nsl.cgroup"
   for _, name in ipairs(helper.CGROUP_PARENTS) do
-    local cg = not present[name] and cgroup.open(name)
-    if cg then cg:remove() end
+    for dir in pairs(parent_dirs(name)) do
+      if not present[dir] then core.rmdir(dir) end
+    end
   end
 end
 
