@@ -14,7 +14,7 @@ end
 local PODMAN = have("podman") and have("conmon")
 local CTR = have("containerd") and have("ctr")
 
-local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups, host_shm
+local tmp, RUNTIME, podman, opts, host_mounts, pod_podman, host_cgroups, host_shm, parents_present
 
 -- A process in a private mount namespace of its own, kept while the specs
 -- run: every podman command enters it (nsenter -m), so the mounts podman
@@ -58,6 +58,31 @@ local function own_cgroup()
   return (path:gsub("/$", ""))
 end
 
+-- The directories, in every hierarchy, of the parent cgroups podman and
+-- ctr are given (--cgroup-parent, --cgroup: below own_cgroup()'s path in
+-- each), as a set: podman removes a pod's cgroup only in the hierarchies
+-- it knows, and what nsl-oci made below it in the others (name=systemd,
+-- the unified one of a hybrid host) stays, as with runc.
+local function parent_cgroup_dirs()
+  local dirs = {}
+  for _, name in ipairs { "nsl-podman", "nsl-ctr" } do
+    local cg = require("nsl.cgroup").open(own_cgroup() .. "/" .. name)
+    for _, dir in pairs(cg and cg.dirs or {}) do dirs[dir] = true end
+    for h in pairs(cg and cg.version == 1 and cg.hierarchies.v1 or {}) do dirs[cg:v1_dir(h)] = true end
+  end
+  return dirs
+end
+
+-- Remove those that were not there at setup, with what is below them
+-- (rmdir removes an empty cgroup only).
+local function remove_parent_cgroups(present)
+  for dir in pairs(parent_cgroup_dirs()) do
+    if not present[dir] and core.stat(dir) then
+      helper.sh("find " .. q(dir) .. " -depth -type d -exec rmdir {} +")
+    end
+  end
+end
+
 -- `script` gives the client a terminal (podman -t, ctr -t want one).
 local function on_tty(cmd)
   return helper.sh("script -qec " .. q(cmd) .. " /dev/null")
@@ -85,6 +110,8 @@ setup(function()
   host_mounts = helper.mountinfo()
   host_cgroups = helper.sh("ls /sys/fs/cgroup").out
   host_shm = helper.sh("ls -A /dev/shm").out
+  parents_present = {}
+  for dir in pairs(parent_cgroup_dirs()) do parents_present[dir] = core.stat(dir) ~= nil end
   tmp = helper.tmpdir()
   RUNTIME = helper.build .. "/nsl-oci"
   local r = helper.sh(q(helper.nsl) .. " -e " ..
@@ -99,6 +126,7 @@ teardown(function()
   if PODMAN then helper.sh(podman .. " rm -af -t 0") end
   stop_holder()
   helper.rmtree(tmp)
+  remove_parent_cgroups(parents_present)
   assert.equal(host_mounts, helper.mountinfo())
   -- nothing new beside the host's hierarchies (see PRIVATE_RUN)
   assert.equal(host_cgroups, helper.sh("ls /sys/fs/cgroup").out)
