@@ -49,6 +49,7 @@ commands:
   exec [--process FILE | ARGS...] [--detach] [--pid-file F] [--tty]
        [--console-socket S] [--env K=V] [--user U[:G]] [--cwd DIR]
        [--cap CAP] [--no-new-privs] [--preserve-fds N] [--ignore-paused]
+       [--cgroup [CONTROLLER[,CONTROLLER]:]PATH]   (a sub-cgroup of the container's)
        ID [ARGS...]                     (status 255 when it did not start)
   pause ID, resume ID                   freeze and thaw its cgroup
   update [-r|--resources FILE|-] [--memory M] [--memory-reservation M]
@@ -123,7 +124,7 @@ local OPTIONS = {
     ["console-socket"] = "value", env = "list", user = "value", cwd = "value", cap = "list",
     ["no-new-privs"] = "flag", ["additional-gids"] = "list", ["preserve-fds"] = "value",
     apparmor = "value", ["process-label"] = "value", ["ignore-paused"] = "flag",
-    cgroup = "value" },
+    cgroup = "list" },
 }
 local SHORT = { b = "bundle", d = "detach", a = "all", f = "force", q = "quiet", p = "process",
   t = "tty", e = "env", u = "user", c = "cap", g = "additional-gids", r = "resources",
@@ -458,8 +459,9 @@ local function exec_process(st)
   return p
 end
 
--- runc's exec says 255 for an exec that did not start (the command's own
--- 126 and 127 aside, which podman reads)
+-- runc's exec says 255 for any exec that did not start, a command that is
+-- not there too: podman tells that one from the message ("executable
+-- file not found", see operations' exec_lookup_step), not the status
 function commands.exec()
   local id = need_id()
   local ok, code, message = pcall(function()
@@ -467,10 +469,10 @@ function commands.exec()
     return oci.exec(g.root, id, exec_process(st), { detach = o.detach,
       pid_file = o["pid-file"], console_socket = o["console-socket"],
       preserve_fds = preserve_fds(), inherited_fds = INHERITED_FDS,
-      ignore_paused = o["ignore-paused"] })
+      ignore_paused = o["ignore-paused"], cgroup = o.cgroup })
   end)
   if not ok then die("exec failed: " .. tostring(code), 255) end
-  if message then die("exec failed: " .. message, code) end
+  if message then die("exec failed: " .. message, 255) end
   return code
 end
 

@@ -174,6 +174,18 @@ describe("podman --runtime nsl-oci", function()
     assert.equal("exited\n", pm("inspect --format '{{.State.Status}}' d1").out)
   end)
 
+  -- podman tells them apart by nsl-oci's message (its status is 255 for
+  -- both, as runc's), as it does with runc
+  it("gives 127 for an exec of a command that is not there and 126 for one that cannot run", function()
+    assert.equal(0, pm("run -d --name e1 " .. opts .. " localhost/busybox:nsl sleep 1000").code)
+    finally(function() pm("rm -f -t 0 e1") end)
+    local got = {}
+    for _, command in ipairs { "no-such-command", "/no/such", "/etc/passwd" } do
+      got[#got + 1] = pm("exec e1 " .. command).code
+    end
+    assert.same({ 127, 127, 126 }, got)
+  end)
+
   it("kills a container and removes a running one with rm -f", function()
     assert.equal(0, pm("run -d --name k1 " .. opts .. " localhost/busybox:nsl sleep 1000").code)
     finally(function() pm("rm -f -t 0 k1"); pm("rm -f -t 0 k2") end)

@@ -430,10 +430,10 @@ describe("nsl oci exec, ps, pause, resume, list", function()
     assert.is_true(reap(epid))
   end)
 
-  it("says 127 for a command that is not there", function()
+  it("says 255 for a command that is not there, as runc", function()
     local r = oci("exec ex /no/such")
-    assert.equal(127, r.code)
-    assert.matches("command not found: /no/such", r.err)
+    assert.equal(255, r.code)
+    assert.matches('exec: "/no/such": stat /no/such: no such file or directory', r.err, 1, true)
   end)
 
   it("lists the container's processes with ps", function()
@@ -809,12 +809,13 @@ describe("nsl oci with less isolation than the default", function()
     end
     local err = run_in(path, "frozen")
     assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
-    assert.matches("^cgroup .*/oci%-frozen%-%w+ is frozen: thaw it", err)
+    assert.matches("^container's cgroup unexpectedly frozen: .*/oci%-frozen%-%w+ is frozen; thaw it", err)
     assert.is_nil(state("frozen"))
     assert.is_true(cg:exists()) -- not nsl-oci's to remove
     err = run_in(path .. "/inner", "frozen2")
     assert.is_string(err, "nsl oci run was still in the frozen cgroup after 15 s")
-    assert.matches("^start: cgroup .*/oci%-frozen%-%w+/inner is frozen: thaw it", err)
+    assert.matches("^start: container's cgroup unexpectedly frozen: .*/oci%-frozen%-%w+/inner is frozen; thaw it",
+      err)
     assert.is_nil(state("frozen2"))
     assert.is_false(inner:exists()) -- made by nsl-oci, removed again
   end)

@@ -303,6 +303,32 @@ function Cgroup:v1_dir(controller)
   return m and dir_of(m, self.path) or nil
 end
 
+-- errnos that mean "not allowed to make a cgroup here" rather than "bad
+-- limit": the notice, not an error.
+local NOT_ALLOWED = { EACCES = true, EPERM = true, EROFS = true }
+
+--- Make the cgroup in the v1 hierarchies beyond M.v1_controllers too
+-- (blkio, a named one as name=systemd, ...), as runc does: a process
+-- added then shows the cgroup on every line of /proc/self/cgroup. They
+-- join dirs, what is made joins made (Cgroup:remove takes it); one this
+-- process may not write to is left out (no limit is set there). nil,
+-- message and errno when a directory cannot be made otherwise.
+function Cgroup:make_in_every_hierarchy()
+  if self.version ~= 1 or not self.hierarchies then return true end
+  local names = {}
+  for name in pairs(self.hierarchies.v1) do
+    if not self.dirs[name] then names[#names + 1] = name end
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local dir = dir_of(self.hierarchies.v1[name], self.path)
+    local ok, err, errno = mkdir_all(dir, self.made)
+    if ok then self.dirs[name] = dir
+    elseif not NOT_ALLOWED[core.errno[errno]] then return nil, err, errno end
+  end
+  return true
+end
+
 --- What a cgroup is, to store and to open again later by M.from (a
 -- relative path resolves against the caller's own cgroup, which another
 -- process may not share): { version, path, dirs, made }.
@@ -529,10 +555,14 @@ function Cgroup:remove(with_below)
   local err, errno
   local dirs = {}
   for _, dir in pairs(self.dirs) do dirs[#dirs + 1] = dir end
-  -- the devices hierarchy, which only nsl oci's device rules use, from a
-  -- cgroup opened by path (a parent of such containers)
-  local devices = not self.dirs.devices and self.hierarchies and self:v1_dir("devices")
-  if devices then dirs[#dirs + 1] = devices end
+  -- the other v1 hierarchies (devices, blkio, name=systemd, ...), which
+  -- only nsl oci's containers are made in, from a cgroup opened by path
+  -- (a parent of such containers)
+  if self.version == 1 and self.hierarchies then
+    for name in pairs(self.hierarchies.v1) do
+      if not self.dirs[name] then dirs[#dirs + 1] = self:v1_dir(name) end
+    end
+  end
   if self.made then
     local made = {}
     for _, dir in ipairs(self.made) do made[dir] = true end
@@ -651,10 +681,6 @@ function M.notice(err)
   return "cgroups: " .. tostring(err) .. "; running without resource limits " ..
     "(an ordinary user needs a cgroup delegated to it)"
 end
-
--- errnos that mean "not allowed to make a cgroup here" rather than "bad
--- limit": the notice, not an error.
-local NOT_ALLOWED = { EACCES = true, EPERM = true, EROFS = true }
 
 -- Raise unless every directory of cg lies below this process's own
 -- cgroup in its hierarchy.

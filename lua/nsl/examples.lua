@@ -1394,6 +1394,11 @@ cg = assert(nsl.cgroup.create("nsl/box", { pids = 20 }))
 cg:kill("KILL") --> true
 cg:procs() --> {}]],
 
+  ["cgroup:make_in_every_hierarchy"] = [[
+cg = assert(nsl.cgroup.create("nsl/box", { pids = 20 }))   -- on a v1 host, running in /
+cg:make_in_every_hierarchy() --> true
+cg.dirs["name=systemd"] --> "/sys/fs/cgroup/systemd/nsl/box"]],
+
   ["cgroup:procs"] = [[
 cg = assert(nsl.cgroup.create("nsl/box", { pids = 20 }))
 cg:add(4711) --> true

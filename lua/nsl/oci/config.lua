@@ -196,7 +196,9 @@ local function cgroup_entries(target, cg, ro, list)
   for name in pairs(cg.dirs) do names[#names + 1] = name end
   table.sort(names)
   for _, name in ipairs(names) do
-    list[#list + 1] = { source = cg.dirs[name], target = target .. "/" .. name, flags = "bind " .. flags }
+    -- a named hierarchy (name=systemd) at its name, as runc mounts it
+    list[#list + 1] = { source = cg.dirs[name], target = target .. "/" .. name:gsub("^name=", ""),
+      flags = "bind " .. flags }
   end
   if ro then list[#list + 1] = { target = target, remount = "rdonly" } end
 end

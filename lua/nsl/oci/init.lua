@@ -27,6 +27,7 @@
 --   hooks       the OCI hooks
 --   state       the state directory and a container's status
 --   operations  create, start, kill, delete, pause, exec, update and their steps
+--   subcgroup   the sub-cgroups of the container's that exec --cgroup joins
 --   features    the default config.json and `features`
 --   events      a container's cgroup stats and OOM kills (`events`)
 --   script      a bundle as a Lua script (`nsl oci lua`), and run: create,

@@ -13,6 +13,7 @@ local hooks = require "nsl.oci.hooks"
 local notify = require "nsl.oci.notify"
 local sdnotify = require "nsl.oci.sdnotify"
 local statedir = require "nsl.oci.state"
+local subcgroup = require "nsl.oci.subcgroup"
 local fail = common.fail
 local write_atomic = common.write_atomic
 local abs = common.abs
@@ -107,6 +108,21 @@ end
 -- that refuses stat or access to the command still lets it run.
 local function lookup_step(c)
   c.command_path = container.find_command(c, c.command[1])
+end
+
+-- exec's lookup: a command that is not there ends the process in runc's
+-- words, which podman reads (its 127 for "executable file not found" and
+-- "no such file or directory", its 126 for "permission denied").
+local function exec_lookup_step(c, report)
+  local name = c.command[1]
+  local path, code = container.find_command(c, name)
+  if not path then
+    local why = code == 126 and "permission denied" or
+      name:find("/", 1, true) and string.format("stat %s: no such file or directory", name) or
+      string.format("executable file not found in $PATH (PATH %s)", c.env.PATH or "")
+    process.die(report, code, string.format('exec: "%s": %s', name, why))
+  end
+  c.command_path = path
 end
 
 -- Insert fn into steps before the step named before (or at the end).
@@ -254,7 +270,8 @@ local function refuse_unified(r)
   local h = cgroup.hierarchies()
   if h and h.version == 2 then return end
   table.sort(keys)
-  fail("linux.resources.unified sets %s: cgroup v2 files, but this host's cgroups are v1 " ..
+  fail("invalid configuration: linux.resources.unified sets %s: cgroup v2 files, but this " ..
+    "host's cgroups are v1 " ..
     "(a hybrid host's unified hierarchy has no controllers)", table.concat(keys, ", "))
 end
 
@@ -271,13 +288,36 @@ local function freezing(cg)
 end
 
 -- Raise when cg (nil: none) is frozen: a process put in it would stop at
--- once, and nsl-oci with it (in D state, beyond a client's timeout).
+-- once, and nsl-oci with it (in D state, beyond a client's timeout). The
+-- words before the colon are runc's, which its users grep for.
 local function refuse_frozen(cg)
   if cg and freezing(cg) then
     local dir = cg.version == 2 and cg.dirs.unified or cg.dirs.freezer
-    fail("cgroup %s is frozen: thaw it (cgroup.freeze 0, freezer.state THAWED) before " ..
-      "putting a container in it", dir)
+    fail("container's cgroup unexpectedly frozen: %s is frozen; thaw it (cgroup.freeze 0, " ..
+      "freezer.state THAWED) before putting a container in it", dir)
   end
+end
+
+-- The pids in any directory of cg (a process may have been moved out of
+-- one hierarchy's cgroup and not the others), sorted.
+local function pids_in(cg)
+  local seen, list = {}, {}
+  for _, dir in pairs(cg.dirs) do
+    for n in (util.read_file(dir .. "/cgroup.procs") or ""):gmatch("%d+") do
+      local pid = math.tointeger(tonumber(n))
+      if not seen[pid] then seen[pid], list[#list + 1] = true, pid end
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+-- runc's warning (in its words) for a cgroup that has processes already:
+-- another container's, which shares it (a kill --all or a delete of
+-- either reaches both).
+local function warn_not_empty(cg, warn)
+  local n = cg and warn and #pids_in(cg) or 0
+  if n > 0 then warn(string.format("container's cgroup is not empty: %d process(es) found", n)) end
 end
 
 -- setns(2) into a pid namespace moves only the children to come, and the
@@ -360,10 +400,16 @@ function M.create(root, id, bundle, o)
       fail("linux.cgroupsPath '%s' is the root of the cgroup hierarchies: the container " ..
         "needs a cgroup of its own", path)
     end
-    refuse_frozen(cgroup.open(path)) -- before anything is made in it
+    local existing = cgroup.open(path)
+    refuse_frozen(existing) -- before anything is made in it
+    warn_not_empty(existing, o.warn)
     local notice
     cg, notice = cgroup.for_container { cgroup = path, resources = next(limits) and limits or nil }
     if notice and o.warn then o.warn(notice) end
+    if cg then -- every hierarchy, as runc: /proc/self/cgroup names it on every line
+      local made, merr, merrno = cg:make_in_every_hierarchy()
+      if not made then fail("cgroup: %s", errors.explain(merr, merrno)) end
+    end
     local attach_devices = devices.apply_cgroup(cg, val(spec.linux) and val(spec.linux.resources) and
       spec.linux.resources.devices, o.warn)
     st = { id = id, bundle = bundle, rootfs = abs(spec.root.path, bundle), created = now_rfc3339(),
@@ -520,6 +566,22 @@ function M.kill(root, id, sig, all)
   end
 end
 
+-- A process killed in a frozen v1 freezer cgroup ends only once thawed:
+-- the container's processes that another freezer cgroup holds (moved
+-- there by some tool, and frozen) are killed and put back into the
+-- container's own freezer cgroup, which thaws them, and the SIGKILL ends
+-- them. runc and crun thaw their own cgroup only; nothing else of the
+-- other cgroup changes here either.
+local function end_held_elsewhere(cg, first)
+  if cg.version ~= 1 or not cg.dirs.freezer then return end
+  local pids = pids_in(cg)
+  pids[#pids + 1] = first
+  for _, pid in ipairs(pids) do
+    core.kill(pid, "KILL")
+    util.write_once(cg.dirs.freezer .. "/cgroup.procs", pid) -- ESRCH: gone meanwhile
+  end
+end
+
 --- Delete a container: a stopped (or only created) one at once; a
 -- running or paused one only with force, killed first.
 function M.delete(root, id, force, warn)
@@ -537,6 +599,7 @@ function M.delete(root, id, force, warn)
     core.kill(st.pid, "KILL")
     local cg = statedir.cgroup_of(st)
     if status == "paused" and cg then cg:thaw() end
+    if cg then end_held_elsewhere(cg, st.pid) end
     if not wait_gone(st, 10) then fail("container %s did not stop after SIGKILL", id) end
   end
   local cg = statedir.cgroup_of(st)
@@ -620,7 +683,10 @@ end
 -- container config built from the OCI process object p. o: detach,
 -- pid_file, console_socket, preserve_fds (of inherited_fds), ignore_paused (run it in a
 -- paused container: it starts once the container is resumed). Returns the
--- exit code (0 when detached).
+-- exit code (0 when detached), or for a process that did not start its
+-- code (126, 127: the command is not there) and why. o.cgroup: exec
+-- --cgroup's arguments, sub-cgroups of the container's to put it in
+-- (see nsl.oci.subcgroup).
 function M.exec(root, id, p, o)
   o = o or {}
   local st = statedir.load(root, id)
@@ -632,9 +698,13 @@ function M.exec(root, id, p, o)
   if val(p.terminal) == true and o.detach and not o.console_socket then
     fail("cannot allocate a pseudo-TTY without setting a console socket")
   end
+  local cg = statedir.cgroup_of(st)
+  local sub_paths = subcgroup.parse(o.cgroup)
+  if sub_paths and not cg then fail("--cgroup: the container has no cgroup") end
+  cg = cg and subcgroup.of(cg, sub_paths)
   local opts = config.process_options(p, { rootfs = "/", init = false, userns = false,
     namespaces = {}, masked_paths = {}, readonly_paths = {},
-    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", lookup_step,
+    steps = { "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs", exec_lookup_step,
       "seccomp" } }, {})
   local linux = val(st.config.linux) or {}
   opts.seccomp = val(linux.seccomp) and config.seccomp_policy(linux.seccomp) or "unconfined"
@@ -653,12 +723,11 @@ function M.exec(root, id, p, o)
   -- B must be reaped here when it fails, detached or not: a zombie left
   -- in the container's pid namespace keeps its init from ever ending
   core.child_subreaper(true)
-  local cg = statedir.cgroup_of(st)
   -- A joins; its child B (in the container's pid namespace) becomes the
   -- process; A tells B's pid and ends, so B is this process's child (a
   -- subreaper), the caller's once detached and this process has ended
   local a, err, errno = require("nsl.userns").clone({}, nil, { prepare = cg and function(pid)
-    return cg:add(pid)
+    return subcgroup.add(cg, pid)
   end })
   if not a then fail("exec: %s", errors.explain(err, errno)) end
   -- neither A nor B may return into this code: process.child ends them
@@ -713,15 +782,25 @@ function M.exec(root, id, p, o)
     core.child_subreaper(false)
     return code, message
   end
-  if master and o.console_socket then
-    local sock, serr = core.unix_connect(o.console_socket)
-    if not sock then fail("console socket: %s", serr) end
-    assert(core.send_fd(sock, master))
-    sock:close()
-    master:close()
-    master = nil
+  local handed, herr = pcall(function()
+    if master and o.console_socket then
+      local sock, serr = core.unix_connect(o.console_socket)
+      if not sock then fail("console socket: %s", serr) end
+      assert(core.send_fd(sock, master))
+      sock:close()
+      master:close()
+      master = nil
+    end
+    if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(b)) end
+  end)
+  if not handed then
+    -- as runc: a process whose terminal or pid nobody got is ended
+    if master then master:close() end
+    core.kill(b, "KILL")
+    core.wait(b)
+    core.child_subreaper(false)
+    error(herr, 0)
   end
-  if o.pid_file then write_atomic(abs(o.pid_file, core.getcwd()), tostring(b)) end
   if o.detach then
     core.child_subreaper(false) -- B goes to the caller once this process ends
     return 0
