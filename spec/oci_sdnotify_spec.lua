@@ -385,10 +385,12 @@ describe("nsl oci's NOTIFY_SOCKET directory", function()
     assert.is_true(fill(path) > 0)
     local p = io.popen("NOTIFY_SOCKET=" .. q(path) .. " " .. H.cmd("start sd23") ..
       " 2>&1; echo \"exit $?\"")
+    local out
+    local function ended() if p then out = p:read("a"); p:close() end p = nil end
+    finally(ended)
     core.poll({}, 1000)
     local drained = datagrams(sock)
-    local out = p:read("a")
-    p:close()
+    ended()
     assert.matches("exit 0\n$", out)
     assert.equal("STATUS=filler", drained[1])
     assert.same({ "READY=1", "MAINPID=" .. st.pid }, datagrams(sock))
@@ -438,23 +440,27 @@ describe("nsl oci's NOTIFY_SOCKET directory", function()
     local dir = notifying("sleep 2; " .. NOTIFY, function(s) s.process.terminal = true end)
     local p = io.popen("NOTIFY_SOCKET=" .. q(path) .. " exec " .. H.cmd("run --bundle " .. q(dir) ..
       " sd27") .. " < /dev/null > /dev/null 2>&1")
+    local function ended() if p then p:close() end p = nil end
+    finally(ended)
     core.poll({}, 1000)
-    -- the relay: a child of run's with run's notify socket, the only fd it needs
+    -- the relay: a child of run's (both nsl oci run ... sd27), with the
+    -- container's socket
+    local function runs_it(pid)
+      local cmdline = pid and helper.read("/proc/" .. pid .. "/cmdline")
+      return cmdline and cmdline:find("sd27", 1, true)
+    end
     local relay_fds
     for _, name in ipairs(assert(core.readdir("/proc"))) do
       local stat = name:match("^%d+$") and helper.read("/proc/" .. name .. "/stat")
-      local ppid = stat and tonumber(stat:match("^%d+ %b() %S+ (%d+)"))
-      local pstat = ppid and helper.read("/proc/" .. ppid .. "/cmdline")
-      if pstat and pstat:find("sd27", 1, true) and helper.read("/proc/" .. name .. "/cmdline")
-        :find("sd27", 1, true) then
-        local fds = {}
+      local ppid = stat and stat:match("^%d+ %b() %S+ (%d+)")
+      if runs_it(ppid) and runs_it(name) then
+        relay_fds = {}
         for _, fd in ipairs(core.readdir("/proc/" .. name .. "/fd") or {}) do
-          fds[#fds + 1] = core.readlink("/proc/" .. name .. "/fd/" .. fd) or "?"
+          relay_fds[#relay_fds + 1] = fd .. "=" .. (core.readlink("/proc/" .. name .. "/fd/" .. fd) or "?")
         end
-        relay_fds = fds
       end
     end
-    p:close()
+    ended()
     assert.truthy(relay_fds, "no relay child seen")
     for _, target in ipairs(relay_fds) do
       assert.is_nil(target:find("ptmx", 1, true), table.concat(relay_fds, " "))
