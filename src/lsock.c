@@ -289,7 +289,7 @@ const nsl_Reg nsl_sock_lib[] = {
      "socket(2) AF_UNIX SOCK_STREAM and connect(2) to path (close-on-exec)"},
     {"unix_dgram", l_unix_dgram, "unix_dgram([path [, flags]]) -> fd",
      "socket(2) AF_UNIX SOCK_DGRAM (close-on-exec; flags: nonblock), bound "
-     "(bind(2)) to path when given; nsl.read takes one datagram a call"},
+     "(bind(2)) to path when given; nsl.recv takes one whole datagram"},
     {"unix_listen", l_unix_listen, "unix_listen(path) -> fd",
      "socket(2) AF_UNIX SOCK_STREAM, bind(2) to path and listen(2) "
      "(close-on-exec)"},
