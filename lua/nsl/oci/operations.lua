@@ -555,7 +555,10 @@ function M.delete(root, id, force, warn)
   end
   core.unlink(dir .. "/exec.fifo")
   core.unlink(dir .. "/state.json")
-  core.rmdir(dir)
+  local gone, derr, derrno = core.rmdir(dir)
+  if not gone and derrno ~= core.errno.ENOENT and warn then
+    warn(errors.explain(derr, derrno) .. ": the id stays taken until it is removed")
+  end
   hooks.run_hooks(st, "poststop", true, warn)
 end
 
