@@ -35,14 +35,24 @@ end
 local function listener(name)
   local path = H.tmp .. "/" .. name
   local sock = assert(core.unix_dgram(path, "nonblock"))
+  finally(function() sock:close() end)
   return sock, path
 end
 
 -- The datagrams queued on sock.
 local function datagrams(sock)
   local list = {}
-  while core.poll({ sock }, 0)[1] do list[#list + 1] = assert(sock:read(4096)) end
+  while core.poll({ sock }, 0)[1] do list[#list + 1] = assert(sock:read(65536)) end
   return list
+end
+
+-- Queue datagrams on the socket at path until its queue is full.
+local function fill(path)
+  local cli = assert(core.unix_dgram(nil, "nonblock"))
+  local sent = 0
+  while core.sendto(cli, path, "STATUS=filler") do sent = sent + 1 end
+  cli:close()
+  return sent
 end
 
 -- `nsl oci ARGS` with NOTIFY_SOCKET=path in its environment.
@@ -76,7 +86,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.equal("notify", ls)
     assert.matches("^ro,nosuid,nodev,noexec", options)
     local got = datagrams(sock)
-    sock:close()
     assert.equal(2, #got, table.concat(got, "|"))
     assert.equal("READY=1", got[1])
     assert.matches("^MAINPID=%d+$", got[2])
@@ -93,7 +102,8 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     local st = held("sd2")
     local notify_dir = core.stat(state_dir("sd2") .. "/notify")
     assert.equal("dir", notify_dir.type)
-    assert.equal(tonumber("700", 8), notify_dir.mode & tonumber("7777", 8))
+    assert.equal(tonumber("711", 8), notify_dir.mode & tonumber("7777", 8))
+    assert.equal(0, notify_dir.uid)
     local began = core.monotime()
     r = oci_notify(path, "start sd2")
     local took = core.monotime() - began
@@ -102,7 +112,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.same({ "READY=1", "MAINPID=" .. st.pid }, datagrams(sock))
     assert.equal("running", H.state("sd2").status)
     H.finish("sd2", st.pid)
-    sock:close()
     assert.is_nil(core.lstat(state_dir("sd2")))
   end)
 
@@ -115,7 +124,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.equal("running", st.status)
     assert.same({ "READY=1", "MAINPID=" .. st.pid }, datagrams(sock))
     H.finish("sd3", st.pid)
-    sock:close()
   end)
 
   it("start and run end with the container when it never says READY=1", function()
@@ -131,7 +139,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.is_true(H.reap(st.pid))
     H.finish("sd5")
     assert.same({}, datagrams(sock))
-    sock:close()
   end)
 
   it("relays from a container in a user namespace, its socket the mapped root's", function()
@@ -148,22 +155,28 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     end)
     local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd6")
     assert.equal(0, r.code, r.err)
-    assert.equal("0 700\n", r.out)
+    -- the host's root owns it, unmapped in the container's namespace
+    assert.equal("65534 711\n", r.out)
     local got = datagrams(sock)
-    sock:close()
     assert.equal("READY=1", got[1], table.concat(got, "|"))
   end)
 
-  it("gives the socket's directory to the process's user, who alone reaches it", function()
+  it("relays from a process's user, and from another it drops to (a socket of 0777)", function()
     local sock, path = listener("user.sock")
-    local dir = notifying("id -u; stat -c '%u %a' " .. path .. "; " .. NOTIFY, function(s)
-      s.process.user = { uid = 1000, gid = 1000 }
-    end)
+    local drop = [[/nsl -e 'nsl.setresgid(4712, 4712, 4712); nsl.setresuid(4712, 4712, 4712)
+      assert(nsl.sendto(nsl.unix_dgram(), os.getenv("NOTIFY_SOCKET"), "READY=1"))']]
+    local dir = notifying("id -u; stat -c '%u %a' " .. path .. " " .. path .. "/notify; " .. NOTIFY,
+      function(s) s.process.user = { uid = 4711, gid = 4711 } end)
     local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd14")
     assert.equal(0, r.code, r.err)
-    assert.equal("1000\n1000 700\n", r.out)
+    assert.equal("4711\n0 711\n0 777\n", r.out)
     local got = datagrams(sock)
-    sock:close()
+    assert.equal("READY=1", got[1], table.concat(got, "|"))
+    -- a service that starts as root and says READY=1 as its own user
+    dir = notifying(drop)
+    r = oci_notify(path, "run --bundle " .. q(dir) .. " sd16")
+    assert.equal(0, r.code, r.err)
+    got = datagrams(sock)
     assert.equal("READY=1", got[1], table.concat(got, "|"))
   end)
 
@@ -187,7 +200,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.equal(0, r.code, r.err)
     assert.equal(path .. "/notify\n", r.out)
     local got = datagrams(sock)
-    sock:close()
     assert.equal("READY=1", got[1], table.concat(got, "|"))
     assert.matches("^MAINPID=%d+$", got[2])
     assert.is_nil(core.lstat(dir .. "/state/c"))
@@ -204,7 +216,6 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     assert.equal(0, r.code, r.err)
     assert.equal(path .. "/notify\n", r.out)
     local got = datagrams(sock)
-    sock:close()
     assert.equal("READY=1", got[1], table.concat(got, "|"))
     assert.is_nil(core.lstat(state_dir("sd7")))
   end)
@@ -296,6 +307,177 @@ describe("nsl oci with a bad NOTIFY_SOCKET", function()
   end)
 end)
 
+describe("nsl oci's NOTIFY_SOCKET directory", function()
+  it("is nsl oci's own, 0711: the process's user cannot put a link in it for start", function()
+    local _, path = listener("own.sock")
+    local dir = notifying("exec sleep 100", function(s)
+      s.process.user = { uid = helper.NOBODY, gid = helper.NOBODY }
+    end)
+    local r = oci_notify(path, "create --bundle " .. q(dir) .. " sd20 > /dev/null")
+    assert.equal(0, r.code, r.err)
+    local st = held("sd20")
+    local notify_dir = state_dir("sd20") .. "/notify"
+    local victim = H.tmp .. "/victim"
+    helper.write(victim, "root's\n")
+    assert(core.chmod(victim, "0600"))
+    r = helper.unprivileged("ln -s " .. q(victim) .. " " .. q(notify_dir .. "/notify"))
+    assert.not_equal(0, r.code, "uid 65534 wrote in " .. notify_dir)
+    assert.is_nil(core.lstat(notify_dir .. "/notify"))
+    -- a directory another user may write is refused, not used
+    assert(core.chown(notify_dir, helper.NOBODY, helper.NOBODY))
+    r = oci_notify(path, "start sd20")
+    assert.equal(1, r.code, r.out)
+    assert.matches("NOTIFY_SOCKET: " .. notify_dir, r.err, 1, true)
+    assert.equal("created", H.state("sd20").status)
+    assert.equal(tonumber("600", 8), core.stat(victim).mode & tonumber("7777", 8))
+    H.finish("sd20", st.pid)
+  end)
+
+  it("stays closed to a user-namespace root that remounts its bind read-write", function()
+    local _, path = listener("remount.sock")
+    local rootfs = H.tmp .. "/rootfs-8001"
+    assert(os.execute(string.format("cp -a %s %s && chown -R 8001:8001 %s", q(H.ROOTFS),
+      q(rootfs), q(rootfs))))
+    local dir = notifying("mount -o remount,bind,rw " .. path .. " 2>&1 && echo remounted; " ..
+      "touch " .. path .. "/x 2>/dev/null && echo created; mkdir " .. path .. "/d 2>/dev/null " ..
+      "&& echo made; test -e " .. path .. "/x || echo no-x; test -e " .. path .. "/d || echo no-d",
+      function(s)
+        s.root.path = rootfs
+        s.linux.namespaces[#s.linux.namespaces + 1] = { type = "user" }
+        s.linux.uidMappings = { { containerID = 0, hostID = 8001, size = 1 } }
+        s.linux.gidMappings = { { containerID = 0, hostID = 8001, size = 1 } }
+        for _, set in pairs(s.process.capabilities) do set[#set + 1] = "CAP_SYS_ADMIN" end
+      end)
+    local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd21")
+    assert.equal(0, r.code, r.err)
+    assert.equal("remounted\nno-x\nno-d\n", r.out)
+  end)
+
+  it("fails delete, naming it, when it cannot be removed; the id stays deletable", function()
+    local _, path = listener("stray.sock")
+    local dir = notifying("exec sleep 100")
+    local r = oci_notify(path, "create --bundle " .. q(dir) .. " sd22 > /dev/null")
+    assert.equal(0, r.code, r.err)
+    local st = held("sd22")
+    local notify_dir = state_dir("sd22") .. "/notify"
+    helper.write(notify_dir .. "/stray", "")
+    r = H.oci("delete --force sd22")
+    assert.not_equal(0, r.code, r.out)
+    assert.matches("rmdir '" .. notify_dir .. "'", r.err, 1, true)
+    assert.matches("ENOTEMPTY", r.err, 1, true)
+    assert.equal("stopped", H.state("sd22").status)
+    assert(core.unlink(notify_dir .. "/stray"))
+    r = H.oci("delete sd22")
+    assert.equal(0, r.code, r.err)
+    assert.is_nil(core.lstat(state_dir("sd22")))
+    H.reap(st.pid)
+    r = oci_notify(path, "create --bundle " .. q(dir) .. " sd22 > /dev/null")
+    assert.equal(0, r.code, r.err)
+    st = held("sd22")
+    -- a stray beside the state: delete says its directory stays
+    helper.write(state_dir("sd22") .. "/stray", "")
+    r = H.oci("delete --force sd22")
+    assert.equal(0, r.code, r.err)
+    assert.matches("warning: rmdir '" .. state_dir("sd22") .. "'", r.err, 1, true)
+    assert(core.unlink(state_dir("sd22") .. "/stray"))
+    assert(core.rmdir(state_dir("sd22")))
+    H.reap(st.pid)
+  end)
+
+  it("waits a while for room in a full caller's socket, then fails start clearly", function()
+    local sock, path = listener("full.sock")
+    local dir = notifying(NOTIFY .. "; exec sleep 100")
+    local r = oci_notify(path, "create --bundle " .. q(dir) .. " sd23 > /dev/null")
+    assert.equal(0, r.code, r.err)
+    local st = held("sd23")
+    assert.is_true(fill(path) > 0)
+    local p = io.popen("NOTIFY_SOCKET=" .. q(path) .. " " .. H.cmd("start sd23") ..
+      " 2>&1; echo \"exit $?\"")
+    local out
+    local function ended() if p then out = p:read("a"); p:close() end p = nil end
+    finally(ended)
+    core.poll({}, 1000)
+    local drained = datagrams(sock)
+    ended()
+    assert.matches("exit 0\n$", out)
+    assert.equal("STATUS=filler", drained[1])
+    assert.same({ "READY=1", "MAINPID=" .. st.pid }, datagrams(sock))
+    H.finish("sd23", st.pid)
+    -- nobody reads it: start fails after a few seconds, saying why
+    r = oci_notify(path, "create --bundle " .. q(dir) .. " sd24 > /dev/null")
+    assert.equal(0, r.code, r.err)
+    st = held("sd24")
+    fill(path)
+    local began = core.monotime()
+    r = oci_notify(path, "start sd24")
+    assert.equal(1, r.code, r.out)
+    assert.is_true(core.monotime() - began < 15)
+    assert.matches("NOTIFY_SOCKET: sendto '" .. path .. "'", r.err, 1, true)
+    assert.matches("EAGAIN", r.err, 1, true)
+    assert.matches("full", r.err, 1, true)
+    H.finish("sd24", st.pid)
+  end)
+
+  it("refuses a config that mounts over the caller's socket's directory, naming both", function()
+    local sockdir = H.tmp .. "/sockdir"
+    assert(core.mkdir(sockdir))
+    local _, path = listener("sockdir/notify.sock")
+    local dir = notifying(NOTIFY, function(s)
+      s.mounts[#s.mounts + 1] = { destination = sockdir, type = "bind", source = sockdir,
+        options = { "bind", "ro" } }
+    end)
+    local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd25")
+    assert.equal(1, r.code, r.out)
+    assert.matches("NOTIFY_SOCKET '" .. path .. "'", r.err, 1, true)
+    assert.matches("mount at " .. sockdir, r.err, 1, true)
+    assert.is_nil(core.lstat(state_dir("sd25")))
+  end)
+
+  it("reads a datagram whole: READY=1 after 4 KiB of STATUS counts", function()
+    local sock, path = listener("long.sock")
+    local dir = notifying([[/nsl -e 'assert(nsl.sendto(nsl.unix_dgram(), os.getenv("NOTIFY_SOCKET"), ]] ..
+      [["STATUS=" .. string.rep("x", 5000) .. "\nREADY=1"))']])
+    local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd26")
+    assert.equal(0, r.code, r.err)
+    local got = datagrams(sock)
+    assert.equal("READY=1", got[1], table.concat(got, "|"))
+  end)
+
+  it("is relayed to by a child of run that holds no pty master of run's", function()
+    local sock, path = listener("fds.sock")
+    local dir = notifying("sleep 2; " .. NOTIFY, function(s) s.process.terminal = true end)
+    local p = io.popen("NOTIFY_SOCKET=" .. q(path) .. " exec " .. H.cmd("run --bundle " .. q(dir) ..
+      " sd27") .. " < /dev/null > /dev/null 2>&1")
+    local function ended() if p then p:close() end p = nil end
+    finally(ended)
+    core.poll({}, 1000)
+    -- the relay: a child of run's (both nsl oci run ... sd27), with the
+    -- container's socket
+    local function runs_it(pid)
+      local cmdline = pid and helper.read("/proc/" .. pid .. "/cmdline")
+      return cmdline and cmdline:find("sd27", 1, true)
+    end
+    local relay_fds
+    for _, name in ipairs(assert(core.readdir("/proc"))) do
+      local stat = name:match("^%d+$") and helper.read("/proc/" .. name .. "/stat")
+      local ppid = stat and stat:match("^%d+ %b() %S+ (%d+)")
+      if runs_it(ppid) and runs_it(name) then
+        relay_fds = {}
+        for _, fd in ipairs(core.readdir("/proc/" .. name .. "/fd") or {}) do
+          relay_fds[#relay_fds + 1] = fd .. "=" .. (core.readlink("/proc/" .. name .. "/fd/" .. fd) or "?")
+        end
+      end
+    end
+    ended()
+    assert.truthy(relay_fds, "no relay child seen")
+    for _, target in ipairs(relay_fds) do
+      assert.is_nil(target:find("ptmx", 1, true), table.concat(relay_fds, " "))
+    end
+    local got = datagrams(sock)
+    assert.equal("READY=1", got[1], table.concat(got, "|"))
+  end)
+end)
+
 describe("nsl.core datagram sockets", function()
   it("binds, sends one datagram a call and names the path on failure", function()
     local dir = helper.tmpdir()
@@ -319,6 +501,33 @@ describe("nsl.core datagram sockets", function()
     none, err, errno = core.unix_dgram(dir .. "/" .. string.rep("x", 120))
     assert.is_nil(none)
     assert.equal(core.errno.ENAMETOOLONG, errno, err)
+    srv:close()
+    cli:close()
+  end)
+
+  it("refuses an empty path instead of an abstract empty name", function()
+    local none, err, errno = core.unix_dgram("")
+    assert.is_nil(none)
+    assert.equal(core.errno.EINVAL, errno, err)
+    local cli = assert(core.unix_dgram())
+    none, err, errno = core.sendto(cli, "", "READY=1")
+    cli:close()
+    assert.is_nil(none)
+    assert.equal(core.errno.EINVAL, errno, err)
+  end)
+
+  it("receives a datagram whole, however long", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local srv = assert(core.unix_dgram(dir .. "/s", "nonblock"))
+    local cli = assert(core.unix_dgram())
+    local long = string.rep("x", 100000) .. "\nREADY=1"
+    assert.equal(#long, core.sendto(cli, dir .. "/s", long))
+    assert.equal(#long, #assert(core.recv(srv)))
+    assert.equal("", assert(core.sendto(cli, dir .. "/s", "")) and core.recv(srv))
+    local none, err, errno = core.recv(srv)
+    assert.is_nil(none)
+    assert.equal(core.errno.EAGAIN, errno, err)
     srv:close()
     cli:close()
   end)

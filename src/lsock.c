@@ -8,15 +8,19 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 /* ---- plain helpers ------------------------------------------------------- */
 
-/* sockaddr_un for path; -1 with ENAMETOOLONG when it does not fit. */
+/* sockaddr_un for path; -1 with ENAMETOOLONG when it does not fit, EINVAL
+ * for "" (an address of no name would be the abstract, autobound one). */
 static int unix_address(const char *path, struct sockaddr_un *sa,
                         socklen_t *len) {
   size_t n = strlen(path);
+  if (n == 0)
+    return errno = EINVAL, -1;
   if (n >= sizeof sa->sun_path)
     return errno = ENAMETOOLONG, -1;
   memset(sa, 0, sizeof *sa);
@@ -154,15 +158,30 @@ static int l_unix_dgram(lua_State *L) {
   return 1;
 }
 
+/* SO_SNDTIMEO of sock: how long a blocking send waits for room. */
+static int send_timeout(int sock, double seconds) {
+  struct timeval tv = {
+      (time_t)seconds,
+      (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)};
+  if (tv.tv_sec == 0 && tv.tv_usec == 0)
+    tv.tv_usec = 1; /* 0 would mean: wait for ever */
+  return setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 static int l_sendto(lua_State *L) {
   int sock = nsl_checkfd(L, 1);
   const char *path = luaL_checkstring(L, 2);
   size_t len;
   const char *data = luaL_checklstring(L, 3, &len);
+  double timeout = luaL_optnumber(L, 4, -1);
+  luaL_argcheck(L, lua_isnoneornil(L, 4) || (timeout >= 0 && timeout < 1e9), 4,
+                "timeout must be a number of seconds from 0");
   struct sockaddr_un sa;
   socklen_t salen;
   if (unix_address(path, &sa, &salen) != 0)
     return nsl_fail(L, "sendto '%s'", path);
+  if (timeout >= 0 && send_timeout(sock, timeout) != 0)
+    return nsl_fail(L, "setsockopt %d SO_SNDTIMEO", sock);
   ssize_t n;
   do
     n = sendto(sock, data, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
@@ -170,6 +189,28 @@ static int l_sendto(lua_State *L) {
   if (n < 0)
     return nsl_fail(L, "sendto '%s'", path);
   lua_pushinteger(L, n);
+  return 1;
+}
+
+/* One whole datagram: its length first (MSG_PEEK|MSG_TRUNC answers the
+ * datagram's, not the buffer's, see unix(7)), then the datagram. */
+static int l_recv(lua_State *L) {
+  int sock = nsl_checkfd(L, 1);
+  ssize_t n;
+  do
+    n = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return nsl_fail(L, "recv %d", sock);
+  luaL_Buffer b;
+  char *buf = luaL_buffinitsize(L, &b, (size_t)n + 1);
+  ssize_t got;
+  do
+    got = recv(sock, buf, (size_t)n + 1, MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  if (got < 0)
+    return nsl_fail(L, "recv %d", sock);
+  luaL_pushresultsize(&b, (size_t)got);
   return 1;
 }
 
@@ -228,15 +269,19 @@ static int l_recv_fd(lua_State *L) {
 const nsl_Reg nsl_sock_lib[] = {
     {"accept", l_accept, "accept(sock) -> fd",
      "accept4(2) a connection on a listening socket (close-on-exec)"},
+    {"recv", l_recv, "recv(sock) -> data",
+     "recv(2) one whole datagram, however long (its length peeked first "
+     "with MSG_PEEK|MSG_TRUNC); \"\" for an empty one"},
     {"recv_fd", l_recv_fd, "recv_fd(sock) -> fd, data",
      "recvmsg(2) one message and the fd it carries (SCM_RIGHTS, "
      "close-on-exec)"},
     {"send_fd", l_send_fd, "send_fd(sock, fd [, data]) -> true",
      "sendmsg(2) fd as SCM_RIGHTS with data (default \"/dev/ptmx\"), as an "
      "OCI runtime hands the pty master to --console-socket"},
-    {"sendto", l_sendto, "sendto(sock, path, data) -> n",
+    {"sendto", l_sendto, "sendto(sock, path, data [, timeout]) -> n",
      "sendto(2) data as one datagram to the AF_UNIX socket at path (a "
-     "sd_notify(3) message to NOTIFY_SOCKET)"},
+     "sd_notify(3) message to NOTIFY_SOCKET); timeout: seconds a blocking "
+     "sock waits for room in a full queue (SO_SNDTIMEO), then EAGAIN"},
     {"socketpair", l_socketpair, "socketpair() -> fd1, fd2",
      "socketpair(2) AF_UNIX SOCK_STREAM (close-on-exec): two connected ends, "
      "to pass fds between processes"},
@@ -244,7 +289,7 @@ const nsl_Reg nsl_sock_lib[] = {
      "socket(2) AF_UNIX SOCK_STREAM and connect(2) to path (close-on-exec)"},
     {"unix_dgram", l_unix_dgram, "unix_dgram([path [, flags]]) -> fd",
      "socket(2) AF_UNIX SOCK_DGRAM (close-on-exec; flags: nonblock), bound "
-     "(bind(2)) to path when given; nsl.read takes one datagram a call"},
+     "(bind(2)) to path when given; nsl.recv takes one whole datagram"},
     {"unix_listen", l_unix_listen, "unix_listen(path) -> fd",
      "socket(2) AF_UNIX SOCK_STREAM, bind(2) to path and listen(2) "
      "(close-on-exec)"},

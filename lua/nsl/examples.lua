@@ -332,6 +332,12 @@ nsl.readdir("/tmp/box/etc") --> { "group", "hostname", "passwd" }]],
   readlink = [[
 nsl.readlink("/proc/self/ns/mnt") --> "mnt:[4026531841]"]],
 
+  recv = [[
+srv = assert(nsl.unix_dgram("/tmp/notify.sock", "nonblock"))
+nsl.sendto(nsl.unix_dgram(), "/tmp/notify.sock", ("STATUS=" .. ("x"):rep(5000) .. "\nREADY=1"))
+#nsl.recv(srv) --> 5015
+nsl.recv(srv) --> nil, "recv 5: Resource temporarily unavailable", EAGAIN]],
+
   recv_fd = [[
 srv = assert(nsl.unix_listen("/tmp/console.sock")); cli = assert(nsl.unix_connect("/tmp/console.sock"))
 master = nsl.openpty(); nsl.send_fd(cli, master)
@@ -449,8 +455,8 @@ nsl.recv_fd(nsl.accept(srv)) --> fd 9, "/dev/ptmx"]],
   sendto = [[
 srv = assert(nsl.unix_dgram("/tmp/notify.sock"))
 cli = assert(nsl.unix_dgram())
-nsl.sendto(cli, "/tmp/notify.sock", "READY=1") --> 7
-nsl.read(srv, 4096) --> "READY=1"]],
+nsl.sendto(cli, "/tmp/notify.sock", "READY=1", 5) --> 7
+nsl.recv(srv) --> "READY=1"]],
 
   set_cloexec = [[
 log = assert(nsl.open("/tmp/log", "wronly creat append", "0644"))

@@ -520,7 +520,8 @@ end
 -- (the caller's NOTIFY_SOCKET: wait until the container says READY=1, or
 -- ends, and relay it, see nsl.oci.sdnotify), relay_in_child (relay in a
 -- child process instead, MAINPID this process's, for `run` in the
--- foreground: returned second, to be reaped once the container ended).
+-- foreground: returned second, to be reaped once the container ended),
+-- relay_closes (fd objects that child closes: run's pty master).
 function M.start(root, id, warn, o)
   o = o or {}
   local st = statedir.load(root, id)
@@ -540,7 +541,8 @@ function M.start(root, id, warn, o)
   if not notify_sock then return st end
   local function alive() return statedir.alive(st) end
   if o.relay_in_child then
-    return st, sdnotify.relay_in_child(notify_sock, dir, notify_host, alive, core.getpid(), warn)
+    return st, sdnotify.relay_in_child(notify_sock, dir, notify_host, alive, core.getpid(), warn,
+      o.relay_closes)
   end
   sdnotify.relay(notify_sock, dir, notify_host, alive, st.pid)
   return st
@@ -608,10 +610,18 @@ function M.delete(root, id, force, warn)
     if not removed and warn then warn("cgroup: " .. err) end
   end
   local dir = statedir.dir_of(root, id)
-  sdnotify.remove(dir)
+  -- before state.json: a delete that fails here can be done again
+  local removed, rerr = sdnotify.remove(dir)
+  if not removed then
+    fail("cannot delete container %s: NOTIFY_SOCKET: %s; it stays, stopped, for a delete " ..
+      "once that is removed", id, rerr)
+  end
   core.unlink(dir .. "/exec.fifo")
   core.unlink(dir .. "/state.json")
-  core.rmdir(dir)
+  local gone, derr, derrno = core.rmdir(dir)
+  if not gone and derrno ~= core.errno.ENOENT and warn then
+    warn(errors.explain(derr, derrno) .. ": the id stays taken until it is removed")
+  end
   hooks.run_hooks(st, "poststop", true, warn)
 end
 

@@ -337,7 +337,7 @@ function M.run(root, id, bundle, o)
     -- when it returns, and no process is left to relay. In the foreground
     -- a child relays while this process waits for the container.
     _, relay = operations.start(root, id, o.warn, { notify_socket = o.notify_socket,
-      relay_in_child = not o.detach })
+      relay_in_child = not o.detach, relay_closes = { master } })
     if o.detach then return 0 end
     return container.wait(pid, master)
   end)

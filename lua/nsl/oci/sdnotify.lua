@@ -8,14 +8,23 @@
 -- container run and waits until it says READY=1 (or ends), then sends
 -- READY=1 and MAINPID to the caller's socket (runc's two messages; the
 -- first exactly crun's). Other messages (STATUS=...) are not relayed,
--- as neither peer relays them.
+-- as neither peer relays them. A container that never says READY=1
+-- keeps start (and run -d) waiting until it ends, as runc does: the unit's
+-- TimeoutStartSec is what bounds that wait.
 --
--- The directory is 0700, owned by the container process's user as the
--- host sees it: only the container's process (and root) reaches the
--- socket, no other user of the host can say READY=1 for it. It is bound
--- read-only (runc's options): the container sends to the socket but
--- cannot replace it. nsl oci writes only in its own state directory; the
--- caller's socket is only sent to.
+-- Permissions are runc's: the directory is nsl-oci's own (root's), 0711,
+-- the socket 0777, so whichever user the container's processes run as
+-- (a service that drops privileges, a user given by name) can say READY=1;
+-- so can any user of the host that knows the path, as with runc. Nobody
+-- but nsl-oci's own uid can write in the directory: no other user can put
+-- a link there for start to follow, and a root of the container's own
+-- user namespace that remounts the bind read-write still cannot write in
+-- a directory of the host's root. The socket gets its mode at bind time
+-- (umask 0), never from a chmod of a path; start and delete reach the
+-- directory's entries through a descriptor of it opened without following
+-- symlinks. The bind is read-only (runc's options): the container sends to
+-- the socket but cannot replace it. nsl oci writes only in its own state
+-- directory; the caller's socket is only sent to, with a bounded wait.
 local core = require "nsl.core"
 local errors = require "nsl.errors"
 local process = require "nsl.process"
@@ -26,6 +35,12 @@ local M = {}
 
 -- sun_path's size, less its terminating NUL.
 local SOCKET_PATH_MAX = 107
+
+-- Seconds a full caller's socket is waited on before start fails: systemd
+-- reads its socket at once, a longer wait means nobody does.
+local SEND_TIMEOUT = 5
+
+local function octal(text) return math.tointeger(tonumber(text, 8)) end
 
 --- The caller's NOTIFY_SOCKET, checked: nil when unset or empty (runc
 -- takes "" as unset), else an absolute path without . or .. and not the
@@ -56,20 +71,30 @@ end
 --- The directory of the container's socket in its state directory dir.
 function M.dir_of(dir) return dir .. "/notify" end
 
--- The host's id of id inside, through map ({ { inside, outside, count } });
--- id itself without a map, nil when map does not map it.
-local function host_id(map, id)
-  if not map then return id end
-  for _, m in ipairs(map) do
-    if id >= m[1] and id < m[1] + m[3] then return m[2] + id - m[1] end
-  end
-  return nil
-end
-
 -- Raise "NOTIFY_SOCKET: CALL 'PATH': message (ERRNO)" for a failed core call.
 local function check(ok, err, errno)
   if not ok then fail("NOTIFY_SOCKET: %s", errors.explain(err, errno)) end
   return ok
+end
+
+-- Is target (a mount point) path itself or a directory above it?
+local function covers(target, path)
+  target = ("/" .. target):gsub("/+", "/"):gsub("(.)/$", "%1")
+  return target == "/" or target == path or path:sub(1, #target + 1) == target .. "/"
+end
+
+-- Raise when one of c's bind mounts covers the caller's path host: the
+-- container would see the host's files there (the caller's socket itself,
+-- not a directory: ENOTDIR), and nsl oci makes nothing in a host's tree.
+local function refuse_covering_bind(c, host)
+  for _, m in ipairs(c.mounts or {}) do
+    local bind = (" " .. (m.flags or "") .. " "):find(" r?bind ")
+    if bind and m.target and covers(m.target, host) then
+      fail("NOTIFY_SOCKET '%s': the config's bind mount at %s (of %s) covers the caller's " ..
+        "socket's path, where nsl oci binds the container's socket directory: bind that " ..
+        "elsewhere in the container, or unset NOTIFY_SOCKET", host, m.target, tostring(m.source))
+    end
+  end
 end
 
 --- Make the socket's directory in the state directory dir, for the
@@ -81,14 +106,11 @@ function M.prepare(c, dir, host)
     fail("NOTIFY_SOCKET: the container's socket %s/notify is longer than a socket address " ..
       "takes (%d bytes): give nsl oci a shorter --root", notify_dir, SOCKET_PATH_MAX)
   end
-  check(core.mkdir(notify_dir, "0700"))
-  -- the ids of config.json's process.user (a script's box may name a user,
-  -- resolved in the container later: then the directory stays nsl oci's)
-  local user = type(c.user) == "table" and c.user or { uid = 0, gid = 0 }
-  local uid = math.type(user.uid) == "integer" and host_id(c.userns and c.uid_map, user.uid)
-  local gid = math.type(user.gid) == "integer" and host_id(c.userns and c.gid_map, user.gid)
-  -- an id the map leaves out fails the container's own user step, which says so
-  if uid and gid then check(core.chown(notify_dir, uid, gid)) end
+  refuse_covering_bind(c, host)
+  local old = core.umask(0) -- 0711 whatever the caller's umask
+  local ok, err, errno = core.mkdir(notify_dir, "0711")
+  core.umask(old)
+  check(ok, err, errno)
   local mounts = table.move(c.mounts, 1, #c.mounts, 1, {})
   mounts[#mounts + 1] = { source = notify_dir, target = host,
     flags = "bind rdonly nosuid nodev noexec" }
@@ -99,27 +121,62 @@ function M.prepare(c, dir, host)
   c.env = env
 end
 
+-- The socket's directory notify_dir opened (O_PATH, not following a
+-- symlink) and checked to be this process's uid's, writable by it alone:
+-- nil, message and errno when it cannot be opened; raises when another
+-- user could have written in it (a state directory of an older nsl oci).
+local function open_dir(notify_dir)
+  local fd, err, errno = core.open(notify_dir, "path directory nofollow cloexec")
+  if not fd then return nil, err, errno end
+  local st = assert(core.stat(fd))
+  if st.uid ~= core.geteuid() or st.mode & octal("022") ~= 0 then
+    fd:close()
+    fail("NOTIFY_SOCKET: %s is not nsl oci's own (uid %d, mode %o): another user could " ..
+      "put a link in it; delete the container and create it again", notify_dir, st.uid,
+      st.mode & octal("7777"))
+  end
+  return fd
+end
+
+-- name in the directory fd (open_dir's), as a path through /proc.
+local function at(fd, name) return "/proc/self/fd/" .. fd:fileno() .. "/" .. name end
+
+-- err of a call on at(fd, name), naming path instead.
+local function named(err, path)
+  return (tostring(err):gsub("^(%a+) '[^']*'", function(call) return call .. " '" .. path .. "'" end))
+end
+
+-- Remove the socket from notify_dir (nothing there: fine). unlink(2)
+-- removes a link itself, never what it names: a directory another user
+-- could write (open_dir raises) is no danger here.
+local function unlink_socket(notify_dir)
+  local opened, fd = pcall(open_dir, notify_dir)
+  if not opened then
+    core.unlink(notify_dir .. "/notify")
+  elseif fd then
+    core.unlink(at(fd, "notify"))
+    fd:close()
+  end
+end
+
 --- The container's socket, bound in its state directory dir: start's
 -- part, before the container runs (a socket left by a start that failed
 -- is replaced). Raises when the container was created without
 -- NOTIFY_SOCKET (runc and crun fail there too).
 function M.listen(dir, id)
   local notify_dir = M.dir_of(dir)
-  local st = core.lstat(notify_dir)
-  if not (st and st.type == "dir") then
+  local fd = open_dir(notify_dir)
+  if not fd then
     fail("NOTIFY_SOCKET is set, but container %s was created without NOTIFY_SOCKET: it has " ..
       "no socket to say READY=1 on (unset it for start, or create the container with it)", id)
   end
-  local path = notify_dir .. "/notify"
-  core.unlink(path)
-  local sock = check(core.unix_dgram(path, "nonblock"))
-  -- any user the container runs as may send; the directory says who reaches it
-  local ok, err, errno = core.chmod(path, "0777")
-  if not ok then
-    sock:close()
-    check(ok, err, errno)
-  end
-  return sock
+  core.unlink(at(fd, "notify"))
+  -- 0777 from the bind itself: any user the container runs as may send
+  local old = core.umask(0)
+  local sock, err, errno = core.unix_dgram(at(fd, "notify"), "nonblock")
+  core.umask(old)
+  fd:close()
+  return check(sock, named(err, notify_dir .. "/notify"), errno)
 end
 
 --- Close sock (M.listen's; nil: none) and remove its file from the state
@@ -127,7 +184,7 @@ end
 function M.close(sock, dir)
   if not sock then return end
   sock:close()
-  core.unlink(M.dir_of(dir) .. "/notify")
+  unlink_socket(M.dir_of(dir))
 end
 
 -- Does the datagram hold the line READY=1?
@@ -138,13 +195,18 @@ local function says_ready(data)
   return false
 end
 
--- Send READY=1 and MAINPID=mainpid to the caller's socket at host.
+-- Send READY=1 and MAINPID=mainpid to the caller's socket at host; a
+-- full queue is waited on for SEND_TIMEOUT seconds.
 local function forward(host, mainpid)
-  local client = check(core.unix_dgram(nil, "nonblock"))
+  local client = check(core.unix_dgram())
   for _, message in ipairs { "READY=1", "MAINPID=" .. mainpid } do
-    local ok, err, errno = core.sendto(client, host, message)
+    local ok, err, errno = core.sendto(client, host, message, SEND_TIMEOUT)
     if not ok then
       client:close()
+      if errno == core.errno.EAGAIN then
+        fail("NOTIFY_SOCKET: %s: its queue stayed full for %d s: nobody reads it",
+          errors.explain(err, errno), SEND_TIMEOUT)
+      end
       check(ok, err, errno)
     end
   end
@@ -160,7 +222,7 @@ function M.relay(sock, dir, host, alive, mainpid)
   while true do
     local ready = core.poll({ sock }, 100)
     if ready[1] then
-      local data = sock:read(4096)
+      local data = core.recv(sock) -- whole: READY=1 may follow a long STATUS=
       if data and says_ready(data) then
         done()
         forward(host, mainpid)
@@ -176,13 +238,16 @@ end
 
 --- M.relay in a child process of this one, for `run` in the foreground,
 -- which waits for the container meanwhile; warn(message) when host
--- cannot be sent to (the container goes on). Returns the child's pid:
--- the caller reaps it once the container ended (it ends then too).
-function M.relay_in_child(sock, dir, host, alive, mainpid, warn)
+-- cannot be sent to (the container goes on). closes: fd objects of this
+-- process the child closes (the pty master: it must not outlive run in
+-- the relay). Returns the child's pid: the caller reaps it once the
+-- container ended (it ends then too).
+function M.relay_in_child(sock, dir, host, alive, mainpid, warn, closes)
   local pid = assert(core.clone({}))
   if pid == 0 then
     process.child(nil, function()
       core.pdeathsig("KILL") -- nothing to relay to once nsl oci is gone
+      for _, fd in ipairs(closes or {}) do fd:close() end
       local ok, err = pcall(M.relay, sock, dir, host, alive, mainpid)
       if not ok and warn then warn(err) end
     end)
@@ -192,11 +257,15 @@ function M.relay_in_child(sock, dir, host, alive, mainpid, warn)
 end
 
 --- Remove the socket and its directory from the state directory dir
--- (delete's part; nothing there when created without NOTIFY_SOCKET).
+-- (delete's part; nothing there when created without NOTIFY_SOCKET):
+-- true, or nil and "rmdir 'PATH': ... (ERRNO)" when the directory stays.
 function M.remove(dir)
   local notify_dir = M.dir_of(dir)
-  core.unlink(notify_dir .. "/notify")
-  core.rmdir(notify_dir)
+  if not core.lstat(notify_dir) then return true end
+  unlink_socket(notify_dir)
+  local ok, err, errno = core.rmdir(notify_dir)
+  if not ok and errno ~= core.errno.ENOENT then return nil, errors.explain(err, errno) end
+  return true
 end
 
 return M
