@@ -187,16 +187,25 @@ describe("nsl run busybox.lua", function()
     assert.matches("command not executable: /etc/passwd", r.err, 1, true)
   end)
 
-  it("runs the init from a sealed copy: the host's nsl is out of reach", function()
-    -- until pid 1 is the sealed copy, /proc/1/exe is out of reach (below)
-    local seals = ROOT .. "/bin/seals"
+  it("runs the init from a sealed copy, out of the command's reach: the host's nsl too", function()
+    -- the init is not dumpable: the command cannot read /proc/1/exe, nor
+    -- open the init's fds; the host sees the sealed memfd it runs from
+    local seals = tmp .. "/seals"
     local built = helper.sh("cc -static -o " .. q(seals) .. " " .. q(helper.root .. "/spec/fixtures/seals.c"))
     assert.equal(0, built.code, built.err)
-    finally(function() os.remove(seals) end)
-    local r = nsl_run("/bin/sh -c 'until readlink /proc/1/exe >/dev/null 2>&1; do sleep 0.01; done; " ..
-      "readlink /proc/1/exe; echo x >> /proc/1/exe || echo refused; /bin/seals'")
-    assert.equal(0, r.code, r.err)
-    assert.equal("/memfd:nsl (deleted)\nrefused\nseal shrink grow write\n", r.out)
+    local up, done = ROOT .. "/tmp/up", ROOT .. "/tmp/done"
+    finally(function() os.remove(up); os.remove(done) end)
+    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " /bin/sh -c " ..
+      q("readlink /proc/1/exe || echo unreadable; n=0; " ..
+        "for f in /proc/1/fd/*; do (: >> $f) 2>/dev/null && n=$((n+1)); done; echo opened $n; " ..
+        "touch /tmp/up; " ..
+        "until [ -e /tmp/done ]; do sleep 0.01; done") .. " 2>/dev/null & nsl=$!\n" ..
+      "until [ -e " .. q(up) .. " ]; do sleep 0.01; done\n" ..
+      "init=$(cut -d' ' -f1 /proc/$nsl/task/$nsl/children)\n" ..
+      "readlink /proc/$init/exe; (echo x >> /proc/$init/exe) 2>/dev/null || echo refused\n" ..
+      q(seals) .. " /proc/$init/exe; touch " .. q(done) .. "; wait $nsl")
+    assert.same({ 0, "unreadable\nopened 0\n/memfd:nsl (deleted)\nrefused\nseal shrink grow write\n" },
+      { r.code, r.out }, r.err)
   end)
 
   it("never shows the command the host's nsl as /proc/1/exe, even before the init is the sealed copy", function()
@@ -218,10 +227,11 @@ describe("nsl run busybox.lua", function()
       local exec = core.init_exec
       core.init_exec = function(...) nsl.poll({}, 300) return exec(...) end
       os.exit(nsl.container.main { rootfs = %q, tty = false,
-        command = { "/bin/readlink", "/proc/1/exe" } })]], ROOT)
+        command = { "/bin/sh", "-c", "readlink /proc/1/exe || echo unreadable" } })]], ROOT)
     local r = helper.sh(q(helper.nsl) .. " -e " .. q(code))
-    assert.equal(0, r.code, r.err)
-    assert.equal("/memfd:nsl (deleted)\n", r.out)
+    -- the sealed init keeps even its exe from the command; before it,
+    -- pid 1 would be the host's nsl, in reach
+    assert.same({ 0, "unreadable\n" }, { r.code, r.out }, r.err)
   end)
 
   it("filters the init and the command with the default seccomp profile", function()
@@ -292,29 +302,33 @@ describe("nsl run busybox.lua", function()
     assert.matches("^nsl: setup step 'chdir': ", r.err)
   end)
 
-  it("ends the container when nsl itself is killed (the parent-death signal)", function()
-    local marker = "nsl-spec-pdeathsig-" .. os.time()
-    finally(function()
-      for _, pid in ipairs(helper.leftovers(marker)) do core.kill(pid, "KILL") end
+  for _, user in ipairs { "", "--user 1000:1000 " } do
+    -- a change of uid clears the parent-death signal (credentials(7)):
+    -- the user step sets it again
+    it("ends the container when nsl itself is killed (the parent-death signal) " .. user, function()
+      local marker = "nsl-spec-pdeathsig-" .. os.time()
+      finally(function()
+        for _, pid in ipairs(helper.leftovers(marker)) do core.kill(pid, "KILL") end
+      end)
+      os.remove(ROOT .. "/tmp/started")
+      -- nsl in the background until the command runs, then SIGKILL (no
+      -- signal nsl could pass on)
+      local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) .. " " .. user ..
+        " /bin/sh -c 'touch /tmp/started; sleep 1000; :' " .. marker .. " >/dev/null 2>&1 & nsl=$!\n" ..
+        "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); " ..
+        "[ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
+        "kill -KILL $nsl; wait $nsl; echo $?")
+      assert.same({ 0, "137\n" }, { r.code, r.out }, r.err)
+      os.remove(ROOT .. "/tmp/started")
+      local left
+      for _ = 1, 100 do
+        left = helper.leftovers(marker)
+        if #left == 0 then break end
+        os.execute("sleep 0.05")
+      end
+      assert.same({}, left)
     end)
-    os.remove(ROOT .. "/tmp/started")
-    -- nsl in the background until the command runs, then SIGKILL (no
-    -- signal nsl could pass on)
-    local r = helper.sh(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
-      " /bin/sh -c 'touch /tmp/started; sleep 1000; :' " .. marker .. " >/dev/null 2>&1 & nsl=$!\n" ..
-      "i=0; until [ -e " .. q(ROOT .. "/tmp/started") .. " ]; do i=$((i+1)); " ..
-      "[ $i -lt 500 ] || exit 9; sleep 0.01; done\n" ..
-      "kill -KILL $nsl; wait $nsl; echo $?")
-    assert.same({ 0, "137\n" }, { r.code, r.out }, r.err)
-    os.remove(ROOT .. "/tmp/started")
-    local left
-    for _ = 1, 100 do
-      left = helper.leftovers(marker)
-      if #left == 0 then break end
-      os.execute("sleep 0.05")
-    end
-    assert.same({}, left)
-  end)
+  end
 
   it("runs the command as pid 1 with --no-init", function()
     local r = nsl_run("--no-init /bin/sh -c 'echo $$'")

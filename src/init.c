@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -307,6 +308,20 @@ static void report_status(const struct nsl_init_command *cmd, int code) {
 }
 
 int nsl_init_main(const struct nsl_init_command *cmd) {
+  /* out of the container's reach: a process of the same uid could else
+   * open this init's fds through /proc/1/fd (the status pipe: a forged
+   * code ending nsl early) or ptrace it; the command, a fresh exec, is
+   * dumpable again */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    report(cmd, 125, "init: prctl PR_SET_DUMPABLE", errno, 0);
+    return 125;
+  }
+  /* a parent that died before the container's parent-death signal was set
+   * again (the change of ids clears it) has closed the report's read end */
+  struct pollfd reader = {.fd = cmd->report, .events = POLLOUT};
+  if (cmd->report >= 0 && poll(&reader, 1, 0) == 1 &&
+      (reader.revents & POLLERR))
+    return 125;
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
