@@ -1262,14 +1262,16 @@ print(f:export_pfc())]],
 
   ["seccomp.enosys_stub"] = [[
 p = { newer_enosys = true, allow = { "read", "write", "execve", "brk", "mmap", "munmap", "exit_group" } }
-#nsl.seccomp.enosys_stub(nsl.seccomp.check(p)) // 8 --> 10]],
+f = nsl.seccomp.compile(p)
+#nsl.seccomp.enosys_stub(nsl.seccomp.check(p), f:export_bpf()) // 8 --> 10]],
 
   ["seccomp.key"] = [[
 nsl.seccomp.key{ allow = { "read" } } --> "81c4c642b03db01e"]],
 
   ["seccomp.last_syscalls"] = [[
-p = nsl.seccomp.check{ allow = { "read", "write", "exit_group" }, arches = { "x86" } }
-nsl.seccomp.last_syscalls(p) --> { x86_64 = 231, x86 = 252 }]],
+p = { allow = { "read", "write", "exit_group" }, arches = { "x86" } }
+f = nsl.seccomp.compile(p)
+nsl.seccomp.last_syscalls(nsl.seccomp.check(p), f:export_bpf()) --> { x86_64 = 231, x86 = 252 }]],
 
   ["seccomp.load"] = [[
 bpf = nsl.seccomp.bpf{ default = "allow", rules = { { "mkdir", action = "errno EACCES" } } }
