@@ -99,8 +99,9 @@ function M.run_hooks(st, kind, tolerant, warn)
   for i, hook in ipairs(hooks) do
     local ok, err = M.run_hook(hook, text)
     if not ok then
-      -- runc's words and numbering, which clients and its tests look for
-      err = string.format("%s %s: error running hook #%d", kind, err, i - 1)
+      -- runc's words, order and numbering ("error running prestart hook
+      -- #1: ..."), which clients and its hooks.bats look for
+      err = string.format("error running %s hook #%d: %s", kind, i - 1, err)
       if not tolerant then fail("%s", err) end
       if warn then warn(err) end
     end
