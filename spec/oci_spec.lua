@@ -290,9 +290,10 @@ describe("nsl oci create, start, state, kill, delete", function()
       { r.code, r.err })
     r = oci("update -r - upd", json.encode({ devices = { { allow = false, access = "rwm" } },
       pids = { limit = 40 } }))
-    assert.same({ 0, "nsl-oci: warning: update: linux.resources.devices is not applied " ..
-      "(no v1 devices cgroup)\n" }, { r.code, r.err })
-    assert.equal("40", limits()[1])
+    -- no device rules to change: refused (fail closed), nothing changed
+    assert.same({ 1, "update: linux.resources.devices: the container has no v1 devices cgroup " ..
+      "to change (nsl-oci does not replace a cgroup v2 device program)\n" }, { r.code, r.err })
+    assert.equal("30", limits()[1])
     r = oci("update --pids-limit 5 nope")
     assert.same({ 1, "container nope does not exist\n" }, { r.code, r.err })
     assert.equal(0, oci("kill upd KILL").code)
