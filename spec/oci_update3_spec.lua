@@ -133,3 +133,41 @@ describe("nsl oci update: an allow-by-default container's device rules", functio
     assert.equal("running", H.state("todefault").status)
   end)
 end)
+
+describe("nsl oci: config keys in another case", function()
+  -- runc's decoder (Go's encoding/json) reads "Seccomp" as seccomp: a key
+  -- nsl-oci would skip is refused rather than run without what it asks
+  local cases = {
+    { "linux.Seccomp", function(s) s.linux.Seccomp = { defaultAction = "SCMP_ACT_ERRNO" } end,
+      "linux.seccomp" },
+    { "linux.Resources", function(s) s.linux.Resources = { devices = { DENY_ALL } } end,
+      "linux.resources" },
+    { "Linux", function(s) s.Linux, s.linux = s.linux, nil end, "linux" },
+    { "process.Capabilities", function(s)
+      s.process.Capabilities, s.process.capabilities = s.process.capabilities, nil
+    end, "process.capabilities" },
+    { "linux.namespaces[0].Type", function(s)
+      s.linux.namespaces[1].Type, s.linux.namespaces[1].type = s.linux.namespaces[1].type, nil
+    end, "linux.namespaces[0].type" },
+    { "linux.seccomp.syscalls[0].Action", function(s)
+      s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW",
+        syscalls = { { names = { "mkdir" }, Action = "SCMP_ACT_ERRNO" } } }
+    end, "linux.seccomp.syscalls[0].action" },
+  }
+  for _, case in ipairs(cases) do
+    it("refuses " .. case[1], function()
+      local r = H.run("case", "true", case[2])
+      oci("delete --force case")
+      assert.equal(1, r.code, r.err)
+      assert.matches(case[1] .. " is spelled " .. case[3]:match("[^.]+$") .. " in the runtime spec",
+        r.err, 1, true)
+    end)
+  end
+
+  it("takes linux.resources' keys in any case, as runc's suite writes them", function()
+    local r = H.run("cpucase", "true", function(s)
+      s.linux.resources = { CPU = { Shares = 100 }, Pids = { Limit = 20 } }
+    end)
+    assert.same({ 0, "" }, { r.code, r.err })
+  end)
+end)
