@@ -838,7 +838,8 @@ describe("nsl oci with less isolation than the default", function()
     assert.is_nil(state("hp1"))
     local failing = with { createRuntime = { { path = "/bin/sh", args = { "sh", "-c", "exit 3" } } } }
     r = oci("run --bundle " .. q(failing) .. " hp2")
-    assert.same({ 1, "start: error running createRuntime hook #0: hook /bin/sh exited 3\n" }, { r.code, r.err })
+    assert.same({ 1, "start: error running createRuntime hook #0: error running hook: /bin/sh exited 3\n" },
+      { r.code, r.err })
     assert.is_nil(state("hp2"))
     assert.is_nil(core.stat(STATE .. "/hp2"))
     assert.is_false(assert(cgroup.open(cgroup_of[failing])):exists())

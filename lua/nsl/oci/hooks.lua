@@ -67,9 +67,13 @@ function M.run_hook(hook, state_json)
     local got, how, code = core.wait(pid, "nohang")
     if got == pid then
       if how == "exited" and code == 0 then return true end
-      if how == "exited" then return nil, string.format("hook %s exited %d", hook.path, code) end
-      -- the signal in words, as runc says it ("signal: bad system call")
-      return nil, string.format("hook %s %s %d (%s)", hook.path, how, code,
+      -- runc's words for a hook that failed ("error running hook: ...",
+      -- which its seccomp.bats looks for), the signal in words as runc
+      -- says it ("signal: bad system call")
+      if how == "exited" then
+        return nil, string.format("error running hook: %s exited %d", hook.path, code)
+      end
+      return nil, string.format("error running hook: %s %s %d (%s)", hook.path, how, code,
         core.strsignal(code):lower())
     end
     if core.monotime() > deadline then
