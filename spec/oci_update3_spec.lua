@@ -164,6 +164,17 @@ describe("nsl oci: config keys in another case", function()
     end)
   end
 
+  it("refuses exec --process with a key in another case", function()
+    local pid, dir = H.started("execcase", "sleep 100")
+    finally(function() H.finish("execcase", pid) end)
+    local path = dir .. "/process.json"
+    helper.write(path, json.encode { args = { "true" }, cwd = "/", User = { uid = 0, gid = 0 },
+      capabilities = { Bounding = { "CAP_SYS_ADMIN" } } })
+    local r = oci("exec --process " .. helper.quote(path) .. " execcase")
+    assert.equal(255, r.code, r.err) -- exec's failure, as runc's
+    assert.matches("exec failed: process.User is spelled user in the runtime spec", r.err, 1, true)
+  end)
+
   it("takes linux.resources' keys in any case, as runc's suite writes them", function()
     local r = H.run("cpucase", "true", function(s)
       s.linux.resources = { CPU = { Shares = 100 }, Pids = { Limit = 20 } }

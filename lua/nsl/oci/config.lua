@@ -86,6 +86,13 @@ local function check_spelling(t, at, where)
   end
 end
 
+--- Raise for a key of an OCI process object p (exec --process) spelled
+-- in another case than the runtime spec spells it, as M.read_bundle does
+-- for the config's.
+function M.check_process_spelling(p)
+  check_spelling(p, "process", "process")
+end
+
 --- config.json of a bundle (or file, relative to it) as Lua data; raises
 -- when it is missing, is not JSON, or is not for an OCI runtime spec 1.x.
 function M.read_bundle(bundle, file)

@@ -675,6 +675,7 @@ end
 -- exit code (0 when detached).
 function M.exec(root, id, p, o)
   o = o or {}
+  config.check_process_spelling(p)
   local st = statedir.load(root, id)
   local status = statedir.status(st)
   if status == "stopped" then fail("cannot exec in a stopped container") end
