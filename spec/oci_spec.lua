@@ -292,7 +292,7 @@ describe("nsl oci create, start, state, kill, delete", function()
       pids = { limit = 40 } }))
     -- no device rules to change: refused (fail closed), nothing changed
     assert.same({ 1, "update: linux.resources.devices: the container has no v1 devices cgroup " ..
-      "to change (nsl-oci does not replace a cgroup v2 device program)\n" }, { r.code, r.err })
+      "to change (it was made without device rules)\n" }, { r.code, r.err })
     assert.equal("30", limits()[1])
     r = oci("update --pids-limit 5 nope")
     assert.same({ 1, "container nope does not exist\n" }, { r.code, r.err })

@@ -169,7 +169,7 @@ describe("nsl oci: config keys in another case", function()
     finally(function() H.finish("execcase", pid) end)
     local path = dir .. "/process.json"
     helper.write(path, json.encode { args = { "true" }, cwd = "/", User = { uid = 0, gid = 0 },
-      capabilities = { Bounding = { "CAP_SYS_ADMIN" } } })
+      capabilities = { bounding = { "CAP_CHOWN" } } })
     local r = oci("exec --process " .. helper.quote(path) .. " execcase")
     assert.equal(255, r.code, r.err) -- exec's failure, as runc's
     assert.matches("exec failed: process.User is spelled user in the runtime spec", r.err, 1, true)
@@ -180,5 +180,25 @@ describe("nsl oci: config keys in another case", function()
       s.linux.resources = { CPU = { Shares = 100 }, Pids = { Limit = 20 } }
     end)
     assert.same({ 0, "" }, { r.code, r.err })
+  end)
+end)
+
+describe("nsl.oci.devices.update_cgroup on cgroup v2", function()
+  local C = require "cgroup2_harness"
+
+  it("replaces the container's device program with the new rules' (devbpf.replace)", function()
+    if not C.unified_mount() then return pending("no cgroup2 mount") end
+    local _, path = C.throwaway_cgroup(finally)
+    local host = { version = 2, unified = { mount = C.unified_mount(), root = "/", own = "/" } }
+    local cg = assert(cgroup.create(path .. "/c", {}, host))
+    -- deny /dev/zero; then /dev/full instead
+    local old = { DENY_ALL, { allow = false, type = "c", major = 1, minor = 5, access = "rwm" } }
+    local new = { DENY_ALL, { allow = false, type = "c", major = 1, minor = 7, access = "rwm" } }
+    devices.apply_cgroup(cg, old)()
+    devices.update_cgroup(cg, new, old)
+    local fd <close> = assert(core.open(cg.dirs.unified, "rdonly directory"))
+    assert.equal(1, #assert(core.bpf_prog_query(fd, "cgroup_device")))
+    local r = C.run_in(cg.dirs.unified, C.probe("/dev/zero", "/dev/full", "/dev/null"))
+    assert.same({ 0, "zero r=0 w=0 full r=1 w=1 null r=0 w=0 " }, { r.code, r.out }, r.err)
   end)
 end)

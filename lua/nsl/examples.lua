@@ -37,6 +37,16 @@ cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
 prog = assert(nsl.bpf_prog_load("cgroup_device", nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }, "GPL"))
 nsl.bpf_prog_attach(prog, cg, "cgroup_device", "allow_multi") --> true]],
 
+  bpf_prog_detach = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+old = assert(nsl.bpf_prog_get_fd_by_id(nsl.bpf_prog_query(cg, "cgroup_device")[1]))
+nsl.bpf_prog_detach(old, cg, "cgroup_device") --> true]],
+
+  bpf_prog_get_fd_by_id = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+nsl.bpf_prog_get_fd_by_id(nsl.bpf_prog_query(cg, "cgroup_device")[1]) --> fd 8
+nsl.bpf_prog_get_fd_by_id(99999999) --> nil, "bpf BPF_PROG_GET_FD_BY_ID 99999999: No such file or directory", ENOENT]],
+
   bpf_prog_load = [[
 insns = nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }
 nsl.bpf_prog_load("cgroup_device", insns, "GPL") --> fd 7
@@ -1302,6 +1312,9 @@ nsl.wait(pid) --> 4711, "exited", 1]],
 nsl.devbpf.attach("/sys/fs/cgroup/box", { { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3 } }) --> true
 prog = assert(nsl.devbpf.load{ { allow = false, type = "c", major = 1, minor = 5 } })
 nsl.devbpf.attach("/sys/fs/cgroup/box/inner", prog) --> true]],
+
+  ["devbpf.replace"] = [[
+nsl.devbpf.replace("/sys/fs/cgroup/box", { { allow = false, type = "c", major = 1, minor = 5 } }) --> true]],
 
   ["devbpf.load"] = [[
 nsl.devbpf.load{ { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3, access = "rw" } } --> fd 7]],

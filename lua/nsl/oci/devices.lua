@@ -243,12 +243,18 @@ end
 -- The lines (M.cgroup_lines) as a device program (nsl.devbpf: the same
 -- rules, in the same order), loaded now, and the function that attaches
 -- it to the cgroup v2 directory dir.
-local function device_program(dir, lines)
+local function load_program(lines)
   local devbpf = require "nsl.devbpf"
   local rules = {}
   for i, line in ipairs(lines) do rules[i] = assert(devbpf.rule(line[2], line[1] == "devices.allow")) end
   local prog, err, errno = devbpf.load(rules)
   if not prog then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
+  return prog
+end
+
+local function device_program(dir, lines)
+  local devbpf = require "nsl.devbpf"
+  local prog = load_program(lines)
   return function()
     local ok, aerr, aerrno = devbpf.attach(dir, prog)
     prog:close()
@@ -322,13 +328,23 @@ end
 -- nsl-oci applied last). A transition that must first allow or deny
 -- every device runs with the container frozen; a write the kernel
 -- refuses has the old rules written back. Checks the result against
--- devices.list. Raises for a container without a v1 devices cgroup (a
--- cgroup v2 device program is not replaced: fail closed).
+-- devices.list. Where there is no v1 devices hierarchy, the device
+-- program of the container's cgroup v2 directory is replaced by one of
+-- list (nsl.devbpf.replace: the new one attached before the old one goes).
+-- Raises for a container with neither (fail closed).
 function M.update_cgroup(cg, list, kept)
   local dir = cg.dirs.devices
+  local h = cg.hierarchies or require("nsl.cgroup").hierarchies()
+  local v1_devices = cg.version == 1 and h and h.v1 and h.v1.devices
+  if not dir and not v1_devices and cg.dirs.unified then
+    local prog <close> = load_program(M.cgroup_lines(list))
+    local ok, err, errno = require("nsl.devbpf").replace(cg.dirs.unified, prog)
+    if not ok then fail("update: linux.resources.devices: %s", errors.explain(err, errno)) end
+    return
+  end
   if not dir then
     fail("update: linux.resources.devices: the container has no v1 devices cgroup to change " ..
-      "(nsl-oci does not replace a cgroup v2 device program)")
+      "(it was made without device rules)")
   end
   local function rules_of(path)
     local text, err, errno = util.read_file(path)
