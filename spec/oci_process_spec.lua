@@ -117,7 +117,7 @@ describe("nsl oci: the process", function()
       end))
       local r = H.oci("run --bundle " .. q(dir) .. " hook1")
       assert.equal(125, r.code)
-      assert.matches("startContainer hook /bin/sh killed 31", r.err)
+      assert.matches("error running startContainer hook #0: error running hook: /bin/sh killed 31", r.err)
       assert.is_nil(H.state("hook1"))
     end)
 

@@ -210,7 +210,7 @@ describe("nsl oci run with a seccomp profile", function()
     local r = oci("run --bundle " .. q(dir) .. " hooksys")
     oci("delete --force hooksys")
     assert.are_not.equal(0, r.code)
-    assert.matches("startContainer hook /bin/sh killed 31 (bad system call): error running hook #0",
+    assert.matches("error running startContainer hook #0: error running hook: /bin/sh killed 31 (bad system call)",
       r.err, 1, true)
   end)
 end)

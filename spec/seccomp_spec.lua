@@ -694,7 +694,7 @@ describe("nsl.seccomp newer_enosys", function()
   it("names the last syscall of each architecture of the filter", function()
     -- openat is the last on x86_64 (257) and x86 (295); execve (520) on x32
     assert.same({ x86_64 = 257, x86 = 295, x32 = 0x40000000 + 520 },
-      seccomp.last_syscalls(seccomp.check(policy)))
+      seccomp.last_syscalls(seccomp.check(policy), seccomp.compile(policy):export_bpf()))
   end)
 
   it("gives ENOSYS above the last syscall and libseccomp's verdict everywhere else", function()
@@ -726,14 +726,99 @@ describe("nsl.seccomp newer_enosys", function()
     assert.is_true(enosys > 2000)
   end)
 
+  -- Every verdict of libseccomp's program for arch and nr 0..1023 that is
+  -- not the default's EPERM is the program's with the stub too.
+  local EPERM_VERDICT = 0x00050000 | E.EPERM
+  local function assert_keeps_verdicts(p, arch)
+    local f <close> = seccomp.compile(p)
+    local plain, prog = decode(assert(f:export_bpf())), decode(seccomp.program(p))
+    local kept = 0
+    for nr = 0, 1023 do
+      local want = run_bpf(plain, { [0] = nr, [4] = arch })
+      if want ~= EPERM_VERDICT then
+        local got = run_bpf(prog, { [0] = nr, [4] = arch })
+        if got ~= want then error(string.format("arch 0x%x nr %d: 0x%08x, not 0x%08x", arch, nr, got, want)) end
+        kept = kept + 1
+      end
+    end
+    return prog, kept
+  end
+
+  it("keeps i386's socket calls, which libseccomp names by pseudo numbers", function()
+    -- socket, accept4 and recvmmsg resolve to negative numbers on x86 while
+    -- libseccomp's program also matches their own syscalls (359, 364, 337)
+    local p = { default = "errno EPERM", arches = { "x86" }, newer_enosys = true,
+      allow = { "socket", table.unpack(seccomp.exec_needs) },
+      rules = { { "accept4", action = "kill" }, { "recvmmsg", action = "notify" } } }
+    local prog, kept = assert_keeps_verdicts(p, AUDIT_I386)
+    assert.is_true(kept >= #seccomp.exec_needs + 3)
+    for nr, verdict in pairs{ [359] = 0x7fff0000, [364] = 0x80000000, [337] = 0x7fc00000,
+      [1000] = ENOSYS_VERDICT } do
+      assert.equal(verdict, (run_bpf(prog, { [0] = nr, [4] = AUDIT_I386 })), nr)
+    end
+    -- bit 30 means x32 on x86_64 only: on i386 it is a number above all
+    assert.equal(ENOSYS_VERDICT, (run_bpf(prog, { [0] = 0x40000000 | 359, [4] = AUDIT_I386 })))
+    assert.equal(ENOSYS_VERDICT, (run_bpf(prog, { [0] = 0x40000000 | 4, [4] = AUDIT_I386 })))
+  end)
+
+  it("gives s390x's number 0 ENOSYS and keeps its other verdicts", function()
+    -- libseccomp adds no big-endian arch to this host's filter: a program
+    -- as it writes one for s390x (mkdir, 39, kills; the rest EPERM)
+    local AUDIT_S390X = 0x80000016
+    local plain = {}
+    for i, ins in ipairs{ { 0x20, 0, 0, 4 }, { 0x15, 0, 4, AUDIT_S390X }, { 0x20, 0, 0, 0 },
+      { 0x15, 0, 1, 39 }, { 0x06, 0, 0, 0x80000000 }, { 0x06, 0, 0, EPERM_VERDICT },
+      { 0x06, 0, 0, 0 } } do
+      plain[i] = string.pack("<I2I1I1I4", table.unpack(ins))
+    end
+    plain = table.concat(plain)
+    local p = seccomp.check{ default = "errno EPERM", arches = { "s390x" }, newer_enosys = true,
+      allow = seccomp.exec_needs, rules = { { "mkdir", action = "kill" } } }
+    local prog = decode(seccomp.enosys_stub(p, plain) .. plain)
+    for nr, verdict in pairs{ [0] = ENOSYS_VERDICT, [1] = EPERM_VERDICT, [38] = EPERM_VERDICT,
+      [39] = 0x80000000, [40] = ENOSYS_VERDICT, [1000] = ENOSYS_VERDICT } do
+      assert.equal(verdict, (run_bpf(prog, { [0] = nr, [4] = AUDIT_S390X })), nr)
+    end
+    -- x86_64, which this program does not let through, is left as it was
+    assert.equal(0, (run_bpf(prog, { [0] = 1000, [4] = AUDIT_X86_64 })))
+  end)
+
+  it("names the stub when it takes a program past the kernel's 4096 instructions", function()
+    local function ioctls(n)
+      local rules = {}
+      for i = 1, n do
+        rules[i] = { "ioctl", action = "errno EACCES", args = { { 1, "masked_eq", 0xffffffff, i } } }
+      end
+      return { default = "errno EPERM", arches = { "x86", "x32" }, newer_enosys = true,
+        allow = seccomp.exec_needs, rules = rules }
+    end
+    local function length(n)
+      local f <close> = seccomp.compile(ioctls(n))
+      return #assert(f:export_bpf()) // 8
+    end
+    -- about one instruction a rule: a program a few short of the limit
+    local n = 4040
+    local without_stub = length(n)
+    while without_stub > 4094 do
+      n = n - (without_stub - 4094)
+      without_stub = length(n)
+    end
+    assert.is_true(without_stub > 4080, without_stub)
+    local f <close> = seccomp.compile(ioctls(n))
+    local stub = seccomp.enosys_stub(seccomp.check(ioctls(n)), f:export_bpf())
+    assert.has_error(function() seccomp.program(ioctls(n)) end, string.format(
+      "seccomp policy compiles to %d instructions and newer_enosys's stub adds %d, " ..
+      "past the kernel's limit of 4096", without_stub, #stub // 8))
+  end)
+
   it("adds nothing where the default allows, logs or traces, or without newer_enosys", function()
     for _, default in ipairs{ "allow", "log", "trace 1", "errno ENOSYS" } do
       local p = { default = default, newer_enosys = true, rules = { { "mkdir", action = "kill" } } }
       if default ~= "allow" and default ~= "log" then p.allow = { "execve", "brk", "mmap",
         "munmap", "write", "exit_group" } end
-      assert.equal("", seccomp.enosys_stub(seccomp.check(p)), default)
+      assert.equal("", seccomp.enosys_stub(seccomp.check(p), "\0"), default)
     end
-    assert.equal("", seccomp.enosys_stub(seccomp.check{ allow = { "read" } }))
+    assert.equal("", seccomp.enosys_stub(seccomp.check{ allow = { "read" } }, "\0"))
     assert.has_error(function() seccomp.check{ newer_enosys = "yes" } end,
       "seccomp policy newer_enosys must be true or false")
   end)

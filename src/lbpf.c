@@ -144,11 +144,47 @@ static int l_bpf_prog_query(lua_State *L) {
   return 1;
 }
 
+static int l_bpf_prog_detach(lua_State *L) {
+  int prog = nsl_checkfd(L, 1);
+  int target = nsl_checkfd(L, 2);
+  unsigned type = attach_types[luaL_checkoption(L, 3, NULL, attach_type_names)];
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.target_fd = (uint32_t)target;
+  attr.attach_bpf_fd = (uint32_t)prog;
+  attr.attach_type = type;
+  if (sys_bpf(BPF_PROG_DETACH, &attr) != 0)
+    return nsl_fail(L, "bpf BPF_PROG_DETACH program %d from %d", prog, target);
+  return nsl_ok(L);
+}
+
+static int l_bpf_prog_get_fd_by_id(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, id > 0 && id <= UINT32_MAX, 1, "a program id (1..2^32-1)");
+  int *slot = nsl_newfd(L);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.prog_id = (uint32_t)id;
+  int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+  if (fd < 0)
+    return nsl_fail(L, "bpf BPF_PROG_GET_FD_BY_ID %d", (int)id);
+  nsl_own(L, slot, fd);
+  return 1;
+}
+
 const nsl_Reg nsl_bpf_lib[] = {
     {"bpf_prog_attach", l_bpf_prog_attach,
      "bpf_prog_attach(prog, target, type [, flags]) -> true",
      "bpf(2) BPF_PROG_ATTACH a loaded program to a cgroup directory's fd: "
      "type \"cgroup_device\", flags \"allow_multi\" or \"allow_override\""},
+    {"bpf_prog_detach", l_bpf_prog_detach,
+     "bpf_prog_detach(prog, target, type) -> true",
+     "bpf(2) BPF_PROG_DETACH the attached program prog (an fd, as "
+     "bpf_prog_get_fd_by_id gives) from a cgroup directory's fd"},
+    {"bpf_prog_get_fd_by_id", l_bpf_prog_get_fd_by_id,
+     "bpf_prog_get_fd_by_id(id) -> fd",
+     "bpf(2) BPF_PROG_GET_FD_BY_ID: an fd of the loaded program id (an id of "
+     "bpf_prog_query)"},
     {"bpf_prog_load", l_bpf_prog_load,
      "bpf_prog_load(type, insns, license) -> fd",
      "bpf(2) BPF_PROG_LOAD a string of struct bpf_insn as a program of type "

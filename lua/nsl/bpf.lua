@@ -172,6 +172,22 @@ local function eval(prog, pc, a, env, out)
   return out
 end
 
+--- The verdicts of a program as pieces { env = { [offset] = { lo, hi } },
+-- verdict } that partition its inputs: in each, the words at those
+-- offsets (0 the nr, 4 the arch, ...) within those ranges, any other
+-- word any value; a masked word has a key above 63. nil and a reason
+-- when bpf is no program or does what the rewrite does not handle.
+function M.pieces(bpf)
+  local prog, err = M.decode(bpf)
+  if not prog then return nil, err end
+  local ok, pieces = pcall(eval, prog, 1, { "const", 0 }, {}, {})
+  if not ok then
+    if pieces == Unsupported then return nil, "the program does what the rewrite does not handle" end
+    error(pieces, 0)
+  end
+  return pieces
+end
+
 ---------------------------------------------------------------------------
 -- emitting: a binary search per word, down to the verdicts
 
@@ -347,13 +363,8 @@ end
 -- handle (scratch memory, the X register, arithmetic on inputs other
 -- than a mask).
 function M.rewrite(bpf)
-  local prog, err = M.decode(bpf)
-  if not prog then return nil, err end
-  local ok, pieces = pcall(eval, prog, 1, { "const", 0 }, {}, {})
-  if not ok then
-    if pieces == Unsupported then return nil, "the program does what the rewrite does not handle" end
-    error(pieces, 0)
-  end
+  local pieces, err = M.pieces(bpf)
+  if not pieces then return nil, err end
   -- a rewrite that goes wrong leaves the program as it is (fail closed)
   local built, code = pcall(function() return M.encode(decide(pieces, order_of(pieces), 1)) end)
   if not built then return nil, "the rewrite failed: " .. tostring(code) end

@@ -183,4 +183,28 @@ function M.attach(dir, prog)
   return true
 end
 
+--- Replace the device programs attached to the cgroup v2 directory dir
+-- with prog (an fd of M.load, or a list of rules to load): prog is
+-- attached first, then each program that was there is detached, so that
+-- there is no moment without one (while both are there a device needs
+-- both to allow it). true, or nil, a message and errno (a program that
+-- could not be detached is left there beside prog: stricter, not wider).
+function M.replace(dir, prog)
+  local cgroup_fd <close>, err, errno = core.open(dir, "rdonly directory")
+  if not cgroup_fd then return nil, err, errno end
+  local before
+  before, err, errno = core.bpf_prog_query(cgroup_fd, "cgroup_device")
+  if not before then return nil, string.format("device programs of %s: %s", dir, err), errno end
+  local ok
+  ok, err, errno = M.attach(dir, prog)
+  if not ok then return nil, err, errno end
+  for _, id in ipairs(before) do
+    local old <close>, gerr, gerrno = core.bpf_prog_get_fd_by_id(id)
+    if not old then return nil, string.format("device program %d of %s: %s", id, dir, gerr), gerrno end
+    ok, err, errno = core.bpf_prog_detach(old, cgroup_fd, "cgroup_device")
+    if not ok then return nil, string.format("device program %d of %s: %s", id, dir, err), errno end
+  end
+  return true
+end
+
 return M

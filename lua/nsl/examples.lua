@@ -37,6 +37,16 @@ cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
 prog = assert(nsl.bpf_prog_load("cgroup_device", nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }, "GPL"))
 nsl.bpf_prog_attach(prog, cg, "cgroup_device", "allow_multi") --> true]],
 
+  bpf_prog_detach = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+old = assert(nsl.bpf_prog_get_fd_by_id(nsl.bpf_prog_query(cg, "cgroup_device")[1]))
+nsl.bpf_prog_detach(old, cg, "cgroup_device") --> true]],
+
+  bpf_prog_get_fd_by_id = [[
+cg = assert(nsl.open("/sys/fs/cgroup/box", "rdonly directory"))
+nsl.bpf_prog_get_fd_by_id(nsl.bpf_prog_query(cg, "cgroup_device")[1]) --> fd 8
+nsl.bpf_prog_get_fd_by_id(99999999) --> nil, "bpf BPF_PROG_GET_FD_BY_ID 99999999: No such file or directory", ENOENT]],
+
   bpf_prog_load = [[
 insns = nsl.devbpf.program{ { allow = false, type = "c", major = 1, minor = 5 } }
 nsl.bpf_prog_load("cgroup_device", insns, "GPL") --> fd 7
@@ -1276,14 +1286,16 @@ print(f:export_pfc())]],
 
   ["seccomp.enosys_stub"] = [[
 p = { newer_enosys = true, allow = { "read", "write", "execve", "brk", "mmap", "munmap", "exit_group" } }
-#nsl.seccomp.enosys_stub(nsl.seccomp.check(p)) // 8 --> 10]],
+f = nsl.seccomp.compile(p)
+#nsl.seccomp.enosys_stub(nsl.seccomp.check(p), f:export_bpf()) // 8 --> 10]],
 
   ["seccomp.key"] = [[
 nsl.seccomp.key{ allow = { "read" } } --> "81c4c642b03db01e"]],
 
   ["seccomp.last_syscalls"] = [[
-p = nsl.seccomp.check{ allow = { "read", "write", "exit_group" }, arches = { "x86" } }
-nsl.seccomp.last_syscalls(p) --> { x86_64 = 231, x86 = 252 }]],
+p = { allow = { "read", "write", "exit_group" }, arches = { "x86" } }
+f = nsl.seccomp.compile(p)
+nsl.seccomp.last_syscalls(nsl.seccomp.check(p), f:export_bpf()) --> { x86_64 = 231, x86 = 252 }]],
 
   ["seccomp.load"] = [[
 bpf = nsl.seccomp.bpf{ default = "allow", rules = { { "mkdir", action = "errno EACCES" } } }
@@ -1314,6 +1326,9 @@ nsl.wait(pid) --> 4711, "exited", 1]],
 nsl.devbpf.attach("/sys/fs/cgroup/box", { { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3 } }) --> true
 prog = assert(nsl.devbpf.load{ { allow = false, type = "c", major = 1, minor = 5 } })
 nsl.devbpf.attach("/sys/fs/cgroup/box/inner", prog) --> true]],
+
+  ["devbpf.replace"] = [[
+nsl.devbpf.replace("/sys/fs/cgroup/box", { { allow = false, type = "c", major = 1, minor = 5 } }) --> true]],
 
   ["devbpf.load"] = [[
 nsl.devbpf.load{ { allow = false, type = "a" }, { allow = true, type = "c", major = 1, minor = 3, access = "rw" } } --> fd 7]],

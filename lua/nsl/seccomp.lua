@@ -23,8 +23,9 @@
 --   arches        other architectures to match besides the native one, a list
 --                 ({ "x86", "x32" }) or by native arch ({ x86_64 = { "x86" } })
 --   skip_unknown  names libseccomp does not know are skipped, not errors
---   newer_enosys  a syscall numbered above every syscall the policy names
---                 (on each architecture of the filter) gets errno ENOSYS,
+--   newer_enosys  a syscall numbered above every syscall libseccomp's
+--                 program gives another verdict than the default (on each
+--                 architecture of the filter) gets errno ENOSYS,
 --                 not the default, as runc's profiles do: a C library then
 --                 falls back from a syscall newer than the policy (clone3
 --                 to clone). Only where the default refuses (not allow,
@@ -351,22 +352,48 @@ local AUDIT_ARCH = { x86 = 0x40000003, x86_64 = 0xc000003e, x32 = 0xc000003e,
   s390 = 0x16, s390x = 0x80000016, parisc = 0xf, parisc64 = 0x8000000f,
   riscv64 = 0xc00000f3 }
 local X32_BIT = 0x40000000
+local MAXINSNS = 4096 -- BPF_MAXINSNS
 local RET_ENOSYS = 0x00050000 | 38 -- SECCOMP_RET_ERRNO | ENOSYS
 local LD_W_ABS, JA, JEQ, JGT, JGE, RET_K = 0x20, 0x05, 0x15, 0x25, 0x35, 0x06
 
---- The highest syscall number the policy (checked: M.check) names on
--- each architecture of its filter (the native one and p.arches), by name;
--- an architecture on which it names none is left out.
-function M.last_syscalls(p)
-  local names = {}
-  for _, name in ipairs(p.allow) do names[#names + 1] = name end
-  for _, r in ipairs(p.rules) do names[#names + 1] = r.name end
-  local last = {}
+-- SECCOMP_RET_* of an action as M.check writes it ("errno 1").
+local RET = { allow = 0x7fff0000, kill = 0x80000000, kill_thread = 0, trap = 0x00030000,
+  log = 0x7ffc0000, notify = 0x7fc00000 }
+local function ret_of(action)
+  local word, n = action:match("^(%S+) (%d+)$")
+  if word == "errno" then return 0x00050000 | tonumber(n) end
+  if word == "trace" then return 0x7ff00000 | tonumber(n) end
+  return RET[action]
+end
+
+-- The numbers of an architecture's ABI under its arch value: x86_64's
+-- below bit 30, x32's from it; any number elsewhere.
+local function numbers_of(arch)
+  if arch == "x86_64" then return 0, X32_BIT - 1 end
+  if arch == "x32" then return X32_BIT, 0xffffffff end
+  return 0, 0xffffffff
+end
+
+--- The highest syscall number to which program (libseccomp's export of
+-- the checked policy p) gives another verdict than p's default, on each
+-- architecture of the filter (the native one and p.arches) with a known
+-- arch value; one with none is left out. Read from the program, not from
+-- the names: libseccomp matches syscalls besides the ones a name resolves
+-- to (i386's socket calls resolve to pseudo numbers, and it matches
+-- socketcall and the direct socket syscalls too).
+function M.last_syscalls(p, program)
+  local pieces, err = require("nsl.bpf").pieces(program)
+  if not pieces then fail("newer_enosys: cannot read libseccomp's program: %s", err) end
+  local default, last, any = ret_of(p.default), {}, { 0, 0xffffffff }
   for _, arch in ipairs { core.seccomp_arch_native(), table.unpack(p.arches) } do
-    for _, name in ipairs(names) do
-      -- pseudo-syscalls (negative) are no syscall of that architecture
-      local nr = core.seccomp_syscall_resolve_name(name, arch)
-      if nr and nr >= 0 and nr > (last[arch] or -1) then last[arch] = nr end
+    local audit, lo, hi = AUDIT_ARCH[arch], numbers_of(arch)
+    for _, piece in ipairs(audit and pieces or {}) do
+      -- a word the piece does not bound (or bounds masked) may be anything
+      local a, nr = piece.env[4] or any, piece.env[0] or any
+      if piece.verdict ~= default and a[1] <= audit and audit <= a[2]
+        and nr[1] <= hi and nr[2] >= lo then
+        last[arch] = math.max(last[arch] or -1, math.min(nr[2], hi))
+      end
     end
   end
   return last
@@ -396,19 +423,20 @@ local function assemble(list)
   return table.concat(out)
 end
 
---- The program prepended to a policy's filter for newer_enosys: for
--- each architecture of M.last_syscalls(p), a syscall number above the
+--- The program prepended to program, libseccomp's export of the checked
+-- policy p, for newer_enosys: for
+-- each architecture of M.last_syscalls(p, program), a syscall number above the
 -- last gets errno ENOSYS (on x86_64 the numbers from 0x40000000 up,
 -- x32's, against x32's last; on s390 also number 0, which stands for any number the
 -- kernel does not know); everything else falls through to the filter.
 -- "" when the policy has no newer_enosys or a default that allows.
-function M.enosys_stub(p)
+function M.enosys_stub(p, program)
   local default = p.default
   if not p.newer_enosys or default == "allow" or default == "log" or default:match("^trace ")
     or default == "errno 38" then
     return ""
   end
-  local last, by_audit, order = M.last_syscalls(p), {}, {}
+  local last, by_audit, order = M.last_syscalls(p, program), {}, {}
   for arch, nr in pairs(last) do
     local audit = AUDIT_ARCH[arch]
     if audit then
@@ -457,7 +485,17 @@ end
 function M.program(policy)
   local p = M.check(policy)
   local filter <close> = M.compile(policy)
-  return M.enosys_stub(p) .. assert(filter:export_bpf())
+  local plain = assert(filter:export_bpf())
+  if #plain > MAXINSNS * 8 then
+    fail("compiles to %d instructions, past the kernel's limit of %d",
+      #plain // 8, MAXINSNS)
+  end
+  local stub = M.enosys_stub(p, plain)
+  if #stub + #plain > MAXINSNS * 8 then
+    fail("compiles to %d instructions and newer_enosys's stub adds %d, past the kernel's " ..
+      "limit of %d", #plain // 8, #stub // 8, MAXINSNS)
+  end
+  return stub .. plain
 end
 
 ---------------------------------------------------------------------------
@@ -525,7 +563,7 @@ end
 -- (its version, so that a cache of another nsl is not taken for it) and
 -- of M.enosys_stub.
 local function platform()
-  return string.format("|%s|%s|%d|shrink1|enosys1", core.seccomp_arch_native(),
+  return string.format("|%s|%s|%d|shrink1|enosys2", core.seccomp_arch_native(),
     core.seccomp_version(), core.seccomp_api_get())
 end
 

@@ -19,6 +19,80 @@ local M = {}
 ---------------------------------------------------------------------------
 -- the bundle and the config
 
+-- The fields of the config's objects as the runtime spec spells them, by
+-- where they are ("" the top, "[]" an element of a list). Objects whose
+-- keys are free (annotations, sysctl) or matched in any case
+-- (linux.resources: M.resources_spelled) are not here.
+local function field_set(...)
+  local set = {}
+  for _, name in ipairs { ... } do set[name] = true end
+  return set
+end
+local HOOK = field_set("path", "args", "env", "timeout")
+local ID_MAP = field_set("containerID", "hostID", "size")
+local SPELLING = {
+  [""] = field_set("ociVersion", "process", "root", "hostname", "domainname", "mounts", "hooks",
+    "annotations", "linux"),
+  process = field_set("terminal", "consoleSize", "user", "args", "commandLine", "env", "cwd",
+    "capabilities", "rlimits", "noNewPrivileges", "apparmorProfile", "oomScoreAdj",
+    "selinuxLabel", "ioPriority", "scheduler", "execCPUAffinity"),
+  ["process.user"] = field_set("uid", "gid", "umask", "additionalGids", "username"),
+  ["process.capabilities"] = field_set("bounding", "effective", "inheritable", "permitted", "ambient"),
+  ["process.rlimits[]"] = field_set("type", "hard", "soft"),
+  root = field_set("path", "readonly"),
+  ["mounts[]"] = field_set("destination", "source", "options", "type", "uidMappings", "gidMappings"),
+  hooks = field_set("prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+    "poststop"),
+  ["hooks.prestart[]"] = HOOK, ["hooks.createRuntime[]"] = HOOK,
+  ["hooks.createContainer[]"] = HOOK, ["hooks.startContainer[]"] = HOOK,
+  ["hooks.poststart[]"] = HOOK, ["hooks.poststop[]"] = HOOK,
+  linux = field_set("uidMappings", "gidMappings", "sysctl", "resources", "cgroupsPath", "namespaces",
+    "devices", "seccomp", "rootfsPropagation", "maskedPaths", "readonlyPaths", "mountLabel",
+    "intelRdt", "personality", "timeOffsets", "memoryPolicy", "netDevices"),
+  ["linux.uidMappings[]"] = ID_MAP, ["linux.gidMappings[]"] = ID_MAP,
+  ["mounts[].uidMappings[]"] = ID_MAP, ["mounts[].gidMappings[]"] = ID_MAP,
+  ["linux.namespaces[]"] = field_set("type", "path"),
+  ["linux.devices[]"] = field_set("type", "path", "major", "minor", "fileMode", "uid", "gid"),
+  ["linux.seccomp"] = field_set("defaultAction", "defaultErrnoRet", "architectures", "flags",
+    "listenerPath", "listenerMetadata", "syscalls"),
+  ["linux.seccomp.syscalls[]"] = field_set("names", "action", "errnoRet", "args"),
+  ["linux.seccomp.syscalls[].args[]"] = field_set("index", "value", "valueTwo", "op"),
+}
+
+-- Raise for a key of t (at where, its place in SPELLING at at) that is a
+-- field of the runtime spec in another case: Go's encoding/json, runc's
+-- decoder, reads "Seccomp" as seccomp, which nsl-oci would skip.
+local function check_spelling(t, at, where)
+  local fields = SPELLING[at]
+  if type(t) ~= "table" or t == json.null then return end
+  if not fields then
+    if at:sub(-2) ~= "[]" and SPELLING[at .. "[]"] then
+      for i, item in ipairs(t) do
+        check_spelling(item, at .. "[]", string.format("%s[%d]", where, i - 1))
+      end
+    end
+    return
+  end
+  local lower = {}
+  for name in pairs(fields) do lower[name:lower()] = name end
+  for k, v in pairs(t) do
+    local right = type(k) == "string" and not fields[k] and lower[k:lower()]
+    local place = where == "" and tostring(k) or where .. "." .. tostring(k)
+    if right then
+      fail("%s is spelled %s in the runtime spec: nsl-oci takes no other case there (runc's " ..
+        "decoder would take it and nsl-oci would not apply it)", place, right)
+    end
+    if fields[k] then check_spelling(v, at == "" and k or at .. "." .. k, place) end
+  end
+end
+
+--- Raise for a key of an OCI process object p (exec --process) spelled
+-- in another case than the runtime spec spells it, as M.read_bundle does
+-- for the config's.
+function M.check_process_spelling(p)
+  check_spelling(p, "process", "process")
+end
+
 --- config.json of a bundle (or file, relative to it) as Lua data; raises
 -- when it is missing, is not JSON, or is not for an OCI runtime spec 1.x.
 function M.read_bundle(bundle, file)
@@ -27,6 +101,7 @@ function M.read_bundle(bundle, file)
   if not text then fail("cannot read the bundle's config: %s", err) end
   local spec, _, jerr = json.decode(text, 1, json.null)
   if type(spec) ~= "table" then fail("%s: %s", path, jerr or "not a JSON object") end
+  check_spelling(spec, "", "")
   local version = tostring(spec.ociVersion or "")
   if not version:match("^1%.") then
     fail("%s: ociVersion %q is not 1.x", path, version)

@@ -243,12 +243,18 @@ end
 -- The lines (M.cgroup_lines) as a device program (nsl.devbpf: the same
 -- rules, in the same order), loaded now, and the function that attaches
 -- it to the cgroup v2 directory dir.
-local function device_program(dir, lines)
+local function load_program(lines)
   local devbpf = require "nsl.devbpf"
   local rules = {}
   for i, line in ipairs(lines) do rules[i] = assert(devbpf.rule(line[2], line[1] == "devices.allow")) end
   local prog, err, errno = devbpf.load(rules)
   if not prog then fail("linux.resources.devices: %s", errors.explain(err, errno)) end
+  return prog
+end
+
+local function device_program(dir, lines)
+  local devbpf = require "nsl.devbpf"
+  local prog = load_program(lines)
   return function()
     local ok, aerr, aerrno = devbpf.attach(dir, prog)
     prog:close()
@@ -295,18 +301,50 @@ function M.apply_cgroup(cg, list, warn)
   end
 end
 
+-- Write each of writes ({ file, line }) into dir in order, applying it
+-- to the rule set done too; nil, the write and the message at the first
+-- the kernel refuses, and how many went in before it.
+local function write_all(dir, writes, done)
+  for i, w in ipairs(writes) do
+    local ok, err, errno = util.write_once(dir .. "/" .. w[1], w[2])
+    if not ok then return nil, w, errors.explain(err, errno), i - 1 end
+    if done then devrules.apply(done, w[1], w[2]) end
+  end
+  return true
+end
+
+-- Does a transition start by allowing or denying every device?
+local function starts_with_all(writes)
+  return writes[1] ~= nil and writes[1][2]:match("^a ") ~= nil
+end
+
 --- Change the device rules of a running container's v1 devices cgroup to
 -- those of list (linux.resources.devices, as M.apply_cgroup applies them
 -- at its creation: onto the rules its parent cgroup has) with the fewest
 -- writes (nsl.oci.devrules.transition): a device the old and the new
--- rules both allow stays allowed while they change. Checks the result
--- against devices.list. A container without a v1 devices cgroup only gets
--- warn(message): its device rules are not changed.
-function M.update_cgroup(cg, list, warn)
+-- rules both allow stays allowed while they change, and one both deny
+-- stays denied. devices.list does not show the exceptions of a cgroup
+-- that allows every device: then the rules come from kept (the list
+-- nsl-oci applied last). A transition that must first allow or deny
+-- every device runs with the container frozen; a write the kernel
+-- refuses has the old rules written back. Checks the result against
+-- devices.list. Where there is no v1 devices hierarchy, the device
+-- program of the container's cgroup v2 directory is replaced by one of
+-- list (nsl.devbpf.replace: the new one attached before the old one goes).
+-- Raises for a container with neither (fail closed).
+function M.update_cgroup(cg, list, kept)
   local dir = cg.dirs.devices
-  if not dir then
-    if warn then warn("update: linux.resources.devices is not applied (no v1 devices cgroup)") end
+  local h = cg.hierarchies or require("nsl.cgroup").hierarchies()
+  local v1_devices = cg.version == 1 and h and h.v1 and h.v1.devices
+  if not dir and not v1_devices and cg.dirs.unified then
+    local prog <close> = load_program(M.cgroup_lines(list))
+    local ok, err, errno = require("nsl.devbpf").replace(cg.dirs.unified, prog)
+    if not ok then fail("update: linux.resources.devices: %s", errors.explain(err, errno)) end
     return
+  end
+  if not dir then
+    fail("update: linux.resources.devices: the container has no v1 devices cgroup to change " ..
+      "(it was made without device rules)")
   end
   local function rules_of(path)
     local text, err, errno = util.read_file(path)
@@ -315,14 +353,45 @@ function M.update_cgroup(cg, list, warn)
     if not set then fail("update: linux.resources.devices: %s: %s", path, perr) end
     return set
   end
-  local target = rules_of(dir:match("^(.*)/[^/]+$") .. "/devices.list")
-  for _, line in ipairs(M.cgroup_lines(list)) do assert(devrules.apply(target, line[1], line[2])) end
-  for _, w in ipairs(devrules.transition(rules_of(dir .. "/devices.list"), target)) do
-    local ok, err, errno = util.write_once(dir .. "/" .. w[1], w[2])
-    if not ok then
-      fail("update: linux.resources.devices: %s '%s': %s", w[1], w[2], errors.explain(err, errno))
-    end
+  local parent = rules_of(dir:match("^(.*)/[^/]+$") .. "/devices.list")
+  local function onto_parent(lines)
+    local set = devrules.copy(parent)
+    for _, line in ipairs(lines) do assert(devrules.apply(set, line[1], line[2])) end
+    return set
   end
+  local target = onto_parent(M.cgroup_lines(list))
+  local from = rules_of(dir .. "/devices.list")
+  if from.unlisted and kept then
+    local known = onto_parent(M.cgroup_lines(kept))
+    if known.allow_all and not known.unlisted then from = known end
+  end
+  local writes = devrules.transition(from, target)
+  local thaw = function() return true end
+  local function hold()
+    if cg:frozen() then return end -- paused, or frozen here already
+    local ok, err = cg:freeze()
+    if not ok then
+      fail("update: linux.resources.devices: cannot freeze the container while its rules " ..
+        "allow or deny every device: %s", err)
+    end
+    thaw = function() return cg:thaw() end
+  end
+  if starts_with_all(writes) then hold() end
+  local now = devrules.copy(from)
+  local ok, failed, err, written = write_all(dir, writes, now)
+  if not ok then
+    local back_ok = true
+    if written > 0 then
+      local back = devrules.transition(now, from)
+      if starts_with_all(back) then pcall(hold) end
+      back_ok = write_all(dir, back)
+    end
+    thaw()
+    fail("update: linux.resources.devices: %s '%s': %s%s", failed[1], failed[2], err,
+      back_ok and "" or " (and the old rules could not all be written back)")
+  end
+  local thawed, terr = thaw()
+  if not thawed then fail("update: linux.resources.devices: cannot thaw the container: %s", terr) end
   if not devrules.same(rules_of(dir .. "/devices.list"), target) then
     fail("update: linux.resources.devices: %s/devices.list is not what the rules make", dir)
   end

@@ -64,7 +64,7 @@ function M.apply(set, file, line)
   if not kind then return nil, string.format("'%s' is not a device rule", line) end
   local allow = file == "devices.allow"
   if kind == "a" then
-    set.allow_all, set.rules = allow, {}
+    set.allow_all, set.rules, set.unlisted = allow, {}, nil
     return true
   end
   -- an exception is added in the default's opposite sense, and taken
@@ -74,15 +74,24 @@ function M.apply(set, file, line)
 end
 
 --- The rule set of a devices.list text: "a *:* rwm" alone for a cgroup
--- that allows every device (its exceptions are not listed), else the
--- devices it allows. nil and a message for a line that is not a rule.
+-- that allows every device (its exceptions are not listed: the set is
+-- marked unlisted), else the devices it allows. nil and a message for a
+-- line that is not a rule.
 function M.parse(text)
   local set = new_set(false)
   for line in text:gmatch("[^\n]+") do
     local ok, err = M.apply(set, "devices.allow", line)
     if not ok then return nil, "devices.list: " .. err end
   end
+  set.unlisted = set.allow_all or nil
   return set
+end
+
+--- A copy of a rule set, to apply writes to.
+function M.copy(set)
+  local rules = {}
+  for key, access in pairs(set.rules) do rules[key] = access end
+  return { allow_all = set.allow_all, rules = rules, unlisted = set.unlisted }
 end
 
 -- The exceptions of a set in a fixed order (type, then major, minor).
@@ -95,15 +104,17 @@ end
 
 --- The writes that turn rule set from into rule set to, in order:
 -- { { "devices.deny" or "devices.allow", "c 1:3 rw" }, ... }; none when
--- they are the same. From a cgroup that allows every device (whose
--- exceptions devices.list does not show) or into the other default, the
--- first write sets the default; then what to drops, then what it gains.
+-- they are the same. From an unlisted set (read from devices.list of a
+-- cgroup that allows every device: its exceptions are not known) or into
+-- the other default, the first write sets the default (an "a" line:
+-- every device is allowed or denied until the rest are written); then
+-- what to drops, then what it gains.
 function M.transition(from, to)
   local writes, old = {}, from.rules
   -- an exception of to's default is added through the other file
   local add = to.allow_all and "devices.deny" or "devices.allow"
   local take = to.allow_all and "devices.allow" or "devices.deny"
-  if from.allow_all or from.allow_all ~= to.allow_all then
+  if from.unlisted or from.allow_all ~= to.allow_all then
     writes[1] = { to.allow_all and "devices.allow" or "devices.deny", "a *:* rwm" }
     old = {}
   end

@@ -67,9 +67,13 @@ function M.run_hook(hook, state_json)
     local got, how, code = core.wait(pid, "nohang")
     if got == pid then
       if how == "exited" and code == 0 then return true end
-      if how == "exited" then return nil, string.format("hook %s exited %d", hook.path, code) end
-      -- the signal in words, as runc says it ("signal: bad system call")
-      return nil, string.format("hook %s %s %d (%s)", hook.path, how, code,
+      -- runc's words for a hook that failed ("error running hook: ...",
+      -- which its seccomp.bats looks for), the signal in words as runc
+      -- says it ("signal: bad system call")
+      if how == "exited" then
+        return nil, string.format("error running hook: %s exited %d", hook.path, code)
+      end
+      return nil, string.format("error running hook: %s %s %d (%s)", hook.path, how, code,
         core.strsignal(code):lower())
     end
     if core.monotime() > deadline then
@@ -99,8 +103,9 @@ function M.run_hooks(st, kind, tolerant, warn)
   for i, hook in ipairs(hooks) do
     local ok, err = M.run_hook(hook, text)
     if not ok then
-      -- runc's words and numbering, which clients and its tests look for
-      err = string.format("%s %s: error running hook #%d", kind, err, i - 1)
+      -- runc's words, order and numbering ("error running prestart hook
+      -- #1: ..."), which clients and its hooks.bats look for
+      err = string.format("error running %s hook #%d: %s", kind, i - 1, err)
       if not tolerant then fail("%s", err) end
       if warn then warn(err) end
     end

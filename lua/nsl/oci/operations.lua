@@ -653,13 +653,54 @@ local function not_applied(r)
   return names
 end
 
+-- The fields of APPLIED that hold text; the others are integers.
+local TEXT = { cpus = true, mems = true }
+-- nsl.cgroup's limit of each text field, to check it with.
+local TEXT_LIMIT = { cpus = "cpuset_cpus", mems = "cpuset_mems" }
+
+-- Raise for a value of r that config.resources would not take as it is
+-- (it skips what is not an integer): a limit given as "x" is refused, as
+-- runc's decoder refuses it, not left unchanged.
+local function check_values(r)
+  for k, fields in pairs(APPLIED) do
+    local object = r[k]
+    local present = object ~= nil and given(object)
+    if present and type(object) ~= "table" then
+      fail("update: linux.resources.%s is not an object", k)
+    end
+    for field in pairs(present and fields or {}) do
+      local v = object[field]
+      local where = "linux.resources." .. k .. "." .. field
+      if v == nil or v == json.null then
+        goto next
+      elseif TEXT[field] then
+        if type(v) ~= "string" then fail("update: %s: want a string, not %s", where, json.encode(v)) end
+        local ok, err = pcall(cgroup.limits, { [TEXT_LIMIT[field]] = v })
+        if not ok and v ~= "" then fail("update: %s: %s", where, err) end
+      elseif not math.tointeger(type(v) == "number" and v or nil) then
+        fail("update: %s: want an integer, not %s", where, json.encode(v))
+      end
+      ::next::
+    end
+  end
+end
+
+-- The OCI device list nsl-oci applied to the container last: its
+-- config's, or the last update's.
+local function kept_devices(st)
+  if st.device_rules ~= nil then return st.device_rules end
+  local linux = val(st.config and st.config.linux)
+  return linux and val(linux.resources) and val(linux.resources.devices) or nil
+end
+
 --- Change the cgroup limits of a container that is not stopped to those
 -- of r, an OCI linux.resources object (runc's update; its keys matched
 -- without regard to case, as runc reads them). A limit nsl-oci cannot set
--- is refused before anything changes; devices replace the container's
--- device rules with the fewest writes (devices.update_cgroup), or only
--- get warn(message) where it has no v1 devices cgroup.
-function M.update(root, id, r, warn)
+-- or a value it cannot take is refused before anything changes; devices
+-- replace the container's device rules with the fewest writes
+-- (devices.update_cgroup, which refuses where there is no v1 devices
+-- cgroup), kept in its state for the next update.
+function M.update(root, id, r)
   if type(r) ~= "table" then fail("update: the resources are not a JSON object") end
   r = config.resources_spelled(r)
   local st = statedir.load(root, id)
@@ -669,8 +710,19 @@ function M.update(root, id, r, warn)
   for _, name in ipairs(not_applied(r)) do
     if name ~= "devices" then fail("update: linux.resources.%s is not supported by nsl-oci", name) end
   end
-  if r.devices ~= nil and given(r.devices) then devices.update_cgroup(cg, r.devices, warn) end
-  local ok, err = cg:set(config.resources(r))
+  -- every value checked before the first write
+  check_values(r)
+  local limits = config.resources(r)
+  local checked, lerr = pcall(cgroup.limits, limits)
+  if not checked then fail("update: %s", lerr) end
+  local new_devices = r.devices ~= nil and given(r.devices)
+  if new_devices then devices.cgroup_lines(r.devices) end
+  if new_devices then
+    devices.update_cgroup(cg, r.devices, kept_devices(st))
+    st.device_rules = r.devices
+    statedir.save(st)
+  end
+  local ok, err = cg:set(limits)
   if not ok then fail("update: %s", err) end
 end
 
@@ -699,6 +751,7 @@ end
 -- (see nsl.oci.subcgroup).
 function M.exec(root, id, p, o)
   o = o or {}
+  config.check_process_spelling(p)
   local st = statedir.load(root, id)
   local status = statedir.status(st)
   if status == "stopped" then fail("cannot exec in a stopped container") end
