@@ -568,19 +568,45 @@ function M.kill(root, id, sig, all)
   end
 end
 
+-- Has the process of pidfd ended (a zombie, or reaped)?
+local function ended(pidfd)
+  return core.poll({ pidfd }, 0)[1] ~= false
+end
+
+-- Kill the process pid (held by pidfd) and put it back into the freezer
+-- cgroup dir while it is there: a frozen one cannot end, so its number
+-- stays its own. still_ours(pid) is asked again right before the write.
+local function kill_into(dir, pid, pidfd, still_ours)
+  core.pidfd_send_signal(pidfd, "KILL")
+  if not ended(pidfd) and still_ours(pid) then
+    util.write_once(dir .. "/cgroup.procs", pid) -- ESRCH: gone meanwhile
+  end
+end
+
 -- A process killed in a frozen v1 freezer cgroup ends only once thawed:
 -- the container's processes that another freezer cgroup holds (moved
 -- there by some tool, and frozen) are killed and put back into the
 -- container's own freezer cgroup, which thaws them, and the SIGKILL ends
--- them. runc and crun thaw their own cgroup only; nothing else of the
--- other cgroup changes here either.
-local function end_held_elsewhere(cg, first)
-  if cg.version ~= 1 or not cg.dirs.freezer then return end
-  local pids = pids_in(cg)
-  pids[#pids + 1] = first
-  for _, pid in ipairs(pids) do
-    core.kill(pid, "KILL")
-    util.write_once(cg.dirs.freezer .. "/cgroup.procs", pid) -- ESRCH: gone meanwhile
+-- them. The container's processes are its first (first: state's
+-- first_process, held by its pidfd) and, with a pid namespace made for
+-- it, every other one in that namespace, each held by a pidfd while its
+-- namespace is checked; what else sits in its cgroups (a host process
+-- some tool put into its name=systemd one) is not its to end. runc and
+-- crun thaw their own cgroup only; nothing else of the other cgroup
+-- changes here either.
+local function end_held_elsewhere(cg, st, first)
+  if cg.version ~= 1 or not cg.dirs.freezer or not first then return end
+  local dir = cg.dirs.freezer
+  kill_into(dir, st.pid, first.pidfd, function() return true end)
+  if not first.ns then return end
+  local function in_namespace(pid)
+    return core.readlink(string.format("/proc/%d/ns/pid", pid)) == first.ns
+  end
+  for _, pid in ipairs(statedir.pids_in_namespace(first.ns)) do
+    local pidfd = pid ~= st.pid and core.pidfd_open(pid)
+    -- the namespace read again once the pidfd holds the process
+    if pidfd and in_namespace(pid) then kill_into(dir, pid, pidfd, in_namespace) end
+    if pidfd then pidfd:close() end
   end
 end
 
@@ -597,11 +623,15 @@ function M.delete(root, id, force, warn)
     if not force then fail("cannot delete container %s that is not stopped: %s", id, status) end
   end
   if status ~= "stopped" then
+    -- held before the kill: the namespace outlives its init while another
+    -- freezer cgroup holds one of its processes
+    local first = statedir.first_process(st)
     for _, pid in ipairs(statedir.pids(st)) do core.kill(pid, "KILL") end
-    core.kill(st.pid, "KILL")
+    if first then core.pidfd_send_signal(first.pidfd, "KILL") end
     local cg = statedir.cgroup_of(st)
     if status == "paused" and cg then cg:thaw() end
-    if cg then end_held_elsewhere(cg, st.pid) end
+    if cg then end_held_elsewhere(cg, st, first) end
+    statedir.release(first)
     if not wait_gone(st, 10) then fail("container %s did not stop after SIGKILL", id) end
   end
   local cg = statedir.cgroup_of(st)

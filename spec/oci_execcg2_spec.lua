@@ -1,0 +1,82 @@
+-- nsl oci: what delete --force ends (the container's processes alone),
+-- exec --cgroup on co-mounted v1 hierarchies, the named v1 hierarchies a
+-- container is made in, and an exec whose runtime fails after it cloned
+-- the process. Each cgroup a spec makes here lies below the harness's own
+-- parent (H.CGROUP), which its teardown removes; each process it starts
+-- is ended and reaped by the spec.
+local helper = require "helper"
+local core = require "nsl.core"
+local cgroup = require "nsl.cgroup"
+local subcgroup = require "nsl.oci.subcgroup"
+local util = require "nsl.util"
+local H = require "oci_harness"
+
+local q = helper.quote
+
+setup(function() H.setup() end)
+teardown(function() H.teardown() end)
+
+local h = cgroup.hierarchies()
+local v1 = h and h.version == 1
+
+-- Wait until the v1 freezer directory dir says FROZEN; true when it did.
+local function frozen(dir)
+  local deadline = core.monotime() + 5
+  while helper.read(dir .. "/freezer.state") ~= "FROZEN\n" do
+    if core.monotime() > deadline then return false end
+    core.poll({}, 10)
+  end
+  return true
+end
+
+describe("nsl oci delete --force of a container another freezer holds", function()
+  it("ends the container's own processes and no host process placed in its cgroups", function()
+    if not (v1 and h.v1.freezer and h.v1["name=systemd"] and h.v1.blkio) then
+      return pending("no v1 freezer, name=systemd and blkio hierarchies")
+    end
+    local pid, dir = H.started("hf1", "sleep 60 & exec sleep 61")
+    local path = H.cgroup_of[dir]
+    local own = assert(cgroup.open(path))
+    local second
+    local deadline = core.monotime() + 5
+    repeat
+      for _, p in ipairs(own:procs()) do if p ~= pid then second = p end end
+      if not second then core.poll({}, 10) end
+    until second or core.monotime() > deadline
+    assert.is_number(second, "the container's second process")
+    -- a host process of the spec's, in two of the container's directories
+    local host = assert(core.spawn("/bin/sleep", { "sleep", "1000" }, nil, { setsid = true }))
+    local host_reaped = false
+    local freezer = assert(cgroup.open(H.CGROUP .. "/held-by-another")).dirs.freezer
+    assert(util.mkdir_all(freezer))
+    finally(function()
+      helper.write(freezer .. "/freezer.state", "THAWED")
+      if not host_reaped then
+        core.kill(host, "KILL")
+        core.wait(host)
+      end
+      H.finish("hf1", pid)
+      core.rmdir(freezer)
+      -- the directories the host process kept busy stayed
+      local left = cgroup.open(path)
+      if left then left:remove() end
+    end)
+    for _, name in ipairs { "name=systemd", "blkio" } do
+      helper.write(own:v1_dir(name) .. "/cgroup.procs", tostring(host))
+    end
+    -- both of the container's processes frozen in the spec's freezer cgroup
+    helper.write(freezer .. "/cgroup.procs", tostring(pid))
+    helper.write(freezer .. "/cgroup.procs", tostring(second))
+    helper.write(freezer .. "/freezer.state", "FROZEN")
+    assert.is_true(frozen(freezer))
+    local r = helper.sh("timeout -k 5 30 " .. H.cmd("delete --force hf1"))
+    assert.equal(0, r.code, r.err)
+    assert.is_true(H.reap(pid))
+    assert.equal("", helper.read(freezer .. "/cgroup.procs"))
+    -- not ended (a zombie of this process's, not reaped here, were it)
+    core.poll({}, 200)
+    local got = core.wait(host, "nohang")
+    host_reaped = got == host
+    assert.equal(0, got, "the host process was ended")
+  end)
+end)
