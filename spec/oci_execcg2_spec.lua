@@ -80,3 +80,42 @@ describe("nsl oci delete --force of a container another freezer holds", function
     assert.equal(0, got, "the host process was ended")
   end)
 end)
+
+describe("nsl oci exec --cgroup on co-mounted v1 hierarchies", function()
+  -- a container's cgroup as nsl.cgroup has it where cpu and cpuacct share
+  -- one hierarchy (one directory), as on Debian, RHEL and Ubuntu
+  local function comounted()
+    return cgroup.from { version = 1, path = "c", dirs = { cpu = "/cg/cpu,cpuacct/c",
+      cpuacct = "/cg/cpu,cpuacct/c", memory = "/cg/memory/c" } }
+  end
+
+  it("puts a controller's sub path in every controller of its directory", function()
+    for _, arg in ipairs { "cpu:sub", "cpuacct:sub", "cpu,cpuacct:sub" } do
+      local cg = subcgroup.of(comounted(), subcgroup.parse { arg })
+      assert.same({ cpu = "/cg/cpu,cpuacct/c/sub", cpuacct = "/cg/cpu,cpuacct/c/sub",
+        memory = "/cg/memory/c" }, cg.dirs, arg)
+    end
+  end)
+
+  it("refuses two sub paths for one directory", function()
+    local ok, err = pcall(subcgroup.of, comounted(), subcgroup.parse { "cpu:a", "cpuacct:b" })
+    assert.is_false(ok)
+    assert.matches("--cgroup: cpu and cpuacct share the hierarchy /cg/cpu,cpuacct/c: one sub path there, " ..
+      "not a and b", err, 1, true)
+  end)
+
+  it("refuses a controller given twice and an empty one, in runc's words", function()
+    for arg, want in pairs {
+      ["memory:a memory:b"] = "invalid --cgroup argument(s): controller memory specified multiple times",
+      ["cpu,cpu:a"] = "invalid --cgroup argument(s): controller cpu specified multiple times",
+      [":x"] = "invalid --cgroup argument: :x (empty <controller> prefix)",
+      ["memory,:x"] = "invalid --cgroup argument: memory,:x (empty <controller> prefix)",
+    } do
+      local args = {}
+      for a in arg:gmatch("%S+") do args[#args + 1] = a end
+      local ok, err = pcall(subcgroup.parse, args)
+      assert.is_false(ok, arg)
+      assert.matches(want, err, 1, true)
+    end
+  end)
+end)
