@@ -119,3 +119,19 @@ describe("nsl oci exec --cgroup on co-mounted v1 hierarchies", function()
     end
   end)
 end)
+
+describe("nsl oci's container cgroup among the named v1 hierarchies", function()
+  it("is made in name=systemd, as runc's, and in no other named one", function()
+    local tmp = helper.tmpdir()
+    finally(function() helper.rmtree(tmp) end)
+    local function at(name) return { mount = tmp .. "/" .. name, root = "/", own = "/" } end
+    local hier = { version = 1, v1 = { memory = at("memory"), blkio = at("blkio"),
+      ["name=systemd"] = at("systemd"), ["name=tool"] = at("tool") } }
+    for _, name in ipairs { "memory", "blkio", "systemd", "tool" } do assert(core.mkdir(tmp .. "/" .. name)) end
+    local cg = assert(cgroup.open("box", hier))
+    assert(cg:make_in_every_hierarchy())
+    assert.same({ memory = tmp .. "/memory/box", blkio = tmp .. "/blkio/box",
+      ["name=systemd"] = tmp .. "/systemd/box" }, cg.dirs)
+    assert.is_nil(core.lstat(tmp .. "/tool/box"))
+  end)
+end)
