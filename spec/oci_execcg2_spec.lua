@@ -135,3 +135,34 @@ describe("nsl oci's container cgroup among the named v1 hierarchies", function()
     assert.is_nil(core.lstat(tmp .. "/tool/box"))
   end)
 end)
+
+describe("nsl oci exec whose runtime fails after it cloned the process", function()
+  it("ends the process before it runs its command", function()
+    local pid = H.started("xf1", "exec sleep 60", function(s)
+      s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW" }
+    end)
+    finally(function() H.finish("xf1", pid) end)
+    -- a seccomp agent's hand-over that fails in the process that cloned
+    -- the exec's process (not with EPIPE)
+    local inject = [[
+      local notify = require "nsl.oci.notify"
+      local core = require "nsl.core"
+      notify.check = function() return "agent.sock" end
+      notify.connect = function()
+        local r, w = assert(core.pipe())
+        local sr, sw = assert(core.pipe())
+        return { sock = r, sock_w = w, state_r = sr, state_w = sw }
+      end
+      notify.step = function() return function() end end
+      notify.send_state = function(n)
+        n.state_r:close(); n.state_w:close()
+        return nil, "write: input/output error", core.errno.EIO
+      end
+      dofile(]] .. string.format("%q", helper.root .. "/scripts/oci.lua") .. ")"
+    local r = helper.sh("timeout -k 5 30 " .. q(helper.nsl) .. " -e " .. q(inject) .. " --root " ..
+      q(H.STATE) .. " exec xf1 touch /tmp/ran")
+    assert.equal(255, r.code, r.err)
+    assert.matches("input/output error", r.err, 1, true)
+    assert.is_nil(core.lstat(H.ROOTFS .. "/tmp/ran"), "the command ran")
+  end)
+end)

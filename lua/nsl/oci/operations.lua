@@ -125,6 +125,17 @@ local function exec_lookup_step(c, report)
   c.command_path = path
 end
 
+-- exec's gate, the step before the filter: B waits there until this
+-- process has seen A end well and lets it go on (one byte); EOF (the exec
+-- failed, or nsl-oci ended) ends B before anything of the command ran.
+local function gate_step(gate_r)
+  return function()
+    local got = gate_r:read(1)
+    gate_r:close()
+    if got ~= "1" then error("exec: nsl-oci did not let the process go on (it failed or ended)", 0) end
+  end
+end
+
 -- Insert fn into steps before the step named before (or at the end).
 local function insert(steps, before, fn)
   for i, s in ipairs(steps) do
@@ -752,6 +763,8 @@ function M.exec(root, id, p, o)
   local c = container.config(opts)
   c.env = config.env_table(p.env)
   if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
+  local gate_r, gate_w = assert(core.pipe())
+  insert(c.steps, "seccomp", gate_step(gate_r))
   -- the agent of a profile with SCMP_ACT_NOTIFY gets this process's fd too
   local agent = with_agent(c, linux.seccomp, st, true)
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
@@ -772,7 +785,7 @@ function M.exec(root, id, p, o)
   if not a then fail("exec: %s", errors.explain(err, errno)) end
   -- neither A nor B may return into this code: process.child ends them
   local function in_b()
-    pid_w:close()
+    pid_w:close(); gate_w:close()
     core.dumpable(false) -- the host's binary, for the moment before exec
     if pty_there then
       local m, slave = core.openpty()
@@ -810,13 +823,22 @@ function M.exec(root, id, p, o)
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))
   pid_r:close()
-  core.wait(a)
+  local _, a_how, a_code = core.wait(a)
+  -- B (this process's child now, a subreaper) waits at its gate: a
+  -- runtime that failed after the clone (A) ends it there, before it ran
+  local let_go = a_how == "exited" and a_code == 0
+  if b and not let_go then core.kill(b, "KILL") end
+  if let_go then gate_w:write("1") end -- gate_r still open here: never EPIPE
+  gate_w:close(); gate_r:close()
   local master
   if pty_here then
     master = core.recv_fd(pty_here) -- nil when B failed before sending it
     pty_here:close()
   end
   local code, message = process.report(report_r)
+  if not code and not let_go then
+    code, message = 125, string.format("exec: the process that joins the container %s %s", a_how, a_code)
+  end
   if code then
     if b then core.wait(b) end
     core.child_subreaper(false)
