@@ -307,9 +307,17 @@ end
 -- limit": the notice, not an error.
 local NOT_ALLOWED = { EACCES = true, EPERM = true, EROFS = true }
 
+-- Is name a v1 hierarchy a container's cgroup is made in beyond
+-- M.v1_controllers? Every controller's (blkio, devices, ...), and of the
+-- named ones name=systemd alone, as runc: another named hierarchy is some
+-- tool's private one (name=foo), which it alone arranges.
+local function joined_beyond(name)
+  return not name:match("^name=") or name == "name=systemd"
+end
+
 --- Make the cgroup in the v1 hierarchies beyond M.v1_controllers too
--- (blkio, a named one as name=systemd, ...), as runc does: a process
--- added then shows the cgroup on every line of /proc/self/cgroup. They
+-- (blkio, devices, name=systemd, ...), as runc does: a process added then
+-- shows the cgroup on the lines of /proc/self/cgroup runc's would. They
 -- join dirs, what is made joins made (Cgroup:remove takes it); one this
 -- process may not write to is left out (no limit is set there). nil,
 -- message and errno when a directory cannot be made otherwise.
@@ -317,7 +325,7 @@ function Cgroup:make_in_every_hierarchy()
   if self.version ~= 1 or not self.hierarchies then return true end
   local names = {}
   for name in pairs(self.hierarchies.v1) do
-    if not self.dirs[name] then names[#names + 1] = name end
+    if not self.dirs[name] and joined_beyond(name) then names[#names + 1] = name end
   end
   table.sort(names)
   for _, name in ipairs(names) do
@@ -560,7 +568,7 @@ function Cgroup:remove(with_below)
   -- (a parent of such containers)
   if self.version == 1 and self.hierarchies then
     for name in pairs(self.hierarchies.v1) do
-      if not self.dirs[name] then dirs[#dirs + 1] = self:v1_dir(name) end
+      if not self.dirs[name] and joined_beyond(name) then dirs[#dirs + 1] = self:v1_dir(name) end
     end
   end
   if self.made then

@@ -125,6 +125,17 @@ local function exec_lookup_step(c, report)
   c.command_path = path
 end
 
+-- exec's gate, the step before the filter: B waits there until this
+-- process has seen A end well and lets it go on (one byte); EOF (the exec
+-- failed, or nsl-oci ended) ends B before anything of the command ran.
+local function gate_step(gate_r)
+  return function()
+    local got = gate_r:read(1)
+    gate_r:close()
+    if got ~= "1" then error("exec: nsl-oci did not let the process go on (it failed or ended)", 0) end
+  end
+end
+
 -- Insert fn into steps before the step named before (or at the end).
 local function insert(steps, before, fn)
   for i, s in ipairs(steps) do
@@ -568,19 +579,45 @@ function M.kill(root, id, sig, all)
   end
 end
 
+-- Has the process of pidfd ended (a zombie, or reaped)?
+local function ended(pidfd)
+  return core.poll({ pidfd }, 0)[1] ~= false
+end
+
+-- Kill the process pid (held by pidfd) and put it back into the freezer
+-- cgroup dir while it is there: a frozen one cannot end, so its number
+-- stays its own. still_ours(pid) is asked again right before the write.
+local function kill_into(dir, pid, pidfd, still_ours)
+  core.pidfd_send_signal(pidfd, "KILL")
+  if not ended(pidfd) and still_ours(pid) then
+    util.write_once(dir .. "/cgroup.procs", pid) -- ESRCH: gone meanwhile
+  end
+end
+
 -- A process killed in a frozen v1 freezer cgroup ends only once thawed:
 -- the container's processes that another freezer cgroup holds (moved
 -- there by some tool, and frozen) are killed and put back into the
 -- container's own freezer cgroup, which thaws them, and the SIGKILL ends
--- them. runc and crun thaw their own cgroup only; nothing else of the
--- other cgroup changes here either.
-local function end_held_elsewhere(cg, first)
-  if cg.version ~= 1 or not cg.dirs.freezer then return end
-  local pids = pids_in(cg)
-  pids[#pids + 1] = first
-  for _, pid in ipairs(pids) do
-    core.kill(pid, "KILL")
-    util.write_once(cg.dirs.freezer .. "/cgroup.procs", pid) -- ESRCH: gone meanwhile
+-- them. The container's processes are its first (first: state's
+-- first_process, held by its pidfd) and, with a pid namespace made for
+-- it, every other one in that namespace, each held by a pidfd while its
+-- namespace is checked; what else sits in its cgroups (a host process
+-- some tool put into its name=systemd one) is not its to end. runc and
+-- crun thaw their own cgroup only; nothing else of the other cgroup
+-- changes here either.
+local function end_held_elsewhere(cg, st, first)
+  if cg.version ~= 1 or not cg.dirs.freezer or not first then return end
+  local dir = cg.dirs.freezer
+  kill_into(dir, st.pid, first.pidfd, function() return true end)
+  if not first.ns then return end
+  local function in_namespace(pid)
+    return core.readlink(string.format("/proc/%d/ns/pid", pid)) == first.ns
+  end
+  for _, pid in ipairs(statedir.pids_in_namespace(first.ns)) do
+    local pidfd = pid ~= st.pid and core.pidfd_open(pid)
+    -- the namespace read again once the pidfd holds the process
+    if pidfd and in_namespace(pid) then kill_into(dir, pid, pidfd, in_namespace) end
+    if pidfd then pidfd:close() end
   end
 end
 
@@ -597,11 +634,15 @@ function M.delete(root, id, force, warn)
     if not force then fail("cannot delete container %s that is not stopped: %s", id, status) end
   end
   if status ~= "stopped" then
+    -- held before the kill: the namespace outlives its init while another
+    -- freezer cgroup holds one of its processes
+    local first = statedir.first_process(st)
     for _, pid in ipairs(statedir.pids(st)) do core.kill(pid, "KILL") end
-    core.kill(st.pid, "KILL")
+    if first then core.pidfd_send_signal(first.pidfd, "KILL") end
     local cg = statedir.cgroup_of(st)
     if status == "paused" and cg then cg:thaw() end
-    if cg then end_held_elsewhere(cg, st.pid) end
+    if cg then end_held_elsewhere(cg, st, first) end
+    statedir.release(first)
     if not wait_gone(st, 10) then fail("container %s did not stop after SIGKILL", id) end
   end
   local cg = statedir.cgroup_of(st)
@@ -775,6 +816,8 @@ function M.exec(root, id, p, o)
   local c = container.config(opts)
   c.env = config.env_table(p.env)
   if c.tty then table.insert(c.steps, 1, devices.exec_console_step) end
+  local gate_r, gate_w = assert(core.pipe())
+  insert(c.steps, "seccomp", gate_step(gate_r))
   -- the agent of a profile with SCMP_ACT_NOTIFY gets this process's fd too
   local agent = with_agent(c, linux.seccomp, st, true)
   -- the pty is the container's own (its /dev/ptmx, opened by B), so that
@@ -795,7 +838,7 @@ function M.exec(root, id, p, o)
   if not a then fail("exec: %s", errors.explain(err, errno)) end
   -- neither A nor B may return into this code: process.child ends them
   local function in_b()
-    pid_w:close()
+    pid_w:close(); gate_w:close()
     core.dumpable(false) -- the host's binary, for the moment before exec
     if pty_there then
       local m, slave = core.openpty()
@@ -833,13 +876,22 @@ function M.exec(root, id, p, o)
   if pty_there then pty_there:close() end
   local b = tonumber(pid_r:read(64))
   pid_r:close()
-  core.wait(a)
+  local _, a_how, a_code = core.wait(a)
+  -- B (this process's child now, a subreaper) waits at its gate: a
+  -- runtime that failed after the clone (A) ends it there, before it ran
+  local let_go = a_how == "exited" and a_code == 0
+  if b and not let_go then core.kill(b, "KILL") end
+  if let_go then gate_w:write("1") end -- gate_r still open here: never EPIPE
+  gate_w:close(); gate_r:close()
   local master
   if pty_here then
     master = core.recv_fd(pty_here) -- nil when B failed before sending it
     pty_here:close()
   end
   local code, message = process.report(report_r)
+  if not code and not let_go then
+    code, message = 125, string.format("exec: the process that joins the container %s %s", a_how, a_code)
+  end
   if code then
     if b then core.wait(b) end
     core.child_subreaper(false)

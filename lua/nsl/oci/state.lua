@@ -99,6 +99,23 @@ local function own_pid_namespace(st)
   return false
 end
 
+-- The pid namespace of process pid ("pid:[INODE]"), or nil.
+local function pid_namespace_of(pid)
+  return core.readlink(string.format("/proc/%d/ns/pid", pid))
+end
+
+--- The processes (host pids, sorted) in pid namespace ns (as
+-- M.first_process gives it).
+function M.pids_in_namespace(ns)
+  local list = {}
+  for _, name in ipairs(core.readdir("/proc") or {}) do
+    local pid = math.tointeger(tonumber(name))
+    if pid and pid_namespace_of(pid) == ns then list[#list + 1] = pid end
+  end
+  table.sort(list)
+  return list
+end
+
 --- The container's processes (host pids): its cgroup's, else those in its
 -- pid namespace when that is its own (an ordinary user without a cgroup),
 -- else its first process alone.
@@ -107,16 +124,40 @@ function M.pids(st)
   if cg and cg:exists() then return cg:procs() end
   if not M.alive(st) then return {} end
   if not own_pid_namespace(st) then return { st.pid } end
-  local want = core.readlink(string.format("/proc/%d/ns/pid", st.pid))
-  local list = {}
-  for _, name in ipairs(core.readdir("/proc") or {}) do
-    local pid = tonumber(name)
-    if pid and core.readlink(string.format("/proc/%d/ns/pid", pid)) == want then
-      list[#list + 1] = pid
-    end
+  return M.pids_in_namespace(pid_namespace_of(st.pid))
+end
+
+--- The container's first process held for good: a pidfd of it (signal it
+-- with core.pidfd_send_signal; a later process with its number is never
+-- reached), and the pid namespace made for the container ("pid:[INODE]",
+-- nil when it has none of its own) with an fd that keeps that namespace
+-- (and so its inode number) from going while it is open. nil when the
+-- process is gone or its number is another process's now.
+function M.first_process(st)
+  if not st.pid or st.pid <= 0 then return nil end
+  local pidfd = core.pidfd_open(st.pid)
+  if not pidfd then return nil end
+  local ns, ns_fd
+  if own_pid_namespace(st) then
+    ns_fd = core.open(string.format("/proc/%d/ns/pid", st.pid), "rdonly cloexec")
+    ns = pid_namespace_of(st.pid)
   end
-  table.sort(list)
-  return list
+  -- the pidfd (and the namespace) first, the start time after: a match
+  -- then means the number was this process's all along
+  local start = proc_stat(st.pid)
+  if start == nil or start ~= st.start or (ns_fd == nil) ~= (ns == nil) then
+    pidfd:close()
+    if ns_fd then ns_fd:close() end
+    return nil
+  end
+  return { pidfd = pidfd, ns = ns, ns_fd = ns_fd }
+end
+
+--- Close what M.first_process opened (nil: nothing).
+function M.release(first)
+  if not first then return end
+  first.pidfd:close()
+  if first.ns_fd then first.ns_fd:close() end
 end
 
 --- The ids of the containers in root, sorted.
