@@ -12,21 +12,29 @@ end)
 
 teardown(function() helper.rmtree(tmp) end)
 
--- nsl run busybox.lua ARGS with script(1)'s pty as the caller's terminal.
-local function on_tty(args)
-  return helper.sh("script -qec " .. q(q(helper.nsl) .. " run busybox.lua --rootfs " .. q(ROOT) ..
-    " " .. args) .. " /dev/null </dev/null", nil, 30)
-end
-
 describe("the init of nsl run -t", function()
   it("holds the container's pty as fds 0-2, not the caller's terminal", function()
-    -- the same file (device and inode) as the command's own stdio
-    local same = "for fd in 0 1 2; do " ..
-      "[ \"$(stat -L -c %d:%i /proc/1/fd/$fd)\" = \"$(stat -L -c %d:%i /proc/self/fd/0)\" ] " ..
-      "&& echo same || echo other; done"
-    local r = on_tty("sh -c " .. q(same))
-    assert.equal(0, r.code, r.out .. r.err)
-    assert.matches("same\r?\nsame\r?\nsame\r?\n$", r.out)
+    -- seen from the host (the init is not dumpable: the command cannot
+    -- look): the same file (device and inode) as the command's own stdio
+    local pty, up, done = ROOT .. "/tmp/pty", ROOT .. "/tmp/up", ROOT .. "/tmp/done"
+    finally(function() os.remove(pty); os.remove(up); os.remove(done) end)
+    local command = "sh -c " .. q("stat -L -c %d:%i /proc/self/fd/0 > /tmp/pty; touch /tmp/up; " ..
+      "until [ -e /tmp/done ]; do sleep 0.01; done")
+    local r = helper.sh("script -qec " .. q(q(helper.nsl) .. " run busybox.lua --rootfs " ..
+      q(ROOT) .. " " .. command) .. " /dev/null </dev/null >/dev/null & s=$!\n" .. [[
+init_below() {
+  for p in $(cat /proc/$1/task/*/children); do
+    case "$(tr '\0' ' ' < /proc/$p/cmdline)" in nsl-init*) echo $p; return;; esac
+    init_below $p
+  done
+}
+i=0; until [ -e ]] .. q(up) .. [[ ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done
+init=$(init_below $s)
+for fd in 0 1 2; do
+  [ "$(stat -L -c %d:%i /proc/$init/fd/$fd)" = "$(cat ]] .. q(pty) .. [[)" ] && echo same || echo other
+done
+touch ]] .. q(done) .. [[; wait $s]], nil, 30)
+    assert.same({ 0, "same\nsame\nsame\n" }, { r.code, r.out }, r.err)
   end)
 end)
 
