@@ -564,3 +564,29 @@ describe("nsl.identity with a hostile /etc/passwd in the image #noasan", functio
       { r.code, r.out, r.err })
   end)
 end)
+
+describe("a protected path that is missing", function()
+  -- a root whose lstat says the path is missing and whose open of any
+  -- parent fails otherwise than ENOENT (EACCES here): the protection is
+  -- unproven, and that is an error, never a skip
+  it("fails the step when a parent cannot be opened for another reason", function()
+    local identity = require "nsl.identity"
+    local closing = { __close = function() end }
+    local root = setmetatable({
+      lstat = function() return nil, "lstat: No such file or directory", core.errno.ENOENT end,
+      open = function(_, path)
+        return nil, "open '" .. path .. "': Permission denied", core.errno.EACCES
+      end,
+    }, closing)
+    closing.__index = root
+    local root_open = core.root_open
+    core.root_open = function() return root end
+    finally(function() core.root_open = root_open end)
+    for _, step in ipairs { "readonly_paths", "masked_paths" } do
+      local ok, err = pcall(identity.step[step], { readonly_paths = { "/proc/nope/x" },
+        masked_paths = { "/proc/nope/x" } })
+      assert.is_false(ok, step)
+      assert.matches("Permission denied", tostring(err), 1, true)
+    end
+  end)
+end)

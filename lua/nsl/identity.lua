@@ -401,7 +401,7 @@ local function check_missing(step, root, path)
     local at = dir == "" and "/" or dir
     -- one open: its fd is what the type is asked of (a stat first would
     -- resolve the same path twice)
-    local fd <close> = root:open(at, "path")
+    local fd <close>, err, errno = root:open(at, "path")
     if fd then
       local fs = core.fs_type(fd)
       if KERNEL_FS[fs] then return end
@@ -409,7 +409,11 @@ local function check_missing(step, root, path)
         "kernel's procfs or sysfs: the protection cannot be applied", step, path, at,
         tostring(fs)), 0)
     end
+    -- only a missing parent is looked past: any other failure (EACCES,
+    -- EMFILE, ...) leaves the protection unproven, an error (fail closed)
+    if errno ~= core.errno.ENOENT and errno ~= core.errno.ENOTDIR then fail(step, err, errno) end
   until dir == ""
+  fail(step, string.format("'%s' is missing, and so is every directory above it", path))
 end
 
 -- Each path of list as root:lstat sees it (inside the container's root),
