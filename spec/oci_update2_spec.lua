@@ -47,6 +47,25 @@ describe("nsl oci update: linux.resources keys", function()
   end)
 end)
 
+describe("nsl oci create: linux.resources values", function()
+  -- a limit config.resources cannot take would have been skipped: the
+  -- container made without it, unlimited (fail open)
+  it("refuses a limit that is not an integer, and makes nothing", function()
+    for _, case in ipairs {
+      { { memory = { limit = "64m" } }, 'linux.resources.memory.limit: want an integer, not "64m"' },
+      { { pids = { limit = 1.5 } }, "linux.resources.pids.limit: want an integer, not 1.5" },
+      { { cpu = { cpus = 3 } }, "linux.resources.cpu.cpus: want a string, not 3" },
+    } do
+      local dir = H.bundle(H.config(function(s) s.linux.resources = case[1] end))
+      -- should it be made, its process keeps the stdout it is given
+      local r = helper.sh(H.cmd("create --bundle " .. q(dir) .. " badlimit") .. " > /dev/null")
+      if r.code == 0 then oci("delete -f badlimit") end
+      assert.same({ 1, "create: " .. case[2] .. "\n" }, { r.code, r.err })
+      assert.equal(1, oci("state badlimit").code)
+    end
+  end)
+end)
+
 describe("nsl oci update: real-time CPU limits", function()
   it("sets cpu.rt_period_us and cpu.rt_runtime_us from the JSON and from the flags", function()
     local top = "nsl-spec-rt-" .. H.tmp:match("[^.]+$")

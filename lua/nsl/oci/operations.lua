@@ -351,6 +351,66 @@ local function pid_namespace_for_children(path)
   end
 end
 
+-- The fields of linux.resources that config.resources applies.
+local APPLIED = { memory = { limit = true, reservation = true, swap = true },
+  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true,
+    realtimePeriod = true, realtimeRuntime = true },
+  pids = { limit = true } }
+
+-- Does v ask for something (not null, false, "" or an empty table)?
+local function given(v)
+  return v ~= json.null and v ~= false and v ~= "" and not (type(v) == "table" and next(v) == nil)
+end
+
+-- The names of r's fields with a value that config.resources leaves out,
+-- as "cpu.cpus", sorted.
+local function not_applied(r)
+  local names = {}
+  for k, v in pairs(r) do
+    if not APPLIED[k] then
+      if given(v) then names[#names + 1] = k end
+    elseif type(v) == "table" then
+      for field, value in pairs(v) do
+        if not APPLIED[k][field] and given(value) then names[#names + 1] = k .. "." .. field end
+      end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+-- The fields of APPLIED that hold text; the others are integers.
+local TEXT = { cpus = true, mems = true }
+-- nsl.cgroup's limit of each text field, to check it with.
+local TEXT_LIMIT = { cpus = "cpuset_cpus", mems = "cpuset_mems" }
+
+-- Raise for a value of r that config.resources would not take as it is
+-- (it skips what is not an integer): a limit given as "x" is refused, as
+-- runc's decoder refuses it, not left unapplied. what: "update" or "create".
+local function check_values(r, what)
+  for k, fields in pairs(APPLIED) do
+    local object = r[k]
+    local present = object ~= nil and given(object)
+    if present and type(object) ~= "table" then
+      fail("%s: linux.resources.%s is not an object", what, k)
+    end
+    for field in pairs(present and fields or {}) do
+      local v = object[field]
+      local where = "linux.resources." .. k .. "." .. field
+      if v == nil or v == json.null then
+        goto next
+      elseif TEXT[field] then
+        if type(v) ~= "string" then fail("%s: %s: want a string, not %s", what, where, json.encode(v)) end
+        local ok, err = pcall(cgroup.limits, { [TEXT_LIMIT[field]] = v })
+        if not ok and v ~= "" then fail("%s: %s: %s", what, where, err) end
+      elseif not math.tointeger(type(v) == "number" and v or nil) then
+        fail("%s: %s: want an integer, not %s", what, where, json.encode(v))
+      end
+      ::next::
+    end
+  end
+end
+
 -- With a seccomp profile that holds syscalls for an agent
 -- (SCMP_ACT_NOTIFY): connect to it (raises when nothing listens) and
 -- load the filter with the step that hands the fd over (for exec, with the
@@ -404,8 +464,11 @@ function M.create(root, id, bundle, o)
     core.rmdir(dir)
   end
   local success, a, b, c3 = pcall(function()
-    refuse_unified(val(spec.linux) and val(spec.linux.resources))
-    local limits = config.resources(val(spec.linux) and spec.linux.resources)
+    local resources = val(spec.linux) and val(spec.linux.resources)
+    refuse_unified(resources)
+    -- a limit config.resources would skip is refused, not left unapplied
+    if resources then check_values(resources, "create") end
+    local limits = config.resources(resources)
     local path = config.cgroup_path(val(spec.linux) and spec.linux.cgroupsPath, id)
     if not path:find("[^/]") then -- its removal would reach every cgroup
       fail("linux.cgroupsPath '%s' is the root of the cgroup hierarchies: the container " ..
@@ -436,8 +499,8 @@ function M.create(root, id, bundle, o)
     c.trees = bind_trees(c)
     local pid, master, message = container.spawn(c, { pdeathsig = false, prepare = function(pid)
       leave_pid_namespace() -- the hooks run in this process's own
-      local given, gerr = devices.console_to_mapped(c)
-      if not given then return nil, gerr end
+      local handed, gerr = devices.console_to_mapped(c)
+      if not handed then return nil, gerr end
       if cg then
         -- a process put in a frozen cgroup stops there, and so would this
         -- one, waiting for it
@@ -666,66 +729,6 @@ function M.delete(root, id, force, warn)
   hooks.run_hooks(st, "poststop", true, warn)
 end
 
--- The fields of linux.resources that config.resources applies.
-local APPLIED = { memory = { limit = true, reservation = true, swap = true },
-  cpu = { quota = true, period = true, shares = true, cpus = true, mems = true,
-    realtimePeriod = true, realtimeRuntime = true },
-  pids = { limit = true } }
-
--- Does v ask for something (not null, false, "" or an empty table)?
-local function given(v)
-  return v ~= json.null and v ~= false and v ~= "" and not (type(v) == "table" and next(v) == nil)
-end
-
--- The names of r's fields with a value that config.resources leaves out,
--- as "cpu.cpus", sorted.
-local function not_applied(r)
-  local names = {}
-  for k, v in pairs(r) do
-    if not APPLIED[k] then
-      if given(v) then names[#names + 1] = k end
-    elseif type(v) == "table" then
-      for field, value in pairs(v) do
-        if not APPLIED[k][field] and given(value) then names[#names + 1] = k .. "." .. field end
-      end
-    end
-  end
-  table.sort(names)
-  return names
-end
-
--- The fields of APPLIED that hold text; the others are integers.
-local TEXT = { cpus = true, mems = true }
--- nsl.cgroup's limit of each text field, to check it with.
-local TEXT_LIMIT = { cpus = "cpuset_cpus", mems = "cpuset_mems" }
-
--- Raise for a value of r that config.resources would not take as it is
--- (it skips what is not an integer): a limit given as "x" is refused, as
--- runc's decoder refuses it, not left unchanged.
-local function check_values(r)
-  for k, fields in pairs(APPLIED) do
-    local object = r[k]
-    local present = object ~= nil and given(object)
-    if present and type(object) ~= "table" then
-      fail("update: linux.resources.%s is not an object", k)
-    end
-    for field in pairs(present and fields or {}) do
-      local v = object[field]
-      local where = "linux.resources." .. k .. "." .. field
-      if v == nil or v == json.null then
-        goto next
-      elseif TEXT[field] then
-        if type(v) ~= "string" then fail("update: %s: want a string, not %s", where, json.encode(v)) end
-        local ok, err = pcall(cgroup.limits, { [TEXT_LIMIT[field]] = v })
-        if not ok and v ~= "" then fail("update: %s: %s", where, err) end
-      elseif not math.tointeger(type(v) == "number" and v or nil) then
-        fail("update: %s: want an integer, not %s", where, json.encode(v))
-      end
-      ::next::
-    end
-  end
-end
-
 -- The OCI device list nsl-oci applied to the container last: its
 -- config's, or the last update's.
 local function kept_devices(st)
@@ -752,7 +755,7 @@ function M.update(root, id, r)
     if name ~= "devices" then fail("update: linux.resources.%s is not supported by nsl-oci", name) end
   end
   -- every value checked before the first write
-  check_values(r)
+  check_values(r, "update")
   local limits = config.resources(r)
   local checked, lerr = pcall(cgroup.limits, limits)
   if not checked then fail("update: %s", lerr) end
