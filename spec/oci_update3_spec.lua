@@ -149,6 +149,14 @@ describe("nsl oci: config keys in another case", function()
     { "linux.namespaces[0].Type", function(s)
       s.linux.namespaces[1].Type, s.linux.namespaces[1].type = s.linux.namespaces[1].type, nil
     end, "linux.namespaces[0].type" },
+    -- Go folds U+017F (long s) to s and U+212A (Kelvin sign) to k
+    { "linux.ma\u{17F}kedPaths", function(s) s.linux["ma\u{17F}kedPaths"] = { "/proc/kcore" } end,
+      "linux.maskedPaths" },
+    { "linux.\u{17F}eccomp", function(s)
+      s.linux["\u{17F}eccomp"] = { defaultAction = "SCMP_ACT_ERRNO" }
+    end, "linux.seccomp" },
+    { "linux.mas\u{212A}edPaths", function(s) s.linux["mas\u{212A}edPaths"] = { "/proc/kcore" } end,
+      "linux.maskedPaths" },
     { "linux.seccomp.syscalls[0].Action", function(s)
       s.linux.seccomp = { defaultAction = "SCMP_ACT_ALLOW",
         syscalls = { { names = { "mkdir" }, Action = "SCMP_ACT_ERRNO" } } }

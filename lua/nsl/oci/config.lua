@@ -59,6 +59,12 @@ local SPELLING = {
   ["linux.seccomp.syscalls[].args[]"] = field_set("index", "value", "valueTwo", "op"),
 }
 
+-- A key as Go's encoding/json matches it (runc's decoder): without case,
+-- U+017F (long s) read as s and U+212A (Kelvin sign) as k, as Go folds them.
+local function folded(k)
+  return (k:gsub("\u{17F}", "s"):gsub("\u{212A}", "k"):lower())
+end
+
 -- Raise for a key of t (at where, its place in SPELLING at at) that is a
 -- field of the runtime spec in another case: Go's encoding/json, runc's
 -- decoder, reads "Seccomp" as seccomp, which nsl-oci would skip.
@@ -76,7 +82,7 @@ local function check_spelling(t, at, where)
   local lower = {}
   for name in pairs(fields) do lower[name:lower()] = name end
   for k, v in pairs(t) do
-    local right = type(k) == "string" and not fields[k] and lower[k:lower()]
+    local right = type(k) == "string" and not fields[k] and lower[folded(k)]
     local place = where == "" and tostring(k) or where .. "." .. tostring(k)
     if right then
       fail("%s is spelled %s in the runtime spec: nsl-oci takes no other case there (runc's " ..
@@ -351,7 +357,7 @@ local function spelled(t, part, where)
   if type(t) ~= "table" or t == json.null then return t end
   local out, from = setmetatable({}, getmetatable(t)), {} -- dkjson's object or array mark
   for k, v in pairs(t) do
-    local name = type(k) == "string" and RESOURCE_FIELDS[part][k:lower()] or k
+    local name = type(k) == "string" and RESOURCE_FIELDS[part][folded(k)] or k
     local inner = part == "resources" and MERGED[name]
     if inner then v = spelled(v, name, where .. "." .. name) end
     if from[name] == nil then
