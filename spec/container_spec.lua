@@ -125,7 +125,7 @@ local function assert_standard(out, userns)
   -- the init's arguments: the report fd, the status fd (the command's code
   -- for nsl, see container.exit), the root its reports name, and the
   -- command it started (path, then argv)
-  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-s %d+ %-R /.- %-%- /bin/sh /bin/sh$",
+  assert.matches("^{memfd:nsl} nsl%-init %-r %d+ %-s %d+ %-p 9 %-R /.- %-%- /bin/sh /bin/sh$",
     procs[1][2])
   assert.equal("/bin/sh", procs[2][2])
   assert.matches("ps", procs[3][2], 1, true)
@@ -302,9 +302,11 @@ describe("nsl run busybox.lua", function()
     assert.matches("^nsl: setup step 'chdir': ", r.err)
   end)
 
-  for _, user in ipairs { "", "--user 1000:1000 " } do
-    -- a change of uid clears the parent-death signal (credentials(7)):
-    -- the user step sets it again
+  for _, user in ipairs { "", "--user 1000:1000 ", "--uid-map 0:100000:65536 --gid-map 0:100000:65536 ",
+    "--no-init --user 1000:1000 " } do
+    -- a change of ids clears the parent-death signal (credentials(7)): the
+    -- user step's, the mapped root's of a uid map that moves the ids; it is
+    -- set again before the command's exec, and by the init after its own
     it("ends the container when nsl itself is killed (the parent-death signal) " .. user, function()
       local marker = "nsl-spec-pdeathsig-" .. os.time()
       finally(function()

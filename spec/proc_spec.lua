@@ -745,10 +745,12 @@ describe("nsl.init_exec and nsl-init", function()
         { "/bin/true", { "true" }, nil, { pass_fds = 7 } },
         { "/bin/true", {} },
       } do print((select(2, pcall(init.exec, table.unpack(args, 1, 4))))) end]]))
-    local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- PATH " ..
+    local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R ROOTFS] -- PATH " ..
       "ARGV0 [ARG...]\n"
     for _, case in ipairs {
       { "-s 1 -- /bin/true true", "bad status fd '1'" },
+      { "-p 0 -- /bin/true true", "bad parent-death signal '0'" },
+      { "-p 65 -- /bin/true true", "bad parent-death signal '65'" },
       { "-r 2 -- /bin/true true", "bad report fd '2'" },
       { "-r x -- /bin/true true", "bad report fd 'x'" },
       { "-t -1 -- /bin/true true", "bad terminal fd '-1'" },

@@ -316,8 +316,13 @@ int nsl_init_main(const struct nsl_init_command *cmd) {
     report(cmd, 125, "init: prctl PR_SET_DUMPABLE", errno, 0);
     return 125;
   }
-  /* a parent that died before the container's parent-death signal was set
-   * again (the change of ids clears it) has closed the report's read end */
+  /* the parent-death signal again: a change of ids before the exec, or the
+   * exec itself (capabilities gained), cleared it; a parent that died before
+   * this has closed the report's read end */
+  if (cmd->pdeathsig > 0 && prctl(PR_SET_PDEATHSIG, cmd->pdeathsig) != 0) {
+    report(cmd, 125, "init: prctl PR_SET_PDEATHSIG", errno, 0);
+    return 125;
+  }
   struct pollfd reader = {.fd = cmd->report, .events = POLLOUT};
   if (cmd->report >= 0 && poll(&reader, 1, 0) == 1 &&
       (reader.revents & POLLERR))

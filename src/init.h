@@ -14,6 +14,7 @@ struct nsl_init_command {
   int nkeep;
   const char *rootfs; /* named in the report, or NULL */
   int status;         /* the command's status (a byte) goes here, or -1 */
+  int pdeathsig;      /* the signal for the parent's death, or 0 */
   char *args;         /* the init's own argument text (blanked before the */
   size_t args_len;    /* status goes out), or NULL */
 };

@@ -1,15 +1,15 @@
 /* init_main.c: nsl-init, the container's pid 1, a static program so that it
  * runs in any root (see init.c). nsl carries it inside (init_blob.S).
  *
- * usage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- PATH ARGV0
- *        [ARG...]
- *   -r FD      the report fd: "CODE message" when the command cannot start
- *   -s FD      the status fd: the command's exit code, one byte, once no
- *              other process is left (before this init's own exit)
- *   -t FD      the command's terminal: its stdio and controlling tty
- *   -k FD      an fd the command keeps besides stdio (ascending; up to 64)
- *   -R ROOTFS  the root named in the report
- * The command's environment is the init's. */
+ * usage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R ROOTFS] --
+ * PATH ARGV0 [ARG...] -r FD      the report fd: "CODE message" when the command
+ * cannot start -p SIG     the signal this init gets when its parent dies (an
+ * exec may clear it: set again first thing) -s FD      the status fd: the
+ * command's exit code, one byte, once no other process is left (before this
+ * init's own exit) -t FD      the command's terminal: its stdio and controlling
+ * tty -k FD      an fd the command keeps besides stdio (ascending; up to 64) -R
+ * ROOTFS  the root named in the report The command's environment is the init's.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -45,7 +45,8 @@ static int usage(const char *what, const char *arg) {
     say(arg);
     say("'");
   }
-  say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-s FD] [-R ROOTFS] -- "
+  say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R "
+      "ROOTFS] -- "
       "PATH "
       "ARGV0 [ARG...]\n");
   return 125;
@@ -54,7 +55,7 @@ static int usage(const char *what, const char *arg) {
 int main(int argc, char **argv) {
   static int keep[MAX_KEEP];
   struct nsl_init_command cmd = {
-      .report = -1, .tty = -1, .keep = keep, .status = -1};
+      .report = -1, .tty = -1, .keep = keep, .status = -1, .pdeathsig = 0};
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
     const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -74,6 +75,9 @@ int main(int argc, char **argv) {
       if (cmd.nkeep == MAX_KEEP)
         return usage("too many fds to keep", val);
       keep[cmd.nkeep++] = fd;
+    } else if (strcmp(opt, "-p") == 0) {
+      if ((cmd.pdeathsig = parse_fd(val, 1)) < 0 || cmd.pdeathsig >= 65)
+        return usage("bad parent-death signal", val);
     } else if (strcmp(opt, "-s") == 0) {
       if ((cmd.status = parse_fd(val, 3)) < 0)
         return usage("bad status fd", val);

@@ -508,10 +508,12 @@ static void init_fd_opt(lua_State *L, int strings, char **v, size_t *k,
  * (the command's terminal), pass_fds (ascending fds it keeps besides
  * stdio), rootfs (named in the report), status (fd for the command's exit
  * code, one byte, once the init has no child left: before its own exit,
- * which tears the namespaces down). Returns only on failure. */
+ * which tears the namespaces down), pdeathsig (the signal the init gets
+ * when its parent dies, set again after the exec, which may clear it).
+ * Returns only on failure. */
 static int l_init_exec(lua_State *L) {
-  static const char *const known[] = {"pass_fds", "report", "rootfs",
-                                      "status",   "tty",    NULL};
+  static const char *const known[] = {
+      "pass_fds", "pdeathsig", "report", "rootfs", "status", "tty", NULL};
   const char *path = luaL_checkstring(L, 1);
   int keep_env = lua_isnoneornil(L, 3);
   int has_opts = nsl_checkoptions(L, 4, known);
@@ -528,9 +530,9 @@ static int l_init_exec(lua_State *L) {
     lua_pushnil(L);
   }
   int pass = lua_gettop(L);
-  /* nsl-init, 5 options, a -k per fd, --, path, argv, NULL */
+  /* nsl-init, 6 options, a -k per fd, --, path, argv, NULL */
   char **v =
-      lua_newuserdatauv(L, (12 + 2 * nkeep + 2 + nargs + 1) * sizeof *v, 1);
+      lua_newuserdatauv(L, (14 + 2 * nkeep + 2 + nargs + 1) * sizeof *v, 1);
   lua_newtable(L); /* the option values' texts */
   lua_setiuservalue(L, -2, 1);
   lua_getiuservalue(L, -1, 1);
@@ -548,6 +550,10 @@ static int l_init_exec(lua_State *L) {
       init_fd_opt(L, strings, v, &k, "-t", fds[1]);
     if (fds[2] >= 0)
       init_fd_opt(L, strings, v, &k, "-s", fds[2]);
+    if (lua_getfield(L, 4, "pdeathsig") != LUA_TNIL)
+      init_fd_opt(L, strings, v, &k, "-p",
+                  nsl_checksignal(L, lua_gettop(L), 4, 1));
+    lua_pop(L, 1);
     int last = 2;
     for (size_t i = 1; i <= nkeep; i++) {
       lua_geti(L, pass, (lua_Integer)i);
@@ -606,7 +612,8 @@ const nsl_Reg nsl_proc_lib[] = {
     {"init_exec", l_init_exec, "init_exec(path, argv [, env [, opts]])",
      "become the container's init (a sealed copy of nsl-init), which starts "
      "path once it has dropped its own capabilities, forwards signals, reaps "
-     "and exits as it does; opts: report, tty, pass_fds, rootfs, status"},
+     "and exits as it does; opts: report, tty, pass_fds, rootfs, status, "
+     "pdeathsig"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

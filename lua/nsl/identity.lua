@@ -554,10 +554,6 @@ function M.step.user(c)
   -- for an inheritable set: only a permitted capability can be made one
   local keep = uid ~= 0 and (#sets.p > 0 or #sets.i > 0)
   if keep then switch("user", core.keepcaps(true)) end
-  -- the change of ids clears the parent-death signal (credentials(7)): it
-  -- is set again after them (and the init checks that its parent still
-  -- reads the report, the window between)
-  local deathsig = check("user", core.get_pdeathsig())
   for _, set in ipairs { { "gid", core.setresgid, gid }, { "uid", core.setresuid, uid } } do
     local kind, fn, id = set[1], set[2], set[3]
     local ok, err, errno = fn(id, id, id)
@@ -569,7 +565,6 @@ function M.step.user(c)
   end
   -- explicitly, for every uid: a non-root uid that the setup already ran
   -- as keeps its caps across setresuid
-  if deathsig ~= 0 then check("user", core.pdeathsig(deathsig)) end
   check("user", core.cap_set(cap_text(sets)))
   for _, name in ipairs(c.ambient) do check("user", core.cap_ambient_raise(name)) end
   if keep then switch("user", core.keepcaps(false)) end

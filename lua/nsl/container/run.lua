@@ -70,6 +70,8 @@ local function exec_command(c, report)
     core.set_ctty(0)
   end
   close_on_exec_or_die(c, report)
+  -- the steps' changes of ids cleared it (credentials(7)): set again
+  if c.pdeathsig then core.pdeathsig(c.pdeathsig) end
   local _, err, errno = core.exec(path, c.command, c.env)
   exec_failed(c, report, err, errno)
 end
@@ -90,8 +92,11 @@ local function run_init(c, report)
   core.sigprocmask("block", watched_signals())
   -- the init passes the report on to the command: it is close-on-exec
   -- there, so the parent reads EOF once the command runs
+  -- the init sets the parent-death signal again after its exec: the
+  -- steps' changes of ids, or the exec, cleared it (credentials(7))
   local _, err = core.init_exec(path, c.command, c.env, { report = report,
-    tty = c.tty_fd, pass_fds = c.pass_fds, rootfs = c.rootfs, status = c.status_w })
+    tty = c.tty_fd, pass_fds = c.pass_fds, rootfs = c.rootfs, status = c.status_w,
+    pdeathsig = c.pdeathsig })
   die(report, 125, "init: " .. tostring(err))
 end
 
@@ -179,6 +184,7 @@ function R.spawn(opts, how)
   end
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
   local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
+  c.pdeathsig = pdeathsig -- for the command's exec, or the init's
   local pid, err, errno = userns.clone(c.namespaces, maps,
     { pdeathsig = pdeathsig, prepare = prepare,
       before_root = how.before_root and function() how.before_root(c) end })
