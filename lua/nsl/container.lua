@@ -702,7 +702,12 @@ function M.config(opts)
       if step == "seccomp" then table.remove(c.steps, i) end
     end
     for i, step in ipairs(c.steps) do
-      if step == "capabilities" then table.insert(c.steps, i, "seccomp"); break end
+      if step == "capabilities" then
+        table.insert(c.steps, i, "seccomp")
+        -- the user's lookup reads files the filter may refuse (openat2)
+        table.insert(c.steps, i, "resolve_user")
+        break
+      end
     end
   end
   c._complete = true

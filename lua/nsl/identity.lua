@@ -532,13 +532,20 @@ local function switch(step, value, err, errno)
   if value == nil then fail(step, err, errno) end
 end
 
+--- Look c.user up in the container's /etc/passwd and /etc/group now, for
+-- the user step: a seccomp filter loaded before it (without no_new_privs,
+-- as runc does) may refuse the reads, openat2 among them.
+function M.step.resolve_user(c)
+  c.resolved_user = { resolve_user(c) }
+end
+
 --- Become c.user: supplementary groups (when the user namespace allows
 -- setgroups), gid, uid, and HOME from the container's /etc/passwd unless
 -- c.env has one. Then the capabilities: the effective, permitted and
 -- inheritable sets (see cap_sets), and c.ambient raised as ambient (so a
 -- non-root user has them, and only them, effective after exec).
 function M.step.user(c)
-  local uid, gid, groups, home = resolve_user(c)
+  local uid, gid, groups, home = table.unpack(c.resolved_user or { resolve_user(c) }, 1, 4)
   if c.env.HOME == nil then c.env.HOME = home or "/" end
   local denied = setgroups_denied()
   if #groups > 0 or not denied then
