@@ -10,15 +10,24 @@ local q = helper.quote
 
 local H = require "oci_harness"
 
-setup(H.setup)
+-- The container's sd_notify(3): spec/fixtures/sdnotify.c built static
+-- (the busybox root has no libc), bound in at /sdnotify.
+local sender
+
+setup(function()
+  H.setup()
+  sender = H.tmp .. "/sdnotify"
+  local built = helper.sh("cc -static -o " .. q(sender) .. " " ..
+    q(helper.root .. "/spec/fixtures/sdnotify.c"))
+  assert(built.code == 0, built.err)
+end)
 teardown(H.teardown)
 
--- The container's sd_notify(3): the static nsl, bound in at /nsl, sends
--- one datagram with a line before READY=1 to its NOTIFY_SOCKET.
-local NOTIFY = [[/nsl -e 'assert(nsl.sendto(nsl.unix_dgram(), os.getenv("NOTIFY_SOCKET"), "STATUS=up\nREADY=1"))']]
+-- One datagram with a line before READY=1 to the container's NOTIFY_SOCKET.
+local NOTIFY = [[/sdnotify "$(printf 'STATUS=up\nREADY=1')"]]
 
-local function with_sender(s, nsl)
-  s.mounts[#s.mounts + 1] = { destination = "/nsl", type = "bind", source = nsl or helper.nsl,
+local function with_sender(s, path)
+  s.mounts[#s.mounts + 1] = { destination = "/sdnotify", type = "bind", source = path or sender,
     options = { "bind", "ro" } }
 end
 
@@ -163,8 +172,7 @@ describe("nsl oci with NOTIFY_SOCKET", function()
 
   it("relays from a process's user, and from another it drops to (a socket of 0777)", function()
     local sock, path = listener("user.sock")
-    local drop = [[/nsl -e 'nsl.setresgid(4712, 4712, 4712); nsl.setresuid(4712, 4712, 4712)
-      assert(nsl.sendto(nsl.unix_dgram(), os.getenv("NOTIFY_SOCKET"), "READY=1"))']]
+    local drop = "/sdnotify READY=1 4712"
     local dir = notifying("id -u; stat -c '%u %a' " .. path .. " " .. path .. "/notify; " .. NOTIFY,
       function(s) s.process.user = { uid = 4711, gid = 4711 } end)
     local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd14")
@@ -173,7 +181,12 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     local got = datagrams(sock)
     assert.equal("READY=1", got[1], table.concat(got, "|"))
     -- a service that starts as root and says READY=1 as its own user
-    dir = notifying(drop)
+    dir = notifying(drop, function(s) -- runc's default set has neither
+      for _, set in pairs(s.process.capabilities) do
+        table.insert(set, "CAP_SETUID")
+        table.insert(set, "CAP_SETGID")
+      end
+    end)
     r = oci_notify(path, "run --bundle " .. q(dir) .. " sd16")
     assert.equal(0, r.code, r.err)
     got = datagrams(sock)
@@ -190,7 +203,9 @@ describe("nsl oci with NOTIFY_SOCKET", function()
     local spec = json.decode(helper.read(dir .. "/config.json"))
     spec.process.terminal = false
     spec.process.args = { "sh", "-c", "echo \"$NOTIFY_SOCKET\"; " .. NOTIFY }
-    with_sender(spec, stage .. "/bin/nsl")
+    assert(os.execute(string.format("cp %s %s/sdnotify && chmod 0755 %s/sdnotify", q(sender),
+      q(stage), q(stage))))
+    with_sender(spec, stage .. "/sdnotify")
     helper.write(dir .. "/config.json", json.encode(spec))
     assert(os.execute("chmod 0644 " .. q(dir .. "/config.json")))
     local sock, path = listener("rootless.sock")
@@ -443,8 +458,7 @@ describe("nsl oci's NOTIFY_SOCKET directory", function()
 
   it("reads a datagram whole: READY=1 after 4 KiB of STATUS counts", function()
     local sock, path = listener("long.sock")
-    local dir = notifying([[/nsl -e 'assert(nsl.sendto(nsl.unix_dgram(), os.getenv("NOTIFY_SOCKET"), ]] ..
-      [["STATUS=" .. string.rep("x", 5000) .. "\nREADY=1"))']])
+    local dir = notifying([[/sdnotify "$(printf 'STATUS=%5000s\nREADY=1' '' | tr ' ' x)"]])
     local r = oci_notify(path, "run --bundle " .. q(dir) .. " sd26")
     assert.equal(0, r.code, r.err)
     local got = datagrams(sock)
