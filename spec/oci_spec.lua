@@ -936,16 +936,35 @@ describe("nsl oci mounts", function()
       r.err)
   end)
 
-  for _, prop in ipairs { "shared", "rshared", "slave", "rslave", "private" } do
+  -- The shell command line that runs script in a new mount namespace whose
+  -- mounts are all shared, in peer groups of its own (--propagation shared
+  -- alone would keep the host's peer groups, and what the script mounts
+  -- would reach the host).
+  local function in_shared_ns(script)
+    return "unshare -m --propagation private sh -c " .. q("mount --make-rshared / && " .. script)
+  end
+
+  -- the optional fields of /'s line in mountinfo for each rootfsPropagation
+  local root_fields = { shared = " shared:%d+ ", rshared = " shared:%d+ ", slave = " master:%d+ ",
+    rslave = " master:%d+ ", unbindable = " unbindable ", runbindable = " unbindable " }
+  for _, prop in ipairs { "shared", "rshared", "slave", "rslave", "private", "unbindable",
+    "runbindable" } do
     it("sets rootfsPropagation " .. prop .. " after the pivot", function()
       local dir = bundle(config(function(s)
         s.process.args = { "awk", "$5 == \"/\"", "/proc/self/mountinfo" }
         s.linux.rootfsPropagation = prop
       end))
-      local r = oci("run --bundle " .. q(dir) .. " mp-" .. prop)
+      -- slave needs a shared / to be a slave of: a private namespace whose
+      -- mounts are all shared
+      local r = helper.sh(in_shared_ns(cmd("run --bundle " .. q(dir) .. " mp-" .. prop)))
       assert.equal(0, r.code, r.err)
-      if prop:match("shared") then assert.matches(" shared:%d+ ", r.out)
-      else assert.not_matches(" shared:%d+ ", r.out) end
+      -- a shared root stays a slave of the caller's: shared:N master:M
+      for _, field in pairs(root_fields) do
+        if field == root_fields[prop] then assert.matches(field, r.out)
+        elseif not (prop:match("shared") and field:match("master")) then
+          assert.not_matches(field, r.out)
+        end
+      end
     end)
   end
 
@@ -960,10 +979,29 @@ describe("nsl oci mounts", function()
     end))
     -- a private namespace whose mounts are all shared: the host's stay as
     -- they are whatever happens
-    local r = helper.sh("unshare -m --propagation shared sh -c " .. q(cmd("run --bundle " ..
-      q(dir) .. " mp-back") .. "; grep -c ' inner ' /proc/self/mountinfo"))
+    local r = helper.sh(in_shared_ns(cmd("run --bundle " .. q(dir) .. " mp-back") ..
+      "; grep -c ' inner ' /proc/self/mountinfo"))
     assert.same({ "mounted\n0\n" }, { r.out }, r.err)
   end)
+
+  for _, prop in ipairs { "private", "slave", "unbindable" } do
+    it("binds the root in the caller's namespace with rootfsPropagation " .. prop ..
+      " on a shared mount", function()
+      local root = tmp .. "/shared-root-" .. prop
+      assert(os.execute(string.format("cp -a %s %s", q(ROOTFS), q(root))))
+      local dir = bundle(config(function(s)
+        s.root.path = root
+        s.process.args = { "true" }
+        s.linux.rootfsPropagation = prop
+      end))
+      -- the root a shared mount point of the caller's: a bind onto it from
+      -- a namespace where it is still shared would be a mount of the caller's
+      local r = helper.sh(in_shared_ns("mount --bind " .. q(root) .. " " .. q(root) .. " && " ..
+        cmd("run --bundle " .. q(dir) .. " mp-held-" .. prop) ..
+        " && awk -v root=" .. q(root) .. " '$5 == root' /proc/self/mountinfo | wc -l"))
+      assert.same({ 0, "1\n" }, { r.code, r.out }, r.err)
+    end)
+  end
 
   it("resolves a destination that is a symlink inside the root", function()
     local root = tmp .. "/linkroot"

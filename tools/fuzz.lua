@@ -239,14 +239,23 @@ end
 -- one call in a child
 
 local NAMESPACES = { "user", "mnt", "pid", "net", "ipc", "uts" }
+-- what a child writes first to its log when it cannot make its jail
+local JAIL_FAILED = "fuzz: no jail: "
 
 -- In the child: the tmpfs root, the session, stdio; then the call. Returns
 -- only through _exit.
 local function child(target, args, n, logfd, devnull)
-  local ok = core.mount("tmpfs", jail, "tmpfs", "nosuid nodev", "size=16m,mode=700")
-    and core.chdir(jail) and core.chroot(".") and core.setsid()
-    and core.dup2(devnull, 0) and core.dup2(devnull, 1) and core.dup2(logfd, 2)
-  if not ok then core._exit(99) end -- fail closed: no call without the jail
+  local ok, err = core.mount("tmpfs", jail, "tmpfs", "nosuid nodev", "size=16m,mode=700")
+  if ok then ok, err = core.chdir(jail) end
+  if ok then ok, err = core.chroot(".") end
+  if ok then ok, err = core.setsid() end
+  if ok then ok, err = core.dup2(devnull, 0) end
+  if ok then ok, err = core.dup2(devnull, 1) end
+  if ok then ok, err = core.dup2(logfd, 2) end
+  if not ok then -- fail closed: no call without the jail
+    core.write(logfd, JAIL_FAILED .. tostring(err) .. "\n")
+    core._exit(99)
+  end
   if target.self then
     pcall(target.call, target.self, table.unpack(args, 1, n))
   else
@@ -258,6 +267,15 @@ end
 -- the children's stdin and stdout: an empty file of this run's, read-only
 -- (not the host's /dev/null, which a call on fd 0 or 1 could chmod)
 local devnull = assert(core.open(tmp .. "/stdio", "rdonly creat", tonumber("600", 8)))
+
+-- The error a child wrote to its log when it could not make its jail.
+local function jail_failed()
+  local f = io.open(log, "rb")
+  if not f then return nil end
+  local text = f:read(4096) or ""
+  f:close()
+  return text:match("^" .. JAIL_FAILED .. "([^\n]*)")
+end
 
 -- Did the child's stderr get a sanitizer's report? (whatever its status)
 local function reported()
@@ -285,7 +303,10 @@ local function run(target, args, n)
   if timed_out then core.kill(pid, "KILL") end
   pidfd:close()
   local _, how, code = core.wait(pid)
-  if how == "exited" and code == 99 then fail("a child could not make its tmpfs root in %s", jail) end
+  -- 99 alone could be a fuzzed _exit(99): the log says it was the jail
+  if how == "exited" and code == 99 and jail_failed() then
+    fail("a child could not make its tmpfs root in %s: %s", jail, jail_failed())
+  end
   if how == "killed" and CRASH[core.signals[code] or ""] then return "crash", how, code end
   if reported() then return "crash", how, code end
   if timed_out then return "timeout", how, code end

@@ -10,8 +10,9 @@
 -- devices, links, console, network_files (a network's /etc files), workdir,
 -- readonly (last, so that the mount targets and the working directory are
 -- made first, as runc does), enter_root, then the privileges (nsl.identity's
--- masked paths, rlimits,
--- capabilities, user, no_new_privs) and the seccomp filter last; then the
+-- masked paths), root_propagation (the root's own, when not the default),
+-- nsl.identity's rlimits, capabilities, user and no_new_privs, and the
+-- seccomp filter last; then the
 -- command is executed (under a tiny init by default). Every step is a plain
 -- function in container.step; c.steps lists what runs, so a script can drop,
 -- reorder or replace steps, and c.mounts, c.devices and c.links are data.
@@ -66,7 +67,7 @@ M.links = {
 -- last, so that the init and the command are both filtered.
 M.steps = { "propagation", "bind_rootfs", "mount_system", "devices", "links", "console",
   "network_files", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths",
-  "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs",
+  "root_propagation", "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs",
   "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
@@ -79,6 +80,10 @@ M.env = {
 }
 
 local copy, has_word, contains = util.copy, util.has_word, util.contains
+
+-- The root's propagation unless c.propagation says otherwise: the host's
+-- mounts still reach the container, nothing goes back.
+local DEFAULT_PROPAGATION = "rec slave"
 
 --- The kernel's known traps (nsl.errors.hints): a failed call whose
 -- message matches `call` with errno `errno` gets `hint` on a line of its own.
@@ -213,13 +218,14 @@ end
 
 M.step = {}
 
---- Make / recursively slave (c.propagation), so that nothing mounted in the
--- container propagates back to the host. A shared c.propagation waits for
--- step enter_root: pivot_root refuses a shared root, so / is a slave until
--- then.
-function M.step.propagation(c)
-  local now = has_word(c.propagation, "shared") and "rec slave" or c.propagation
-  check("propagation", core.mount(nil, "/", nil, now))
+--- Make / recursively slave, so that nothing mounted in the container
+-- propagates back to the host. Another c.propagation is the container
+-- root's, set by step root_propagation: pivot_root refuses a shared root,
+-- a bind refuses an unbindable source, and a private or slave / alone
+-- would leave the mount under it that holds the root shared with the host,
+-- the root's bind then a mount on the host.
+function M.step.propagation()
+  check("propagation", core.mount(nil, "/", nil, "rec slave"))
 end
 
 --- Bind the root onto itself (recursively): pivot_root needs a mount point.
@@ -565,9 +571,13 @@ function M.step.enter_root(c)
     check("enter_root", core.chroot("."))
   end
   check("enter_root", core.chdir("/"))
-  -- a shared propagation, which step propagation left for after the pivot
-  if has_word(c.propagation, "shared") then
-    check("enter_root", core.mount(nil, "/", nil, c.propagation))
+end
+
+--- Give the container's root c.propagation ("rec shared", "private",
+-- "unbindable", ...), once the root's last bind is made.
+function M.step.root_propagation(c)
+  if c.propagation ~= DEFAULT_PROPAGATION then
+    check("root_propagation", core.mount(nil, "/", nil, c.propagation))
   end
 end
 
@@ -636,7 +646,7 @@ function M.config(opts)
   c.command = c.command or { "/bin/sh" }
   c.cwd = c.cwd or "/"
   c.umask = c.umask or "0022"
-  c.propagation = c.propagation or "rec slave"
+  c.propagation = c.propagation or DEFAULT_PROPAGATION
   if c.pivot == nil then c.pivot = true end
   if c.init == nil then c.init = true end
   if c.tty == nil then c.tty = core.isatty(0) end
