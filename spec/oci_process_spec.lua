@@ -389,6 +389,56 @@ describe("nsl oci: the process", function()
     end)
   end)
 
+  describe("capabilities", function()
+    -- A bundle whose process has caps (CAP_ names) in all five sets and
+    -- prints its own sets.
+    local function all_sets(caps)
+      return H.bundle(H.config(function(s)
+        s.process.capabilities = { bounding = caps, effective = caps, permitted = caps,
+          inheritable = caps, ambient = caps }
+        s.process.args = { "grep", "^Cap", "/proc/self/status" }
+      end))
+    end
+
+    it("gives every capability nsl holds in all five sets (a privileged container)", function()
+      -- the ones in this process's bounding set: a host may withhold some
+      local held, mask = {}, 0
+      for i, name in ipairs(core.cap_names()) do
+        if core.cap_bound(name) then
+          held[#held + 1] = name:upper()
+          mask = mask | (1 << (i - 1))
+        end
+      end
+      local r = H.oci("run --bundle " .. q(all_sets(held)) .. " caps-all")
+      assert.equal(0, r.code, r.err)
+      for _, set in ipairs { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" } do
+        assert.matches(set .. ":%s+" .. string.format("%016x", mask) .. "\n", r.out)
+      end
+    end)
+
+    it("names the capability nsl itself does not hold when it cannot give it", function()
+      local dir = all_sets { "CAP_CHOWN", "CAP_SYS_NICE" }
+      local r = helper.sh("setpriv --bounding-set -sys_nice " .. H.cmd("run --bundle " ..
+        q(dir) .. " caps-unheld"))
+      assert.equal(1, r.code)
+      assert.matches("nsl itself does not hold cap_sys_nice (its bounding set lacks them)", r.err,
+        1, true)
+      assert.is_nil(H.state("caps-unheld"))
+    end)
+
+    it("refuses a name that is no capability, naming it and its set", function()
+      local dir = H.bundle(H.config(function(s)
+        table.insert(s.process.capabilities.bounding, "CAP_TEST")
+        s.process.args = { "true" }
+      end))
+      local r = H.oci("run --bundle " .. q(dir) .. " caps-test")
+      assert.equal(1, r.code)
+      assert.matches("unknown capability 'CAP_TEST' in process.capabilities.bounding", r.err, 1,
+        true)
+      assert.is_nil(H.state("caps-test"))
+    end)
+  end)
+
   describe("exec", function()
     -- NoNewPrivs of `exec ID grep` with the options, in a container with nnp
     local function exec_nnp(id, options)

@@ -370,6 +370,22 @@ local function cap_sets(c, uid)
   return { e = c.effective or own, p = c.permitted or own, i = c.inheritable or c.ambient }
 end
 
+-- For a cap_set refused with EPERM: the capabilities of sets that nsl's
+-- own bounding set lacks (a host that withholds them from nsl), or nil.
+local function unheld(sets)
+  local missing, seen = {}, {}
+  for _, flag in ipairs { "e", "p", "i" } do
+    for _, name in ipairs(sets[flag]) do
+      local cap = "cap_" .. name:lower()
+      if not seen[cap] and not core.cap_bound(cap) then missing[#missing + 1] = cap end
+      seen[cap] = true
+    end
+  end
+  if #missing == 0 then return nil end
+  return "nsl itself does not hold " .. table.concat(missing, ", ") ..
+    " (its bounding set lacks them): a process cannot give a capability it does not have"
+end
+
 -- The inside id map of the user namespace, for messages.
 local function own_map(kind)
   local f = io.open("/proc/self/" .. kind .. "_map")
@@ -572,7 +588,8 @@ function M.step.user(c)
   end
   -- explicitly, for every uid: a non-root uid that the setup already ran
   -- as keeps its caps across setresuid
-  check("user", core.cap_set(cap_text(sets)))
+  local ok, err, errno = core.cap_set(cap_text(sets))
+  if not ok then fail("user", err, errno, errno == core.errno.EPERM and unheld(sets) or nil) end
   for _, name in ipairs(c.ambient) do check("user", core.cap_ambient_raise(name)) end
   if keep then switch("user", core.keepcaps(false)) end
 end

@@ -436,13 +436,21 @@ function M.cgroup_path(path, id)
   return path
 end
 
--- A capability list of the config as nsl's names; unknown ones skipped.
-local function caps(list, warnings)
+-- The capability list process.capabilities[set] as nsl's names. A name
+-- libcap knows but this kernel lacks is skipped with a warning (a client's
+-- default list may be newer than the kernel, as runc allows); a name that
+-- is no capability at all is an error, as the runtime spec wants.
+local function caps(list, set, warnings)
   local names = {}
   for _, name in ipairs(val(list) or {}) do
-    local canonical = identity.cap_name((name:gsub("^CAP_", "")))
+    local bare = name:gsub("^CAP_", "")
+    local canonical = identity.cap_name(bare)
     if canonical then names[#names + 1] = canonical
-    else warnings[#warnings + 1] = "unknown capability " .. name .. " skipped" end
+    elseif pcall(core.cap_from_name, bare) then
+      warnings[#warnings + 1] = "capability " .. name .. " is unknown to this kernel: skipped"
+    else
+      fail("unknown capability '%s' in process.capabilities.%s", name, set)
+    end
   end
   return names
 end
@@ -480,12 +488,13 @@ function M.process_options(p, opts, warnings)
     groups = val(user.additionalGids) or {} }
   if val(user.umask) then opts.umask = math.tointeger(user.umask) end
   local c = val(p.capabilities) or {}
-  opts.capabilities = caps(c.bounding or c.permitted or c.effective, warnings)
-  opts.ambient = caps(c.ambient, warnings)
+  local bounding = c.bounding and "bounding" or c.permitted and "permitted" or "effective"
+  opts.capabilities = caps(c[bounding], bounding, warnings)
+  opts.ambient = caps(c.ambient, "ambient", warnings)
   -- the spec's sets as given: none where the config has none
-  opts.effective = caps(c.effective, warnings)
-  opts.permitted = caps(c.permitted, warnings)
-  opts.inheritable = caps(c.inheritable, warnings)
+  opts.effective = caps(c.effective, "effective", warnings)
+  opts.permitted = caps(c.permitted, "permitted", warnings)
+  opts.inheritable = caps(c.inheritable, "inheritable", warnings)
   opts.no_new_privs = val(p.noNewPrivileges) == true
   opts.rlimits = rlimits(p.rlimits)
   local size = val(p.consoleSize)
