@@ -126,7 +126,11 @@ do
     closed:close()
     keep("closed fd", closed)
   end
-  keep("root", core.root_open(tmp))
+  -- a root handle of a directory of its own: one of the run's directory
+  -- would let a call (chmod ".", rename "jail") take the next child's jail
+  local root_dir = tmp .. "/root"
+  if not core.mkdir(root_dir, tonumber("700", 8)) then fail("mkdir %s failed", root_dir) end
+  keep("root", core.root_open(root_dir))
   keep("filter", core.seccomp_init("allow"))
   keep("file", io.stdin)
 end

@@ -9,13 +9,13 @@
 -- propagation, bind_rootfs (overlay_root for a throwaway root), mount_system,
 -- devices, links, console, network_files (a network's /etc files), workdir,
 -- readonly (last, so that the mount targets and the working directory are
--- made first, as runc does), enter_root, then the privileges (nsl.identity's
--- masked paths), root_propagation (the root's own, when not the default),
--- nsl.identity's rlimits, capabilities, user and no_new_privs, and the
--- seccomp filter last; then the
--- command is executed (under a tiny init by default). Every step is a plain
--- function in container.step; c.steps lists what runs, so a script can drop,
--- reorder or replace steps, and c.mounts, c.devices and c.links are data.
+-- made first, as runc does), enter_root, nsl.identity's readonly_paths and
+-- masked_paths, root_propagation (the root's own, when not the default),
+-- then the privileges (nsl.identity's rlimits, capabilities, user,
+-- no_new_privs) and the seccomp filter last; then the command is executed
+-- (under a tiny init by default). Every step is a plain function in
+-- container.step; c.steps lists what runs, so a script can drop, reorder
+-- or replace steps, and c.mounts, c.devices and c.links are data.
 -- Every path a step touches in the root goes through a root handle
 -- (nsl.root_open), so a symlink in the image never leads to the host.
 local core = require "nsl.core"
@@ -67,8 +67,8 @@ M.links = {
 -- last, so that the init and the command are both filtered.
 M.steps = { "propagation", "bind_rootfs", "mount_system", "devices", "links", "console",
   "network_files", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths",
-  "root_propagation", "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities", "user", "no_new_privs",
-  "seccomp" }
+  "root_propagation", "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities",
+  "user", "no_new_privs", "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
 M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
