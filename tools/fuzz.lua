@@ -12,14 +12,14 @@
 -- A raised Lua error is the expected answer to a bad argument.
 --
 -- The child is kept away from the host: new user, mount, pid, net, ipc and
--- uts namespaces (nsl.clone), a session of its own (kill(0) reaches no
--- group of ours), a 16 MiB tmpfs as its root (chroot: no host path is left
--- to write, mount or remove), stdin and stdout on an empty file of this
--- run's, every fd it is given one of this run's (never a host node: its
--- user namespace maps root, so the host's root-owned files are its own
--- there), and a bounded
--- time before this process kills it. Calls that could still reach out or
--- that end the child's own checks are left out (see SKIP).
+-- uts namespaces (nsl.clone) whose root is uid and gid 65534 outside (so
+-- the host's root-owned files are not its own, even through a directory fd
+-- and ".."), a session of its own (kill(0) reaches no group of ours), a
+-- 16 MiB tmpfs as its root (chroot: no host path is left to write, mount
+-- or remove), stdin and stdout on an empty file of this run's, every fd it
+-- is given one of this run's (never a host node), and a bounded time
+-- before this process kills it. Calls that could still reach out or that
+-- end the child's own checks are left out (see SKIP).
 --
 -- The seed is fixed by default, so a run can be repeated; the run stops at
 -- --calls (default 20000) or --seconds (default 100), whichever comes first.
@@ -92,6 +92,8 @@ if not (tmp and tmp:match("^/tmp/nsl%-fuzz%.")) then
 end
 local jail, log = tmp .. "/jail", tmp .. "/stderr"
 if not core.mkdir(jail, tonumber("700", 8)) then fail("mkdir %s failed", jail) end
+-- the children, uid 65534 on the host, look the jail up through it
+if not core.chmod(tmp, tonumber("711", 8)) then fail("chmod %s failed", tmp) end
 
 ---------------------------------------------------------------------------
 -- the values
@@ -126,10 +128,12 @@ do
     closed:close()
     keep("closed fd", closed)
   end
-  -- a root handle of a directory of its own: one of the run's directory
-  -- would let a call (chmod ".", rename "jail") take the next child's jail
+  -- a root handle of a directory of its own, which the children may
+  -- change: not the run's, whose jail they would take from the next one
   local root_dir = tmp .. "/root"
-  if not core.mkdir(root_dir, tonumber("700", 8)) then fail("mkdir %s failed", root_dir) end
+  if not (core.mkdir(root_dir) and core.chmod(root_dir, tonumber("777", 8))) then
+    fail("mkdir %s failed", root_dir)
+  end
   keep("root", core.root_open(root_dir))
   keep("filter", core.seccomp_init("allow"))
   keep("file", io.stdin)
@@ -246,10 +250,19 @@ local NAMESPACES = { "user", "mnt", "pid", "net", "ipc", "uts" }
 -- what a child writes first to its log when it cannot make its jail
 local JAIL_FAILED = "fuzz: no jail: "
 
--- In the child: the tmpfs root, the session, stdio; then the call. Returns
--- only through _exit.
-local function child(target, args, n, logfd, devnull)
-  local ok, err = core.mount("tmpfs", jail, "tmpfs", "nosuid nodev", "size=16m,mode=700")
+-- The host's ids of the children's root.
+local OUTSIDE = 65534
+
+-- In the child: once the parent wrote the maps (a byte on go), root of its
+-- user namespace, 65534 outside; the tmpfs root, the session, stdio; then
+-- the call. Returns only through _exit.
+local function child(target, args, n, logfd, devnull, go)
+  local ok, err = go:read(1)
+  go:close()
+  if ok then ok, err = core.setgroups({}) end
+  if ok then ok, err = core.setresgid(0, 0, 0) end
+  if ok then ok, err = core.setresuid(0, 0, 0) end
+  if ok then ok, err = core.mount("tmpfs", jail, "tmpfs", "nosuid nodev", "size=16m,mode=700") end
   if ok then ok, err = core.chdir(jail) end
   if ok then ok, err = core.chroot(".") end
   if ok then ok, err = core.setsid() end
@@ -293,15 +306,41 @@ local function reported()
   return false
 end
 
+-- Map root of child pid's user namespace to OUTSIDE, uid and gid.
+local function map_root(pid)
+  for _, kind in ipairs { "uid", "gid" } do
+    local path = string.format("/proc/%d/%s_map", pid, kind)
+    local fd, err = core.open(path, "wronly")
+    if not fd then return nil, err end
+    local ok, werr = core.write(fd, string.format("0 %d 1\n", OUTSIDE))
+    fd:close()
+    if not ok then return nil, path .. ": " .. tostring(werr) end
+  end
+  return true
+end
+
 -- Run one call; returns "ok", "timeout" or "crash", and the child's status.
 local function run(target, args, n)
   local logfd = assert(core.open(log, "wronly creat trunc", tonumber("600", 8)))
   io.stdout:flush()
   io.stderr:flush()
+  local go_r, go_w = assert(core.pipe())
   local pid, pidfd = core.clone(NAMESPACES, { pidfd = true })
   if not pid then fail("clone %s: %s", table.concat(NAMESPACES, ","), pidfd) end
-  if pid == 0 then child(target, args, n, logfd, devnull) end
+  if pid == 0 then
+    go_w:close()
+    child(target, args, n, logfd, devnull, go_r)
+  end
+  go_r:close()
   logfd:close()
+  local mapped, err = map_root(pid)
+  if not mapped then
+    core.kill(pid, "KILL")
+    core.wait(pid)
+    fail("the maps of a child: %s", err)
+  end
+  go_w:write("x")
+  go_w:close()
   local ready = core.poll({ pidfd }, TIMEOUT_MS)
   local timed_out = not (ready and ready[1])
   if timed_out then core.kill(pid, "KILL") end
