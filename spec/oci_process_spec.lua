@@ -426,16 +426,21 @@ describe("nsl oci: the process", function()
       assert.is_nil(H.state("caps-unheld"))
     end)
 
-    it("refuses a name that is no capability, naming it and its set", function()
+    it("skips a name that is no capability with a warning naming it and its set, as runc and crun",
+      function()
       local dir = H.bundle(H.config(function(s)
-        table.insert(s.process.capabilities.bounding, "CAP_TEST")
-        s.process.args = { "true" }
+        table.insert(s.process.capabilities.bounding, 1, "CAP_TEST")
+        s.process.capabilities.ambient = { "NOPE" }
+        s.process.args = { "grep", "^CapBnd", "/proc/self/status" }
       end))
       local r = H.oci("run --bundle " .. q(dir) .. " caps-test")
-      assert.equal(1, r.code)
-      assert.matches("unknown capability 'CAP_TEST' in process.capabilities.bounding", r.err, 1,
+      assert.equal(0, r.code, r.err)
+      assert.matches("unknown capability 'CAP_TEST' in process.capabilities.bounding skipped",
+        r.err, 1, true)
+      assert.matches("unknown capability 'NOPE' in process.capabilities.ambient skipped", r.err, 1,
         true)
-      assert.is_nil(H.state("caps-test"))
+      -- the rest of the set is kept: runc's default kill, net_bind_service, audit_write
+      assert.matches("CapBnd:%s+0000000020000420\n", r.out)
     end)
   end)
 
