@@ -61,6 +61,7 @@ function H.reap(pid, seconds)
   while core.monotime() < deadline do
     local got = core.wait(pid, "nohang")
     if got == pid then return true end
+    if not got then return false end -- not this process's to reap
     core.poll({}, 10)
   end
   return false
@@ -149,6 +150,12 @@ function H.setup()
 end
 
 function H.teardown()
+  -- the containers a failed test left (before its finally was set): ended
+  -- and deleted with their cgroups, which would keep the parent's
+  for _, id in ipairs(core.readdir(H.STATE) or {}) do
+    local st = H.state(id)
+    H.finish(id, st and st.pid ~= 0 and st.pid or nil)
+  end
   core.child_subreaper(false)
   helper.rmtree(H.tmp)
   -- the containers' cgroups went with them: their parent goes too
