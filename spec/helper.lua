@@ -363,7 +363,11 @@ local registry = debug.getregistry()
 if not registry.nsl_spec_uncgroup then
   local cgroups_at_start = helper.cgroups_present()
   registry.nsl_spec_uncgroup = setmetatable({}, {
-    __gc = function() helper.remove_new_cgroups(cgroups_at_start) end })
+    __gc = function()
+      for _, err in ipairs(helper.remove_new_cgroups(cgroups_at_start)) do
+        io.stderr:write("spec/helper.lua: a cgroup the run made stays: ", err, "\n")
+      end
+    end })
 end
 
 --- This process's mount table as text, to compare before and after.
