@@ -31,7 +31,9 @@
 local root = arg[0]:match("^(.*)/tools/[^/]*$") or "."
 local build = os.getenv("NSL_BUILD") or root .. "/build"
 package.cpath = build .. "/lib/?.so;" .. package.cpath
+package.path = root .. "/lua/?.lua;" .. package.path
 local core = require "nsl.core"
+local userns = require "nsl.userns"
 
 local options = { seed = 4711, calls = 20000, seconds = 100, verbose = false }
 do
@@ -306,19 +308,6 @@ local function reported()
   return false
 end
 
--- Map root of child pid's user namespace to OUTSIDE, uid and gid.
-local function map_root(pid)
-  for _, kind in ipairs { "uid", "gid" } do
-    local path = string.format("/proc/%d/%s_map", pid, kind)
-    local fd, err = core.open(path, "wronly")
-    if not fd then return nil, err end
-    local ok, werr = core.write(fd, string.format("0 %d 1\n", OUTSIDE))
-    fd:close()
-    if not ok then return nil, path .. ": " .. tostring(werr) end
-  end
-  return true
-end
-
 -- Run one call; returns "ok", "timeout" or "crash", and the child's status.
 local function run(target, args, n)
   local logfd = assert(core.open(log, "wronly creat trunc", tonumber("600", 8)))
@@ -333,7 +322,8 @@ local function run(target, args, n)
   end
   go_r:close()
   logfd:close()
-  local mapped, err = map_root(pid)
+  local outside = { { 0, OUTSIDE, 1 } }
+  local mapped, err = userns.write_maps(pid, outside, outside)
   if not mapped then
     core.kill(pid, "KILL")
     core.wait(pid)
@@ -347,9 +337,8 @@ local function run(target, args, n)
   pidfd:close()
   local _, how, code = core.wait(pid)
   -- 99 alone could be a fuzzed _exit(99): the log says it was the jail
-  if how == "exited" and code == 99 and jail_failed() then
-    fail("a child could not make its tmpfs root in %s: %s", jail, jail_failed())
-  end
+  local no_jail = how == "exited" and code == 99 and jail_failed()
+  if no_jail then fail("a child could not make its tmpfs root in %s: %s", jail, no_jail) end
   if how == "killed" and CRASH[core.signals[code] or ""] then return "crash", how, code end
   if reported() then return "crash", how, code end
   if timed_out then return "timeout", how, code end

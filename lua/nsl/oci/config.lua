@@ -439,8 +439,8 @@ end
 -- The capability list process.capabilities[set] as nsl's names. A name
 -- this kernel does not know is skipped with a warning that names it and
 -- its set, as runc and crun skip it (a client's default list may be newer
--- than the kernel; crun's own suite holds them to it), though the runtime
--- spec would have it refused.
+-- than the kernel, and crun's own tests expect the skip), though the
+-- runtime spec would have it refused.
 local function caps(list, set, warnings)
   local names = {}
   for _, name in ipairs(val(list) or {}) do
