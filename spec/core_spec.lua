@@ -31,6 +31,33 @@ describe("nsl.core", function()
     assert.equal("No such file or directory", core.strerror(core.errno.ENOENT))
   end)
 
+  it("makes its functions, errno and signals on first use, and pairs() still sees them all", function()
+    -- the table starts without them (a start uses a few dozen): run in a
+    -- fresh lua5.4, as this process's core has been iterated already
+    local helper = require "helper"
+    local r = helper.sh("lua5.4 -e " .. helper.quote("package.cpath = " ..
+      string.format("%q", package.cpath) .. " local core = require 'nsl.core' " ..
+      "print(rawget(core, 'mount'), rawget(core, 'errno'), rawget(core, 'signals'), " ..
+      "core.errno.EEXIST, core.errno[17], core.signals.TERM) " ..
+      "local mount = core.mount print(rawget(core, 'mount') == mount)"))
+    assert.equal(0, r.code, r.err)
+    assert.equal("nil\tnil\tnil\t17\tEEXIST\t15\ntrue\n", r.out)
+    local functions, names = 0, 0
+    for _, v in pairs(core) do
+      if type(v) == "function" then functions = functions + 1 end
+    end
+    for name in pairs(core._doc) do names = names + (core[name] and 1 or 0) end
+    assert.equal(names, functions)
+    assert.is_true(functions > 100, functions .. " functions")
+    local errnos = 0
+    for k, v in pairs(core.errno) do
+      if type(k) == "string" then errnos = errnos + 1; assert.equal(k, core.errno[v]) end
+    end
+    assert.is_true(errnos > 120, errnos .. " errno names")
+    assert.is_nil(core.errno.ENOSUCHERROR)
+    assert.is_nil(core.errno[0])
+  end)
+
   it("raises for a non-number errno", function()
     assert.has_error(function() core.strerror("x") end)
   end)

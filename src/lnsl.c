@@ -291,18 +291,59 @@ static const nsl_Reg core_lib[] = {
      "the system's message for an errno number"},
     {NULL, NULL, NULL, NULL}};
 
-/* errno = { EPERM = 1, ..., [1] = "EPERM", ... }: both directions. */
-static void push_errno_table(lua_State *L) {
-  lua_createtable(L, 140, 140);
-  for (int e = 1; e < 200; e++) {
+/* errno = { EPERM = 1, ..., [1] = "EPERM", ... }: both directions, each
+ * entry made on first use (a start that fails nothing needs none of them);
+ * pairs() sees them all. */
+#define ERRNO_MAX 200
+
+static int errno_index(lua_State *L) {
+  int e = 0;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *name = lua_tostring(L, 2);
+    for (int i = 1; i < ERRNO_MAX && !e; i++)
+      if (strerrorname_np(i) && strcmp(strerrorname_np(i), name) == 0)
+        e = i;
+    if (!e)
+      return 0;
+    lua_pushinteger(L, e);
+  } else {
+    lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
+    const char *name = i > 0 && i < ERRNO_MAX ? strerrorname_np((int)i) : NULL;
+    if (!name)
+      return 0;
+    lua_pushstring(L, name);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+static int errno_pairs(lua_State *L) {
+  for (int e = 1; e < ERRNO_MAX; e++) {
     const char *name = strerrorname_np(e);
     if (!name)
       continue;
     lua_pushinteger(L, e);
-    lua_setfield(L, -2, name);
+    lua_setfield(L, 1, name);
     lua_pushstring(L, name);
-    lua_rawseti(L, -2, e);
+    lua_rawseti(L, 1, e);
   }
+  lua_pushvalue(L, lua_upvalueindex(1)); /* the base library's next */
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+static void push_errno_table(lua_State *L) {
+  lua_createtable(L, 140, 140);
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, errno_index);
+  lua_setfield(L, -2, "__index");
+  lua_getglobal(L, "next");
+  lua_pushcclosure(L, errno_pairs, 1);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
 }
 
 static const nsl_Reg *const areas[] = {
@@ -336,14 +377,43 @@ static void push_doc(lua_State *L, const nsl_Reg *r) {
   lua_setfield(L, -2, "doc");
 }
 
-/* The module's __index: _doc (name -> { sig, doc }) and _method_doc
- * ("root:mount_on" -> { sig, doc }) are built on first use, by help(); a
- * container start has no use for them. */
-static int l_core_index(lua_State *L) {
-  const char *key = luaL_checkstring(L, 2);
-  int methods = strcmp(key, "_method_doc") == 0;
-  if (!methods && strcmp(key, "_doc") != 0)
-    return 0;
+/* The functions by name, for the module's __index: a start uses a few
+ * dozen of them, and naming all of them in the table (an interned string and
+ * a table slot each) cost more than the lookups. Open addressing, built on
+ * the first lookup; a power of two over twice the count. */
+#define BY_NAME_SLOTS 512
+static const nsl_Reg *by_name[BY_NAME_SLOTS];
+
+static unsigned name_hash(const char *s) {
+  unsigned h = 2166136261u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+static void index_functions(void) {
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    for (const nsl_Reg *r = areas[i]; r->name; r++) {
+      unsigned h = name_hash(r->name);
+      while (by_name[h % BY_NAME_SLOTS])
+        h++;
+      by_name[h % BY_NAME_SLOTS] = r;
+    }
+}
+
+static const nsl_Reg *find_function(const char *name) {
+  if (!by_name[name_hash(areas[0]->name) % BY_NAME_SLOTS])
+    index_functions();
+  for (unsigned h = name_hash(name);; h++) {
+    const nsl_Reg *r = by_name[h % BY_NAME_SLOTS];
+    if (!r || strcmp(r->name, name) == 0)
+      return r;
+  }
+}
+
+/* The docs of help(): _doc (name -> { sig, doc }) or _method_doc
+ * ("root:mount_on" -> { sig, doc }). */
+static void push_docs(lua_State *L, int methods) {
   lua_newtable(L);
   for (size_t i = 0; !methods && i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++) {
@@ -357,34 +427,67 @@ static int l_core_index(lua_State *L) {
         push_doc(L, r);
         lua_rawset(L, -3);
       }
+}
+
+/* The module's __index: what a start has no use for is made on first use
+ * and then kept in the table: each function, errno, signals, and help's
+ * _doc and _method_doc. */
+static int l_core_index(lua_State *L) {
+  const char *key = luaL_checkstring(L, 2);
+  const nsl_Reg *r;
+  if (strcmp(key, "_method_doc") == 0 || strcmp(key, "_doc") == 0)
+    push_docs(L, key[1] == 'm');
+  else if (strcmp(key, "errno") == 0)
+    push_errno_table(L);
+  else if (strcmp(key, "signals") == 0)
+    nsl_push_signals(L);
+  else if ((r = find_function(key)))
+    lua_pushcfunction(L, r->func);
+  else
+    return 0;
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
   return 1;
 }
 
+/* pairs(core) sees every function and table: the lazy ones are made first. */
+static int l_core_pairs(lua_State *L) {
+  static const char *const tables[] = {"errno", "signals"};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    for (const nsl_Reg *r = areas[i]; r->name; r++) {
+      lua_getfield(L, 1, r->name);
+      lua_pop(L, 1);
+    }
+  for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+    lua_getfield(L, 1, tables[i]);
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1)); /* the base library's next */
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
 int luaopen_nsl_core(lua_State *L);
 int luaopen_nsl_core(lua_State *L) {
-  int n = 8; /* errno, version and what the *_open add */
+  int n = 8; /* errno, signals, version and what the *_open add */
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++)
       n++;
-  /* sized once: growing it by doubling rehashed every field each time */
+  /* sized once for everything __index may add: growing by doubling would
+   * rehash every field each time */
   lua_createtable(L, 0, n);
-  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
-    for (const nsl_Reg *r = areas[i]; r->name; r++) {
-      lua_pushcfunction(L, r->func);
-      lua_setfield(L, -2, r->name);
-    }
-  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, l_core_index);
   lua_setfield(L, -2, "__index");
+  lua_getglobal(L, "next");
+  lua_pushcclosure(L, l_core_pairs, 1);
+  lua_setfield(L, -2, "__pairs");
   lua_setmetatable(L, -2);
-  push_errno_table(L);
-  lua_setfield(L, -2, "errno");
   lua_pushliteral(L, NSL_VERSION);
   lua_setfield(L, -2, "version");
-  nsl_proc_open(L);
   nsl_fd_open(L);
   nsl_root_open(L);
   nsl_seccomp_open(L);

@@ -62,10 +62,11 @@ extern const nsl_Flag nsl_mount_flags[];
 
 /* Called once by luaopen_nsl_core with the module table on top: an area adds
  * its constants (signal numbers, errno names...) there. */
-void nsl_proc_open(lua_State *L);
 void nsl_fd_open(lua_State *L);
 void nsl_root_open(lua_State *L);
 void nsl_seccomp_open(lua_State *L);
+/* signals = { HUP = 1, ..., [1] = "HUP", ... }, made on first use (lproc.c). */
+void nsl_push_signals(lua_State *L);
 
 /* Push nil, "<formatted context>: strerror(errno)", errno and return 3.
  * errno is saved before anything else runs. */

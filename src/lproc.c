@@ -672,7 +672,7 @@ const nsl_Reg nsl_proc_lib[] = {
     {NULL, NULL, NULL, NULL}};
 
 /* signals = { TERM = 15, ..., [15] = "TERM" }: both directions. */
-void nsl_proc_open(lua_State *L) {
+void nsl_push_signals(lua_State *L) {
   lua_createtable(L, NSIG, NSIG);
   for (int sig = 1; sig < NSIG; sig++) {
     const char *name = sigabbrev_np(sig);
@@ -683,5 +683,4 @@ void nsl_proc_open(lua_State *L) {
     lua_pushstring(L, name);
     lua_rawseti(L, -2, sig);
   }
-  lua_setfield(L, -2, "signals");
 }

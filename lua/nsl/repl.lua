@@ -232,7 +232,7 @@ local function field_names(value, methods_only)
   while t ~= nil and not seen[t] do
     seen[t] = true
     if type(t) == "table" then
-      for k, v in next, t do add(k, v) end
+      for k, v in pairs(t) do add(k, v) end -- __pairs: the core's lazy names
     end
     local mt = getmetatable(t)
     t = type(mt) == "table" and rawget(mt, "__index") or nil

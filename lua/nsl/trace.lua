@@ -69,17 +69,8 @@ local function traced(name, fn)
   end
 end
 
--- The tables whose functions are the core's: the core itself and the
--- `nsl` facade, which copied them when it loaded.
-local function targets()
-  local list = { core }
-  if package.loaded["nsl"] and package.loaded["nsl"] ~= core then
-    list[#list + 1] = package.loaded["nsl"]
-  end
-  return list
-end
-
---- Start tracing every core call to file (default io.stderr).
+--- Start tracing every core call to file (default io.stderr). The `nsl`
+-- facade reaches the core's functions through it, so they are traced too.
 function M.enable(file)
   out = file or io.stderr
   if originals then return end
@@ -87,21 +78,13 @@ function M.enable(file)
   for name, fn in pairs(core) do
     if type(fn) == "function" then originals[name] = fn end
   end
-  for _, t in ipairs(targets()) do
-    for name, fn in pairs(originals) do
-      if rawget(t, name) == fn then t[name] = traced(name, fn) end
-    end
-  end
+  for name, fn in pairs(originals) do core[name] = traced(name, fn) end
 end
 
 --- Stop tracing: the core's functions are the untraced ones again.
 function M.disable()
   if not originals then return end
-  for _, t in ipairs(targets()) do
-    for name, fn in pairs(originals) do
-      if rawget(t, name) ~= nil then t[name] = fn end
-    end
-  end
+  for name, fn in pairs(originals) do core[name] = fn end
   originals = nil
 end
 
