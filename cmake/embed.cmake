@@ -1,10 +1,9 @@
 # Writes OUT: a C table { module name, chunk name, source, bytecode, SHA-256
 # of the source } of the Lua files of the library (ROOT/nsl/*.lua), for the
 # nsl executable's package.preload. The bytecode (luac, line information
-# kept for errors and tracebacks, of the locals' names only the parameters'
-# for help: cmake/strip_locals.lua) loads several times faster than the
-# source parses: every
-# container start pays for it. The source stays, for help() to read the ---
+# kept for errors and tracebacks, without the names of locals and upvalues:
+# cmake/strip_names.lua) loads several times faster than the source parses:
+# every container start pays for it. The source stays, for help() to read the ---
 # docs; the digest keys caches of what is built from a module (the default
 # seccomp profile's program).
 # The bytes are unsigned char: 0x80 and up do not fit a (signed) char, and a
@@ -29,11 +28,11 @@ foreach(file ${FILES})
   if(failed)
     message(FATAL_ERROR "luac failed on lua/${rel}")
   endif()
-  # only the parameters among the locals' names (cmake/strip_locals.lua)
-  execute_process(COMMAND ${LUA} ${CMAKE_CURRENT_LIST_DIR}/strip_locals.lua ${bc} ${bc}
+  # no names of locals and upvalues (cmake/strip_names.lua)
+  execute_process(COMMAND ${LUA} ${CMAKE_CURRENT_LIST_DIR}/strip_names.lua ${bc} ${bc}
                   RESULT_VARIABLE failed)
   if(failed)
-    message(FATAL_ERROR "strip_locals.lua failed on lua/${rel}")
+    message(FATAL_ERROR "strip_names.lua failed on lua/${rel}")
   endif()
   file(READ ${bc} hex HEX)
   file(REMOVE ${bc})

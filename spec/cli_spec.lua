@@ -74,6 +74,15 @@ describe("nsl (the executable)", function()
       assert.equal(digest .. "\t" .. #helper.read(helper.root .. "/" .. path) .. "\n", r.out)
     end)
 
+    it("embeds the library without the names of locals, and help still shows parameters", function()
+      -- the names were a quarter of the strings a start interns
+      local r = nsl("-e " .. q("local util = require 'nsl.util' " ..
+        "print(debug.getlocal(util.read_file, 1), " ..
+        "require('nsl.repl').help(util.read_file):match('^[^\\n]*'))"))
+      assert.equal(0, r.code, r.err)
+      assert.equal("nil\tnsl.util.read_file(path)\n", r.out)
+    end)
+
     it("names a C module it cannot load, statically linked or not", function()
       helper.write(dir .. "/notlua.so", "not an ELF object\n")
       local r = helper.sh("LUA_CPATH=" .. q(dir .. "/?.so") .. " " .. NSL ..

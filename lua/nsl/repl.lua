@@ -405,15 +405,6 @@ local function function_name(f)
   return best
 end
 
--- The parameter names of f from number `first` on (default 1; 2 leaves out
--- a method's self).
-local function parameters(f, first)
-  local info, params = getinfo(f, "u"), {}
-  for i = first or 1, info.nparams do params[#params + 1] = getlocal(f, i) end
-  if info.isvararg then params[#params + 1] = "..." end
-  return concat(params, ", ")
-end
-
 -- Line n of text, or nil.
 local function line_at(text, n)
   local i = 0
@@ -421,6 +412,34 @@ local function line_at(text, n)
     i = i + 1
     if i == n then return l end
   end
+end
+
+-- The parameter names in the source of the function defined at line
+-- `line` ("function M.f(a, b)", "function T:m(a)": self first), or nil.
+local function source_parameters(text, line)
+  local lines = {}
+  for n = line, line + 4 do lines[#lines + 1] = line_at(text, n) end
+  local name, list = concat(lines, "\n"):match("function%s*([%w_.:]*)%s*%(([^)]*)%)")
+  if not list then return nil end
+  local names = name:find(":", 1, true) and { "self" } or {}
+  for p in list:gmatch("[%a_][%w_]*") do names[#names + 1] = p end
+  return names
+end
+
+-- The parameter names of f from number `first` on (default 1; 2 leaves out
+-- a method's self): from its debug information, or from its source text
+-- when that has none (the library's embedded bytecode keeps no names).
+local function parameters(f, first)
+  local info, params = getinfo(f, "uS"), {}
+  local names = {}
+  for i = 1, info.nparams do names[i] = getlocal(f, i) end
+  if info.nparams > 0 and not names[1] then
+    local text = source_text(info.source)
+    names = text and source_parameters(text, info.linedefined) or {}
+  end
+  for i = first or 1, info.nparams do params[#params + 1] = names[i] or "?" end
+  if info.isvararg then params[#params + 1] = "..." end
+  return concat(params, ", ")
 end
 
 -- "lab:step" for a method of the library's objects: a function defined as

@@ -1,11 +1,11 @@
--- strip_locals.lua IN OUT: copy a Lua 5.4 binary chunk (luac's output),
--- keeping of each function's local variable names only its parameters'.
+-- strip_names.lua IN OUT: copy a Lua 5.4 binary chunk (luac's output)
+-- without the names of its locals (parameters included) and upvalues.
 --
 -- A start loads the library's bytecode, and interning its strings is most
--- of that: the names of the locals are a quarter of them. The parameters'
--- names stay for help() (debug.getlocal), the line information for errors
--- and tracebacks, the upvalue names too; only a runtime error's "(local
--- 'x')" loses its name. The format is ldump.c's (Lua 5.4).
+-- of that: those names were a quarter of them. The line information stays,
+-- for errors and tracebacks; help() reads a function's parameters from its
+-- source text (nsl.sources), and a runtime error's "(local 'x')" or
+-- "(upvalue 'x')" loses its name. The format is ldump.c's (Lua 5.4).
 local input, output = arg[1], arg[2]
 local f = assert(io.open(input, "rb"))
 local s = f:read("a")
@@ -56,7 +56,6 @@ local function copy_function()
   copy_string() -- source
   copy_size() -- linedefined
   copy_size() -- lastlinedefined
-  local numparams = s:byte(pos)
   copy(3) -- numparams, is_vararg, maxstacksize
   copy(4 * copy_size()) -- code
   for _ = 1, copy_size() do -- constants
@@ -74,17 +73,10 @@ local function copy_function()
   for _ = 1, copy_size() do copy_function() end -- protos
   copy(copy_size()) -- lineinfo
   for _ = 1, copy_size() do copy_size(); copy_size() end -- abslineinfo: pc, line
-  local nlocvars = read_size()
-  local keep = math.min(numparams, nlocvars) -- the parameters come first
-  emit(size_text(keep))
-  for i = 1, nlocvars do
-    if i <= keep then
-      copy_string(); copy_size(); copy_size()
-    else
-      skip_string(); read_size(); read_size()
-    end
-  end
-  for _ = 1, copy_size() do copy_string() end -- upvalue names
+  emit(size_text(0)) -- no local variables
+  for _ = 1, read_size() do skip_string(); read_size(); read_size() end -- name, startpc, endpc
+  emit(size_text(0)) -- no upvalue names
+  for _ = 1, read_size() do skip_string() end
 end
 
 -- the header: signature, version, format, LUAC_DATA, three sizes, LUAC_INT,
