@@ -64,21 +64,38 @@ static int load_embedded(lua_State *L) {
   return 1;
 }
 
-/* nsl.sources["lua/nsl/NAME.lua"]: an embedded module's source text, made
- * a Lua string on first use (by help) rather than at every start. Iterating it
- * with pairs finds only the texts used so far: ask for every name of
- * package.preload instead. */
-static int source_index(lua_State *L) {
+/* nsl.sources["lua/nsl/NAME.lua"] (an embedded module's source text) and
+ * nsl.digests[same] (its SHA-256): made Lua strings on first use (by help, by
+ * the seccomp cache) rather than at every start. Iterating them with pairs
+ * finds only the entries used so far: ask for every name of package.preload
+ * instead. */
+static int embedded_index(lua_State *L, int digest) {
   const char *path = luaL_checkstring(L, 2);
   for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
     if (strcmp(e->chunkname + 1, path) == 0) {
-      lua_pushlstring(L, e->source, e->len);
+      if (digest)
+        lua_pushstring(L, e->sha256);
+      else
+        lua_pushlstring(L, e->source, e->len);
       lua_pushvalue(L, -1);
       lua_setfield(L, 1, path);
       return 1;
     }
   }
   return 0;
+}
+
+static int source_index(lua_State *L) { return embedded_index(L, 0); }
+static int digest_index(lua_State *L) { return embedded_index(L, 1); }
+
+/* package.loaded[name] = an empty table whose __index is index. */
+static void lazy_table(lua_State *L, const char *name, lua_CFunction index) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, name);
 }
 
 #ifdef NSL_STATIC_BUILD
@@ -128,18 +145,8 @@ static void preload_library(lua_State *L) {
   }
   lua_pop(L, 1);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_newtable(L);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, source_index);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, -2, "nsl.sources");
-  lua_newtable(L);
-  for (const nsl_Embedded *e = nsl_embedded; e->module; e++) {
-    lua_pushstring(L, e->sha256);
-    lua_setfield(L, -2, e->chunkname + 1);
-  }
-  lua_setfield(L, -2, "nsl.digests");
+  lazy_table(L, "nsl.sources", source_index);
+  lazy_table(L, "nsl.digests", digest_index);
   lua_pop(L, 1);
 #ifdef NSL_STATIC_BUILD
   static_searchers(L);
