@@ -212,6 +212,28 @@ describe("nsl.seccomp", function()
     end)
   end)
 
+  it("loads its compiler only when a program is not in the cache yet", function()
+    local dir = helper.tmpdir()
+    finally(function() helper.rmtree(dir) end)
+    local code = "local s = require 'nsl.seccomp' local bpf = s.bpf('default', ...) " ..
+      "print(#bpf % 8, package.loaded['nsl.seccomp_compile'] ~= nil)"
+    local function run()
+      local r = helper.sh(q(helper.nsl) .. " -e " .. q(code) .. " " .. q(dir .. "/cache"))
+      assert.equal(0, r.code, r.err)
+      return r.out
+    end
+    assert.equal("0\ttrue\n", run()) -- compiled
+    assert.equal("0\tfalse\n", run()) -- from the cache
+    -- and the compiler's functions are the module's, for a policy table or help
+    assert.is_function(seccomp.check)
+    local names = {}
+    for k in pairs(seccomp) do names[#names + 1] = k end
+    table.sort(names)
+    for _, name in ipairs { "check", "compile", "enosys_stub", "last_syscalls", "program" } do
+      assert.truthy(table.concat(names, " "):find(name, 1, true), name)
+    end
+  end)
+
   -- The golden export: the default profile compiles to the same program
   -- as long as the profile, libseccomp and the kernel's seccomp API level
   -- stay. After changing nsl/seccomp_default.lua (or with a new
