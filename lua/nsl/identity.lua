@@ -316,7 +316,12 @@ end
 local function resolve_user(c)
   local u = c.user
   if not u then return core.geteuid(), core.getegid(), {}, nil end
-  local entry = passwd_entry(u.uid)
+  -- the container's /etc/passwd only for what the ids leave open: a
+  -- user's name, gid or HOME (a root start with its HOME set needs none)
+  local entry
+  if type(u.uid) ~= "number" or u.gid == nil or c.env.HOME == nil then
+    entry = passwd_entry(u.uid)
+  end
   if type(u.uid) == "string" and not entry then
     error(string.format("setup step 'user': no user '%s' in the container's /etc/passwd", u.uid), 0)
   end
@@ -344,6 +349,20 @@ end
 
 local function setgroups_denied()
   return read_line("/proc/self/setgroups") == "deny"
+end
+
+-- setgroups(2), for step user. It is denied in a user namespace whose gid
+-- map an ordinary user wrote: no groups to set is no error there (and the
+-- file that says so is read only then).
+local function set_groups(groups)
+  local ok, err, errno = core.setgroups(groups)
+  if ok then return end
+  local denied = errno == core.errno.EPERM and setgroups_denied()
+  if #groups > 0 or not denied then
+    fail("user", err, errno, denied and "setgroups is denied in this user namespace " ..
+      "(an ordinary user's own gid map requires that): map a range of gids through " ..
+      "newgidmap and /etc/subgid to add groups" or nil)
+  end
 end
 
 -- The text for cap_set of the sets { e = names, p = names, i = names }:
@@ -563,15 +582,7 @@ end
 function M.step.user(c)
   local uid, gid, groups, home = table.unpack(c.resolved_user or { resolve_user(c) }, 1, 4)
   if c.env.HOME == nil then c.env.HOME = home or "/" end
-  local denied = setgroups_denied()
-  if #groups > 0 or not denied then
-    local ok, err, errno = core.setgroups(groups)
-    if not ok then
-      fail("user", err, errno, denied and "setgroups is denied in this user namespace " ..
-        "(an ordinary user's own gid map requires that): map a range of gids through " ..
-        "newgidmap and /etc/subgid to add groups" or nil)
-    end
-  end
+  set_groups(groups)
   local sets = cap_sets(c, uid)
   -- keep the permitted set across the uid change for the ones kept, and
   -- for an inheritable set: only a permitted capability can be made one
