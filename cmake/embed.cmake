@@ -3,9 +3,9 @@
 # nsl executable's package.preload. The bytecode (luac, line information
 # kept for errors and tracebacks, without the names of locals and upvalues:
 # cmake/strip_names.lua) loads several times faster than the source parses:
-# every container start pays for it. The source stays, for help() to read the ---
-# docs; the digest keys caches of what is built from a module (the default
-# seccomp profile's program).
+# every container start pays for it. The source stays, for help() to read
+# the --- docs and parameters; the digest keys caches of what is built from
+# a module (the default seccomp profile's program).
 # The bytes are unsigned char: 0x80 and up do not fit a (signed) char, and a
 # compiler warns about each (-Woverflow with -Wpedantic).
 file(GLOB_RECURSE FILES ${ROOT}/nsl/*.lua)

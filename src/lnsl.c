@@ -380,9 +380,10 @@ static void push_doc(lua_State *L, const nsl_Reg *r) {
 /* The functions by name, for the module's __index: a start uses a few
  * dozen of them, and naming all of them in the table (an interned string and
  * a table slot each) cost more than the lookups. Open addressing, built on
- * the first lookup; a power of two over twice the count. */
+ * the first lookup, at most half full. */
 #define BY_NAME_SLOTS 512
 static const nsl_Reg *by_name[BY_NAME_SLOTS];
+static int by_name_built;
 
 static unsigned name_hash(const char *s) {
   unsigned h = 2166136261u; /* FNV-1a */
@@ -391,7 +392,12 @@ static unsigned name_hash(const char *s) {
   return h;
 }
 
-static void index_functions(void) {
+static void index_functions(lua_State *L) {
+  int n = 0;
+  for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
+    for (const nsl_Reg *r = areas[i]; r->name; r++)
+      if (++n > BY_NAME_SLOTS / 2)
+        luaL_error(L, "nsl.core: more functions than BY_NAME_SLOTS / 2");
   for (size_t i = 0; i < sizeof areas / sizeof *areas; i++)
     for (const nsl_Reg *r = areas[i]; r->name; r++) {
       unsigned h = name_hash(r->name);
@@ -399,11 +405,12 @@ static void index_functions(void) {
         h++;
       by_name[h % BY_NAME_SLOTS] = r;
     }
+  by_name_built = 1;
 }
 
-static const nsl_Reg *find_function(const char *name) {
-  if (!by_name[name_hash(areas[0]->name) % BY_NAME_SLOTS])
-    index_functions();
+static const nsl_Reg *find_function(lua_State *L, const char *name) {
+  if (!by_name_built)
+    index_functions(L);
   for (unsigned h = name_hash(name);; h++) {
     const nsl_Reg *r = by_name[h % BY_NAME_SLOTS];
     if (!r || strcmp(r->name, name) == 0)
@@ -441,7 +448,7 @@ static int l_core_index(lua_State *L) {
     push_errno_table(L);
   else if (strcmp(key, "signals") == 0)
     nsl_push_signals(L);
-  else if ((r = find_function(key)))
+  else if ((r = find_function(L, key)))
     lua_pushcfunction(L, r->func);
   else
     return 0;

@@ -60,8 +60,8 @@ extern const nsl_Reg nsl_bpf_lib[]; /* lbpf.c: eBPF programs (cgroup devices) */
 /* mount(8)'s words (lmount.c), for every binding that takes mount flags. */
 extern const nsl_Flag nsl_mount_flags[];
 
-/* Called once by luaopen_nsl_core with the module table on top: an area adds
- * its constants (signal numbers, errno names...) there. */
+/* Called once by luaopen_nsl_core with the module table on top: an area
+ * registers the metatables of the objects it makes. */
 void nsl_fd_open(lua_State *L);
 void nsl_root_open(lua_State *L);
 void nsl_seccomp_open(lua_State *L);
