@@ -296,6 +296,27 @@ static const nsl_Reg core_lib[] = {
  * pairs() sees them all. */
 #define ERRNO_MAX 200
 
+/* A lazy table's __pairs, once it has made every entry: next, t, nil, with
+ * the base library's next from the closure. */
+static int pairs_of_whole(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+/* The table on top makes its entries on first use: index makes one,
+ * pairs makes them all and ends in pairs_of_whole. */
+static void set_lazy(lua_State *L, lua_CFunction index, lua_CFunction pairs) {
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, index);
+  lua_setfield(L, -2, "__index");
+  lua_getglobal(L, "next");
+  lua_pushcclosure(L, pairs, 1);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
+}
+
 static int errno_index(lua_State *L) {
   int e = 0;
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -329,21 +350,12 @@ static int errno_pairs(lua_State *L) {
     lua_pushstring(L, name);
     lua_rawseti(L, 1, e);
   }
-  lua_pushvalue(L, lua_upvalueindex(1)); /* the base library's next */
-  lua_pushvalue(L, 1);
-  lua_pushnil(L);
-  return 3;
+  return pairs_of_whole(L);
 }
 
 static void push_errno_table(lua_State *L) {
   lua_createtable(L, 140, 140);
-  lua_createtable(L, 0, 2);
-  lua_pushcfunction(L, errno_index);
-  lua_setfield(L, -2, "__index");
-  lua_getglobal(L, "next");
-  lua_pushcclosure(L, errno_pairs, 1);
-  lua_setfield(L, -2, "__pairs");
-  lua_setmetatable(L, -2);
+  set_lazy(L, errno_index, errno_pairs);
 }
 
 static const nsl_Reg *const areas[] = {
@@ -471,10 +483,7 @@ static int l_core_pairs(lua_State *L) {
     lua_getfield(L, 1, tables[i]);
     lua_pop(L, 1);
   }
-  lua_pushvalue(L, lua_upvalueindex(1)); /* the base library's next */
-  lua_pushvalue(L, 1);
-  lua_pushnil(L);
-  return 3;
+  return pairs_of_whole(L);
 }
 
 int luaopen_nsl_core(lua_State *L);
@@ -486,13 +495,7 @@ int luaopen_nsl_core(lua_State *L) {
   /* sized once for everything __index may add: growing by doubling would
    * rehash every field each time */
   lua_createtable(L, 0, n);
-  lua_createtable(L, 0, 2);
-  lua_pushcfunction(L, l_core_index);
-  lua_setfield(L, -2, "__index");
-  lua_getglobal(L, "next");
-  lua_pushcclosure(L, l_core_pairs, 1);
-  lua_setfield(L, -2, "__pairs");
-  lua_setmetatable(L, -2);
+  set_lazy(L, l_core_index, l_core_pairs);
   lua_pushliteral(L, NSL_VERSION);
   lua_setfield(L, -2, "version");
   nsl_fd_open(L);
