@@ -35,8 +35,7 @@ describe("nsl.core", function()
     -- the table starts without them (a start uses a few dozen): run in a
     -- fresh lua5.4, as this process's core has been iterated already
     local helper = require "helper"
-    local r = helper.sh("lua5.4 -e " .. helper.quote("package.cpath = " ..
-      string.format("%q", package.cpath) .. " local core = require 'nsl.core' " ..
+    local r = helper.sh(helper.lua5_4() .. " -e " .. helper.quote("local core = require 'nsl.core' " ..
       "print(rawget(core, 'mount'), rawget(core, 'errno'), rawget(core, 'signals'), " ..
       "core.errno.EEXIST, core.errno[17], core.signals.TERM) " ..
       "local mount = core.mount print(rawget(core, 'mount') == mount)"))
