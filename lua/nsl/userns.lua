@@ -114,14 +114,15 @@ local user_name = M.user_name
 --- The ranges { start, count } that /etc/subuid (kind "uid") or /etc/subgid
 -- (kind "gid") grants the calling user, by name or by uid, in file order.
 function M.subordinate_ranges(kind)
-  local uid = core.getuid()
-  local name = user_name(uid)
   local ranges = {}
   local f = io.open(M.subid_files[kind])
   if not f then return ranges end
+  local uid = tostring(core.getuid())
+  local name -- looked up in /etc/passwd once a line names another user
   for line in f:lines() do
     local who, start, count = line:match("^%s*([^:#%s][^:]*):(%d+):(%d+)%s*$")
-    if who and (who == name or who == tostring(uid)) then
+    if who and who ~= uid and name == nil then name = user_name(tonumber(uid)) or false end
+    if who and (who == uid or who == name) then
       ranges[#ranges + 1] = { tonumber(start), tonumber(count) }
     end
   end
