@@ -57,6 +57,23 @@ describe("nsl.core", function()
     assert.is_nil(core.errno[0])
   end)
 
+  it("names errnos and signals in the nsl executable as in nsl/core.so, whatever C library each has", function()
+    -- the executable may be linked with musl, which has no strerrorname_np
+    -- or sigabbrev_np (src/libc.c has glibc's names); core.so is glibc's
+    local helper = require "helper"
+    local code = "local core = require 'nsl.core' local t = {} " ..
+      "for k, v in pairs(core.errno) do t[#t + 1] = tostring(k) .. '=' .. tostring(v) end " ..
+      "for k, v in pairs(core.signals) do t[#t + 1] = 'SIG' .. tostring(k) .. '=' .. tostring(v) end " ..
+      "table.sort(t) return table.concat(t, ' ')"
+    local r = helper.sh(helper.quote(helper.nsl) .. " -e " .. helper.quote("io.write((function() " ..
+      code .. " end)())"))
+    assert.equal(0, r.code, r.err)
+    local here = assert(load(code))()
+    assert.matches("ENOENT=2 ", here)
+    assert.matches("SIGTERM=15 ", here)
+    assert.equal(here, r.out)
+  end)
+
   it("raises for a non-number errno", function()
     assert.has_error(function() core.strerror("x") end)
   end)

@@ -57,6 +57,9 @@ local PROC_LINK = "mount_system': '/proc' in the root is a symlink %(to '.-'%): 
   "/proc is mounted on a real directory only %(ELOOP%)"
 local SYS_LINK = "mount_system': '/sys' in the root is a symlink %(to '.-'%): " ..
   "/sys is mounted on a real directory only %(ELOOP%)"
+-- A loop at /run: the message is the C library's words for ELOOP (glibc's
+-- and musl's differ) and its name.
+local RUN_LOOP = "mount_system': mkdir_all '/run' in root 'ROOT': [^\n]+ %(ELOOP%)"
 
 -- name, the shell commands that make the root hostile (run in it), and
 -- for a root that cannot start, the message of the step that stops it
@@ -69,7 +72,7 @@ local CASES = {
   { "sys -> /", "rm -rf sys && ln -s / sys", SYS_LINK },
   { "run -> a host path", "rm -rf run && ln -s HOST/dir run" },
   { "run -> /run", "rm -rf run && ln -s /run run",
-    "mount_system': mkdir_all '/run' in root 'ROOT': Too many levels of symbolic links %(ELOOP%)" },
+    RUN_LOOP },
   { "proc -> a .. chain out of the root", "rm -rf proc && ln -s ../../../../../../../../HOST proc",
     PROC_LINK },
   { "dev -> a relative chain through a link",
@@ -77,7 +80,7 @@ local CASES = {
   { "an absolute symlink loop", "rm -rf proc && ln -s /loop1 proc && ln -s /loop2 loop1 && ln -s /loop1 loop2",
     PROC_LINK },
   { "an absolute symlink loop at run", "rm -rf run && ln -s /loop1 run && ln -s /loop2 loop1 && ln -s /loop1 loop2",
-    "mount_system': mkdir_all '/run' in root 'ROOT': Too many levels of symbolic links %(ELOOP%)" },
+    RUN_LOOP },
   { "tmp and home -> /", "rm -rf tmp home && ln -s / tmp && ln -s / home" },
 }
 

@@ -657,8 +657,8 @@ describe("nsl.signalfd", function()
     local res = helper.sh("ulimit -n 4; exec " .. helper.quote(helper.nsl) ..
       " -e " .. helper.quote(code))
     assert.equal(0, res.code, res.err)
-    assert.equal("nil\tsignalfd: Too many open files\t" .. E.EMFILE .. "\n",
-      res.out)
+    -- the message is the C library's words for EMFILE (glibc's, musl's)
+    assert.matches("^nil\tsignalfd: [^\t]+\t" .. E.EMFILE .. "\n$", res.out)
   end)
 
   it("raises for an unknown signal or flag", function()

@@ -13,6 +13,8 @@
 #ifndef NSL_LNSL_H
 #define NSL_LNSL_H
 
+#include "libc.h"
+
 #include <sys/types.h>
 
 #include <lauxlib.h>

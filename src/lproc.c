@@ -10,7 +10,6 @@
 #include <spawn.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

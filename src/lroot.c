@@ -208,9 +208,9 @@ static int l_root_path(lua_State *L) {
 
 /* ---- opening and making things ------------------------------------------- */
 
+/* Not O_ACCMODE: musl's has O_PATH in it (O_SEARCH), and O_PATH reads. */
 static int writes(int flags) {
-  return (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
-         (flags & O_ACCMODE) != O_RDONLY;
+  return (flags & (O_CREAT | O_TRUNC | O_APPEND | O_WRONLY | O_RDWR)) != 0;
 }
 
 /* root:open (nsl.root_open has the name l_root_open) */

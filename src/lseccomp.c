@@ -399,13 +399,20 @@ static size_t notif_size(void) {
   return sizes.seccomp_notif;
 }
 
+/* ioctl(2) for the notifier's requests, whose numbers have the top bit set:
+ * glibc's ioctl takes an unsigned long request, musl's an int (a warning
+ * for these), and the kernel reads 32 bits of it either way. */
+static int notify_ioctl(int fd, unsigned long request, void *arg) {
+  return (int)syscall(SYS_ioctl, fd, request, arg);
+}
+
 static int l_seccomp_notify_receive(lua_State *L) {
   int fd = nsl_checkfd(L, 1);
   struct seccomp_notif *req = lua_newuserdatauv(L, notif_size(), 0);
   memset(req, 0, notif_size()); /* the kernel wants it zeroed */
   int rc;
   do
-    rc = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req);
+    rc = notify_ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req);
   while (rc < 0 && errno == EINTR);
   if (rc < 0)
     return nsl_fail(L, "seccomp_notify_receive %d", fd);
@@ -456,7 +463,7 @@ static int l_seccomp_notify_respond(lua_State *L) {
   struct seccomp_notif_resp resp = {0};
   resp.id = (__u64)luaL_checkinteger(L, 2);
   check_answer(L, 3, &resp);
-  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0)
+  if (notify_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0)
     return nsl_fail(L, "seccomp_notify_respond %d", fd);
   return nsl_ok(L);
 }

@@ -4,6 +4,7 @@
 #ifndef NSL_MNT_H
 #define NSL_MNT_H
 
+#include "libc.h"
 #include "walk.h"
 
 #include <sys/mount.h>
