@@ -17,4 +17,36 @@ describe("the nsl executable's Lua state", function()
     local r = helper.sh(q(helper.nsl) .. " -e " .. q(code))
     assert.same({ 0, "97\n", "" }, { r.code, r.out, r.err })
   end)
+
+  it("keeps the bytes of blocks that grow and shrink across its size classes", function()
+    -- buffers and tables that double through the small (<= 512 bytes),
+    -- medium (<= 32 KB, by power of two) and malloc'd sizes, some freed and
+    -- made again from the free lists; the same code in plain lua5.4 (the C
+    -- library's allocator) must print the same
+    local code = [[
+      local sizes = { 500, 513, 1000, 1024, 1025, 4095, 4097, 8193, 32767, 32768, 32769, 70000 }
+      local out = {}
+      for round = 1, 3 do
+        local kept = {}
+        for _, n in ipairs(sizes) do
+          local b = {}
+          for i = 1, n do b[i] = string.char(97 + (i * round) % 26) end
+          local s = table.concat(b)
+          local sum = 0
+          for i = 1, #b do sum = sum + b[i]:byte() end
+          kept[#kept + 1] = s
+          out[#out + 1] = #s .. ":" .. sum .. ":" .. s:sub(-3)
+        end
+        for i = 1, #kept, 2 do kept[i] = nil end
+        collectgarbage()
+        for i = 2, #kept, 2 do out[#out + 1] = #kept[i] .. kept[i]:sub(1, 2) end
+      end
+      io.write(table.concat(out, " "))]]
+    local r = helper.sh(q(helper.nsl) .. " -e " .. q(code))
+    local plain = helper.sh(helper.lua5_4() .. " -e " .. q(code))
+    assert.equal(0, r.code, r.err)
+    assert.equal(0, plain.code, plain.err)
+    assert.matches("^500:", plain.out)
+    assert.equal(plain.out, r.out)
+  end)
 end)

@@ -6,7 +6,13 @@
  * on them (callgrind). Here a small block is a pointer bump in a 64 KB
  * chunk, or the head of its size class's free list; Lua tells the size at
  * every call, so no header is needed. Chunks are never returned: a freed
- * block waits for the next one of its class. */
+ * block waits for the next one of its class.
+ *
+ * Medium blocks (buffers that grow by doubling: a file read whole, a
+ * string being built, a table's parts) come from malloc in powers of two
+ * and go to free lists too: musl's malloc returns a freed 8 KB block to the
+ * kernel at once, and a start made and dropped about 90 of them (an mmap,
+ * two page faults and an munmap each). */
 #include "alloc.h"
 
 #include <lauxlib.h>
@@ -15,11 +21,18 @@
 #include <string.h>
 
 #define SMALL_MAX 512
+#define MEDIUM_MAX (32 * 1024)
 #define CHUNK (64 * 1024)
 #define CLASS(n) (((n) + 15) >> 4) /* 1 .. SMALL_MAX / 16 */
 
 static void *free_list[SMALL_MAX / 16 + 1];
 static char *bump, *bump_end;
+
+/* 0 for 513 .. 1024 bytes, 1 for .. 2048, ..., 5 for .. MEDIUM_MAX */
+static void *medium_list[6];
+static unsigned medium_class(size_t n) {
+  return n <= 1024 ? 0 : (unsigned)(64 - __builtin_clzl(n - 1) - 10);
+}
 
 static void *small_alloc(size_t cls) {
   void *p = free_list[cls];
@@ -40,39 +53,67 @@ static void *small_alloc(size_t cls) {
   return p;
 }
 
-/* Also takes a block that a failed small_alloc left to a shrink (at least
- * the class's size): none on the lists goes to free(). Never a block that
- * malloc made for a small size, whose usable size may be less than the
- * class's (56 of 64): every small block comes from here (nsl_newstate). */
-static void small_free(void *p, size_t cls) {
-  *(void **)p = free_list[cls];
-  free_list[cls] = p;
+static void *medium_alloc(unsigned cls) {
+  void *p = medium_list[cls];
+  if (p) {
+    medium_list[cls] = *(void **)p;
+    return p;
+  }
+  return malloc((size_t)1024 << cls);
+}
+
+/* A block of size n, from its class or from malloc. */
+static void *obtain(size_t n) {
+  if (n <= SMALL_MAX)
+    return small_alloc(CLASS(n));
+  return n <= MEDIUM_MAX ? medium_alloc(medium_class(n)) : malloc(n);
+}
+
+/* Back to its class's list, or to free(). A list also takes a block that a
+ * failed obtain left to a shrink (at least the class's size), so none on the
+ * lists goes to free(). Never a block that malloc made for a small size,
+ * whose usable size may be less than the class's (56 of 64): every small
+ * block comes from here (nsl_newstate). */
+static void release(void *p, size_t n) {
+  void **list = n <= SMALL_MAX    ? &free_list[CLASS(n)]
+                : n <= MEDIUM_MAX ? &medium_list[medium_class(n)]
+                                  : NULL;
+  if (list == NULL) {
+    free(p);
+    return;
+  }
+  *(void **)p = *list;
+  *list = p;
+}
+
+/* Do sizes a and b (a block's old and new) take the same block? */
+static int same_block(size_t a, size_t b) {
+  if (a <= SMALL_MAX || b <= SMALL_MAX)
+    return a <= SMALL_MAX && b <= SMALL_MAX && CLASS(a) == CLASS(b);
+  if (a <= MEDIUM_MAX || b <= MEDIUM_MAX)
+    return a <= MEDIUM_MAX && b <= MEDIUM_MAX &&
+           medium_class(a) == medium_class(b);
+  return 0;
 }
 
 void *nsl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud;
   size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
   if (nsize == 0) {
-    if (ptr && old <= SMALL_MAX)
-      small_free(ptr, CLASS(old));
-    else
-      free(ptr);
+    if (ptr)
+      release(ptr, old);
     return NULL;
   }
-  if (old > SMALL_MAX && nsize > SMALL_MAX)
+  if (old > MEDIUM_MAX && nsize > MEDIUM_MAX)
     return realloc(ptr, nsize);
-  if (old > 0 && old <= SMALL_MAX && nsize <= SMALL_MAX &&
-      CLASS(old) == CLASS(nsize))
+  if (old > 0 && same_block(old, nsize))
     return ptr;
-  void *p = nsize <= SMALL_MAX ? small_alloc(CLASS(nsize)) : malloc(nsize);
+  void *p = obtain(nsize);
   if (!p)
     return nsize <= old ? ptr : NULL; /* Lua counts on a shrink working */
   if (ptr) {
     memcpy(p, ptr, old < nsize ? old : nsize);
-    if (old <= SMALL_MAX)
-      small_free(ptr, CLASS(old));
-    else
-      free(ptr);
+    release(ptr, old);
   }
   return p;
 }

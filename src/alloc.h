@@ -4,7 +4,8 @@
 #include <stddef.h>
 
 /* A lua_Alloc: blocks of up to 512 bytes from free lists by 16-byte size
- * class, carved from 64 KB chunks; larger ones from malloc. */
+ * class, carved from 64 KB chunks; up to 32 KB from free lists by power of
+ * two, filled by malloc; larger ones from malloc. */
 void *nsl_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
 struct lua_State;

@@ -27,7 +27,9 @@ static int known_caps(void) {
 
 /* libcap's names of the known capabilities without "cap_" (empty where
  * libcap has only a number), made once per process: cap_to_name allocates
- * a copy at every call, and a container's start looks up dozens. */
+ * a copy at every call, and a container's start looks up dozens. The
+ * copies are freed together at the end: freed one by one, each was a page
+ * that musl's malloc mapped and unmapped again (82 munmaps a start). */
 static char cap_names[64][32];
 static int cap_names_known = -1;
 
@@ -37,12 +39,14 @@ static int cached_cap_names(void) {
   int n = known_caps();
   if (n > (int)(sizeof cap_names / sizeof *cap_names))
     n = (int)(sizeof cap_names / sizeof *cap_names);
+  char *libcap_names[sizeof cap_names / sizeof *cap_names];
   for (int cap = 0; cap < n; cap++) {
-    char *s = cap_to_name((cap_value_t)cap); /* "cap_xxx" or a number */
+    char *s = libcap_names[cap] = cap_to_name((cap_value_t)cap);
     if (s && strncmp(s, "cap_", 4) == 0 && strlen(s + 4) < sizeof *cap_names)
       strcpy(cap_names[cap], s + 4);
-    cap_free(s);
   }
+  for (int cap = 0; cap < n; cap++)
+    cap_free(libcap_names[cap]);
   return cap_names_known = n;
 }
 
@@ -83,7 +87,9 @@ static cap_value_t check_cap(lua_State *L, int arg) {
 
 /* Push libcap's name of cap ("cap_sys_admin"); returns it. */
 static const char *push_cap_name(lua_State *L, cap_value_t cap) {
-  char *s = cap_to_name(cap);
+  if ((int)cap < cached_cap_names() && cap_names[cap][0])
+    return lua_pushfstring(L, "cap_%s", cap_names[cap]);
+  char *s = cap_to_name(cap); /* a number, or a name newer than the cache */
   if (s == NULL)
     lua_pushfstring(L, "%d", (int)cap);
   else
