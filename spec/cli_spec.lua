@@ -21,6 +21,24 @@ describe("nsl (the executable)", function()
     helper.rmtree(dir)
   end)
 
+  describe("the build", function()
+    it("links the executable with musl when configured with musl's libraries", function()
+      -- bootstrap does (tools/musl-deps); NSL_LIBC=glibc, or a plain cmake,
+      -- builds with glibc
+      local cache = io.open(helper.build .. "/CMakeCache.txt")
+      local deps = cache and cache:read("a"):match("\nNSL_MUSL_DEPS:PATH=([^\n]*)")
+      if cache then cache:close() end
+      if (deps or "") == "" then
+        pending("this build links nsl with glibc")
+        return
+      end
+      local notes = helper.sh("readelf -n " .. NSL)
+      assert.equal(0, notes.code, notes.err)
+      -- glibc's static start carries its ABI note; musl's has none
+      assert.is_nil(notes.out:find("NT_GNU_ABI_TAG", 1, true), notes.out)
+    end)
+  end)
+
   describe("--version and --help", function()
     it("prints the version of nsl and of Lua", function()
       local r = nsl("--version")
