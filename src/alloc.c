@@ -6,19 +6,22 @@
  * on them (callgrind). Here a small block is a pointer bump in a 64 KB
  * chunk, or the head of its size class's free list; Lua tells the size at
  * every call, so no header is needed. Chunks are never returned: a freed
- * block waits for the next one of its class.
+ * block waits for the next one of its class. A chunk's pages are made when
+ * it is mapped (MAP_POPULATE): one system call, not 16 page faults (a
+ * start as root: 293 -> 229 faults).
  *
  * Medium blocks (buffers that grow by doubling: a file read whole, a
  * string being built, a table's parts) come from malloc in powers of two
- * and go to free lists too: musl's malloc returns a freed 8 KB block to the
- * kernel at once, and a start made and dropped about 90 of them (an mmap,
- * two page faults and an munmap each). */
+ * and go to free lists too, so that a buffer made and dropped again and
+ * again does not go back to malloc each time (musl's gives a freed block's
+ * pages back to the kernel at once). */
 #include "alloc.h"
 
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define SMALL_MAX 512
 #define MEDIUM_MAX (32 * 1024)
@@ -42,8 +45,11 @@ static void *small_alloc(size_t cls) {
   }
   size_t size = cls << 4;
   if ((size_t)(bump_end - bump) < size) {
-    char *chunk = malloc(CHUNK); /* the old chunk's tail is left unused */
-    if (!chunk)
+    /* the old chunk's tail is left unused; the new one's pages are made
+     * in one go (MAP_POPULATE), not by a page fault each */
+    char *chunk = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (chunk == MAP_FAILED)
       return NULL;
     bump = chunk;
     bump_end = chunk + CHUNK;
