@@ -1,7 +1,8 @@
 /* libc.h: what glibc declares and musl does not, so that nsl builds with
  * either. glibc (2.36) has wrappers for the new mount API and pidfds and
  * names errnos and signals; musl (1.2.3) has none of them: here they are
- * system calls and tables (libc.c). With glibc this header adds nothing. */
+ * system calls and tables (libc.c). With glibc it only includes
+ * <sys/pidfd.h>. */
 #ifndef NSL_LIBC_H
 #define NSL_LIBC_H
 
