@@ -11,6 +11,7 @@
 #ifdef __GLIBC__
 #include <sys/pidfd.h>
 #else
+#include <fcntl.h>
 #include <linux/mount.h> /* glibc's <sys/mount.h> has these */
 #include <signal.h>
 #include <stddef.h>
