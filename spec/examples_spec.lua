@@ -206,8 +206,9 @@ describe("nsl.examples", function()
   -- the numbers differ (pids, fds, ids, syscall numbers); what changes
   -- anything does so in a cloned child, which the example waits for
   local SHAPE = {
-    "_exit", "clone", "fd:fileno", "filter:load", "getegid", "geteuid", "getgid", "getpgid",
-    "getpgrp", "getpid", "getppid", "getresgid", "getresuid", "gettid", "getuid",
+    "_exit", "cap_max_bits", "clone", "fd:fileno", "filter:load", "getegid", "geteuid",
+    "getgid", "getpgid", "getpgrp", "getpid", "getppid", "getresgid", "getresuid", "gettid",
+    "getuid",
     "pidfd_send_signal", "readlink", "seccomp_load", "seccomp_load_bpf",
     "seccomp_syscall_resolve_name", "set_ctty", "wait",
     "inspect.namespaces", "userns.clone", "userns.self_maps",

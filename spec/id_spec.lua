@@ -336,6 +336,20 @@ describe("nsl.cap_names and nsl.cap_from_name", function()
       "bad argument #1 to 'cap_from_name' (capability name or number " ..
       "expected, got table)")
   end)
+
+  -- libcap's own lookup reads a number or the first name of a list too
+  it("raise for a number in a string, a list, or a name with more around it", function()
+    for _, text in ipairs { "12", "cap_12", "cap_kill,cap_chown", "kill chown", " kill",
+      "kill ", "cap_kill+ep", "sys_admin\0" } do
+      local ok, err = pcall(core.cap_from_name, text)
+      assert.is_false(ok, text)
+      assert.matches("(unknown capability '", err, 1, true)
+    end
+  end)
+
+  it("cap_max_bits counts the names", function()
+    assert.equal(#core.cap_names(), core.cap_max_bits())
+  end)
 end)
 
 describe("nsl.cap_bound, cap_bound_list and cap_bound_drop", function()

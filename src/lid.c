@@ -51,13 +51,22 @@ static int cached_cap_names(void) {
 }
 
 /* The capability called name, case-insensitive, with or without "cap_"
- * ("sys_admin", "CAP_SYS_ADMIN"), or -1. */
+ * ("sys_admin", "CAP_SYS_ADMIN"), or -1. libcap's cap_from_name finds it
+ * without the name cache's 41 copies, but reads a number or a list too
+ * ("12", "cap_kill,cap_chown"): only a plain name is passed on. */
 static int cap_lookup(const char *name) {
   if (strncasecmp(name, "cap_", 4) == 0)
     name += 4;
-  for (int cap = 0, n = cached_cap_names(); cap < n; cap++)
-    if (cap_names[cap][0] && strcasecmp(cap_names[cap], name) == 0)
-      return cap;
+  char full[4 + sizeof *cap_names] = "cap_";
+  size_t len = strlen(name);
+  if (len == 0 || len >= sizeof *cap_names ||
+      strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != len)
+    return -1;
+  memcpy(full + 4, name, len + 1);
+  cap_value_t cap;
+  if (cap_from_name(full, &cap) == 0 && (int)cap < known_caps())
+    return (int)cap;
   return -1;
 }
 
@@ -74,8 +83,9 @@ static cap_value_t to_cap(lua_State *L, int idx, int arg) {
   }
   if (lua_type(L, idx) != LUA_TSTRING)
     luaL_typeerror(L, arg, "capability name or number");
-  const char *name = lua_tostring(L, idx);
-  int cap = cap_lookup(name);
+  size_t len;
+  const char *name = lua_tolstring(L, idx, &len);
+  int cap = strlen(name) == len ? cap_lookup(name) : -1; /* no NUL inside */
   if (cap < 0)
     luaL_argerror(L, arg, lua_pushfstring(L, "unknown capability '%s'", name));
   return (cap_value_t)cap;
@@ -336,6 +346,11 @@ static int l_cap_names(lua_State *L) {
   return 1;
 }
 
+static int l_cap_max_bits(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)cap_max_bits());
+  return 1;
+}
+
 static int l_cap_from_name(lua_State *L) {
   lua_pushinteger(L, check_cap(L, 1));
   return 1;
@@ -501,6 +516,9 @@ const nsl_Reg nsl_id_lib[] = {
     {"cap_get", l_cap_get, "cap_get([pid]) -> text",
      "capabilities of this process or pid as text, \"=ep cap_x-e\" "
      "(capget(2), cap_to_text(3))"},
+    {"cap_max_bits", l_cap_max_bits, "cap_max_bits() -> n",
+     "how many capabilities the kernel knows: numbers 0 .. n - 1 "
+     "(cap_max_bits(3))"},
     {"cap_names", l_cap_names, "cap_names() -> {names...}",
      "the names of every capability the kernel knows, in number order"},
     {"cap_set", l_cap_set, "cap_set(text) -> true",

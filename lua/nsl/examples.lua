@@ -89,6 +89,10 @@ nsl.cap_from_name("CAP_NET_ADMIN") --> 12]],
 nsl.cap_get() --> "=ep"
 nsl.cap_get(1) --> "=ep"]],
 
+  cap_max_bits = [[
+nsl.cap_max_bits() --> 41
+#nsl.cap_names() == nsl.cap_max_bits() --> true]],
+
   cap_names = [[
 nsl.cap_names()[22] --> "cap_sys_admin"]],
 

@@ -70,22 +70,33 @@ end
 
 local check = errors.check
 
-local cap_names -- core.cap_names(), asked once: it asks libcap for each
+local kernel_caps -- core.cap_max_bits(), asked once
+local cap_names -- core.cap_names(), asked only for a number's name
 
--- The kernel's number of a capability name, or nil and a message.
+-- The kernel's number of a capability (a name or a number), or nil and a
+-- message for one the kernel or libcap does not know.
 local function cap_number(name)
-  cap_names = cap_names or core.cap_names()
+  kernel_caps = kernel_caps or core.cap_max_bits()
   local ok, number = pcall(core.cap_from_name, name)
-  if ok and cap_names[number + 1] then return number end
+  if ok and number < kernel_caps then return number end
   return nil, string.format("unknown capability '%s'", tostring(name))
 end
+
+local canonical_names = {} -- cap_name's answers: a start asks for each name twice
 
 --- The canonical name of a capability ("cap_chown", "chown" -> "CHOWN"),
 -- or nil and a message for one the kernel and libcap do not know.
 function M.cap_name(name)
+  if canonical_names[name] then return canonical_names[name] end
   local number, err = cap_number(name)
   if not number then return nil, err end
-  return (cap_names[number + 1]:gsub("^cap_", "")):upper()
+  if type(name) == "string" then -- libcap's names: "cap_" and lower case
+    canonical_names[name] = (name:gsub("^[Cc][Aa][Pp]_", "")):upper()
+  else
+    cap_names = cap_names or core.cap_names()
+    canonical_names[name] = (cap_names[number + 1]:gsub("^cap_", "")):upper()
+  end
+  return canonical_names[name]
 end
 
 local function cap_names_or_raise(list, what)
@@ -555,8 +566,8 @@ function M.step.capabilities(c)
   end
   -- dropping one that is already out is no error: no need to read first
   local drop = {}
-  cap_names = cap_names or core.cap_names() -- none kept: not asked yet
-  for number = 0, #cap_names - 1 do
+  kernel_caps = kernel_caps or core.cap_max_bits() -- none kept: not asked yet
+  for number = 0, kernel_caps - 1 do
     if not keep[number] then drop[#drop + 1] = number end
   end
   check("capabilities", core.cap_bound_drop(drop))
