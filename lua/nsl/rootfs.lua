@@ -190,7 +190,9 @@ function M.check(dir)
   if st.type ~= "dir" then
     return nil, string.format("rootfs '%s' is a %s, not a directory", dir, st.type)
   end
-  local entries = core.readdir(dir)
+  -- a subdirectory (a link count over 2 where the filesystem counts them)
+  -- answers without reading the whole directory
+  local entries = st.nlink <= 2 and core.readdir(dir)
   if entries and #entries == 0 then
     return nil, string.format("rootfs '%s' is empty (build one with nsl.rootfs.busybox)", dir)
   end
