@@ -55,6 +55,7 @@ echo "== ps"; ps -o pid,args
 echo "== uid_map"; cat /proc/self/uid_map
 echo "== gid_map"; cat /proc/self/gid_map
 echo "== id"; id -u
+echo "== net"; readlink /proc/self/ns/net; ls /sys/class/net; cat /proc/net/dev
 echo "== end"
 ]]
 
@@ -117,6 +118,14 @@ local function assert_standard(out, userns)
     assert.equal(LINKS[name], target, line)
   end
   assert.equal("busybox\n", s.hostname)
+  -- a network namespace of its own, with lo only: in sysfs (mounted in
+  -- it) and in /proc
+  local own_net, sys_net, dev = s.net:match("^(net:%S+)\n(.-)\n(.*)$")
+  assert.not_equal(core.readlink("/proc/self/ns/net"), own_net)
+  assert.equal("lo", sys_net, s.net)
+  local interfaces = {}
+  for name in dev:gmatch("\n%s*([^%s:]+):") do interfaces[#interfaces + 1] = name end
+  assert.same({ "lo" }, interfaces, s.net)
   -- the init is pid 1, the shell its child, ps theirs; nothing of the host
   local procs = {}
   for pid, args in s.ps:gmatch("\n%s*(%d+) ([^\n]*)") do procs[#procs + 1] = { tonumber(pid), args } end
