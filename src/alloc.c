@@ -11,11 +11,12 @@
  * start as root: 293 -> 229 faults).
  *
  * Medium blocks (buffers that grow by doubling: a file read whole, a
- * string being built, a table's parts) are powers of two from the same
- * chunks, and go to free lists too. From malloc they cost a start 61 page
- * faults (musl's malloc maps a group of each size on its own and touches
- * each new page), and a freed one went back to the kernel at once; from
- * the chunks, the parent's faults went from 126 to 75. */
+ * string being built, a table's parts) are powers of two up to 64 KB, from
+ * the same chunks (from 16 KB, a mapping each), and go to free lists too.
+ * From malloc they cost a start 61 page faults (musl's malloc maps a group
+ * of each size on its own and touches each new page), and a freed one went
+ * back to the kernel at once: each fd:read's 64 KB buffer was an mmap and
+ * an munmap. From here the parent's faults went from 126 to 75. */
 #include "alloc.h"
 
 #include <lauxlib.h>
@@ -25,15 +26,16 @@
 #include <sys/mman.h>
 
 #define SMALL_MAX 512
-#define MEDIUM_MAX (32 * 1024)
+#define MEDIUM_MAX (64 * 1024)
+#define OWN_MAPPING (16 * 1024) /* medium blocks this big get a mapping each */
 #define CHUNK (64 * 1024)
 #define CLASS(n) (((n) + 15) >> 4) /* 1 .. SMALL_MAX / 16 */
 
 static void *free_list[SMALL_MAX / 16 + 1];
 static char *bump, *bump_end;
 
-/* 0 for 513 .. 1024 bytes, 1 for .. 2048, ..., 5 for .. MEDIUM_MAX */
-static void *medium_list[6];
+/* 0 for 513 .. 1024 bytes, 1 for .. 2048, ..., 6 for .. MEDIUM_MAX */
+static void *medium_list[7];
 static unsigned medium_class(size_t n) {
   return n <= 1024 ? 0 : (unsigned)(64 - __builtin_clzl(n - 1) - 10);
 }
@@ -70,7 +72,13 @@ static void *medium_alloc(unsigned cls) {
     medium_list[cls] = *(void **)p;
     return p;
   }
-  return carve((size_t)1024 << cls);
+  size_t size = (size_t)1024 << cls;
+  if (size < OWN_MAPPING)
+    return carve(size);
+  /* a read's buffer (64 KB) mostly: only the pages written are made */
+  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           -1, 0);
+  return p == MAP_FAILED ? NULL : p;
 }
 
 /* A block of size n, from its class, or from malloc past MEDIUM_MAX. */
