@@ -20,11 +20,13 @@ describe("the nsl executable's Lua state", function()
 
   it("keeps the bytes of blocks that grow and shrink across its size classes", function()
     -- buffers and tables that double through the small (<= 512 bytes),
-    -- medium (<= 32 KB, by power of two) and malloc'd sizes, some freed and
-    -- made again from the free lists; the same code in plain lua5.4 (the C
-    -- library's allocator) must print the same
+    -- medium (<= 64 KB, by power of two; a mapping each from 16 KB) and
+    -- malloc'd sizes, some freed and made again from the free lists; the
+    -- same code in plain lua5.4 (the C library's allocator) must print the
+    -- same
     local code = [[
-      local sizes = { 500, 513, 1000, 1024, 1025, 4095, 4097, 8193, 32767, 32768, 32769, 70000 }
+      local sizes = { 500, 513, 1000, 1024, 1025, 4095, 4097, 8193, 16383, 16384, 16385,
+        32767, 32768, 32769, 65535, 65536, 65537, 140000 }
       local out = {}
       for round = 1, 3 do
         local kept = {}

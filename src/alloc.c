@@ -27,7 +27,8 @@
 
 #define SMALL_MAX 512
 #define MEDIUM_MAX (64 * 1024)
-#define OWN_MAPPING (16 * 1024) /* medium blocks this big get a mapping each */
+/* medium blocks this big get a mapping each */
+#define OWN_MAPPING (16 * 1024)
 #define CHUNK (64 * 1024)
 #define CLASS(n) (((n) + 15) >> 4) /* 1 .. SMALL_MAX / 16 */
 
@@ -76,8 +77,8 @@ static void *medium_alloc(unsigned cls) {
   if (size < OWN_MAPPING)
     return carve(size);
   /* a read's buffer (64 KB) mostly: only the pages written are made */
-  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-           -1, 0);
+  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+           0);
   return p == MAP_FAILED ? NULL : p;
 }
 
