@@ -262,6 +262,16 @@ describe("nsl (the executable)", function()
       r = with_scripts("run sandbox.lua")
       assert.equal(2, r.code)
       assert.matches("^sandbox.lua: a COMMAND is needed\n", r.err)
+      -- the bundled text with more after it, or only the start of it: changed
+      local text = helper.read(helper.root .. "/scripts/busybox.lua")
+      for _, changed in ipairs { text .. "\n", text:sub(1, 4096), text:sub(1, -2) } do
+        helper.write(scripts .. "/busybox.lua", changed)
+        r = with_scripts("scripts")
+        assert.equal(0, r.code, r.err)
+        assert.matches("\n  busybox%.lua ", r.out)
+        assert.not_matches("\n  busybox%.lua [^\n]*precompiled", r.out, nil, false,
+          #changed .. " bytes")
+      end
     end)
 
     it("runs a bundled script by its name and by its name without .lua", function()

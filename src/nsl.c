@@ -276,6 +276,24 @@ static int find_script(lua_State *L, const char *name) {
   return 0;
 }
 
+/* Is what fd reads, to its end, the len bytes at text? Read in blocks on
+ * the stack: stdio's buffer and a copy of the file were malloc'ed, and
+ * musl's malloc mapped and unmapped a page for each at every start. */
+static int same_text(int fd, const char *text, size_t len) {
+  char buf[4096];
+  size_t at = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n == 0 && at == len;
+    if ((size_t)n > len - at || memcmp(buf, text + at, (size_t)n) != 0)
+      return 0; /* longer, or different */
+    at += (size_t)n;
+  }
+}
+
 /* The bundled script compiled into nsl whose text is the file at path: its
  * chunk loads without a parse. NULL for any other file (another script, or
  * one changed since the build) and for one that cannot be read. */
@@ -287,14 +305,10 @@ static const nsl_Embedded *embedded_script(const char *path) {
     e++;
   if (!e->module)
     return NULL;
-  FILE *f = fopen(path, "rb");
-  char *text = f ? malloc(e->len + 1) : NULL;
-  /* one byte more than the embedded text: a longer file differs */
-  size_t n = text ? fread(text, 1, e->len + 1, f) : 0;
-  int same = text && n == e->len && memcmp(text, e->source, e->len) == 0;
-  free(text);
-  if (f)
-    fclose(f);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int same = fd >= 0 && same_text(fd, e->source, e->len);
+  if (fd >= 0)
+    close(fd);
   return same ? e : NULL;
 }
 
