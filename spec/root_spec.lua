@@ -278,6 +278,13 @@ for _, how in ipairs(HOWS) do
           "': Not a directory", E.ENOTDIR }, { r:mkdir_all("a/file/x") })
         assert.is_true(r:mkdir_all("a/b/../d"))
         assert.equal("dir", core.stat(dir .. "/a/d").type)
+        -- deeper than the walk keeps in itself (16), and back up again
+        local deep = string.rep("n/", 40) .. "end"
+        assert.is_true(r:mkdir_all(deep))
+        assert.equal("dir", core.stat(dir .. "/" .. deep).type)
+        assert.is_true(r:touch(deep .. "/f"))
+        assert.is_true(r:touch(deep .. string.rep("/..", 38) .. "/f"))
+        assert.equal("file", core.stat(dir .. "/n/n/n/f").type)
       end)
     end)
 
@@ -422,6 +429,26 @@ for _, how in ipairs(HOWS) do
         local line = mount_line(dir .. "/dev")
         assert(line:find(" rw,nosuid,nodev,", 1, true), line)
         assert(line:find("size=1024k", 1, true), line)
+      end)
+    end)
+
+    it("writes on every tmpfs it mounted, however many, and not in a bind of the host's", function()
+      -- more mounts than a root's set of them holds in itself (8): the ids
+      -- move to a larger array, and a subroot copies them all
+      with_mounted_root(how, function(r, _, src)
+        for i = 1, 12 do
+          assert(r:mkdir_all("d" .. i))
+          assert(r:mount_on("d" .. i, "tmpfs", "tmpfs"))
+        end
+        assert(r:mkdir_all("host"))
+        assert(r:bind_on("host", src))
+        for i = 1, 12 do assert(r:touch("d" .. i .. "/f")) end
+        local sub <close> = assert(r:subroot("d12"))
+        assert(sub:touch("g"))
+        local ok, err, errno = r:touch("host/f")
+        same({ nil, E.EXDEV }, { ok, errno })
+        assert(err:find(NOT_OWN, 1, true), err)
+        equal(nil, core.lstat(src .. "/f"), "a file in the host's directory")
       end)
     end)
 

@@ -177,8 +177,7 @@ static int l_root_gc(lua_State *L) {
   nsl_disown(L, &r->root.fd);
   if (fd >= 0)
     close(fd);
-  free(r->root.own.ids);
-  memset(&r->root.own, 0, sizeof r->root.own);
+  nsl_mountset_clear(&r->root.own);
   return 0;
 }
 

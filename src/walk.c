@@ -42,13 +42,27 @@
 int nsl_mountset_reserve(nsl_mountset *s) {
   if (s->n < s->cap)
     return 0;
-  size_t cap = s->cap ? s->cap * 2 : 8;
-  uint64_t *ids = realloc(s->ids, cap * sizeof *ids);
+  if (s->cap == 0) {
+    s->ids = s->inline_ids;
+    s->cap = NSL_MOUNTSET_INLINE;
+    return 0;
+  }
+  size_t cap = s->cap * 2;
+  uint64_t *ids = s->ids == s->inline_ids ? malloc(cap * sizeof *ids)
+                                          : realloc(s->ids, cap * sizeof *ids);
   if (ids == NULL)
     return errno = ENOMEM, -1;
+  if (s->ids == s->inline_ids)
+    memcpy(ids, s->inline_ids, s->n * sizeof *ids);
   s->ids = ids;
   s->cap = cap;
   return 0;
+}
+
+void nsl_mountset_clear(nsl_mountset *s) {
+  if (s->ids != s->inline_ids)
+    free(s->ids);
+  memset(s, 0, sizeof *s);
 }
 
 static int mountset_has(const nsl_mountset *s, uint64_t id) {
@@ -73,13 +87,17 @@ int nsl_mountset_check(const nsl_mountset *s, int fd) {
 /* ---- resolving inside a root ----------------------------------------------
  */
 
-/* The directories walked so far below the root, innermost last. */
+/* The directories walked so far below the root, innermost last: in the
+ * walker itself up to 16 deep (a malloc'ed array was a page mapped and
+ * unmapped by musl's malloc at every walk), malloc'ed deeper. */
+#define WALKER_INLINE 16
 typedef struct walker {
   int root;
   const nsl_mountset *own; /* where directories may be made (mkdirs) */
-  int *dirs;
+  int *dirs;               /* inline_dirs, or malloc'ed */
   size_t n, cap;
   int links;
+  int inline_dirs[WALKER_INLINE];
   char rest[PATH_MAX]; /* what is left to resolve */
 } walker;
 
@@ -95,15 +113,24 @@ static void walker_pop_all(walker *w) {
 static void walker_free(walker *w) {
   while (w->n)
     nsl_sys_close_keep_errno(w->dirs[--w->n]);
-  free(w->dirs);
+  if (w->dirs != w->inline_dirs)
+    free(w->dirs);
 }
 
 static int walker_push(walker *w, int fd) {
+  if (w->cap == 0) {
+    w->dirs = w->inline_dirs;
+    w->cap = WALKER_INLINE;
+  }
   if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 16;
-    int *dirs = realloc(w->dirs, cap * sizeof *dirs);
+    size_t cap = w->cap * 2;
+    int *dirs = w->dirs == w->inline_dirs
+                    ? malloc(cap * sizeof *dirs)
+                    : realloc(w->dirs, cap * sizeof *dirs);
     if (dirs == NULL)
       return close(fd), errno = ENOMEM, -1;
+    if (w->dirs == w->inline_dirs)
+      memcpy(dirs, w->inline_dirs, w->n * sizeof *dirs);
     w->dirs = dirs;
     w->cap = cap;
   }

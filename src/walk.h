@@ -14,14 +14,21 @@
 enum { NSL_HOW_OPENAT2, NSL_HOW_WALK };
 
 /* Mount ids (statx STATX_MNT_ID) of the filesystems made for the container:
- * the only ones a root writes on. */
+ * the only ones a root writes on. All zero is an empty set. The first ids
+ * are kept in the set itself: a start's roots hold a few each, and a
+ * malloc'ed array was a page mapped and unmapped by musl's malloc for each
+ * root. A set is not copied (ids may point into it). */
+#define NSL_MOUNTSET_INLINE 8
 typedef struct nsl_mountset {
-  uint64_t *ids;
+  uint64_t *ids; /* inline, or malloc'ed once there are more */
   size_t n, cap;
+  uint64_t inline_ids[NSL_MOUNTSET_INLINE];
 } nsl_mountset;
 
 /* Room for one more id, so that adding it later cannot fail. */
 int nsl_mountset_reserve(nsl_mountset *s);
+/* Empty the set, freeing what it allocated. */
+void nsl_mountset_clear(nsl_mountset *s);
 /* Add the mount id (room reserved first). */
 void nsl_mountset_add(nsl_mountset *s, uint64_t id);
 /* 0 when the object fd refers to is on a mount of s; else -1 with EXDEV, or
