@@ -648,6 +648,39 @@ describe("nsl.bpf.shrink", function()
     assert.is_true(assert_same_verdicts(old, new) > 5000)
   end)
 
+  it("shares its returns and computes the bitmaps' bit once per architecture", function()
+    local old, new = both(require "nsl.seccomp_default")
+    local prog = decode(new)
+    local function cond(code) return code & 7 == 5 and code ~= 0x05 end
+    local reached, shifts = { [1] = true }, 0
+    for i, ins in ipairs(prog) do
+      local code = ins[1]
+      if code == 0x6c then shifts = shifts + 1 end -- A <<= X
+      if reached[i] then
+        if cond(code) then
+          for slot = 2, 3 do
+            local to = i + 1 + ins[slot]
+            reached[to] = true
+            -- a return jumped to: none equal to it farther within reach
+            if prog[to][1] == 0x06 then
+              for j = to + 1, math.min(i + 256, #prog) do
+                assert.is_false(prog[j][1] == 0x06 and prog[j][4] == prog[to][4],
+                  string.format("jump at %d to the return at %d, an equal one at %d", i - 1, to - 1, j - 1))
+              end
+            end
+          end
+        elseif code == 0x05 then
+          reached[i + 1 + ins[4]] = true
+        elseif code & 7 ~= 6 then
+          reached[i + 1] = true
+        end
+      end
+    end
+    for i = 1, #prog do assert.is_true(reached[i], "instruction " .. (i - 1) .. " is never reached") end
+    assert.is_true(shifts >= 1 and shifts <= 3, shifts .. " shifts by X")
+    assert.is_true(#new * 4 <= #old, string.format("%d instructions of %d", #new // 8, #old // 8))
+  end)
+
   it("keeps the verdicts of a profile with more rules and another default", function()
     assert_same_verdicts(both(default_with{ { "mkdir", action = "errno EACCES" },
       { "reboot", args = { { 0, "gt", 0x1ff } } },

@@ -10,7 +10,7 @@
 -- one verdict. The new program is a binary search over the arch, then over
 -- the nr, then over the argument words a syscall's verdict depends on:
 -- the same verdict for every input, by construction, in a fraction of the
--- instructions.
+-- instructions; its many leaves then share a few returns.
 --
 --   local bpf = require "nsl.bpf"
 --   local short = bpf.shrink(filter:export_bpf())   -- nil: keep the original
@@ -27,7 +27,7 @@ local MAXPIECES = 20000
 local LD_W_ABS, LD_IMM, LD_W_LEN = 0x20, 0x00, 0x80
 local JA, JEQ, JGT, JGE, JSET = 0x05, 0x15, 0x25, 0x35, 0x45
 local RET_K, RET_A = 0x06, 0x16
-local ALU_AND_K, ALU_LSH_X, TAX = 0x54, 0x6c, 0x07
+local ALU_AND_K, ALU_LSH_X, TAX, TXA = 0x54, 0x6c, 0x07, 0x87
 local ALU_K = { [0x04] = function(a, k) return a + k end, [0x14] = function(a, k) return a - k end,
   [0x24] = function(a, k) return a * k end,
   [0x34] = function(a, k) return k ~= 0 and a // k or nil end,
@@ -191,6 +191,11 @@ end
 ---------------------------------------------------------------------------
 -- emitting: a binary search per word, down to the verdicts
 
+-- X = 1 << (nr & 31), once before the search over the nr: the bitmaps'
+-- jset tests it (no other code uses X)
+local BIT_IN_X = { { LD_W_ABS, 0, 0, NR }, { ALU_AND_K, 0, 0, 31 }, { TAX, 0, 0, 0 },
+  { LD_IMM, 0, 0, 1 }, { ALU_LSH_X, 0, 0, 0 }, { TAX, 0, 0, 0 } }
+
 -- A two-way branch to code yes and no (lists): the jump reaches 255
 -- instructions, past that through a ja.
 local function branch(code, k, yes, no)
@@ -216,7 +221,8 @@ end
 -- The code for the 32 syscall numbers from base (a multiple of 32) in
 -- slabs, as a bitmap: a jeq to the code of each number whose code is not
 -- a plain verdict (or one of the two commonest), then one jset on
--- 1 << (nr & 31) between the two commonest verdicts.
+-- 1 << (nr & 31), which the search's start left in X (BIT_IN_X), between
+-- the two commonest verdicts.
 local function bitmap(slabs, base)
   local at, j, count = {}, 1, {}
   for pos = 0, 31 do
@@ -242,8 +248,7 @@ local function bitmap(slabs, base)
   end
   if not first then return nil end
   if second then
-    for _, ins in ipairs{ { ALU_AND_K, 0, 0, 31 }, { TAX, 0, 0, 0 }, { LD_IMM, 0, 0, 1 },
-      { ALU_LSH_X, 0, 0, 0 }, { JSET, 0, 1, bits }, { RET_K, 0, 0, first } } do
+    for _, ins in ipairs{ { TXA, 0, 0, 0 }, { JSET, 0, 1, bits }, { RET_K, 0, 0, first } } do
       out[#out + 1] = ins
     end
   end
@@ -264,7 +269,7 @@ local function with_bitmaps(slabs)
     local code = n >= 3 and bitmap(slabs, base)
     if code and #code < 2 * n + 1 then chosen[base], bases[#bases + 1] = code, base end
   end
-  if #bases == 0 then return slabs end
+  if #bases == 0 then return slabs, false end
   table.sort(bases)
   local out = {}
   local function add(lo, code)
@@ -289,7 +294,7 @@ local function with_bitmaps(slabs)
       end
     end
   end
-  return out
+  return out, true
 end
 
 -- The order inputs are tested in: the arch, the nr, then the others by
@@ -349,12 +354,110 @@ local function decide(pieces, order, d)
     if not (last and last.text == text) then slabs[#slabs + 1] = { lo, code, text = text } end
   end
   if #slabs == 1 then return slabs[1][2] end
-  if key == NR then slabs = with_bitmaps(slabs) end
+  local bitmaps
+  if key == NR then slabs, bitmaps = with_bitmaps(slabs) end
   local code = search(slabs, 1, #slabs)
   local off, mask = word_of(key)
   if mask ~= U32 then table.insert(code, 1, { 0x54, 0, 0, mask }) end
   table.insert(code, 1, { LD_W_ABS, 0, 0, off })
+  if bitmaps then code = table.move(code, 1, #code, #BIT_IN_X + 1, table.move(BIT_IN_X, 1, #BIT_IN_X, 1, {})) end
   return code
+end
+
+---------------------------------------------------------------------------
+-- sharing the returns: the search's leaves repeat a few verdicts (allow,
+-- EPERM) over and over, a return each
+
+local function conditional(code) return code == JEQ or code == JGT or code == JGE or code == JSET end
+
+-- Where each return of a verdict is: verdict -> ascending positions.
+local function returns_of(prog)
+  local at = {}
+  for i, ins in ipairs(prog) do
+    if ins[1] == RET_K then
+      at[ins[4]] = at[ins[4]] or {}
+      table.insert(at[ins[4]], i)
+    end
+  end
+  return at
+end
+
+-- The last position in ascending list that is at most limit (at least the
+-- position found, which is in the list).
+local function last_within(list, limit)
+  local lo, hi = 1, #list
+  while lo < hi do
+    local mid = (lo + hi + 1) // 2
+    if list[mid] <= limit then lo = mid else hi = mid - 1 end
+  end
+  return list[lo]
+end
+
+-- Point every jump to a return at the farthest equal return within its
+-- reach (255 ahead), and make a ja to a return that return.
+local function retarget(prog)
+  local at = returns_of(prog)
+  for i, ins in ipairs(prog) do
+    if conditional(ins[1]) then
+      for slot = 2, 3 do
+        local to = prog[i + 1 + ins[slot]]
+        if to[1] == RET_K then ins[slot] = last_within(at[to[4]], i + 256) - i - 1 end
+      end
+    elseif ins[1] == JA and prog[i + 1 + ins[4]][1] == RET_K then
+      prog[i] = { RET_K, 0, 0, prog[i + 1 + ins[4]][4] }
+    end
+  end
+end
+
+-- prog without the instructions no path reaches (jumps go forward only:
+-- one pass in order sees every way into an instruction before it), the
+-- jumps' offsets mended; nil when every instruction is reached.
+local function without_unreached(prog)
+  local reached, n = { [1] = true }, #prog
+  for i, ins in ipairs(prog) do
+    if reached[i] then
+      local code = ins[1]
+      if conditional(code) then
+        reached[i + 1 + ins[2]], reached[i + 1 + ins[3]] = true, true
+      elseif code == JA then
+        reached[i + 1 + ins[4]] = true
+      elseif code ~= RET_K and code ~= RET_A then
+        reached[i + 1] = true
+      end
+    end
+  end
+  local new_at, out = {}, {}
+  for i = 1, n do
+    if reached[i] then out[#out + 1], new_at[i] = prog[i], #out + 1 end
+  end
+  if #out == n then return nil end
+  for i, ins in ipairs(prog) do
+    if reached[i] then
+      local from = new_at[i] + 1
+      if conditional(ins[1]) then
+        ins[2], ins[3] = new_at[i + 1 + ins[2]] - from, new_at[i + 1 + ins[3]] - from
+      elseif ins[1] == JA then
+        ins[4] = new_at[i + 1 + ins[4]] - from
+      end
+    end
+  end
+  return out
+end
+
+-- The program with its jumps to a return sent to one shared return where
+-- one is in reach, and the returns left unreached dropped: the same
+-- verdicts, fewer instructions (a shorter program jumps farther: until
+-- nothing is left to drop).
+local function share_returns(code)
+  -- copies: the search puts the same instruction at several places
+  local prog = {}
+  for i, ins in ipairs(code) do prog[i] = { ins[1], ins[2], ins[3], ins[4] } end
+  repeat
+    retarget(prog)
+    local shorter = without_unreached(prog)
+    prog = shorter or prog
+  until not shorter
+  return prog
 end
 
 --- The program rewritten as a search over its inputs, with the same
@@ -366,7 +469,9 @@ function M.rewrite(bpf)
   local pieces, err = M.pieces(bpf)
   if not pieces then return nil, err end
   -- a rewrite that goes wrong leaves the program as it is (fail closed)
-  local built, code = pcall(function() return M.encode(decide(pieces, order_of(pieces), 1)) end)
+  local built, code = pcall(function()
+    return M.encode(share_returns(decide(pieces, order_of(pieces), 1)))
+  end)
   if not built then return nil, "the rewrite failed: " .. tostring(code) end
   if #code > MAXINSNS * 8 then return nil, "the rewrite is too long" end
   return code
