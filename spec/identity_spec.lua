@@ -336,6 +336,17 @@ describe("nsl.identity as root", function()
     assert.matches("/proc/sys/kernel/hostname: Read%-only file system", r.err)
   end)
 
+  it("fails on a read-only path that is a symlink to nowhere: it is there, not missing", function()
+    local link = ROOT .. "/dangling"
+    assert(core.symlink("/nowhere", link))
+    finally(function() os.remove(link) end)
+    local r = lib_run([[readonly_paths = { "/dangling" }, command = { "/bin/echo", "RAN" }]])
+    assert.equal(125, r.code, r.out .. r.err)
+    assert.equal("", r.out)
+    assert.matches("^nsl: setup step 'readonly_paths': bind_on '/dangling' on '/dangling' " ..
+      "in root '/': .*No such file or directory", r.err)
+  end)
+
   it("makes a read-only path's submounts read-only too", function()
     local r = lib_run([[readonly_paths = { "/run" },
       mounts = (function()
@@ -574,6 +585,7 @@ describe("a protected path that is missing", function()
     local closing = { __close = function() end }
     local root = setmetatable({
       lstat = function() return nil, "lstat: No such file or directory", core.errno.ENOENT end,
+      bind_on = function() return nil, "bind_on: No such file or directory", core.errno.ENOENT end,
       open = function(_, path)
         return nil, "open '" .. path .. "': Permission denied", core.errno.EACCES
       end,

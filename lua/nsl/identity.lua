@@ -489,13 +489,26 @@ end
 -- kernel does not have is skipped; one missing elsewhere than on procfs or
 -- sysfs is an error (fail closed).
 function M.step.readonly_paths(c)
-  each_protected("readonly_paths", c.readonly_paths or {}, function(root, path)
+  local list = c.readonly_paths or {}
+  if #list == 0 then return end
+  local root <close> = check("readonly_paths", core.root_open("/"))
+  for _, path in ipairs(list) do
     -- a bind of the path as the root resolves it, verified to land there;
     -- rdonly goes on every mount of the detached copy (mount_setattr, which
     -- changes rdonly alone: a remount through mount(2) would have to repeat
     -- the locked flags), so it is never seen writable
-    check("readonly_paths", root:bind_on(path, path, "rbind rdonly"))
-  end)
+    local ok, err, errno = root:bind_on(path, path, "rbind rdonly")
+    if not ok then
+      -- missing, as each_protected has it, only when an lstat says so too
+      -- (a symlink to nowhere is there, and fails): asked after the bind,
+      -- not before, where it cost every path a stat
+      local _, _, lstat_errno = root:lstat(path)
+      if errno ~= core.errno.ENOENT or lstat_errno ~= core.errno.ENOENT then
+        fail("readonly_paths", err, errno)
+      end
+      check_missing("readonly_paths", root, path)
+    end
+  end
 end
 
 -- /dev/null, opened without following a symlink and checked to be the
