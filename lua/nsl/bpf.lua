@@ -10,7 +10,9 @@
 -- one verdict. The new program is a binary search over the arch, then over
 -- the nr, then over the argument words a syscall's verdict depends on:
 -- the same verdict for every input, by construction, in a fraction of the
--- instructions; its many leaves then share a few returns.
+-- instructions; its many leaves then share a few returns. It keeps the
+-- kernel's action cache as full as libseccomp's program does (see
+-- UNCACHED): a syscall the cache allows never runs the filter.
 --
 --   local bpf = require "nsl.bpf"
 --   local short = bpf.shrink(filter:export_bpf())   -- nil: keep the original
@@ -27,7 +29,7 @@ local MAXPIECES = 20000
 local LD_W_ABS, LD_IMM, LD_W_LEN = 0x20, 0x00, 0x80
 local JA, JEQ, JGT, JGE, JSET = 0x05, 0x15, 0x25, 0x35, 0x45
 local RET_K, RET_A = 0x06, 0x16
-local ALU_AND_K, ALU_LSH_X, TAX, TXA = 0x54, 0x6c, 0x07, 0x87
+local ALU_AND_K, ALU_LSH_X, TAX = 0x54, 0x6c, 0x07
 local ALU_K = { [0x04] = function(a, k) return a + k end, [0x14] = function(a, k) return a - k end,
   [0x24] = function(a, k) return a * k end,
   [0x34] = function(a, k) return k ~= 0 and a // k or nil end,
@@ -191,11 +193,6 @@ end
 ---------------------------------------------------------------------------
 -- emitting: a binary search per word, down to the verdicts
 
--- X = 1 << (nr & 31), once before the search over the nr: the bitmaps'
--- jset tests it (no other code uses X)
-local BIT_IN_X = { { LD_W_ABS, 0, 0, NR }, { ALU_AND_K, 0, 0, 31 }, { TAX, 0, 0, 0 },
-  { LD_IMM, 0, 0, 1 }, { ALU_LSH_X, 0, 0, 0 }, { TAX, 0, 0, 0 } }
-
 -- A two-way branch to code yes and no (lists): the jump reaches 255
 -- instructions, past that through a ja.
 local function branch(code, k, yes, no)
@@ -221,8 +218,7 @@ end
 -- The code for the 32 syscall numbers from base (a multiple of 32) in
 -- slabs, as a bitmap: a jeq to the code of each number whose code is not
 -- a plain verdict (or one of the two commonest), then one jset on
--- 1 << (nr & 31), which the search's start left in X (BIT_IN_X), between
--- the two commonest verdicts.
+-- 1 << (nr & 31) between the two commonest verdicts.
 local function bitmap(slabs, base)
   local at, j, count = {}, 1, {}
   for pos = 0, 31 do
@@ -248,7 +244,8 @@ local function bitmap(slabs, base)
   end
   if not first then return nil end
   if second then
-    for _, ins in ipairs{ { TXA, 0, 0, 0 }, { JSET, 0, 1, bits }, { RET_K, 0, 0, first } } do
+    for _, ins in ipairs{ { ALU_AND_K, 0, 0, 31 }, { TAX, 0, 0, 0 }, { LD_IMM, 0, 0, 1 },
+      { ALU_LSH_X, 0, 0, 0 }, { JSET, 0, 1, bits }, { RET_K, 0, 0, first } } do
       out[#out + 1] = ins
     end
   end
@@ -256,8 +253,18 @@ local function bitmap(slabs, base)
   return out
 end
 
+-- The numbers from which a bitmap costs the container nothing at run time:
+-- the kernel's action cache (seccomp_cache_prepare) marks a syscall always
+-- allowed only when the program's path to it loads nothing but the nr and
+-- the arch and tests them (a jump or an and); a bitmap's shift takes every
+-- number of its block out of the cache, and each of its calls then runs
+-- the filter (+22 ns a getppid here). The cache holds the native and the
+-- compat numbers (x86_64, i386), never x32's (0x40000000 and up).
+local UNCACHED = 0x40000000
+
 -- Slabs of syscall numbers with the busy blocks of 32 numbers (those where
--- a bitmap is shorter than a search over the slabs) made bitmaps.
+-- a bitmap is shorter than a search over the slabs) made bitmaps, from
+-- UNCACHED up.
 local function with_bitmaps(slabs)
   local starts_in = {}
   for i = 2, #slabs do
@@ -266,10 +273,10 @@ local function with_bitmaps(slabs)
   end
   local chosen, bases = {}, {}
   for base, n in pairs(starts_in) do
-    local code = n >= 3 and bitmap(slabs, base)
+    local code = n >= 3 and base >= UNCACHED and bitmap(slabs, base)
     if code and #code < 2 * n + 1 then chosen[base], bases[#bases + 1] = code, base end
   end
-  if #bases == 0 then return slabs, false end
+  if #bases == 0 then return slabs end
   table.sort(bases)
   local out = {}
   local function add(lo, code)
@@ -294,7 +301,7 @@ local function with_bitmaps(slabs)
       end
     end
   end
-  return out, true
+  return out
 end
 
 -- The order inputs are tested in: the arch, the nr, then the others by
@@ -354,13 +361,11 @@ local function decide(pieces, order, d)
     if not (last and last.text == text) then slabs[#slabs + 1] = { lo, code, text = text } end
   end
   if #slabs == 1 then return slabs[1][2] end
-  local bitmaps
-  if key == NR then slabs, bitmaps = with_bitmaps(slabs) end
+  if key == NR then slabs = with_bitmaps(slabs) end
   local code = search(slabs, 1, #slabs)
   local off, mask = word_of(key)
   if mask ~= U32 then table.insert(code, 1, { 0x54, 0, 0, mask }) end
   table.insert(code, 1, { LD_W_ABS, 0, 0, off })
-  if bitmaps then code = table.move(code, 1, #code, #BIT_IN_X + 1, table.move(BIT_IN_X, 1, #BIT_IN_X, 1, {})) end
   return code
 end
 

@@ -132,7 +132,7 @@ end
 -- (its version, so that a cache of another nsl is not taken for it) and
 -- of M.enosys_stub.
 local function platform()
-  return string.format("|%s|%s|%d|shrink2|enosys2", core.seccomp_arch_native(),
+  return string.format("|%s|%s|%d|shrink3|enosys2", core.seccomp_arch_native(),
     core.seccomp_version(), core.seccomp_api_get())
 end
 
