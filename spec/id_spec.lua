@@ -306,6 +306,43 @@ describe("nsl.cap_set", function()
     assert.has_error(function() core.cap_set() end,
       "bad argument #1 to 'cap_set' (string expected, got no value)")
   end)
+
+  it("sets the sets of a table, by name or number, an absent one empty", function()
+    helper.child(function()
+      assert.is_true(core.cap_set { effective = { "chown" },
+        permitted = { "CHOWN", core.cap_from_name("kill") }, inheritable = { "kill" } })
+      assert.same({ bit("chown"), bit("chown") | bit("kill"), bit("kill") },
+        { capmask("CapEff"), capmask("CapPrm"), capmask("CapInh") })
+      assert.is_true(core.cap_set { permitted = { "chown" } })
+      assert.same({ 0, bit("chown"), 0 }, { capmask("CapEff"), capmask("CapPrm"), capmask("CapInh") })
+      assert.is_true(core.cap_set {})
+      assert.equal("=", core.cap_get())
+    end)
+  end)
+
+  it("checks a table whole before it sets anything", function()
+    helper.child(function() -- should one get through, not this process's sets
+      local before = core.cap_get()
+      for _, case in ipairs {
+        { { effective = { "chown" }, bogus = {} }, "unknown option 'bogus'" },
+        { { effective = { "chown", "nonsense" } }, "unknown capability 'nonsense'" },
+        { { permitted = { core.cap_max_bits() } }, "unknown capability " .. core.cap_max_bits() },
+        { { inheritable = "chown" }, "inheritable is not a list of capabilities" },
+      } do
+        assert.has_error(function() core.cap_set(case[1]) end,
+          "bad argument #1 to 'cap_set' (" .. case[2] .. ")")
+      end
+      assert.equal(before, core.cap_get())
+    end)
+  end)
+
+  it("names the sets it could not set in libcap's text", function()
+    assert.equal("nil cap_set 'cap_chown=ep': Operation not permitted " .. E.EPERM ..
+      "\n", unprivileged([[
+        local r = { nsl.cap_set { effective = { "chown" }, permitted = { "chown" } } }
+        print(tostring(r[1]) .. " " .. r[2] .. " " .. r[3])
+      ]]))
+  end)
 end)
 
 describe("nsl.cap_names and nsl.cap_from_name", function()

@@ -232,8 +232,34 @@ static int l_cap_get(lua_State *L) {
   return 1;
 }
 
-static int l_cap_set(lua_State *L) {
-  const char *text = luaL_checkstring(L, 1);
+/* The capabilities of field name of the table at arg (a list of names or
+ * numbers; absent: none) as numbers, in a userdata left on the stack; *n
+ * gets their count. Raises for a bad list or capability. */
+static cap_value_t *set_of(lua_State *L, int arg, const char *name, int *n) {
+  lua_getfield(L, arg, name);
+  int list = lua_gettop(L);
+  *n = 0;
+  if (lua_isnil(L, list))
+    return lua_newuserdatauv(L, sizeof(cap_value_t), 0);
+  if (!lua_istable(L, list))
+    luaL_argerror(L, arg,
+                  lua_pushfstring(L, "%s is not a list of capabilities", name));
+  lua_Integer len = (lua_Integer)nsl_checklen(L, list, 64);
+  cap_value_t *caps = lua_newuserdatauv(L, ((size_t)len + 1) * sizeof *caps, 0);
+  for (lua_Integer i = 1; i <= len; i++) {
+    lua_geti(L, list, i);
+    cap_value_t cap = to_cap(L, -1, arg);
+    /* libcap would set any bit below 64, the kernel ignore it: refused */
+    if ((int)cap >= (int)cap_max_bits())
+      luaL_argerror(L, arg,
+                    lua_pushfstring(L, "unknown capability %d", (int)cap));
+    caps[(*n)++] = cap;
+    lua_pop(L, 1);
+  }
+  return caps;
+}
+
+static int set_text(lua_State *L, const char *text) {
   cap_t caps = cap_from_text(text); /* EINVAL for text it cannot parse */
   if (caps == NULL)
     return nsl_fail(L, "cap_set '%s'", text);
@@ -242,6 +268,40 @@ static int l_cap_set(lua_State *L) {
   errno = err;
   if (rc != 0)
     return nsl_fail(L, "cap_set '%s'", text);
+  return nsl_ok(L);
+}
+
+/* cap_set(text): libcap parses the text. cap_set(sets): the sets as they
+ * are, no text to build or parse (the container's user step). */
+static int l_cap_set(lua_State *L) {
+  static const char *const fields[] = {"effective", "permitted", "inheritable",
+                                       NULL};
+  static const cap_flag_t flags[] = {CAP_EFFECTIVE, CAP_PERMITTED,
+                                     CAP_INHERITABLE};
+  if (!lua_istable(L, 1))
+    return set_text(L, luaL_checkstring(L, 1));
+  nsl_checkoptions(L, 1, fields);
+  cap_value_t *sets[3];
+  int counts[3];
+  for (int f = 0; f < 3; f++) /* every name is checked before anything */
+    sets[f] = set_of(L, 1, fields[f], &counts[f]);
+  cap_t caps = cap_init();
+  if (caps == NULL)
+    return nsl_fail(L, "cap_set");
+  int rc = 0;
+  for (int f = 0; f < 3 && rc == 0; f++) /* EINVAL: a number libcap lacks */
+    if (counts[f] > 0)
+      rc = cap_set_flag(caps, flags[f], counts[f], sets[f], CAP_SET);
+  if (rc == 0)
+    rc = cap_set_proc(caps);
+  int err = errno;
+  char *text = rc != 0 ? cap_to_text(caps, NULL) : NULL;
+  lua_pushstring(L, text ? text : "?");
+  cap_free(text);
+  cap_free(caps);
+  errno = err;
+  if (rc != 0)
+    return nsl_fail(L, "cap_set '%s'", lua_tostring(L, -1));
   return nsl_ok(L);
 }
 
@@ -521,9 +581,10 @@ const nsl_Reg nsl_id_lib[] = {
      "(cap_max_bits(3))"},
     {"cap_names", l_cap_names, "cap_names() -> {names...}",
      "the names of every capability the kernel knows, in number order"},
-    {"cap_set", l_cap_set, "cap_set(text) -> true",
+    {"cap_set", l_cap_set, "cap_set(text | sets) -> true",
      "set this process's capabilities from text like \"=ep cap_x-e\" "
-     "(cap_from_text(3), capset(2))"},
+     "(cap_from_text(3)) or sets { effective =, permitted =, inheritable = "
+     "} of names or numbers (capset(2))"},
     {"child_subreaper", l_child_subreaper, "child_subreaper([bool]) -> bool",
      "set (when given) and return PR_SET_CHILD_SUBREAPER: orphans are "
      "reparented here"},

@@ -98,7 +98,9 @@ nsl.cap_names()[22] --> "cap_sys_admin"]],
 
   cap_set = [[
 nsl.cap_set("cap_chown,cap_net_bind_service=ep") --> true
-nsl.cap_get() --> "cap_chown,cap_net_bind_service=ep"]],
+nsl.cap_get() --> "cap_chown,cap_net_bind_service=ep"
+nsl.cap_set { effective = { "chown" }, permitted = { "chown", "kill" } } --> true
+nsl.cap_get() --> "cap_chown=ep cap_kill+p"]],
 
   chdir = [[
 nsl.chdir("/tmp") --> true

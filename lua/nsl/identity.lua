@@ -381,23 +381,6 @@ local function set_groups(groups)
   end
 end
 
--- The text for cap_set of the sets { e = names, p = names, i = names }:
--- each capability with its flags ("cap_kill=eip cap_chown=e"), or "=" for
--- none.
-local function cap_text(sets)
-  local flags, order = {}, {}
-  for _, flag in ipairs { "e", "i", "p" } do
-    for _, name in ipairs(sets[flag]) do
-      local cap = "cap_" .. name:lower()
-      if not flags[cap] then order[#order + 1] = cap end
-      flags[cap] = (flags[cap] or "") .. flag
-    end
-  end
-  local clauses = {}
-  for i, cap in ipairs(order) do clauses[i] = cap .. "=" .. flags[cap] end
-  return #clauses > 0 and table.concat(clauses, " ") or "="
-end
-
 -- The effective, permitted and inheritable sets user uid gets: c's when
 -- given, else root's are c.capabilities and another user's c.ambient.
 local function cap_sets(c, uid)
@@ -628,7 +611,8 @@ function M.step.user(c)
   end
   -- explicitly, for every uid: a non-root uid that the setup already ran
   -- as keeps its caps across setresuid
-  local ok, err, errno = core.cap_set(cap_text(sets))
+  local ok, err, errno = core.cap_set { effective = sets.e, permitted = sets.p,
+    inheritable = sets.i }
   if not ok then fail("user", err, errno, errno == core.errno.EPERM and unheld(sets) or nil) end
   for _, name in ipairs(c.ambient) do check("user", core.cap_ambient_raise(name)) end
   if keep then switch("user", core.keepcaps(false)) end
