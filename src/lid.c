@@ -294,15 +294,17 @@ static int l_cap_set(lua_State *L) {
       rc = cap_set_flag(caps, flags[f], counts[f], sets[f], CAP_SET);
   if (rc == 0)
     rc = cap_set_proc(caps);
-  int err = errno;
-  char *text = rc != 0 ? cap_to_text(caps, NULL) : NULL;
+  if (rc == 0) {
+    cap_free(caps);
+    return nsl_ok(L);
+  }
+  int err = errno; /* the message names the sets in libcap's text */
+  char *text = cap_to_text(caps, NULL);
   lua_pushstring(L, text ? text : "?");
   cap_free(text);
   cap_free(caps);
   errno = err;
-  if (rc != 0)
-    return nsl_fail(L, "cap_set '%s'", lua_tostring(L, -1));
-  return nsl_ok(L);
+  return nsl_fail(L, "cap_set '%s'", lua_tostring(L, -1));
 }
 
 static int drop_bound(lua_State *L, cap_value_t cap) {
