@@ -707,6 +707,10 @@ describe("nsl.bpf.shrink", function()
   end
 
   it("leaves the kernel's action cache every syscall libseccomp's program leaves it", function()
+    if core.seccomp_arch_native() ~= "x86_64" then
+      pending("the cache's arches here are x86_64's native and compat (i386)")
+      return
+    end
     local old, new = both(require "nsl.seccomp_default")
     local p1, p2 = decode(old), decode(new)
     for _, arch in ipairs{ AUDIT_X86_64, AUDIT_I386 } do
