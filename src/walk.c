@@ -418,16 +418,28 @@ typedef struct touch_arg {
 
 static int touch_at(int dir, const char *name, const void *arg) {
   const touch_arg *t = arg;
+  /* made at once where the root may write (the usual case: a new name on
+   * a mount of its own); only what is there already is looked at */
+  int own = parent_is_own(t->r, dir, dir == t->r->fd, &t->r->own);
+  int not_own = errno;
+  if (own == 0) {
+    int fd =
+        openat(dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+               t->mode);
+    if (fd >= 0)
+      return close(fd);
+    if (errno != EEXIST)
+      return -1;
+  }
   struct stat st;
-  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
-           : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
-                                 : 0;
-  if (errno != ENOENT || parent_is_own(t->r, dir, dir == t->r->fd, &t->r->own))
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (own != 0 && errno == ENOENT)
+      errno = not_own; /* nothing there, and no mount to make it on */
     return -1;
-  int fd = openat(
-      dir, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, t->mode);
-  return fd < 0 ? -1 : close(fd);
+  }
+  return S_ISLNK(st.st_mode)   ? (errno = ELOOP, -1)
+         : S_ISDIR(st.st_mode) ? (errno = EISDIR, -1)
+                               : 0;
 }
 
 int nsl_walk_touch(const nsl_walk_root *r, const char *path, mode_t mode) {
