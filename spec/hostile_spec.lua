@@ -58,8 +58,9 @@ local PROC_LINK = "mount_system': '/proc' in the root is a symlink %(to '.-'%): 
 local SYS_LINK = "mount_system': '/sys' in the root is a symlink %(to '.-'%): " ..
   "/sys is mounted on a real directory only %(ELOOP%)"
 -- A loop at /run: the message is the C library's words for ELOOP (glibc's
--- and musl's differ) and its name.
-local RUN_LOOP = "mount_system': mkdir_all '/run' in root 'ROOT': [^\n]+ %(ELOOP%)"
+-- and musl's differ) and its name. The mount is tried first (a target is
+-- made only when missing), so mount_on meets the loop.
+local RUN_LOOP = "mount_system': mount_on '/run' in root 'ROOT': [^\n]+ %(ELOOP%)"
 
 -- name, the shell commands that make the root hostile (run in it), and
 -- for a root that cannot start, the message of the step that stops it

@@ -358,8 +358,13 @@ local function mount_entry(c, m)
     if m.readonly_top then check("mount_system", root:remount(m.target, "rdonly")) end
     return
   end
-  check("mount_system", root:mkdir_all(m.target))
-  check("mount_system", root:mount_on(m.target, m.source, m.fstype, m.flags, m.data))
+  -- the target is made only when missing: an image has most of them
+  local ok, err, errno = root:mount_on(m.target, m.source, m.fstype, m.flags, m.data)
+  if not ok and errno == core.errno.ENOENT then
+    check("mount_system", root:mkdir_all(m.target))
+    ok, err, errno = root:mount_on(m.target, m.source, m.fstype, m.flags, m.data)
+  end
+  check("mount_system", ok, err, errno)
 end
 
 --- Mount c.mounts in order (proc, sysfs, /dev, /dev/shm, /dev/pts, /run by
@@ -417,6 +422,20 @@ local function in_dir(step, root, path, dirs)
   return dirs[dir], name
 end
 
+-- Bind the host's node path onto name in the handle at. The usual case
+-- (a new name in the container's own /dev) takes the short way: touch the
+-- empty file and bind onto it. A symlink there (touch refuses to follow
+-- it) or a node only a copy of the caller's tree reaches takes
+-- bind_in_root's way, which resolves both.
+local function bind_node(c, path, at, name)
+  if not (c.trees and c.trees[M.tree_key(path)]) then
+    local touched, err, errno = at:touch(name)
+    if touched then return check("devices", at:bind_on(name, path)) end
+    if errno ~= core.errno.ELOOP then check("devices", touched, err, errno) end
+  end
+  bind_in_root("devices", c, path, name, nil, at)
+end
+
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused; c.bind_devices when
 -- nsl itself runs in one, as under rootless podman). Nothing is made in a
@@ -434,7 +453,7 @@ function M.step.devices(c)
     if in_own_dir("devices", c, path, seen) then
       if bind then
         local at, at_name = in_dir("devices", root, path, dirs)
-        bind_in_root("devices", c, path, at_name, nil, at)
+        bind_node(c, path, at, at_name)
       else
         local at, at_name = in_dir("devices", root, path, dirs)
         local ok, err, errno = at:mknod(at_name, "char", "0666", major, minor)
