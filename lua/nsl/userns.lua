@@ -68,7 +68,7 @@ end
 -- One write(2), unbuffered: the kernel parses the map per write and says
 -- no right there (buffered io would only say it at close).
 local function write_proc(pid, name, text)
-  local path = string.format("/proc/%d/%s", pid, name)
+  local path = string.format("/proc/%s/%s", pid, name)
   local fd, err = core.open(path, "wronly")
   if fd then
     local n, werr = core.write(fd, text)
@@ -243,46 +243,89 @@ function M.write_maps(pid, uid_map, gid_map, setgroups)
   return write_map("gid", pid, gid_map, alone.gid, helpers.gid)
 end
 
--- In the child, once the parent has written the maps: become the mapped
--- root; the creds are still the host's ids, and an unmapped one would make
+-- Can the child write maps itself, as bwrap's does? An ordinary user's own
+-- ids only (user_namespaces(7)), with setgroups denied as the kernel
+-- requires for the gid map; else the parent writes them.
+local function child_writes(maps)
+  return core.geteuid() ~= 0 and (maps.setgroups or "deny") == "deny" and
+    own_only(maps.uid, core.geteuid()) and own_only(maps.gid, core.getegid())
+end
+
+-- In the child, in its new user namespace: its own maps (child_writes).
+local function write_own_maps(maps)
+  for _, file in ipairs { { "setgroups", "deny" }, { "uid_map", M.format_map(maps.uid) },
+    { "gid_map", M.format_map(maps.gid) } } do
+    local ok, err = write_proc("self", file[1], file[2])
+    if not ok then error(err, 0) end
+  end
+end
+
+-- In the child, once the maps are written: become the mapped root; the
+-- creds are still the host's ids, and an unmapped one would make
 -- every file the child creates fail with EOVERFLOW.
 local function become_mapped_root(maps)
   if maps and M.maps(maps.gid, 0) then assert(core.setresgid(0, 0, 0)) end
   if maps and M.maps(maps.uid, 0) then assert(core.setresuid(0, 0, 0)) end
 end
 
---- Fork into namespaces and hold the child until the parent is done with
--- it: with maps (a new user namespace) until they are written, so that the
--- child then runs as the mapped root. Returns the pid in the parent and 0
--- in the child. maps = { uid = map, gid = map, setgroups = "deny"|"allow" };
--- opts.pdeathsig: the signal the child gets if the parent dies, set before
--- it waits, so the parent cannot die unnoticed in between. opts.prepare(pid)
--- runs in the parent once the maps are written and before the child goes
--- on (to put it in a cgroup); a nil, message from it stops the child.
--- opts.before_root() runs in the child once the maps are written, before
--- it takes the mapped root's ids: with the caller's ids still, and every
--- capability in its new user namespace.
-function M.clone(namespaces, maps, opts)
-  local r, w = assert(core.pipe())
-  local pid, err, errno = core.clone(namespaces)
-  if not pid then
-    r:close(); w:close()
-    return nil, err, errno
-  end
-  if pid == 0 then
-    w:close()
-    if opts and opts.pdeathsig then core.pdeathsig(opts.pdeathsig) end
+-- The child's side of the handshake: wait for the parent's go byte (r), or,
+-- with nothing to wait for, make sure the parent (alive, its pidfd) did not
+-- die before the parent-death signal was set.
+local function child_start(r, alive, maps, opts)
+  if opts.pdeathsig then core.pdeathsig(opts.pdeathsig) end
+  if r then
     -- EOF before the go byte: the parent died or gave up
     if r:read(1) ~= "1" then core._exit(125) end
     r:close()
-    local ok, cerr = pcall(function()
-      if opts and opts.before_root then opts.before_root() end
-      become_mapped_root(maps)
-    end)
-    -- a failure here must not return into the caller's code as a child:
-    -- end it, as process.child does
-    if not ok then process.child(nil, error, cerr, 0) end
+  else
+    if core.poll({ alive }, 0)[1] then core._exit(125) end
+    alive:close()
+  end
+  local ok, cerr = pcall(function()
+    if maps and not r then write_own_maps(maps) end -- child_writes(maps)
+    if opts.before_root then opts.before_root() end
+    become_mapped_root(maps)
+  end)
+  -- a failure here must not return into the caller's code as a child:
+  -- end it, as process.child does
+  if not ok then process.child(nil, error, cerr, 0) end
+end
+
+--- Fork into namespaces; the child goes on once the parent is done with it
+-- (maps written, opts.prepare run), at once when there is nothing to do.
+-- With maps (a new user namespace) the child then runs as the mapped root.
+-- Returns the pid in the parent and 0 in the child. maps = { uid = map,
+-- gid = map, setgroups = "deny"|"allow" }; an ordinary user's own ids the
+-- child writes itself. opts.pdeathsig: the signal the child gets if the
+-- parent dies, set before the child goes on; a parent that died before
+-- that ends the child (125). opts.prepare(pid) runs in the parent once the
+-- maps are written and before the child goes on (to put it in a cgroup);
+-- a nil, message from it stops the child. opts.before_root() runs in the
+-- child once the maps are written, before it takes the mapped root's ids:
+-- with the caller's ids still, and every capability in its new user
+-- namespace. A child that need not wait does not: the wait is a wake-up,
+-- often on the other CPU, away from the heap it shares with the parent.
+function M.clone(namespaces, maps, opts)
+  opts = opts or {}
+  local wait = (maps and not child_writes(maps)) or opts.prepare
+  -- the child checks the parent through its pidfd; without one it waits
+  local alive = not wait and core.pidfd_open(core.getpid())
+  if not alive then wait = true end
+  local r, w
+  if wait then r, w = assert(core.pipe()) end
+  local pid, err, errno = core.clone(namespaces)
+  if not pid then
+    if wait then r:close(); w:close() else alive:close() end
+    return nil, err, errno
+  end
+  if pid == 0 then
+    if w then w:close() end
+    child_start(r, alive, maps, opts)
     return 0
+  end
+  if not wait then
+    alive:close()
+    return pid
   end
   r:close()
   if maps then
@@ -293,7 +336,7 @@ function M.clone(namespaces, maps, opts)
       return nil, merr
     end
   end
-  if opts and opts.prepare then
+  if opts.prepare then
     local ok, perr, perrno = opts.prepare(pid)
     if not ok then
       w:close()

@@ -185,8 +185,9 @@ function R.spawn(opts, how)
   local maps = c.userns and { uid = c.uid_map, gid = c.gid_map, setgroups = c.setgroups }
   local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
   c.pdeathsig = pdeathsig -- for the command's exec, or the init's
+  -- without anything to prepare the child need not wait for the parent
   local pid, err, errno = userns.clone(c.namespaces, maps,
-    { pdeathsig = pdeathsig, prepare = prepare,
+    { pdeathsig = pdeathsig, prepare = (how.prepare or files_w) and prepare or nil,
       before_root = how.before_root and function() how.before_root(c) end })
   if c.network_fd and pid ~= 0 then
     c.network_fd:close()
@@ -257,7 +258,8 @@ function R.run(opts, warnings, exiting)
     -- overlay directory (its upper directory is in use until then)
     local early = exiting and not cg and not network and not c.name and
       type(c.overlay) ~= "table"
-    local pid, master, message, status = R.spawn(c, { prepare = prepare, network = network,
+    local pid, master, message, status = R.spawn(c, {
+      prepare = (cg or network) and prepare or nil, network = network,
       status = early })
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
