@@ -278,7 +278,8 @@ local function child_start(r, alive, maps, opts)
     if r:read(1) ~= "1" then core._exit(125) end
     r:close()
   else
-    if core.poll({ alive }, 0)[1] then core._exit(125) end
+    local ready = core.poll({ alive }, 0)
+    if not ready or ready[1] then core._exit(125) end
     alive:close()
   end
   local ok, cerr = pcall(function()
