@@ -369,3 +369,43 @@ done:;
   report_status(cmd, code);
   return code;
 }
+
+/* The status of a process that ended, in shell convention. */
+static int shell_code(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int nsl_wait_main(int init, int status) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaddset(&set, forwarded[i]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  for (;;) {
+    struct pollfd fds[2] = {{status, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int st;
+    if (status < 0) { /* EOF: the init's own end decides */
+      pid_t got = waitpid(init, &st, sfd < 0 ? 0 : WNOHANG);
+      if (got == init)
+        return shell_code(st);
+      if (got < 0 && errno != EINTR)
+        return 125; /* no such child: nothing left to wait for */
+    } else if (poll(fds, sfd < 0 ? 1 : 2, -1) < 0) {
+      continue; /* EINTR */
+    } else if (fds[0].revents) {
+      unsigned char code;
+      ssize_t n = read(status, &code, 1);
+      if (n == 1)
+        return code;
+      if (n == 0 || errno != EINTR)
+        status = -1;
+      continue;
+    }
+    struct signalfd_siginfo si;
+    if (sfd >= 0 && read(sfd, &si, sizeof si) == sizeof si &&
+        si.ssi_signo != SIGCHLD)
+      kill(init, (int)si.ssi_signo);
+  }
+}

@@ -9,6 +9,11 @@
  * init's own exit) -t FD      the command's terminal: its stdio and controlling
  * tty -k FD      an fd the command keeps besides stdio (ascending; up to 64) -R
  * ROOTFS  the root named in the report The command's environment is the init's.
+ *
+ * usage: nsl-wait -w PID -s FD
+ * nsl's own process once the container's command runs (nsl.core's
+ * wait_exec): passes signals on to the init PID until the status fd FD gives
+ * the command's code, and exits with it (see nsl_wait_main).
  */
 #include <errno.h>
 #include <limits.h>
@@ -46,9 +51,8 @@ static int usage(const char *what, const char *arg) {
     say("'");
   }
   say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R "
-      "ROOTFS] -- "
-      "PATH "
-      "ARGV0 [ARG...]\n");
+      "ROOTFS] -- PATH ARGV0 [ARG...]\n"
+      "       nsl-wait -w PID -s FD\n");
   return 125;
 }
 
@@ -56,6 +60,7 @@ int main(int argc, char **argv) {
   static int keep[MAX_KEEP];
   struct nsl_init_command cmd = {
       .report = -1, .tty = -1, .keep = keep, .status = -1, .pdeathsig = 0};
+  int init = -1; /* -w: nsl-wait's */
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
     const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -81,11 +86,19 @@ int main(int argc, char **argv) {
     } else if (strcmp(opt, "-s") == 0) {
       if ((cmd.status = parse_fd(val, 3)) < 0)
         return usage("bad status fd", val);
+    } else if (strcmp(opt, "-w") == 0) {
+      if ((init = parse_fd(val, 1)) < 0)
+        return usage("bad init pid", val);
     } else if (strcmp(opt, "-R") == 0) {
       cmd.rootfs = val;
     } else {
       return usage("unknown option", opt);
     }
+  }
+  if (init > 0) {
+    if (cmd.status < 0 || i < argc)
+      return usage("-w wants -s and no command", NULL);
+    return nsl_wait_main(init, cmd.status);
   }
   if (i + 2 >= argc || argv[i + 1][0] == '\0')
     return usage("no command", NULL);

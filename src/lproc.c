@@ -594,6 +594,38 @@ static int l_init_exec(lua_State *L) {
   return nsl_fail(L, "init exec for '%s'", path);
 }
 
+/* wait_exec(pid, status): become nsl's waiting parent, a sealed copy of
+ * nsl-init in its wait mode (nsl_wait_main): it passes signals on to pid
+ * (the container's init, a child of this process) until status (its status
+ * pipe) gives the command's code, and exits with it. This process's Lua
+ * heap goes with the exec, while the command runs, not at its exit. Every
+ * C stream is flushed first. Returns only on failure. */
+static int l_wait_exec(lua_State *L) {
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, pid > 0 && pid <= INT_MAX, 1, "not a pid");
+  int status = opt_fd(L, 2, 2, "status");
+  luaL_argcheck(L, status > 2, 2, "status is stdio");
+  char pid_text[16], fd_text[16];
+  snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
+  snprintf(fd_text, sizeof fd_text, "%d", status);
+  char *v[] = {"nsl-wait", "-w", pid_text, "-s", fd_text, NULL};
+  if (fcntl(status, F_SETFD, 0) != 0)
+    return nsl_fail(L, "wait exec: fcntl %d", status);
+  fflush(NULL); /* what the script wrote, before its buffers go */
+  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
+                                (size_t)(nsl_init_blob_end - nsl_init_blob));
+  if (fd >= 0) {
+    syscall(SYS_execveat, fd, "", v, environ, AT_EMPTY_PATH);
+    int err = errno;
+    close(fd);
+    errno = err;
+  }
+  int err = errno;
+  fcntl(status, F_SETFD, FD_CLOEXEC);
+  errno = err;
+  return nsl_fail(L, "wait exec for pid %d", (int)pid);
+}
+
 const nsl_Reg nsl_proc_lib[] = {
     {"_exit", l__exit, "_exit([code])",
      "_exit(2): end this process now, without Lua's or C's cleanup"},
@@ -613,6 +645,10 @@ const nsl_Reg nsl_proc_lib[] = {
      "path once it has dropped its own capabilities, forwards signals, reaps "
      "and exits as it does; opts: report, tty, pass_fds, rootfs, status, "
      "pdeathsig"},
+    {"wait_exec", l_wait_exec, "wait_exec(pid, status)",
+     "become a small waiter (a sealed nsl-init) that passes signals on to the "
+     "container's init pid until its status pipe gives the code, and exits "
+     "with it"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

@@ -196,6 +196,12 @@ nsl.gethostname() --> "myhost"]],
 nsl.init_exec("/bin/sh", { "sh" }, { PATH = "/bin" }, { report = report_w, rootfs = "/srv/box" })
 --> nil, "init exec for '/bin/sh': Permission denied", EACCES (returns only on failure)]],
 
+  wait_exec = [[
+-- nsl's process, once the command runs: a small waiter takes its place
+-- (pid: the container's init; status_r: the init's status pipe)
+nsl.wait_exec(pid, status_r)
+--> nil, "wait exec for pid 4242: No such file or directory", ENOENT (returns only on failure)]],
+
   getpgid = [[
 nsl.getpgid() --> 4711
 nsl.getpgid(1) --> 1]],

@@ -261,6 +261,12 @@ function R.run(opts, warnings, exiting)
     local pid, master, message, status = R.spawn(c, {
       prepare = (cg or network) and prepare or nil, network = network,
       status = early })
+    -- nothing follows the wait (no warning or message to print either): a
+    -- small waiter takes this process's place (core.wait_exec) while the
+    -- command runs, so that the Lua heap goes now, on the other CPU, not in
+    -- the exit after the command's end (on failure the wait below is the
+    -- same, in Lua)
+    if early and status and not message and #warnings == 0 then core.wait_exec(pid, status) end
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
       local recorded, err = require("nsl.running").record(c, pid)
