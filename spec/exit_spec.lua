@@ -149,27 +149,32 @@ wait $caller; echo rc=$?
 end)
 
 -- Once the command runs, nsl's process is a small sealed waiter (nsl-wait,
--- nsl.core's wait_exec); the init it waits for is killed from outside, so
--- no status byte comes: the waiter reaps the init and exits as it did.
+-- nsl.core's wait_exec); its child (the init, or the command without one)
+-- is killed from outside, so no status byte comes: the waiter reaps it and
+-- exits as it did.
 local WAITER = [[
 CMD /bin/sh -c 'touch /tmp/started; sleep 1000' & nsl=$!
 i=0; until [ -e STARTED ]; do i=$((i+1)); [ $i -lt 500 ] || exit 9; sleep 0.01; done
-init=$(cat /proc/$nsl/task/*/children | tr -d ' ')
+child=$(cat /proc/$nsl/task/*/children | tr -d ' ')
 set -- $(tr '\0' ' ' < /proc/$nsl/cmdline)
-echo "$1 $2 $3 $4" | sed "s/ $init / INIT /"
-kill -KILL $init
+echo "$*" | sed -e "s/ $child\$/ CHILD/" -e "s/ $child / CHILD /" -e "s/-s [0-9]*/-s FD/"
+kill -KILL $child
 wait $nsl; echo rc=$?
 ]]
 
 describe("nsl run's process while the command runs", function()
-  for _, case in ipairs { { "root", nsl_run("--no-tty") }, { "uid 65534", unprivileged("--no-tty") } } do
-    it("is the waiter, which ends as the init did when no status comes, as " .. case[1],
+  for _, case in ipairs {
+    { "root", nsl_run("--no-tty"), "nsl-wait -w CHILD -s FD" },
+    { "root, without the init", nsl_run("--no-tty --no-init"), "nsl-wait -w CHILD" },
+    { "uid 65534", unprivileged("--no-tty"), "nsl-wait -w CHILD -s FD" },
+  } do
+    it("is the waiter, which ends as its child did when no status comes, as " .. case[1],
       function()
         local started = ROOT .. "/tmp/started"
         os.remove(started)
         finally(function() os.remove(started) end)
         local r = case[2]((WAITER:gsub("STARTED", q(started))))
-        assert.same({ 0, "nsl-wait -w INIT -s\nrc=137\n" }, { r.code, r.out }, r.err)
+        assert.same({ 0, case[3] .. "\nrc=137\n" }, { r.code, r.out }, r.err)
       end)
   end
 end)

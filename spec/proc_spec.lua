@@ -746,7 +746,7 @@ describe("nsl.init_exec and nsl-init", function()
         { "/bin/true", {} },
       } do print((select(2, pcall(init.exec, table.unpack(args, 1, 4))))) end]]))
     local usage = "usage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R ROOTFS] -- PATH " ..
-      "ARGV0 [ARG...]\n       nsl-wait -w PID -s FD\n"
+      "ARGV0 [ARG...]\n       nsl-wait -w PID [-s FD]\n"
     for _, case in ipairs {
       { "-s 1 -- /bin/true true", "bad status fd '1'" },
       { "-p 0 -- /bin/true true", "bad parent-death signal '0'" },
@@ -761,8 +761,7 @@ describe("nsl.init_exec and nsl-init", function()
       { "/bin/true true", "unknown option '/bin/true'" },
       { "", "no command" },
       { "-w 0 -s 3", "bad init pid '0'" },
-      { "-w 7", "-w wants -s and no command" },
-      { "-w 7 -s 3 -- /bin/true true", "-w wants -s and no command" },
+      { "-w 7 -s 3 -- /bin/true true", "-w takes no command" },
     } do
       local r = bounded(helper.quote(helper.build .. "/nsl-init") .. " " .. case[1])
       assert.same({ 125, "nsl-init: " .. case[2] .. "\n" .. usage }, { r.code, r.err }, case[1])

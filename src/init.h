@@ -31,10 +31,11 @@ int nsl_init_main(const struct nsl_init_command *cmd);
 
 /* nsl's own process once the container's command runs (nsl.core's
  * wait_exec): pass the forwarded signals on to init (the container's
- * init, this process's child) until status gives the command's code, one
- * byte, and return it; on EOF (the init ended without one) reap the init
- * and return its own status, in shell convention. The caller blocked the
- * signals before its exec, as for nsl_init_main. */
+ * init, or its command without one: this process's child) until status
+ * gives the command's code, one byte, and return it; on EOF, or without a
+ * status fd (-1), reap init and return its own status, in shell
+ * convention. The caller blocked the signals before its exec, as for
+ * nsl_init_main. */
 int nsl_wait_main(int init, int status);
 
 #endif

@@ -10,10 +10,11 @@
  * tty -k FD      an fd the command keeps besides stdio (ascending; up to 64) -R
  * ROOTFS  the root named in the report The command's environment is the init's.
  *
- * usage: nsl-wait -w PID -s FD
+ * usage: nsl-wait -w PID [-s FD]
  * nsl's own process once the container's command runs (nsl.core's
- * wait_exec): passes signals on to the init PID until the status fd FD gives
- * the command's code, and exits with it (see nsl_wait_main).
+ * wait_exec): passes signals on to PID (the init, or the command itself
+ * without one) until the status fd FD gives the command's code, or without
+ * it until PID ends, and exits with the code (see nsl_wait_main).
  */
 #include <errno.h>
 #include <limits.h>
@@ -52,7 +53,7 @@ static int usage(const char *what, const char *arg) {
   }
   say("\nusage: nsl-init [-r FD] [-t FD] [-k FD]... [-p SIG] [-s FD] [-R "
       "ROOTFS] -- PATH ARGV0 [ARG...]\n"
-      "       nsl-wait -w PID -s FD\n");
+      "       nsl-wait -w PID [-s FD]\n");
   return 125;
 }
 
@@ -96,8 +97,8 @@ int main(int argc, char **argv) {
     }
   }
   if (init > 0) {
-    if (cmd.status < 0 || i < argc)
-      return usage("-w wants -s and no command", NULL);
+    if (i < argc)
+      return usage("-w takes no command", NULL);
     return nsl_wait_main(init, cmd.status);
   }
   if (i + 2 >= argc || argv[i + 1][0] == '\0')

@@ -594,22 +594,25 @@ static int l_init_exec(lua_State *L) {
   return nsl_fail(L, "init exec for '%s'", path);
 }
 
-/* wait_exec(pid, status): become nsl's waiting parent, a sealed copy of
+/* wait_exec(pid [, status]): become nsl's waiting parent, a sealed copy of
  * nsl-init in its wait mode (nsl_wait_main): it passes signals on to pid
- * (the container's init, a child of this process) until status (its status
- * pipe) gives the command's code, and exits with it. This process's Lua
- * heap goes with the exec, while the command runs, not at its exit. Every
- * C stream is flushed first. Returns only on failure. */
+ * (the container's init, or its command without one: a child of this
+ * process) until status (the init's status pipe) gives the command's code,
+ * or without status until pid ends, and exits with the code. This
+ * process's Lua heap goes with the exec, while the command runs, not at
+ * its exit. Every C stream is flushed first. Returns only on failure. */
 static int l_wait_exec(lua_State *L) {
   lua_Integer pid = luaL_checkinteger(L, 1);
   luaL_argcheck(L, pid > 0 && pid <= INT_MAX, 1, "not a pid");
-  int status = opt_fd(L, 2, 2, "status");
-  luaL_argcheck(L, status > 2, 2, "status is stdio");
+  int status = lua_isnoneornil(L, 2) ? -1 : opt_fd(L, 2, 2, "status");
+  luaL_argcheck(L, status < 0 || status > 2, 2, "status is stdio");
   char pid_text[16], fd_text[16];
   snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
   snprintf(fd_text, sizeof fd_text, "%d", status);
   char *v[] = {"nsl-wait", "-w", pid_text, "-s", fd_text, NULL};
-  if (fcntl(status, F_SETFD, 0) != 0)
+  if (status < 0)
+    v[3] = NULL; /* no -s */
+  if (status >= 0 && fcntl(status, F_SETFD, 0) != 0)
     return nsl_fail(L, "wait exec: fcntl %d", status);
   fflush(NULL); /* what the script wrote, before its buffers go */
   int fd = nsl_sys_sealed_memfd(nsl_init_blob,
@@ -621,7 +624,8 @@ static int l_wait_exec(lua_State *L) {
     errno = err;
   }
   int err = errno;
-  fcntl(status, F_SETFD, FD_CLOEXEC);
+  if (status >= 0)
+    fcntl(status, F_SETFD, FD_CLOEXEC);
   errno = err;
   return nsl_fail(L, "wait exec for pid %d", (int)pid);
 }
@@ -645,10 +649,10 @@ const nsl_Reg nsl_proc_lib[] = {
      "path once it has dropped its own capabilities, forwards signals, reaps "
      "and exits as it does; opts: report, tty, pass_fds, rootfs, status, "
      "pdeathsig"},
-    {"wait_exec", l_wait_exec, "wait_exec(pid, status)",
-     "become a small waiter (a sealed nsl-init) that passes signals on to the "
-     "container's init pid until its status pipe gives the code, and exits "
-     "with it"},
+    {"wait_exec", l_wait_exec, "wait_exec(pid [, status])",
+     "become a small waiter (a sealed nsl-init) that passes signals on to pid "
+     "(the container's init or command) until the init's status pipe gives "
+     "the code, or pid ends, and exits with the code"},
     {"gethostname", l_gethostname, "gethostname() -> name",
      "gethostname(2): the host name of this uts namespace"},
     {"getpgid", l_getpgid, "getpgid([pid]) -> pgid",

@@ -197,8 +197,7 @@ nsl.init_exec("/bin/sh", { "sh" }, { PATH = "/bin" }, { report = report_w, rootf
 --> nil, "init exec for '/bin/sh': Permission denied", EACCES (returns only on failure)]],
 
   wait_exec = [[
--- nsl's process, once the command runs: a small waiter takes its place
--- (pid: the container's init; status_r: the init's status pipe)
+-- nsl's process, once the command runs: a waiter takes its place (pid: the init, status_r: its status)
 nsl.wait_exec(pid, status_r)
 --> nil, "wait exec for pid 4242: No such file or directory", ENOENT (returns only on failure)]],
 

@@ -266,7 +266,7 @@ function R.run(opts, warnings, exiting)
     -- command runs, so that the Lua heap goes now, on the other CPU, not in
     -- the exit after the command's end (on failure the wait below is the
     -- same, in Lua)
-    if early and status and not message and #warnings == 0 then core.wait_exec(pid, status) end
+    if early and not master and not message and #warnings == 0 then core.wait_exec(pid, status) end
     if c.name and not message then
       -- for `nsl ps` and `nsl enter` (nsl.running), while it runs
       local recorded, err = require("nsl.running").record(c, pid)
