@@ -311,6 +311,23 @@ static void report_status(const struct nsl_init_command *cmd, int code) {
   (void)rc; /* without it, the caller waits for this process's exit */
 }
 
+/* Block the forwarded signals and SIGCHLD, and return a signalfd for them
+ * (or -1 with errno). */
+static int watch_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaddset(&set, forwarded[i]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* The status of a process that ended, in shell convention. */
+static int shell_code(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int nsl_init_main(const struct nsl_init_command *cmd) {
   /* out of the container's reach: a process of the same uid could else
    * open this init's fds through /proc/1/fd (the status pipe: a forged
@@ -331,13 +348,7 @@ int nsl_init_main(const struct nsl_init_command *cmd) {
   if (cmd->report >= 0 && poll(&reader, 1, 0) == 1 &&
       (reader.revents & POLLERR))
     return 125;
-  sigset_t set;
-  sigemptyset(&set);
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaddset(&set, forwarded[i]);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = watch_signals();
   if (sfd < 0) {
     report(cmd, 125, "init: signalfd", errno, 0);
     return 125;
@@ -365,28 +376,17 @@ int nsl_init_main(const struct nsl_init_command *cmd) {
       break;
   }
 done:;
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int code = shell_code(status);
   report_status(cmd, code);
   return code;
 }
 
-/* The status of a process that ended, in shell convention. */
-static int shell_code(int st) {
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int nsl_wait_main(int init, int status) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaddset(&set, forwarded[i]);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = watch_signals(); /* -1: no signal passed on, the same wait */
   for (;;) {
     struct pollfd fds[2] = {{status, POLLIN, 0}, {sfd, POLLIN, 0}};
     int st;
-    if (status < 0) { /* EOF: the init's own end decides */
+    if (status < 0) { /* EOF, or no status fd: the child's own end decides */
       pid_t got = waitpid(init, &st, sfd < 0 ? 0 : WNOHANG);
       if (got == init)
         return shell_code(st);

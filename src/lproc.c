@@ -454,6 +454,17 @@ static int l_strsignal(lua_State *L) {
  * init_blob.S: nsl and nsl/core.so alike. */
 extern const char nsl_init_blob[], nsl_init_blob_end[];
 
+/* Execute a sealed in-memory copy of nsl-init with argv and envp: returns
+ * only on failure, with errno. */
+static void exec_init_blob(char **argv, char **envp) {
+  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
+                                (size_t)(nsl_init_blob_end - nsl_init_blob));
+  if (fd < 0)
+    return;
+  syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  nsl_sys_close_keep_errno(fd);
+}
+
 /* The fd at stack index idx, an option's value (what) of argument arg: a
  * number or an fd object; else an argument error that names the option. */
 static int opt_fd(lua_State *L, int idx, int arg, const char *what) {
@@ -583,14 +594,7 @@ static int l_init_exec(lua_State *L) {
     if (fcntl(fd, F_SETFD, 0) != 0)
       return nsl_fail(L, "init exec: fcntl %d", fd);
   }
-  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
-                                (size_t)(nsl_init_blob_end - nsl_init_blob));
-  if (fd >= 0) {
-    syscall(SYS_execveat, fd, "", v, envp, AT_EMPTY_PATH);
-    int err = errno;
-    close(fd);
-    errno = err;
-  }
+  exec_init_blob(v, envp);
   return nsl_fail(L, "init exec for '%s'", path);
 }
 
@@ -615,14 +619,7 @@ static int l_wait_exec(lua_State *L) {
   if (status >= 0 && fcntl(status, F_SETFD, 0) != 0)
     return nsl_fail(L, "wait exec: fcntl %d", status);
   fflush(NULL); /* what the script wrote, before its buffers go */
-  int fd = nsl_sys_sealed_memfd(nsl_init_blob,
-                                (size_t)(nsl_init_blob_end - nsl_init_blob));
-  if (fd >= 0) {
-    syscall(SYS_execveat, fd, "", v, environ, AT_EMPTY_PATH);
-    int err = errno;
-    close(fd);
-    errno = err;
-  }
+  exec_init_blob(v, environ);
   int err = errno;
   if (status >= 0)
     fcntl(status, F_SETFD, FD_CLOEXEC);
