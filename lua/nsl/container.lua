@@ -174,9 +174,27 @@ local function follow_in_root(root, path)
   return "/" .. table.concat(done, "/")
 end
 
+-- Make an empty file at path in root to bind a file onto, with its
+-- directories (a volume's target may be new to the image). touch does not
+-- follow a link at the end: then the link is followed inside the root and
+-- the file made at its target. Returns the path the file is at.
+local function touch_in_root(step, root, path)
+  local function touch(at)
+    local dir = at:match("^(.+)/[^/]+$")
+    if dir then check(step, root:mkdir_all(dir)) end
+    return root:touch(at)
+  end
+  local ok, err, errno = touch(path)
+  if not ok and errno == core.errno.ELOOP then
+    path = follow_in_root(root, path)
+    ok, err, errno = touch(path)
+  end
+  check(step, ok, err, errno)
+  return path
+end
+
 local function bind_in_root(step, c, source, path, flags, root)
   root = root or root_of(c)
-  path = follow_in_root(root, path)
   local st, _, errno = core.stat(source)
   local key = M.tree_key(source, flags)
   local trees = c.trees and c.trees[key]
@@ -193,11 +211,9 @@ local function bind_in_root(step, c, source, path, flags, root)
     st = core.stat(tree)
   end
   if st and st.type ~= "dir" then
-    -- a file's directories first: a volume's target may be new to the image
-    local dir = path:match("^(.+)/[^/]+$")
-    if dir then check(step, root:mkdir_all(dir)) end
-    check(step, root:touch(path))
+    path = touch_in_root(step, root, path)
   else
+    -- the walk follows a link inside the root, and makes what is missing
     check(step, root:mkdir_all(path))
   end
   local words = {}
@@ -422,20 +438,6 @@ local function in_dir(step, root, path, dirs)
   return dirs[dir], name
 end
 
--- Bind the host's node path onto name in the handle at. The usual case
--- (a new name in the container's own /dev) takes the short way: touch the
--- empty file and bind onto it. A symlink there (touch refuses to follow
--- it) or a node only a copy of the caller's tree reaches takes
--- bind_in_root's way, which resolves both.
-local function bind_node(c, path, at, name)
-  if not (c.trees and c.trees[M.tree_key(path)]) then
-    local touched, err, errno = at:touch(name)
-    if touched then return check("devices", at:bind_on(name, path)) end
-    if errno ~= core.errno.ELOOP then check("devices", touched, err, errno) end
-  end
-  bind_in_root("devices", c, path, name, nil, at)
-end
-
 --- Create c.devices in /dev: mknod as real root, a bind of the host's node
 -- inside a user namespace (where mknod is refused; c.bind_devices when
 -- nsl itself runs in one, as under rootless podman). Nothing is made in a
@@ -453,7 +455,7 @@ function M.step.devices(c)
     if in_own_dir("devices", c, path, seen) then
       if bind then
         local at, at_name = in_dir("devices", root, path, dirs)
-        bind_node(c, path, at, at_name)
+        bind_in_root("devices", c, path, at_name, nil, at)
       else
         local at, at_name = in_dir("devices", root, path, dirs)
         local ok, err, errno = at:mknod(at_name, "char", "0666", major, minor)
