@@ -6,9 +6,13 @@ local q = helper.quote
 -- Start a named container in the background (a shell around nsl, which
 -- it waits for), enter it, then end the nsl we started, by its pid.
 local SESSION = [[
-"$NSL" run busybox.lua --name box /bin/sh -c 'echo made-inside > /tmp/mark; exec sleep 60' >/dev/null 2>&1 &
+err=$(mktemp); trap 'rm -f "$err"' EXIT
+"$NSL" run busybox.lua --name box /bin/sh -c 'echo made-inside > /tmp/mark; exec sleep 60' >/dev/null 2>"$err" &
 nsl=$!
-i=0; until "$NSL" ps | grep -q '^box '; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+i=0; until "$NSL" ps | grep -q '^box '; do
+  i=$((i+1)); [ $i -lt 100 ] || { echo "no box in nsl ps after 10 s; nsl run said:"; cat "$err"; "$NSL" ps; exit 9; } >&2
+  sleep 0.1
+done
 echo "== ps"; "$NSL" ps
 echo "== enter"; "$NSL" enter box /bin/sh -c 'cat /tmp/mark; hostname; id -u; grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ps -o pid= > /tmp/pids; wc -l < /tmp/pids'
 echo "rc=$?"
