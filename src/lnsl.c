@@ -367,7 +367,9 @@ static const nsl_Reg *const areas[] = {
 static const struct {
   const char *prefix;
   const nsl_Reg *methods;
-} objects[] = {{"fd:", nsl_fd_methods}, {"root:", nsl_root_methods}};
+} objects[] = {{"fd:", nsl_fd_methods},
+               {"root:", nsl_root_methods},
+               {"netns_job:", nsl_netns_job_methods}};
 
 void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup) {
   luaL_checkstack(L, nup, "too many upvalues");

@@ -43,6 +43,7 @@ typedef struct nsl_Flag {
  * nsl.read) has no sig nor doc here: help shows that function's. */
 extern const nsl_Reg nsl_fd_methods[];   /* lfd.c: fd objects, "fd:" */
 extern const nsl_Reg nsl_root_methods[]; /* lroot.c: root handles, "root:" */
+extern const nsl_Reg nsl_netns_job_methods[]; /* lnet.c: "netns_job:" */
 /* luaL_setfuncs for an nsl_Reg table: each function gets the nup values
  * below the table on top as upvalues (popped). */
 void nsl_setmethods(lua_State *L, const nsl_Reg *methods, int nup);

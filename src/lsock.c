@@ -3,6 +3,7 @@
  * (see unix(7) and cmsg(3)); systemd's NOTIFY_SOCKET takes datagrams
  * (sd_notify(3)). */
 #include "lnsl.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -71,54 +72,6 @@ static int unix_dgram(const char *path, int flags, const char **step) {
     return errno = err, -1;
   }
   return fd;
-}
-
-/* One fd and the bytes data[0..len) in one message (sendmsg(2)). */
-static ssize_t send_with_fd(int sock, int fd, const char *data, size_t len) {
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {(void *)data, len};
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = control.buf,
-                       .msg_controllen = sizeof control.buf};
-  memset(control.buf, 0, sizeof control.buf);
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  ssize_t n;
-  do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n;
-}
-
-/* Receive one message into buf; *fd is the fd it carried, or -1. */
-static ssize_t recv_with_fd(int sock, char *buf, size_t size, int *fd) {
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {buf, size};
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = control.buf,
-                       .msg_controllen = sizeof control.buf};
-  ssize_t n;
-  do
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  *fd = -1;
-  if (n < 0)
-    return n;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy(fd, CMSG_DATA(c), sizeof(int));
-  return n;
 }
 
 /* ---- bindings ------------------------------------------------------------ */
@@ -244,7 +197,7 @@ static int l_send_fd(lua_State *L) {
   /* a stream socket carries the fd only with at least one byte */
   const char *data = luaL_optlstring(L, 3, "/dev/ptmx", &len);
   luaL_argcheck(L, len > 0, 3, "data must not be empty");
-  if (send_with_fd(sock, fd, data, len) < 0)
+  if (nsl_sys_send_fd(sock, fd, data, len) < 0)
     return nsl_fail(L, "send_fd %d on %d", fd, sock);
   return nsl_ok(L);
 }
@@ -254,7 +207,7 @@ static int l_recv_fd(lua_State *L) {
   int *slot = nsl_newfd(L);
   char buf[4096];
   int fd;
-  ssize_t n = recv_with_fd(sock, buf, sizeof buf, &fd);
+  ssize_t n = nsl_sys_recv_fd(sock, buf, sizeof buf, &fd);
   if (n < 0)
     return nsl_fail(L, "recv_fd %d", sock);
   if (fd < 0) {

@@ -36,4 +36,11 @@ void nsl_sys_close_keep_errno(int fd);
  * magic link, which names exactly that inode. */
 int nsl_sys_chmod_fd(int fd, mode_t mode);
 
+/* The bytes data[0..len) and, unless fd is -1, fd (SCM_RIGHTS) in one
+ * message (sendmsg(2), no SIGPIPE). */
+ssize_t nsl_sys_send_fd(int sock, int fd, const void *data, size_t len);
+/* Receive one message into buf; *fd is the fd it carried (close-on-exec),
+ * or -1. */
+ssize_t nsl_sys_recv_fd(int sock, void *buf, size_t size, int *fd);
+
 #endif

@@ -7,7 +7,8 @@
 --
 -- The order is early Docker libcontainer's, with the tutorial's pivot_root:
 -- propagation, bind_rootfs (overlay_root for a throwaway root), mount_system,
--- devices, links, console, network_files (a network's /etc files), workdir,
+-- devices, links, sysfs (mounted last: see mount_system), console,
+-- network_files (a network's /etc files), workdir,
 -- readonly (last, so that the mount targets and the working directory are
 -- made first, as runc does), enter_root, nsl.identity's readonly_paths and
 -- masked_paths, root_propagation (the root's own, when not the default),
@@ -29,10 +30,11 @@ local M = {}
 --- The system mounts, in order: source, target (inside the root), fstype,
 -- mount(8) flag words, data. gid=5 is dropped when gid 5 is not mapped.
 -- sysfs is read-only, as Docker and runc mount it (/sys/power/state,
--- /sys/kernel/mm are the host's).
+-- /sys/kernel/mm are the host's), and last, as runc has it: it shows the
+-- network namespace it is mounted in, which the setup may still be waiting
+-- for (see join_network).
 M.mounts = {
   { source = "proc", target = "/proc", fstype = "proc", flags = "nosuid nodev noexec" },
-  { source = "sysfs", target = "/sys", fstype = "sysfs", flags = "rdonly nosuid nodev noexec" },
   { source = "tmpfs", target = "/dev", fstype = "tmpfs", flags = "nosuid strictatime",
     data = "mode=755" },
   { source = "shm", target = "/dev/shm", fstype = "tmpfs", flags = "nosuid nodev noexec",
@@ -41,6 +43,7 @@ M.mounts = {
     data = "newinstance,ptmxmode=0666,mode=620,gid=5" },
   { source = "tmpfs", target = "/run", fstype = "tmpfs", flags = "nosuid nodev strictatime",
     data = "mode=755" },
+  { source = "sysfs", target = "/sys", fstype = "sysfs", flags = "rdonly nosuid nodev noexec" },
 }
 
 --- The device nodes made in /dev: name, major, minor (character devices,
@@ -65,13 +68,33 @@ M.links = {
 -- readonly_paths, masked_paths, rlimits, capabilities, user and
 -- no_new_privs are nsl.identity's (the privileges); seccomp is nsl.seccomp's,
 -- last, so that the init and the command are both filtered.
-M.steps = { "propagation", "bind_rootfs", "mount_system", "devices", "links", "console",
-  "network_files", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths",
+M.steps = { "propagation", "bind_rootfs", "mount_system", "devices", "links", "sysfs",
+  "console", "network_files", "workdir", "readonly", "enter_root", "readonly_paths", "masked_paths",
   "root_propagation", "loopback", "hostname", "umask", "chdir", "rlimits", "capabilities",
   "user", "no_new_privs", "seccomp" }
 
 --- The namespaces a container gets (plus "user" where one is used).
 M.namespaces = { "mnt", "pid", "uts", "ipc", "net" }
+
+--- The steps that may run before the container is in its network
+-- namespace, when that is made beside the setup (c.netns_later, see
+-- join_network): none of them looks at the network. The setup joins the
+-- namespace before any other step (a script's own function too), and
+-- mount_system before a sysfs mount.
+M.before_network = { propagation = true, bind_rootfs = true, overlay_root = true,
+  mount_system = true, devices = true, links = true, console = true, network_files = true,
+  workdir = true, readonly = true, enter_root = true, readonly_paths = true,
+  masked_paths = true, root_propagation = true }
+
+--- Join the network namespace made beside the setup (c.netns_job, from
+-- core.netns_prepare), if it is not joined yet; raises when it could not
+-- be made. Every container process is in it before its command runs.
+function M.join_network(c)
+  local job = c.netns_job
+  if not job or c.netns_joined then return end
+  c.netns_joined = true
+  M.check("network namespace", job:enter())
+end
 
 --- The environment a command starts with (HOSTNAME and TERM are added).
 M.env = {
@@ -383,17 +406,47 @@ local function mount_entry(c, m)
   check("mount_system", ok, err, errno)
 end
 
---- Mount c.mounts in order (proc, sysfs, /dev, /dev/shm, /dev/pts, /run by
--- default). Entries with the bind or rbind flag bind a host path; such an
+-- Is the step name in c.steps after the one running (mount_system)?
+local function step_later(c, name)
+  local after
+  for _, step in ipairs(c.steps) do
+    if step == "mount_system" then after = true elseif after and step == name then return true end
+  end
+  return false
+end
+
+-- May the sysfs entry m (the last of c.mounts) wait for the step sysfs?
+-- Only while the network namespace is still being made, and when nothing
+-- made before that step goes below its target: the nodes are in /dev, and
+-- no link is under it.
+local function sysfs_can_wait(c, m)
+  if not c.netns_job or c.netns_joined or not step_later(c, "sysfs") then return false end
+  local below = m.target:gsub("/*$", "") .. "/"
+  for _, link in ipairs(c.links or {}) do
+    if (link[2] .. "/"):sub(1, #below) == below then return false end
+  end
+  return true
+end
+
+--- Mount c.mounts in order (proc, /dev, /dev/shm, /dev/pts, /run, sysfs by
+-- default). sysfs shows the network namespace it is mounted in: it waits
+-- for the container's. While that is still being made (c.netns_job), a
+-- last sysfs entry is left to the step sysfs, after the nodes and links.
+-- Entries with the bind or rbind flag bind a host path; such an
 -- entry's readonly_top makes only its top mount read-only after the bind
 -- (flag rdonly: every mount of an rbind), rw_below clears read-only on all.
 -- An entry { target =, remount = flags } sets flags on the mount made there.
 function M.step.mount_system(c)
-  for _, m in ipairs(c.mounts) do
+  for i, m in ipairs(c.mounts) do
     if m.fstype == "sysfs" and c.userns and not contains(c.namespaces, "net") then
       -- sysfs may only be mounted by the owner of the network namespace
       -- (sysfs_mount): without a net namespace, bind the host's read-only
       m = { source = "/sys", target = m.target, flags = "rbind rdonly nosuid nodev noexec" }
+    elseif m.fstype == "sysfs" and i == #c.mounts and sysfs_can_wait(c, m) then
+      c.sysfs_later = m -- for the step sysfs, once the namespace is there
+      return
+    elseif m.fstype == "sysfs" then
+      M.join_network(c) -- its /sys/class/net is the namespace it is made in
     elseif m.fstype == "devpts" and m.data and not gid_mapped(c, 5) then
       -- devpts refuses (EINVAL) a gid that is not mapped in its user namespace
       m = copy(m)
@@ -401,6 +454,17 @@ function M.step.mount_system(c)
     end
     mount_entry(c, m)
   end
+end
+
+--- Mount the sysfs that mount_system left for later (c.sysfs_later), in
+-- the container's network namespace: the namespace is made beside the
+-- setup, and the nodes and links go first meanwhile.
+function M.step.sysfs(c)
+  local m = c.sysfs_later
+  if not m then return end
+  c.sysfs_later = nil
+  M.join_network(c)
+  mount_entry(c, m)
 end
 
 -- Is the directory path is in on a filesystem made for the container (its
@@ -602,9 +666,14 @@ function M.step.root_propagation(c)
   end
 end
 
---- Bring the loopback interface up in a new network namespace.
+--- Bring the loopback interface up in a new network namespace (one made
+-- beside the setup has its helper bring it up too: whichever comes second
+-- finds it up, and leaves it so).
 function M.step.loopback(c)
-  if contains(c.namespaces, "net") then check("loopback", core.if_up("lo")) end
+  if contains(c.namespaces, "net") then
+    M.join_network(c)
+    check("loopback", core.if_up("lo"))
+  end
 end
 
 --- Set c.hostname in the container's UTS namespace.

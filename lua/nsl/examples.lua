@@ -286,6 +286,11 @@ nsl.mount(nil, "/tmp/x", nil, "remount bind rdonly nosuid nodev") --> true]],
 nsl.mount_flags().rbind --> 20480
 nsl.mount_flags().bind | nsl.mount_flags().rec --> 20480]],
 
+  netns_prepare = [[
+pid = nsl.clone({}) if pid == 0 then job = nsl.netns_prepare{ loopback = true } end
+if pid == 0 then assert(job:enter()) job:close() nsl._exit(0) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
   no_new_privs = [[
 nsl.no_new_privs() --> false
 nsl.no_new_privs(true) --> true]],
@@ -773,6 +778,15 @@ root:unlink("/dev") --> nil, "unlink '/dev' in root '/tmp/box': Is a directory",
   ---------------------------------------------------------------------------
   -- seccomp filters (nsl.seccomp_init): the seccomp_* functions as methods
 
+  ["netns_job:enter"] = [[
+pid = nsl.clone({}) if pid == 0 then job = nsl.netns_prepare() end
+if pid == 0 then print(job:enter(), nsl.readlink("/proc/self/ns/net")) nsl._exit(0) end
+nsl.wait(pid) --> 4711, "exited", 0]],
+
+  ["netns_job:close"] = [[
+job = nsl.netns_prepare()
+job:close()]],
+
   ["filter:arch_add"] = [[
 f = nsl.seccomp_init("allow")
 f:arch_add("x86") --> true]],
@@ -838,6 +852,10 @@ nsl.container.find_command({ rootfs = "/tmp/box", env = { PATH = "/bin" } }, "no
 
   ["container.exit"] = [[
 nsl.container.exit{ rootfs = "/tmp/box", command = { "/bin/true" } }]],
+
+  ["container.join_network"] = [[
+c = nsl.container.config{ rootfs = "/tmp/box" }
+c.steps = { function(c) nsl.container.join_network(c) end, "propagation", "bind_rootfs" }]],
 
   ["container.main"] = [[
 os.exit(nsl.container.main{ rootfs = "/tmp/box", command = { "/bin/sh" } })]],

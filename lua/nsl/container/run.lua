@@ -6,10 +6,12 @@ local core = require "nsl.core"
 local errors = require "nsl.errors"
 local process = require "nsl.process"
 local userns = require "nsl.userns"
+local util = require "nsl.util"
 
 local R = {}
 local container -- nsl.container, given by R.attach
 local check = errors.check
+local contains = util.contains
 local watched_signals = process.watched_signals
 
 ---------------------------------------------------------------------------
@@ -101,6 +103,12 @@ local function run_init(c, report)
 end
 
 local function setup(c, report)
+  -- the network namespace, first: its helper makes it on another CPU
+  -- while the steps go on (core.netns_prepare, R.spawn)
+  if c.netns_later then
+    c.netns_job = check("network namespace",
+      core.netns_prepare { loopback = contains(c.steps, "loopback") })
+  end
   -- relative paths are the caller's; the root must be absolute and real
   -- for mountinfo and pivot_root
   check("rootfs", core.chdir(c.rootfs))
@@ -112,7 +120,15 @@ local function setup(c, report)
   for _, step in ipairs(c.steps) do
     local fn = type(step) == "function" and step or container.step[step]
     if not fn then error(string.format("setup step '%s' does not exist", tostring(step)), 0) end
+    if not container.before_network[step] then container.join_network(c) end
     fn(c, report)
+  end
+  -- whatever the steps were, the command runs in the container's network
+  -- namespace; the helper is reaped (fail closed: no start without either)
+  container.join_network(c)
+  if c.netns_job then c.netns_job:close() end
+  if c.sysfs_later then
+    error(string.format("setup step 'sysfs': did not run, '%s' is not mounted", c.sysfs_later.target), 0)
   end
 end
 
@@ -134,6 +150,20 @@ R.child = child
 -- relay the terminal to master when there is one, else pass signals on.
 -- Returns the exit code in shell convention (nsl.process.wait).
 R.wait = process.wait
+
+-- The namespaces the clone makes. The network namespace, the costliest,
+-- is made beside the setup instead (c.netns_later, see setup) when nothing
+-- outside needs it at the clone: no network to attach, nothing to prepare
+-- (a cgroup, an OCI hook that may look at /proc/PID/ns/net).
+local function clone_namespaces(c, how)
+  c.netns_later = c.network == "none" and not how.prepare and contains(c.namespaces, "net")
+  if not c.netns_later then return c.namespaces end
+  local namespaces = {}
+  for _, ns in ipairs(c.namespaces) do
+    if ns ~= "net" then namespaces[#namespaces + 1] = ns end
+  end
+  return namespaces
+end
 
 --- Start the container without waiting for it: set it up in new
 -- namespaces and start c.command. Returns its pid, the pty master (with
@@ -186,7 +216,7 @@ function R.spawn(opts, how)
   local pdeathsig = how.pdeathsig == nil and "KILL" or how.pdeathsig or nil
   c.pdeathsig = pdeathsig -- for the command's exec, or the init's
   -- without anything to prepare the child need not wait for the parent
-  local pid, err, errno = userns.clone(c.namespaces, maps,
+  local pid, err, errno = userns.clone(clone_namespaces(c, how), maps,
     { pdeathsig = pdeathsig, prepare = (how.prepare or files_w) and prepare or nil,
       before_root = how.before_root and function() how.before_root(c) end })
   if c.network_fd and pid ~= 0 then
