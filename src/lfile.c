@@ -1,5 +1,6 @@
 /* lfile.c: files, directories, nodes and links. */
 #include "lnsl.h"
+#include "sys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -328,7 +329,7 @@ static int l_open(lua_State *L) {
   int flags = nsl_optopenflags(L, 2, 1);
   mode_t mode = nsl_optmode(L, 3, 0666);
   int *slot = nsl_newfd(L);
-  int fd = open(path, flags, mode);
+  int fd = nsl_sys_open(path, flags, mode);
   if (fd < 0)
     return nsl_fail(L, "open '%s'", path);
   nsl_own(L, slot, fd);

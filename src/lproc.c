@@ -349,7 +349,7 @@ static int l_setns(lua_State *L) {
   if (lua_type(L, 1) == LUA_TSTRING) {
     const char *path = lua_tostring(L, 1);
     const char *target = lua_pushfstring(L, "'%s'", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = nsl_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
       return setns_fail(L, target, nstype);
     int rc = setns(fd, nstype), err = errno;

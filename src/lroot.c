@@ -125,7 +125,7 @@ static int l_root_open(lua_State *L) {
   /* the root itself is the caller's choice: resolved on the host; its own
    * mount is the container's to write on (not the mounts below it) */
   uint64_t id;
-  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = nsl_sys_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0)
     return nsl_fail(L, "root_open '%s'", path);
   nsl_own(L, &r->root.fd, fd);

@@ -305,7 +305,7 @@ static const nsl_Embedded *embedded_script(const char *path) {
     e++;
   if (!e->module)
     return NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = nsl_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
   int same = fd >= 0 && same_text(fd, e->source, e->len);
   if (fd >= 0)
     close(fd);

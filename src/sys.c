@@ -65,7 +65,7 @@ static int copy_all(int from, int to, off_t size) {
 }
 
 int nsl_sys_sealed_copy(const char *path) {
-  int src = open(path, O_RDONLY | O_CLOEXEC);
+  int src = nsl_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
   if (src < 0)
     return -1;
   struct stat st;

@@ -3,6 +3,7 @@
 #ifndef NSL_SYS_H
 #define NSL_SYS_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -12,6 +13,13 @@
 pid_t nsl_sys_clone(unsigned long flags, int *pidfd);
 
 int nsl_sys_pivot_root(const char *new_root, const char *put_old);
+
+/* open(2) as openat(AT_FDCWD, ...): musl's open() follows every O_CLOEXEC
+ * open with an fcntl(F_SETFD) for kernels before 2.6.23; openat does not
+ * (a start opens a dozen files). */
+static inline int nsl_sys_open(const char *path, int flags, mode_t mode) {
+  return openat(AT_FDCWD, path, flags, mode);
+}
 
 /* openat2(2) with RESOLVE_* flags; ENOSYS where the kernel lacks it. */
 int nsl_sys_openat2(int dirfd, const char *path, int flags, mode_t mode,
