@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -70,8 +71,9 @@ static int l_if_down(lua_State *L) {
 #define NSL_NETNS_JOB "nsl.netns_job"
 
 typedef struct {
-  pid_t pid; /* the helper until reaped, else 0 */
-  int sock;  /* our end of the pair until enter or close, else -1 */
+  pid_t pid;  /* the helper until reaped, else 0 */
+  int sock;   /* our end of the pair until enter or close, else -1 */
+  int pinned; /* kept off our CPU (move_off_cpu) */
 } NetnsJob;
 
 /* The helper's one message: the step that failed (0: none) and its errno;
@@ -88,13 +90,22 @@ static const char *const netns_steps[] = {"", "unshare CLONE_NEWNET", "socket",
  * the parent sleeps or its time slice ends: the two would take turns on
  * one CPU while another is idle. Move it to the other allowed CPUs, if
  * there are any; at worst (an error) it stays where it is. */
-static void move_off_cpu(pid_t pid, int cpu) {
+static int move_off_cpu(pid_t pid, int cpu) {
   cpu_set_t set;
   if (cpu < 0 || sched_getaffinity(pid, sizeof set, &set) != 0 ||
       !CPU_ISSET(cpu, &set))
-    return;
+    return 0;
   CPU_CLR(cpu, &set);
-  if (CPU_COUNT(&set) > 0)
+  return CPU_COUNT(&set) > 0 && sched_setaffinity(pid, sizeof set, &set) == 0;
+}
+
+/* The caller is about to wait for the helper: let it run on any CPU the
+ * caller may, the caller's own included, which the wait leaves free (with
+ * the other CPUs busy, as when containers start side by side, it would
+ * otherwise wait there while this one idles). */
+static void let_run_anywhere(pid_t pid) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
     sched_setaffinity(pid, sizeof set, &set);
 }
 
@@ -167,6 +178,7 @@ static int l_netns_prepare(lua_State *L) {
   NetnsJob *job = lua_newuserdatauv(L, sizeof *job, 0);
   job->pid = 0;
   job->sock = -1;
+  job->pinned = 0;
   set_job_metatable(L);
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
@@ -185,7 +197,7 @@ static int l_netns_prepare(lua_State *L) {
     close(pair[0]);
     netns_helper(pair[1], loopback, self);
   }
-  move_off_cpu(pid, cpu);
+  job->pinned = move_off_cpu(pid, cpu);
   close(pair[1]);
   job->pid = pid;
   job->sock = pair[0];
@@ -215,6 +227,9 @@ static int l_netns_job_enter(lua_State *L) {
   luaL_argcheck(L, job->sock >= 0, 1, "netns job entered or closed already");
   NetnsReport report = {0, 0};
   int ns;
+  struct pollfd ready = {job->sock, POLLIN, 0};
+  if (job->pinned && poll(&ready, 1, 0) == 0)
+    let_run_anywhere(job->pid);
   ssize_t got = nsl_sys_recv_fd(job->sock, &report, sizeof report, &ns);
   close(job->sock);
   job->sock = -1;
