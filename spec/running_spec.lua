@@ -45,6 +45,13 @@ local ENTER_WAYS = [[
 trap 'kill $nsl $anon 2>/dev/null; wait' EXIT
 box_pid() { "$NSL" ps | awk '$1 == "box" { print $2 }'; }
 children() { awk '{ print $1 }' /proc/$1/task/$1/children 2>/dev/null; }
+# the command (sleep) among them: during the setup the container's first
+# process has another child for a while (netns_prepare's helper)
+command_of() {
+  for p in $(children $1); do
+    case "$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in sleep*) echo $p;; esac
+  done
+}
 wait_for() { # the output of a command, once it has one (10 s at most)
   i=0; until out=$("$@") && [ -n "$out" ]; do i=$((i+1)); [ $i -lt 100 ] || return 9; sleep 0.1; done
   echo "$out"
@@ -58,13 +65,13 @@ probe() {
 }
 "$NSL" run busybox.lua --name box /bin/sh -c 'exec sleep 60' >/dev/null 2>&1 &
 nsl=$!
-init=$(wait_for box_pid) && cmd=$(wait_for children $init) || exit 9
+init=$(wait_for box_pid) && cmd=$(wait_for command_of $init) || exit 9
 probe name box
 probe init "$init"
 probe command "$cmd"
 "$NSL" run busybox.lua /bin/sh -c 'exec sleep 60' >/dev/null 2>&1 &
 anon=$!
-anon_init=$(wait_for children $anon) && wait_for children $anon_init >/dev/null || exit 9
+anon_init=$(wait_for children $anon) && wait_for command_of $anon_init >/dev/null || exit 9
 echo "== unnamed"; "$NSL" enter "$anon_init" true 2>&1; echo "rc=$?"
 ]]
 
